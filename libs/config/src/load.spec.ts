@@ -1,0 +1,99 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, loadConfig } from './load.js';
+
+const NO_FILE = '/nonexistent/enclave.env';
+
+function errorOf(fn: () => unknown): ConfigError {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof ConfigError) return err;
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('runs on defaults alone: embedded database and the bundled simulator', () => {
+    const config = loadConfig({}, NO_FILE);
+    expect(config.ports).toEqual({ chat: 8080, admin: 8081, audit: 8082, llmSim: 8090 });
+    expect(config.database.url).toBeNull();
+    expect(config.database.migrateOnStart).toBe(true);
+    expect(config.upstream).toEqual({
+      url: 'http://127.0.0.1:8090/v1',
+      apiKey: null,
+      isBundledSimulator: true,
+    });
+    expect(config.configFile).toBeNull();
+  });
+
+  it('parses typed values from the environment', () => {
+    const config = loadConfig(
+      {
+        CHAT_PORT: '9000',
+        ENCLAVE_MIGRATE_ON_START: 'no',
+        DATABASE_URL: 'postgres://enclave:pw@db1:5432/enclave',
+        ENCLAVE_UPSTREAM_URL: 'http://gpu1:8000/v1',
+        LLM_SIM_MODELS: 'a, b ,c',
+        LLM_SIM_ERROR_RATE: '0.3',
+      },
+      NO_FILE,
+    );
+    expect(config.ports.chat).toBe(9000);
+    expect(config.database.migrateOnStart).toBe(false);
+    expect(config.database.url).toBe('postgres://enclave:pw@db1:5432/enclave');
+    expect(config.upstream).toMatchObject({ url: 'http://gpu1:8000/v1', isBundledSimulator: false });
+    expect(config.llmSim.models).toEqual(['a', 'b', 'c']);
+    expect(config.llmSim.errorRate).toBe(0.3);
+  });
+
+  it.each([
+    ['CHAT_PORT', 'abc', 'a whole number from 1 to 65535'],
+    ['CHAT_PORT', '70000', 'a whole number from 1 to 65535'],
+    ['LOG_LEVEL', 'loud', 'one of fatal, error'],
+    ['DATABASE_URL', 'mysql://x@y/z', 'a postgres://'],
+    ['ENCLAVE_MIGRATE_ON_START', 'maybe', 'true or false'],
+    ['LLM_SIM_ERROR_RATE', '1.5', 'a number from 0 to 1'],
+    ['ENCLAVE_UPSTREAM_URL', 'gpu1:8000', 'an http:// or https:// URL'],
+  ])('rejects %s=%s with one line naming the key, the value and what is accepted', (key, value, expected) => {
+    const err = errorOf(() => loadConfig({ [key]: value }, NO_FILE));
+    expect(err.key).toBe(key);
+    expect(err.message).toContain(`${key}=${JSON.stringify(value)}`);
+    expect(err.message).toContain(`expected ${expected}`);
+    expect(err.message).not.toContain('\n');
+  });
+
+  it('reads the env file named by ENCLAVE_CONFIG; the environment wins over it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'enclave-config-'));
+    const file = join(dir, 'enclave.env');
+    writeFileSync(file, '# comment\nCHAT_PORT=7000\nADMIN_PORT=7001\nLOG_LEVEL="debug"\n');
+    const config = loadConfig({ ENCLAVE_CONFIG: file, ADMIN_PORT: '7101' }, NO_FILE);
+    expect(config.ports.chat).toBe(7000);
+    expect(config.ports.admin).toBe(7101);
+    expect(config.logLevel).toBe('debug');
+    expect(config.configFile).toBe(file);
+  });
+
+  it('uses the default file when it exists and ENCLAVE_CONFIG is unset', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'enclave-config-'));
+    const file = join(dir, 'enclave.env');
+    writeFileSync(file, 'AUDIT_PORT=7002\n');
+    expect(loadConfig({}, file).ports.audit).toBe(7002);
+  });
+
+  it('names ENCLAVE_CONFIG when the file it names does not exist', () => {
+    const err = errorOf(() => loadConfig({ ENCLAVE_CONFIG: '/nope/enclave.env' }, NO_FILE));
+    expect(err.key).toBe('ENCLAVE_CONFIG');
+    expect(err.message).toMatch(/ENCLAVE_CONFIG="\/nope\/enclave.env" cannot be read \(no such file\)/);
+  });
+
+  it('reports an invalid value from the env file as well', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'enclave-config-'));
+    const file = join(dir, 'enclave.env');
+    writeFileSync(file, 'DATABASE_POOL_SIZE=0\n');
+    const err = errorOf(() => loadConfig({ ENCLAVE_CONFIG: file }, NO_FILE));
+    expect(err.message).toContain('DATABASE_POOL_SIZE="0" is invalid');
+  });
+});

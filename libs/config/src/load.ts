@@ -1,0 +1,154 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { parse as parseEnvFile } from 'dotenv';
+import { KEYS, type ConfigKey, type KeySpec } from './keys.js';
+
+export const DEFAULT_CONFIG_FILE = '/etc/enclave/enclave.env';
+
+/** A configuration mistake: its message is one line a person can act on, never a stack trace. */
+export class ConfigError extends Error {
+  constructor(
+    readonly key: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+export interface Config {
+  host: string;
+  ports: { chat: number; admin: number; audit: number; llmSim: number };
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  shutdownTimeoutMs: number;
+  /** Where the values came from, for the start-up log line. */
+  configFile: string | null;
+  database: {
+    /** Unset means the embedded database, reached at embeddedPort. */
+    url: string | null;
+    poolSize: number;
+    migrateOnStart: boolean;
+    dataDir: string;
+    embeddedPort: number;
+  };
+  upstream: { url: string; apiKey: string | null; isBundledSimulator: boolean };
+  llmSim: {
+    models: string[];
+    ttftMs: number;
+    tokensPerSec: number;
+    replyTokens: number;
+    errorRate: number;
+    errorStatus: number;
+    stallRate: number;
+    stallMs: number;
+    dropRate: number;
+    dropAfterTokens: number;
+  };
+}
+
+type Values = { [K in ConfigKey]: unknown };
+
+/**
+ * Reads the configuration: the process environment wins over the env file named by ENCLAVE_CONFIG
+ * (or /etc/enclave/enclave.env when it exists), which wins over the defaults in keys.ts.
+ * Throws ConfigError for the first invalid key.
+ */
+export function loadConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  defaultFile: string = DEFAULT_CONFIG_FILE,
+): Config {
+  const configFile = env.ENCLAVE_CONFIG ?? (existsSync(defaultFile) ? defaultFile : null);
+  const fromFile = configFile ? readEnvFile(configFile) : {};
+  const values = {} as Values;
+  for (const [key, spec] of Object.entries(KEYS) as [ConfigKey, KeySpec][]) {
+    const raw = nonEmpty(env[key]) ?? nonEmpty(fromFile[key]) ?? spec.default;
+    if (raw === undefined) {
+      values[key] = undefined;
+      continue;
+    }
+    const parsed = spec.schema.safeParse(raw);
+    if (!parsed.success) {
+      const problem = parsed.error.issues[0]?.message ?? 'invalid';
+      throw new ConfigError(
+        key,
+        `config: ${key}=${JSON.stringify(raw)} is invalid (${problem}); expected ${spec.expected}`,
+      );
+    }
+    values[key] = parsed.data;
+  }
+  return toConfig(values, configFile);
+}
+
+function nonEmpty(v: string | undefined): string | undefined {
+  return v === undefined || v === '' ? undefined : v;
+}
+
+function readEnvFile(path: string): Record<string, string> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : String(err);
+    throw new ConfigError(
+      'ENCLAVE_CONFIG',
+      `config: ENCLAVE_CONFIG=${JSON.stringify(path)} cannot be read (${reason}); expected the path of a readable KEY=value env file`,
+    );
+  }
+  return parseEnvFile(text);
+}
+
+function toConfig(v: Values, configFile: string | null): Config {
+  const llmSimPort = v.LLM_SIM_PORT as number;
+  const upstreamUrl = v.ENCLAVE_UPSTREAM_URL as string | undefined;
+  return {
+    host: v.ENCLAVE_HOST as string,
+    ports: {
+      chat: v.CHAT_PORT as number,
+      admin: v.ADMIN_PORT as number,
+      audit: v.AUDIT_PORT as number,
+      llmSim: llmSimPort,
+    },
+    logLevel: v.LOG_LEVEL as Config['logLevel'],
+    shutdownTimeoutMs: v.ENCLAVE_SHUTDOWN_TIMEOUT_MS as number,
+    configFile,
+    database: {
+      url: (v.DATABASE_URL as string | undefined) ?? null,
+      poolSize: v.DATABASE_POOL_SIZE as number,
+      migrateOnStart: v.ENCLAVE_MIGRATE_ON_START as boolean,
+      dataDir: v.ENCLAVE_DATA_DIR as string,
+      embeddedPort: v.ENCLAVE_EMBEDDED_DB_PORT as number,
+    },
+    upstream: {
+      url: upstreamUrl ?? `http://127.0.0.1:${llmSimPort}/v1`,
+      apiKey: (v.ENCLAVE_UPSTREAM_API_KEY as string | undefined) ?? null,
+      isBundledSimulator: upstreamUrl === undefined,
+    },
+    llmSim: {
+      models: v.LLM_SIM_MODELS as string[],
+      ttftMs: v.LLM_SIM_TTFT_MS as number,
+      tokensPerSec: v.LLM_SIM_TOKENS_PER_SEC as number,
+      replyTokens: v.LLM_SIM_REPLY_TOKENS as number,
+      errorRate: v.LLM_SIM_ERROR_RATE as number,
+      errorStatus: v.LLM_SIM_ERROR_STATUS as number,
+      stallRate: v.LLM_SIM_STALL_RATE as number,
+      stallMs: v.LLM_SIM_STALL_MS as number,
+      dropRate: v.LLM_SIM_DROP_RATE as number,
+      dropAfterTokens: v.LLM_SIM_DROP_AFTER_TOKENS as number,
+    },
+  };
+}
+
+/**
+ * For a process entry point: the config, or one line on stderr and exit code 78 (EX_CONFIG, which
+ * systemd units list in RestartPreventExitStatus so a typo does not restart-loop).
+ */
+export function loadConfigOrExit(env: NodeJS.ProcessEnv = process.env): Config {
+  try {
+    return loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`enclave: ${err.message}\n`);
+      process.exit(78);
+    }
+    throw err;
+  }
+}
