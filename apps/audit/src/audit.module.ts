@@ -1,0 +1,14 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import type { Config } from '@enclave/config';
+import { PlatformModule } from '@enclave/server';
+
+/** The audit app: the audit sealer, exports and retention. */
+@Module({})
+export class AuditAppModule {
+  static forRoot(config: Config): DynamicModule {
+    return {
+      module: AuditAppModule,
+      imports: [PlatformModule.forRoot(config, 'audit')],
+    };
+  }
+}

@@ -1,0 +1,14 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import type { Config } from '@enclave/config';
+import { PlatformModule } from '@enclave/server';
+
+/** The chat app: the OpenAI-compatible /v1 API and the staff chat UI. */
+@Module({})
+export class ChatAppModule {
+  static forRoot(config: Config): DynamicModule {
+    return {
+      module: ChatAppModule,
+      imports: [PlatformModule.forRoot(config, 'chat')],
+    };
+  }
+}

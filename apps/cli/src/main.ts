@@ -1,0 +1,68 @@
+import 'reflect-metadata';
+import { Command } from 'commander';
+import { DataSource } from 'typeorm';
+import { type Config, loadConfigOrExit } from '@enclave/config';
+import {
+  dataSourceOptions,
+  embeddedDataDir,
+  pendingMigrations,
+  runMigrations,
+  startEmbeddedPostgres,
+} from '@enclave/db';
+
+/** The operator's command line: `enclave <command>`. */
+const program = new Command('enclave')
+  .description('Enclave appliance administration')
+  .showHelpAfterError();
+
+program
+  .command('migrate')
+  .description('apply pending database migrations (or list them with --status)')
+  .option('--status', 'only list the migrations not yet applied')
+  .action(async (opts: { status?: boolean }) => {
+    await withDatabase(loadConfigOrExit(), async (ds) => {
+      if (opts.status) {
+        const pending = await pendingMigrations(ds);
+        console.log(pending.length ? `pending: ${pending.join(', ')}` : 'up to date');
+        return;
+      }
+      const applied = await runMigrations(ds);
+      console.log(applied.length ? `applied: ${applied.join(', ')}` : 'up to date');
+    });
+  });
+
+program
+  .command('embedded-db')
+  .description('serve the embedded database (PGlite) on loopback for the other processes')
+  .action(async () => {
+    const config = loadConfigOrExit();
+    const dataDir = embeddedDataDir(config.database.dataDir);
+    const db = await startEmbeddedPostgres({ dataDir, port: config.database.embeddedPort });
+    console.log(JSON.stringify({ level: 30, app: 'embedded-db', msg: 'listening', url: db.url, dataDir }));
+    const stop = async () => {
+      await db.stop();
+      process.exit(0);
+    };
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  });
+
+async function withDatabase(config: Config, work: (ds: DataSource) => Promise<void>): Promise<void> {
+  const ds = new DataSource(dataSourceOptions(config, 'cli'));
+  try {
+    await ds.initialize();
+  } catch (err) {
+    const where = config.database.url ? 'DATABASE_URL' : 'the embedded database (is `npm start` running?)';
+    throw new Error(`cannot reach ${where}: ${(err as Error).message}`);
+  }
+  try {
+    await work(ds);
+  } finally {
+    await ds.destroy();
+  }
+}
+
+program.parseAsync().catch((err: Error) => {
+  console.error(`enclave: ${err.message}`);
+  process.exit(1);
+});

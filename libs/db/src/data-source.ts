@@ -1,0 +1,27 @@
+import type { Config } from '@enclave/config';
+import type { DataSourceOptions } from 'typeorm';
+import { embeddedDatabaseUrl } from './embedded.js';
+import { MIGRATIONS } from './migrations/index.js';
+
+/** The Postgres URL the apps use: DATABASE_URL, or the embedded server on loopback. */
+export function databaseUrl(config: Config): string {
+  return config.database.url ?? embeddedDatabaseUrl(config.database.embeddedPort);
+}
+
+export function dataSourceOptions(config: Config, applicationName: string): DataSourceOptions {
+  return {
+    type: 'postgres',
+    url: databaseUrl(config),
+    applicationName: `enclave-${applicationName}`,
+    migrations: MIGRATIONS,
+    migrationsTableName: 'enclave_migrations',
+    migrationsRun: false,
+    synchronize: false,
+    // gen_random_uuid() is built in (Postgres 13+ and PGlite); no extension to install.
+    uuidExtension: 'pgcrypto',
+    installExtensions: false,
+    poolSize: config.database.poolSize,
+    extra: { connectionTimeoutMillis: 5_000 },
+    logging: ['error', 'warn', 'migration'],
+  };
+}
