@@ -9,13 +9,35 @@ export default tseslint.config(
   {
     languageOptions: { globals: { ...globals.node } },
     rules: {
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
-      // Libraries never import apps; each lib is reached only through its public index.
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['**/apps/**'], message: 'libs and apps never import an app' }, { group: ['@enclave/*/**'], message: 'import a lib through its index only' }] },
+        {
+          patterns: [{ group: ['@enclave/*/**'], message: 'import a lib through its index only' }],
+        },
       ],
     },
   },
-  { files: ['**/*.spec.ts', '**/*.e2e-spec.ts', 'test/**/*.ts'], languageOptions: { globals: { ...globals.jest } } },
+  {
+    // Libraries never import apps (tests and apps may).
+    files: ['libs/*/src/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['**/apps/**'], message: 'a lib never imports an app' },
+            { group: ['@enclave/*/**'], message: 'import a lib through its index only' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['**/*.spec.ts', '**/*.e2e-spec.ts', 'test/**/*.ts'],
+    languageOptions: { globals: { ...globals.jest } },
+  },
 );

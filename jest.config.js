@@ -22,5 +22,6 @@ export default {
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   testMatch: ['<rootDir>/{apps,libs,test}/**/*.{spec,e2e-spec}.ts'],
+  globalSetup: '<rootDir>/test/support/global-setup.ts',
   testTimeout: 60_000,
 };

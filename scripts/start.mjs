@@ -1,19 +1,18 @@
 #!/usr/bin/env node
-// `npm start`: one coherent appliance on this machine. Builds when the sources changed, then runs
+// `npm start`: one coherent appliance on this machine. Installs and builds when needed, then runs
 // the embedded database (when DATABASE_URL is unset), the bundled LLM simulator (when no upstream is
 // configured), migrations, and the chat, admin and audit apps, with prefixed logs. Ctrl-C (or
 // SIGTERM) stops the apps first, then what they depend on.
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { buildIfStale, ensureInstalled, root } from './prepare.mjs';
 
-const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const dist = join(root, 'dist');
 const READY_TIMEOUT_MS = 90_000;
 const COLORS = { 'embedded-db': 90, 'llm-sim': 36, migrate: 90, chat: 32, admin: 35, audit: 33 };
 
+ensureInstalled();
 buildIfStale();
 const { loadConfig, ConfigError } = await import(join(dist, 'libs/config/src/index.js'));
 let config;
@@ -71,27 +70,6 @@ try {
   await stopAll(1);
 }
 
-function buildIfStale() {
-  const stamp = join(dist, '.tsbuildinfo');
-  const built = existsSync(stamp) ? statSync(stamp).mtimeMs : 0;
-  const sources = ['tsconfig.json', 'tsconfig.build.json', 'package-lock.json'].map((f) => join(root, f));
-  for (const top of ['apps', 'libs']) {
-    for (const name of readdirSync(join(root, top))) sources.push(join(root, top, name, 'src'));
-  }
-  if (built && !sources.some((p) => existsSync(p) && newestMtime(p) > built)) return;
-  console.log('enclave: building…');
-  const result = spawnSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit' });
-  if (result.status !== 0) process.exit(result.status ?? 1);
-}
-
-function newestMtime(path) {
-  const st = statSync(path);
-  if (!st.isDirectory()) return st.mtimeMs;
-  let newest = st.mtimeMs;
-  for (const entry of readdirSync(path)) newest = Math.max(newest, newestMtime(join(path, entry)));
-  return newest;
-}
-
 function run(name, entry, args = []) {
   const child = spawn(process.execPath, [join(dist, entry), ...args], {
     cwd: root,
@@ -117,14 +95,14 @@ function run(name, entry, args = []) {
 function runToCompletion(name, entry, args) {
   const child = run(name, entry, args);
   return new Promise((resolve, reject) =>
-    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${name} failed (code ${code})`)))),
+    child.on('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`${name} failed (code ${code})`)),
+    ),
   );
 }
 
 function prefixLines(name, from, to) {
-  const label = process.stdout.isTTY
-    ? `\x1b[${COLORS[name] ?? 0}m[${name}]\x1b[0m `
-    : `[${name}] `;
+  const label = process.stdout.isTTY ? `\x1b[${COLORS[name] ?? 0}m[${name}]\x1b[0m ` : `[${name}] `;
   let pending = '';
   from.setEncoding('utf8');
   from.on('data', (chunk) => {
@@ -136,12 +114,14 @@ function prefixLines(name, from, to) {
 }
 
 async function waitForPort(port, name) {
-  await waitUntil(name, () =>
-    new Promise((resolve) => {
-      const socket = connect(port, '127.0.0.1');
-      socket.once('connect', () => (socket.destroy(), resolve(true)));
-      socket.once('error', () => resolve(false));
-    }),
+  await waitUntil(
+    name,
+    () =>
+      new Promise((resolve) => {
+        const socket = connect(port, '127.0.0.1');
+        socket.once('connect', () => (socket.destroy(), resolve(true)));
+        socket.once('error', () => resolve(false));
+      }),
   );
 }
 
@@ -177,7 +157,9 @@ async function stopAll(code) {
       tier
         .map((name) => children.get(name))
         .filter(Boolean)
-        .map((child) => new Promise((resolve) => (child.once('exit', resolve), child.kill('SIGTERM')))),
+        .map(
+          (child) => new Promise((resolve) => (child.once('exit', resolve), child.kill('SIGTERM'))),
+        ),
     );
   }
   process.exit(code);

@@ -38,7 +38,9 @@ program
     const config = loadConfigOrExit();
     const dataDir = embeddedDataDir(config.database.dataDir);
     const db = await startEmbeddedPostgres({ dataDir, port: config.database.embeddedPort });
-    console.log(JSON.stringify({ level: 30, app: 'embedded-db', msg: 'listening', url: db.url, dataDir }));
+    console.log(
+      JSON.stringify({ level: 30, app: 'embedded-db', msg: 'listening', url: db.url, dataDir }),
+    );
     const stop = async () => {
       await db.stop();
       process.exit(0);
@@ -47,13 +49,18 @@ program
     process.once('SIGINT', stop);
   });
 
-async function withDatabase(config: Config, work: (ds: DataSource) => Promise<void>): Promise<void> {
+async function withDatabase(
+  config: Config,
+  work: (ds: DataSource) => Promise<void>,
+): Promise<void> {
   const ds = new DataSource(dataSourceOptions(config, 'cli'));
   try {
     await ds.initialize();
   } catch (err) {
-    const where = config.database.url ? 'DATABASE_URL' : 'the embedded database (is `npm start` running?)';
-    throw new Error(`cannot reach ${where}: ${(err as Error).message}`);
+    const where = config.database.url
+      ? 'DATABASE_URL'
+      : 'the embedded database (is `npm start` running?)';
+    throw new Error(`cannot reach ${where}: ${(err as Error).message}`, { cause: err });
   }
   try {
     await work(ds);

@@ -20,7 +20,12 @@ const port = (def: number, doc: string): KeySpec => ({
   doc,
 });
 
-const wholeNumber = (def: number, doc: string, min = 0, max = Number.MAX_SAFE_INTEGER): KeySpec => ({
+const wholeNumber = (
+  def: number,
+  doc: string,
+  min = 0,
+  max = Number.MAX_SAFE_INTEGER,
+): KeySpec => ({
   schema: z.coerce.number().int().min(min).max(max),
   default: String(def),
   expected: `a whole number from ${min} to ${max}`,
@@ -52,7 +57,7 @@ const httpUrl = (doc: string): KeySpec => ({
   doc,
 });
 
-export const KEYS = {
+const keys = {
   ENCLAVE_HOST: {
     schema: z.string().trim().min(1),
     default: '127.0.0.1',
@@ -113,8 +118,16 @@ export const KEYS = {
     doc: 'Models the simulator lists in /v1/models (it answers any model name it is asked for).',
   },
   LLM_SIM_TTFT_MS: wholeNumber(0, 'Simulator: delay before the first token, in ms.', 0, 600_000),
-  LLM_SIM_TOKENS_PER_SEC: wholeNumber(0, 'Simulator: streaming pace; 0 sends tokens as fast as possible.'),
-  LLM_SIM_REPLY_TOKENS: wholeNumber(32, 'Simulator: tokens in a reply (max_tokens caps it).', 1, 100_000),
+  LLM_SIM_TOKENS_PER_SEC: wholeNumber(
+    0,
+    'Simulator: streaming pace; 0 sends tokens as fast as possible.',
+  ),
+  LLM_SIM_REPLY_TOKENS: wholeNumber(
+    32,
+    'Simulator: tokens in a reply (max_tokens caps it).',
+    1,
+    100_000,
+  ),
   LLM_SIM_ERROR_RATE: share('Simulator: share of requests answered with LLM_SIM_ERROR_STATUS.'),
   LLM_SIM_ERROR_STATUS: wholeNumber(500, 'Simulator: HTTP status of injected errors.', 400, 599),
   LLM_SIM_STALL_RATE: share('Simulator: share of requests that stall before the first byte.'),
@@ -124,7 +137,9 @@ export const KEYS = {
     0,
     3_600_000,
   ),
-  LLM_SIM_DROP_RATE: share('Simulator: share of streamed requests whose connection is dropped mid-stream.'),
+  LLM_SIM_DROP_RATE: share(
+    'Simulator: share of streamed requests whose connection is dropped mid-stream.',
+  ),
   LLM_SIM_DROP_AFTER_TOKENS: wholeNumber(
     4,
     'Simulator: tokens sent before a dropped stream is cut.',
@@ -133,4 +148,5 @@ export const KEYS = {
   ),
 } satisfies Record<string, KeySpec>;
 
-export type ConfigKey = keyof typeof KEYS;
+export type ConfigKey = keyof typeof keys;
+export const KEYS: Readonly<Record<ConfigKey, KeySpec>> = keys;

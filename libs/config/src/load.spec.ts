@@ -44,7 +44,10 @@ describe('loadConfig', () => {
     expect(config.ports.chat).toBe(9000);
     expect(config.database.migrateOnStart).toBe(false);
     expect(config.database.url).toBe('postgres://enclave:pw@db1:5432/enclave');
-    expect(config.upstream).toMatchObject({ url: 'http://gpu1:8000/v1', isBundledSimulator: false });
+    expect(config.upstream).toMatchObject({
+      url: 'http://gpu1:8000/v1',
+      isBundledSimulator: false,
+    });
     expect(config.llmSim.models).toEqual(['a', 'b', 'c']);
     expect(config.llmSim.errorRate).toBe(0.3);
   });
@@ -57,13 +60,16 @@ describe('loadConfig', () => {
     ['ENCLAVE_MIGRATE_ON_START', 'maybe', 'true or false'],
     ['LLM_SIM_ERROR_RATE', '1.5', 'a number from 0 to 1'],
     ['ENCLAVE_UPSTREAM_URL', 'gpu1:8000', 'an http:// or https:// URL'],
-  ])('rejects %s=%s with one line naming the key, the value and what is accepted', (key, value, expected) => {
-    const err = errorOf(() => loadConfig({ [key]: value }, NO_FILE));
-    expect(err.key).toBe(key);
-    expect(err.message).toContain(`${key}=${JSON.stringify(value)}`);
-    expect(err.message).toContain(`expected ${expected}`);
-    expect(err.message).not.toContain('\n');
-  });
+  ])(
+    'rejects %s=%s with one line naming the key, the value and what is accepted',
+    (key, value, expected) => {
+      const err = errorOf(() => loadConfig({ [key]: value }, NO_FILE));
+      expect(err.key).toBe(key);
+      expect(err.message).toContain(`${key}=${JSON.stringify(value)}`);
+      expect(err.message).toContain(`expected ${expected}`);
+      expect(err.message).not.toContain('\n');
+    },
+  );
 
   it('reads the env file named by ENCLAVE_CONFIG; the environment wins over it', () => {
     const dir = mkdtempSync(join(tmpdir(), 'enclave-config-'));
@@ -86,7 +92,9 @@ describe('loadConfig', () => {
   it('names ENCLAVE_CONFIG when the file it names does not exist', () => {
     const err = errorOf(() => loadConfig({ ENCLAVE_CONFIG: '/nope/enclave.env' }, NO_FILE));
     expect(err.key).toBe('ENCLAVE_CONFIG');
-    expect(err.message).toMatch(/ENCLAVE_CONFIG="\/nope\/enclave.env" cannot be read \(no such file\)/);
+    expect(err.message).toMatch(
+      /ENCLAVE_CONFIG="\/nope\/enclave.env" cannot be read \(no such file\)/,
+    );
   });
 
   it('reports an invalid value from the env file as well', () => {

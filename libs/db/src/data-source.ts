@@ -1,6 +1,7 @@
 import type { Config } from '@enclave/config';
 import type { DataSourceOptions } from 'typeorm';
 import { embeddedDatabaseUrl } from './embedded.js';
+import { DatabaseLogger, SLOW_QUERY_MS } from './typeorm-logger.js';
 import { MIGRATIONS } from './migrations/index.js';
 
 /** The Postgres URL the apps use: DATABASE_URL, or the embedded server on loopback. */
@@ -22,6 +23,8 @@ export function dataSourceOptions(config: Config, applicationName: string): Data
     installExtensions: false,
     poolSize: config.database.poolSize,
     extra: { connectionTimeoutMillis: 5_000 },
+    logger: new DatabaseLogger(),
     logging: ['error', 'warn', 'migration'],
+    maxQueryExecutionTime: SLOW_QUERY_MS,
   };
 }

@@ -15,7 +15,10 @@ export class DatabaseReadiness implements ReadinessCheck {
   async check(): Promise<string | null> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<string>((resolve) => {
-      timer = setTimeout(() => resolve(`no answer within ${CHECK_TIMEOUT_MS} ms`), CHECK_TIMEOUT_MS);
+      timer = setTimeout(
+        () => resolve(`no answer within ${CHECK_TIMEOUT_MS} ms`),
+        CHECK_TIMEOUT_MS,
+      );
     });
     try {
       return await Promise.race([this.probe(), timeout]);

@@ -62,6 +62,7 @@ function listeningPort(server: PGLiteSocketServer, requested: number): number {
   if (requested !== 0) return requested;
   const conn = server.getServerConn(); // "host:port" once listening
   const port = Number(conn.split(':').pop());
-  if (!Number.isInteger(port) || port <= 0) throw new Error(`cannot tell the embedded port from ${conn}`);
+  if (!Number.isInteger(port) || port <= 0)
+    throw new Error(`cannot tell the embedded port from ${conn}`);
   return port;
 }

@@ -29,9 +29,13 @@ export async function runMigrations(dataSource: DataSource): Promise<string[]> {
 /** Names of the migrations not yet applied to this database (read-only: creates nothing). */
 export async function pendingMigrations(dataSource: DataSource): Promise<string[]> {
   const table = dataSource.options.migrationsTableName ?? 'migrations';
-  const [{ exists }] = await dataSource.query('SELECT to_regclass($1) IS NOT NULL AS exists', [table]);
+  const [{ exists }] = await dataSource.query('SELECT to_regclass($1) IS NOT NULL AS exists', [
+    table,
+  ]);
   const executed = new Set<string>(
-    exists ? (await dataSource.query(`SELECT name FROM "${table}"`)).map((r: { name: string }) => r.name) : [],
+    exists
+      ? (await dataSource.query(`SELECT name FROM "${table}"`)).map((r: { name: string }) => r.name)
+      : [],
   );
   return MIGRATIONS.map((M) => new M().name).filter((name) => !executed.has(name));
 }

@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import {
   MIGRATIONS,
@@ -31,6 +32,9 @@ const backends: [string, () => Promise<Backend>][] = [
     },
   ],
 ];
+
+// Expected errors (a refused key) would otherwise print through Nest's console logger.
+Logger.overrideLogger(false);
 
 const ALL = MIGRATIONS.map((M) => new M().name);
 
@@ -71,7 +75,10 @@ describe.each(backends)('database on %s', (_label, start) => {
     const second = await settings.set('cache.scope', { scope: 'global', ttlSeconds: 60 });
     expect(second.updatedAt.getTime()).toBeGreaterThanOrEqual(first.updatedAt.getTime());
     expect((await settings.get('cache.scope'))?.value).toEqual({ scope: 'global', ttlSeconds: 60 });
-    expect((await settings.list()).map((s) => s.key)).toEqual(['audit.content_level', 'cache.scope']);
+    expect((await settings.list()).map((s) => s.key)).toEqual([
+      'audit.content_level',
+      'cache.scope',
+    ]);
     expect(await settings.delete('cache.scope')).toBe(true);
     expect(await settings.delete('cache.scope')).toBe(false);
     expect(await settings.get('cache.scope')).toBeNull();
@@ -84,23 +91,30 @@ describe.each(backends)('database on %s', (_label, start) => {
   });
 });
 
-describe.each(backends)('migrations started by several processes at once on %s', (_label, start) => {
-  it('apply each migration exactly once', async () => {
-    const backend = await start();
-    const sources = await Promise.all(
-      [1, 2, 3].map(async () => {
-        const ds = new DataSource(dataSourceOptions(testConfig({ DATABASE_URL: backend.url }), 'test'));
-        return ds.initialize();
-      }),
-    );
-    try {
-      const applied = await Promise.all(sources.map((ds) => runMigrations(ds)));
-      expect(applied.flat().sort()).toEqual([...ALL].sort());
-      const [{ n }] = await sources[0]!.query('SELECT count(*)::int AS n FROM enclave_migrations');
-      expect(n).toBe(ALL.length);
-    } finally {
-      await Promise.all(sources.map((ds) => ds.destroy()));
-      await backend.stop();
-    }
-  });
-});
+describe.each(backends)(
+  'migrations started by several processes at once on %s',
+  (_label, start) => {
+    it('apply each migration exactly once', async () => {
+      const backend = await start();
+      const sources = await Promise.all(
+        [1, 2, 3].map(async () => {
+          const ds = new DataSource(
+            dataSourceOptions(testConfig({ DATABASE_URL: backend.url }), 'test'),
+          );
+          return ds.initialize();
+        }),
+      );
+      try {
+        const applied = await Promise.all(sources.map((ds) => runMigrations(ds)));
+        expect(applied.flat().sort()).toEqual([...ALL].sort());
+        const [{ n }] = await sources[0]!.query(
+          'SELECT count(*)::int AS n FROM enclave_migrations',
+        );
+        expect(n).toBe(ALL.length);
+      } finally {
+        await Promise.all(sources.map((ds) => ds.destroy()));
+        await backend.stop();
+      }
+    });
+  },
+);

@@ -22,7 +22,9 @@ export class HealthController {
       res.status(HttpStatus.SERVICE_UNAVAILABLE);
       return { status: 'unavailable', reasons: { process: 'shutting down' } };
     }
-    const results = await Promise.all(this.checks.map(async (c) => [c.name, await c.check()] as const));
+    const results = await Promise.all(
+      this.checks.map(async (c) => [c.name, await c.check()] as const),
+    );
     const reasons = Object.fromEntries(results.filter(([, reason]) => reason !== null));
     if (Object.keys(reasons).length) {
       res.status(HttpStatus.SERVICE_UNAVAILABLE);

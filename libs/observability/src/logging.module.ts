@@ -31,7 +31,11 @@ export class LoggingModule {
               genReqId: requestId,
               quietReqLogger: true,
               autoLogging: { ignore: (req: IncomingMessage) => PROBES.has(req.url ?? '') },
-              redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
+              redact: [
+                'req.headers.authorization',
+                'req.headers.cookie',
+                'res.headers["set-cookie"]',
+              ],
             },
           }),
         }),

@@ -1,3 +1,4 @@
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { DynamicModule, INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
@@ -8,6 +9,8 @@ import { ReadinessState } from '@enclave/observability';
 
 // nestjs-pino's Logger takes (object, message, context), like Nest's own.
 const LOG_CONTEXT = 'Lifecycle';
+/** After the shutdown timeout has cut connections, how long cleanup may take before a hard exit. */
+const HARD_EXIT_GRACE_MS = 5_000;
 
 /** The HTTP wiring every app gets, in production and in e2e tests alike. */
 export function configureHttpApp(app: INestApplication): void {
@@ -49,14 +52,20 @@ export async function runHttpApp(spec: HttpAppSpec): Promise<INestApplication> {
  */
 export function installGracefulShutdown(app: INestApplication, timeoutMs: number): void {
   const log = app.get(Logger);
+  const server = app.getHttpServer() as Server;
   let closing = false;
+  // server.close() waits for keep-alive sockets to time out; while closing, end each socket as
+  // soon as its response is done instead.
+  server.on('request', (_req: IncomingMessage, res: ServerResponse) => {
+    if (closing) res.setHeader('connection', 'close');
+    res.once('finish', () => closing && setImmediate(() => server.closeIdleConnections()));
+  });
   const shutdown = async (signal: NodeJS.Signals) => {
     if (closing) return;
     closing = true;
     log.log({ signal, timeoutMs }, 'shutting down: finishing in-flight requests', LOG_CONTEXT);
     app.get(ReadinessState).markShuttingDown();
-    const server = app.getHttpServer() as import('node:http').Server;
-    const force = setTimeout(() => {
+    setTimeout(() => {
       log.warn(
         { timeoutMs },
         'in-flight requests outlived the shutdown timeout; closing connections',
@@ -64,16 +73,21 @@ export function installGracefulShutdown(app: INestApplication, timeoutMs: number
       );
       server.closeAllConnections();
     }, timeoutMs);
+    // Whatever still hangs (a query that never answers) must not keep the process alive.
+    const deadline = setTimeout(() => {
+      log.error({ timeoutMs }, 'shutdown did not complete; exiting anyway', LOG_CONTEXT);
+      process.exit(1);
+    }, timeoutMs + HARD_EXIT_GRACE_MS);
+    deadline.unref();
+    let code = 0;
     try {
       await app.close();
       log.log('shut down cleanly', LOG_CONTEXT);
-      process.exit(0);
     } catch (err) {
       log.error({ err }, 'shutdown failed', LOG_CONTEXT);
-      process.exit(1);
-    } finally {
-      clearTimeout(force);
+      code = 1;
     }
+    process.exit(code);
   };
   process.once('SIGTERM', shutdown);
   process.once('SIGINT', shutdown);

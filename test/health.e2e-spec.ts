@@ -1,0 +1,119 @@
+import type { DynamicModule, INestApplication } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import request from 'supertest';
+import type { Config } from '@enclave/config';
+import { configureHttpApp } from '@enclave/server';
+import { AdminAppModule } from '../apps/admin/src/admin.module.js';
+import { AuditAppModule } from '../apps/audit/src/audit.module.js';
+import { ChatAppModule } from '../apps/chat/src/chat.module.js';
+import { testConfig } from './support/config.js';
+import { createTestDatabase, type TestDatabase, viaPort } from './support/postgres.js';
+import { TcpProxy } from './support/tcp-proxy.js';
+
+async function startApp(module: DynamicModule): Promise<INestApplication> {
+  const moduleRef = await Test.createTestingModule({ imports: [module] }).compile();
+  const app = moduleRef.createNestApplication({ logger: false });
+  configureHttpApp(app);
+  await app.init();
+  return app;
+}
+
+async function waitForStatus(app: INestApplication, status: number): Promise<request.Response> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const res = await request(app.getHttpServer()).get('/readyz');
+    if (res.status === status || Date.now() > deadline) return res;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+let db: TestDatabase;
+beforeAll(async () => {
+  db = await createTestDatabase();
+});
+afterAll(async () => {
+  await db.drop();
+});
+
+const apps: [string, (config: Config) => DynamicModule][] = [
+  ['chat', (c) => ChatAppModule.forRoot(c)],
+  ['admin', (c) => AdminAppModule.forRoot(c)],
+  ['audit', (c) => AuditAppModule.forRoot(c)],
+];
+
+describe.each(apps)('%s app health', (_name, moduleFor) => {
+  let app: INestApplication;
+  beforeAll(async () => {
+    app = await startApp(moduleFor(testConfig({ DATABASE_URL: db.url })));
+  });
+  afterAll(async () => {
+    await app.close();
+  });
+
+  it('is alive and ready once migrations are applied at start-up', async () => {
+    await request(app.getHttpServer()).get('/healthz').expect(200, { status: 'ok' });
+    await request(app.getHttpServer())
+      .get('/readyz')
+      .expect(200, { status: 'ready', checks: ['database'] });
+  });
+
+  it('sends helmet security headers', async () => {
+    const res = await request(app.getHttpServer()).get('/healthz');
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+    expect(res.headers['content-security-policy']).toContain("default-src 'self'");
+    expect(res.headers['x-powered-by']).toBeUndefined();
+  });
+
+  it('keeps a sane incoming x-request-id and replaces an unsafe one', async () => {
+    const kept = await request(app.getHttpServer()).get('/healthz').set('x-request-id', 'abc-123');
+    expect(kept.headers['x-request-id']).toBe('abc-123');
+    const replaced = await request(app.getHttpServer())
+      .get('/healthz')
+      .set('x-request-id', 'bad id\twith spaces');
+    expect(replaced.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    const fresh = await request(app.getHttpServer()).get('/healthz');
+    expect(fresh.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    expect(fresh.headers['x-request-id']).not.toBe(replaced.headers['x-request-id']);
+  });
+});
+
+describe('readiness follows the database', () => {
+  it('goes 503 naming the database when it is unreachable, and back to 200 when it returns', async () => {
+    const proxy = TcpProxy.forUrl(db.url);
+    await proxy.start();
+    const app = await startApp(
+      ChatAppModule.forRoot(testConfig({ DATABASE_URL: viaPort(db.url, proxy.port) })),
+    );
+    try {
+      await request(app.getHttpServer()).get('/readyz').expect(200);
+      await proxy.cut();
+      const down = await waitForStatus(app, 503);
+      expect(down.status).toBe(503);
+      expect(down.body.status).toBe('unavailable');
+      expect(down.body.reasons.database).toMatch(/unreachable|no answer/);
+      await request(app.getHttpServer()).get('/healthz').expect(200);
+      await proxy.restore();
+      const up = await waitForStatus(app, 200);
+      expect(up.status).toBe(200);
+    } finally {
+      await app.close();
+      await proxy.stop();
+    }
+  });
+
+  it('is 503 naming the missing migration when migrations are off and not applied', async () => {
+    const fresh = await createTestDatabase();
+    const app = await startApp(
+      ChatAppModule.forRoot(
+        testConfig({ DATABASE_URL: fresh.url, ENCLAVE_MIGRATE_ON_START: 'false' }),
+      ),
+    );
+    try {
+      const res = await request(app.getHttpServer()).get('/readyz').expect(503);
+      expect(res.body.reasons.database).toBe('migrations not applied: Settings1764201600000');
+    } finally {
+      await app.close();
+      await fresh.drop();
+    }
+  });
+});
