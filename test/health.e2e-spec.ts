@@ -1,22 +1,14 @@
 import type { DynamicModule, INestApplication } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import type { Config } from '@enclave/config';
-import { configureHttpApp } from '@enclave/server';
+import { MIGRATIONS } from '@enclave/db';
 import { AdminAppModule } from '../apps/admin/src/admin.module.js';
 import { AuditAppModule } from '../apps/audit/src/audit.module.js';
 import { ChatAppModule } from '../apps/chat/src/chat.module.js';
+import { startApp } from './support/app.js';
 import { testConfig } from './support/config.js';
 import { createTestDatabase, type TestDatabase, viaPort } from './support/postgres.js';
 import { TcpProxy } from './support/tcp-proxy.js';
-
-async function startApp(module: DynamicModule): Promise<INestApplication> {
-  const moduleRef = await Test.createTestingModule({ imports: [module] }).compile();
-  const app = moduleRef.createNestApplication({ logger: false });
-  configureHttpApp(app);
-  await app.init();
-  return app;
-}
 
 async function waitForStatus(app: INestApplication, status: number): Promise<request.Response> {
   const deadline = Date.now() + 15_000;
@@ -44,7 +36,8 @@ const apps: [string, (config: Config) => DynamicModule][] = [
 describe.each(apps)('%s app health', (_name, moduleFor) => {
   let app: INestApplication;
   beforeAll(async () => {
-    app = await startApp(moduleFor(testConfig({ DATABASE_URL: db.url })));
+    const config = testConfig({ DATABASE_URL: db.url });
+    app = await startApp(moduleFor(config), config);
   });
   afterAll(async () => {
     await app.close();
@@ -81,9 +74,8 @@ describe('readiness follows the database', () => {
   it('goes 503 naming the database when it is unreachable, and back to 200 when it returns', async () => {
     const proxy = TcpProxy.forUrl(db.url);
     await proxy.start();
-    const app = await startApp(
-      ChatAppModule.forRoot(testConfig({ DATABASE_URL: viaPort(db.url, proxy.port) })),
-    );
+    const config = testConfig({ DATABASE_URL: viaPort(db.url, proxy.port) });
+    const app = await startApp(ChatAppModule.forRoot(config), config);
     try {
       await request(app.getHttpServer()).get('/readyz').expect(200);
       await proxy.cut();
@@ -103,14 +95,12 @@ describe('readiness follows the database', () => {
 
   it('is 503 naming the missing migration when migrations are off and not applied', async () => {
     const fresh = await createTestDatabase();
-    const app = await startApp(
-      ChatAppModule.forRoot(
-        testConfig({ DATABASE_URL: fresh.url, ENCLAVE_MIGRATE_ON_START: 'false' }),
-      ),
-    );
+    const config = testConfig({ DATABASE_URL: fresh.url, ENCLAVE_MIGRATE_ON_START: 'false' });
+    const app = await startApp(ChatAppModule.forRoot(config), config);
     try {
       const res = await request(app.getHttpServer()).get('/readyz').expect(503);
-      expect(res.body.reasons.database).toBe('migrations not applied: Settings1764201600000');
+      const all = MIGRATIONS.map((M) => new M().name);
+      expect(res.body.reasons.database).toBe(`migrations not applied: ${all.join(', ')}`);
     } finally {
       await app.close();
       await fresh.drop();

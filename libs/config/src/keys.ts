@@ -102,6 +102,26 @@ const keys = {
   ENCLAVE_UPSTREAM_URL: httpUrl(
     'Base URL of the OpenAI-compatible LLM server (e.g. http://gpu1:8000/v1). Unset: the bundled simulator on LLM_SIM_PORT.',
   ),
+  ENCLAVE_UPSTREAM_TIMEOUT_MS: wholeNumber(
+    60_000,
+    'How long the upstream may take to start answering (first byte) before the request fails with 504.',
+    100,
+    3_600_000,
+  ),
+  ENCLAVE_MAX_BODY_MB: wholeNumber(
+    4,
+    'Largest request body accepted; larger ones get 413 request_too_large.',
+    1,
+    1_024,
+  ),
+  AUTH_SESSION_TTL_HOURS: wholeNumber(12, 'How long a sign-in session lasts.', 1, 24 * 90),
+  AUTH_LOCKOUT_THRESHOLD: wholeNumber(
+    5,
+    'Failed sign-ins in a row that lock an account.',
+    1,
+    1_000,
+  ),
+  AUTH_LOCKOUT_MINUTES: wholeNumber(15, 'How long a locked account stays locked.', 1, 10_080),
   ENCLAVE_UPSTREAM_API_KEY: {
     schema: z.string().min(1),
     expected: 'a non-empty string',

@@ -25,7 +25,10 @@ describe('loadConfig', () => {
       url: 'http://127.0.0.1:8090/v1',
       apiKey: null,
       isBundledSimulator: true,
+      timeoutMs: 60_000,
     });
+    expect(config.http.maxBodyBytes).toBe(4 * 1024 * 1024);
+    expect(config.auth).toEqual({ sessionTtlHours: 12, lockoutThreshold: 5, lockoutMinutes: 15 });
     expect(config.configFile).toBeNull();
   });
 

@@ -30,7 +30,9 @@ export interface Config {
     dataDir: string;
     embeddedPort: number;
   };
-  upstream: { url: string; apiKey: string | null; isBundledSimulator: boolean };
+  upstream: { url: string; apiKey: string | null; isBundledSimulator: boolean; timeoutMs: number };
+  http: { maxBodyBytes: number };
+  auth: { sessionTtlHours: number; lockoutThreshold: number; lockoutMinutes: number };
   llmSim: {
     models: string[];
     ttftMs: number;
@@ -121,6 +123,13 @@ function toConfig(v: Values, configFile: string | null): Config {
       url: upstreamUrl ?? `http://127.0.0.1:${llmSimPort}/v1`,
       apiKey: (v.ENCLAVE_UPSTREAM_API_KEY as string | undefined) ?? null,
       isBundledSimulator: upstreamUrl === undefined,
+      timeoutMs: v.ENCLAVE_UPSTREAM_TIMEOUT_MS as number,
+    },
+    http: { maxBodyBytes: (v.ENCLAVE_MAX_BODY_MB as number) * 1024 * 1024 },
+    auth: {
+      sessionTtlHours: v.AUTH_SESSION_TTL_HOURS as number,
+      lockoutThreshold: v.AUTH_LOCKOUT_THRESHOLD as number,
+      lockoutMinutes: v.AUTH_LOCKOUT_MINUTES as number,
     },
     llmSim: {
       models: v.LLM_SIM_MODELS as string[],

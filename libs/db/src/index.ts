@@ -10,3 +10,4 @@ export {
 } from './embedded.js';
 export { DatabaseReadiness } from './database.readiness.js';
 export { SettingsRepository, type Setting } from './settings.repository.js';
+export { queryRows } from './query-rows.js';

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { queryRows } from './query-rows.js';
 
 export interface Setting {
   key: string;
@@ -38,11 +39,11 @@ export class SettingsRepository {
   }
 
   async delete(key: string): Promise<boolean> {
-    // A CTE, because TypeORM returns [rows, count] for a bare DELETE but rows for a SELECT.
-    const [{ n }] = await this.dataSource.query(
-      'WITH gone AS (DELETE FROM enclave_settings WHERE key = $1 RETURNING 1) SELECT count(*)::int AS n FROM gone',
+    const gone = await queryRows(
+      this.dataSource,
+      'DELETE FROM enclave_settings WHERE key = $1 RETURNING key',
       [key],
     );
-    return n > 0;
+    return gone.length > 0;
   }
 }

@@ -1,7 +1,10 @@
 import { Controller, Get, HttpStatus, Inject, Res } from '@nestjs/common';
 import type { Response } from 'express';
+import { Public } from '@enclave/http';
 import { READINESS_CHECKS, type ReadinessCheck, ReadinessState } from './readiness.js';
 
+/** Probes answer without credentials: load balancers and systemd have none. */
+@Public()
 @Controller()
 export class HealthController {
   constructor(

@@ -2,6 +2,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { DynamicModule, INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import cookieParser from 'cookie-parser';
 import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
 import { type Config, loadConfigOrExit } from '@enclave/config';
@@ -13,10 +14,12 @@ const LOG_CONTEXT = 'Lifecycle';
 const HARD_EXIT_GRACE_MS = 5_000;
 
 /** The HTTP wiring every app gets, in production and in e2e tests alike. */
-export function configureHttpApp(app: INestApplication): void {
+export function configureHttpApp(app: INestApplication, config: Config): void {
   const express = app as NestExpressApplication;
   express.useLogger(app.get(Logger));
   express.use(helmet());
+  express.use(cookieParser());
+  express.useBodyParser('json', { limit: config.http.maxBodyBytes });
   // nginx on the same host forwards the client address; trust it only from loopback.
   express.set('trust proxy', 'loopback');
 }
@@ -32,8 +35,9 @@ export async function runHttpApp(spec: HttpAppSpec): Promise<INestApplication> {
   const config = loadConfigOrExit();
   const app = await NestFactory.create<NestExpressApplication>(spec.module(config), {
     bufferLogs: true,
+    bodyParser: false,
   });
-  configureHttpApp(app);
+  configureHttpApp(app, config);
   const port = spec.port(config);
   await app.listen(port, config.host);
   const log = app.get(Logger);

@@ -1,9 +1,16 @@
 import { type DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { AuditModule } from '@enclave/audit';
+import { AuthModule } from '@enclave/auth';
+import { ApiErrorFilter } from '@enclave/http';
 import { type Config, ConfigModule } from '@enclave/config';
 import { DatabaseReadiness, DbModule } from '@enclave/db';
 import { HealthModule, LoggingModule } from '@enclave/observability';
 
-/** What every Enclave HTTP app stands on: config, logs, the database, health and readiness. */
+/**
+ * What every Enclave HTTP app stands on: config, logs, the database, health and readiness, the
+ * audit log, authentication (deny by default) and errors in one shape.
+ */
 @Module({})
 export class PlatformModule {
   static forRoot(config: Config, appName: string): DynamicModule {
@@ -14,8 +21,11 @@ export class PlatformModule {
         LoggingModule.forRoot(appName),
         DbModule.forRoot(appName),
         HealthModule.forRoot([DatabaseReadiness]),
+        AuditModule,
+        AuthModule,
       ],
-      exports: [DbModule, HealthModule],
+      providers: [{ provide: APP_FILTER, useClass: ApiErrorFilter }],
+      exports: [DbModule, HealthModule, AuthModule],
     };
   }
 }

@@ -1,0 +1,54 @@
+import { Injectable } from '@nestjs/common';
+import type { RequestMeta } from '@enclave/http';
+import type { EntityManager } from 'typeorm';
+
+export type AuditOutcome = 'success' | 'failure' | 'denied' | 'partial';
+
+export interface AuditActor {
+  type: 'user' | 'api_key' | 'system' | 'anonymous';
+  /** The user's id (for api_key actors too: the key's owner). */
+  id?: string | null;
+  /** Human-readable: an email, "email (key ek_1a2b3c4d)", "cli". */
+  label?: string | null;
+}
+
+export interface AuditEvent {
+  actor: AuditActor;
+  /** A stable dotted name from docs/audit-events.md, e.g. `auth.login.failed`. */
+  action: string;
+  target?: { type: string; id: string | null } | null;
+  outcome: AuditOutcome;
+  meta?: RequestMeta | null;
+  payload?: Record<string, unknown>;
+}
+
+export const SYSTEM_ACTOR: AuditActor = { type: 'system', id: null, label: 'system' };
+
+/**
+ * Appends audit events. Always pass the EntityManager of the transaction that makes the change
+ * being recorded, so the event commits (or rolls back) with it.
+ */
+@Injectable()
+export class AuditLog {
+  async append(manager: EntityManager, event: AuditEvent): Promise<void> {
+    await manager.query(
+      `INSERT INTO audit_events
+         (actor_type, actor_id, actor_label, action, target_type, target_id, outcome,
+          source_ip, user_agent, request_id, payload)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb)`,
+      [
+        event.actor.type,
+        event.actor.id ?? null,
+        event.actor.label ?? null,
+        event.action,
+        event.target?.type ?? null,
+        event.target?.id ?? null,
+        event.outcome,
+        event.meta?.ip ?? null,
+        event.meta?.userAgent ?? null,
+        event.meta?.requestId ?? null,
+        JSON.stringify(event.payload ?? {}),
+      ],
+    );
+  }
+}

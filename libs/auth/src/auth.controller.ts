@@ -1,0 +1,51 @@
+import { Body, Controller, Get, HttpCode, Post, Req, Res } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { z } from 'zod';
+import { Public, requestMeta, ZodBody } from '@enclave/http';
+import { clearSessionCookies, SESSION_COOKIE, setSessionCookies } from './cookies.js';
+import { CurrentPrincipal } from './decorators.js';
+import type { Principal } from './principal.js';
+import { SessionService } from './session.service.js';
+
+const SignInBody = z.strictObject({
+  email: z.string().trim().min(3).max(320),
+  password: z.string().min(1).max(1024),
+});
+
+/** Sign-in for the web UIs (chat and admin): a session cookie plus a CSRF token. */
+@Controller('api/auth')
+export class AuthController {
+  constructor(private readonly sessions: SessionService) {}
+
+  @Public()
+  @Post('login')
+  @HttpCode(200)
+  async login(
+    @Body(new ZodBody(SignInBody)) body: z.infer<typeof SignInBody>,
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    const signedIn = await this.sessions.signIn(body.email, body.password, requestMeta(req));
+    setSessionCookies(req, res, signedIn);
+    return { user: signedIn.user, csrfToken: signedIn.csrfToken, expiresAt: signedIn.expiresAt };
+  }
+
+  @Public()
+  @Post('logout')
+  @HttpCode(204)
+  async logout(@Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<void> {
+    // Public so that an expired session can still clear its cookies; a live one is ended.
+    const token: unknown = req.cookies?.[SESSION_COOKIE];
+    if (typeof token === 'string' && token) await this.sessions.signOut(token, requestMeta(req));
+    clearSessionCookies(req, res);
+  }
+
+  @Get('me')
+  me(@CurrentPrincipal() p: Principal) {
+    return {
+      user: { id: p.userId, email: p.email, role: p.role },
+      via: p.via,
+      csrfToken: p.session?.csrfToken ?? null,
+    };
+  }
+}

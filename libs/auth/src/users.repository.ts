@@ -1,0 +1,108 @@
+import { Injectable } from '@nestjs/common';
+import { queryRows } from '@enclave/db';
+import { DataSource, type EntityManager } from 'typeorm';
+import type { Role } from './roles.js';
+
+export interface User {
+  id: string;
+  email: string;
+  displayName: string | null;
+  role: Role;
+  passwordHash: string | null;
+  failedLogins: number;
+  lockedUntil: Date | null;
+  disabledAt: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+const COLUMNS = `id, email, display_name AS "displayName", role, password_hash AS "passwordHash",
+  failed_logins AS "failedLogins", locked_until AS "lockedUntil", disabled_at AS "disabledAt",
+  created_at AS "createdAt", updated_at AS "updatedAt"`;
+
+/** Users. Methods that change rows take the caller's EntityManager (its transaction). */
+@Injectable()
+export class UsersRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  async findById(id: string, db: EntityManager = this.dataSource.manager): Promise<User | null> {
+    const rows: User[] = await db.query(`SELECT ${COLUMNS} FROM users WHERE id = $1`, [id]);
+    return rows[0] ?? null;
+  }
+
+  async findByEmail(
+    email: string,
+    db: EntityManager = this.dataSource.manager,
+  ): Promise<User | null> {
+    const rows: User[] = await db.query(`SELECT ${COLUMNS} FROM users WHERE email = $1`, [
+      email.trim().toLowerCase(),
+    ]);
+    return rows[0] ?? null;
+  }
+
+  /** Locks the row for the rest of the transaction (sign-in counts failures under it). */
+  async findByEmailForUpdate(email: string, db: EntityManager): Promise<User | null> {
+    const rows: User[] = await db.query(
+      `SELECT ${COLUMNS} FROM users WHERE email = $1 FOR UPDATE`,
+      [email.trim().toLowerCase()],
+    );
+    return rows[0] ?? null;
+  }
+
+  async list(db: EntityManager = this.dataSource.manager): Promise<User[]> {
+    return db.query(`SELECT ${COLUMNS} FROM users ORDER BY email`);
+  }
+
+  async count(db: EntityManager = this.dataSource.manager): Promise<number> {
+    const [{ n }] = await db.query('SELECT count(*)::int AS n FROM users');
+    return n;
+  }
+
+  async insert(
+    db: EntityManager,
+    user: { email: string; role: Role; passwordHash: string | null; displayName?: string | null },
+  ): Promise<User> {
+    const rows: User[] = await db.query(
+      `INSERT INTO users (email, role, password_hash, display_name) VALUES ($1, $2, $3, $4)
+       RETURNING ${COLUMNS}`,
+      [user.email.trim().toLowerCase(), user.role, user.passwordHash, user.displayName ?? null],
+    );
+    return rows[0]!;
+  }
+
+  async update(
+    db: EntityManager,
+    id: string,
+    changes: Partial<Pick<User, 'role' | 'passwordHash' | 'displayName' | 'disabledAt'>>,
+  ): Promise<User | null> {
+    const columns: Record<string, string> = {
+      role: 'role',
+      passwordHash: 'password_hash',
+      displayName: 'display_name',
+      disabledAt: 'disabled_at',
+    };
+    const sets: string[] = [];
+    const values: unknown[] = [id];
+    for (const [key, value] of Object.entries(changes)) {
+      values.push(value);
+      sets.push(`${columns[key]} = $${values.length}`);
+    }
+    const rows = await queryRows<User>(
+      db,
+      `UPDATE users SET ${[...sets, 'updated_at = now()'].join(', ')} WHERE id = $1 RETURNING ${COLUMNS}`,
+      values,
+    );
+    return rows[0] ?? null;
+  }
+
+  async recordFailedLogin(db: EntityManager, id: string, lockedUntil: Date | null): Promise<void> {
+    await db.query(
+      'UPDATE users SET failed_logins = failed_logins + 1, locked_until = $2 WHERE id = $1',
+      [id, lockedUntil],
+    );
+  }
+
+  async recordSuccessfulLogin(db: EntityManager, id: string): Promise<void> {
+    await db.query('UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1', [id]);
+  }
+}

@@ -1,0 +1,23 @@
+import type { DataSource, EntityManager } from 'typeorm';
+
+/**
+ * Runs SQL and returns its rows. TypeORM's Postgres query() returns `[rows, affectedCount]` for
+ * UPDATE and DELETE but plain rows otherwise; this hides the difference (rows are objects, never
+ * arrays, so the shapes cannot be confused).
+ */
+export async function queryRows<T>(
+  db: DataSource | EntityManager,
+  sql: string,
+  params: unknown[] = [],
+): Promise<T[]> {
+  const result = await db.query(sql, params);
+  if (
+    Array.isArray(result) &&
+    result.length === 2 &&
+    Array.isArray(result[0]) &&
+    typeof result[1] === 'number'
+  ) {
+    return result[0] as T[];
+  }
+  return result as T[];
+}

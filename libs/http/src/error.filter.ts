@@ -1,0 +1,74 @@
+import {
+  type ArgumentsHost,
+  Catch,
+  type ExceptionFilter,
+  HttpException,
+  Logger,
+} from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { ApiError } from './api-error.js';
+
+/** Errors raised by Express's body parser before Nest sees the request. */
+interface BodyParserError {
+  type: string;
+  status: number;
+  limit?: number;
+}
+
+function isBodyParserError(err: unknown): err is BodyParserError {
+  return typeof err === 'object' && err !== null && 'type' in err && 'status' in err;
+}
+
+/** Turns anything thrown into an ApiError; unknown errors become a 500 that leaks nothing. */
+export function toApiError(err: unknown): ApiError {
+  if (err instanceof ApiError) return err;
+  if (isBodyParserError(err)) {
+    if (err.type === 'entity.too.large') {
+      return new ApiError(
+        413,
+        'request_too_large',
+        `The request body is larger than the ${Math.round((err.limit ?? 0) / 1024 / 1024)} MB this server accepts.`,
+      );
+    }
+    if (err.type === 'entity.parse.failed') {
+      return new ApiError(400, 'invalid_json', 'The request body is not valid JSON.');
+    }
+    if (err.type === 'encoding.unsupported' || err.type === 'charset.unsupported') {
+      return new ApiError(415, 'unsupported_encoding', 'Send the request body as UTF-8 JSON.');
+    }
+  }
+  if (err instanceof HttpException) {
+    const status = err.getStatus();
+    if (status === 404) return new ApiError(404, 'not_found', 'No such route.');
+    return new ApiError(status, `http_${status}`, err.message);
+  }
+  return new ApiError(
+    500,
+    'internal_error',
+    'Something went wrong on our side; the error was logged.',
+    {
+      type: 'server_error',
+    },
+  );
+}
+
+@Catch()
+export class ApiErrorFilter implements ExceptionFilter {
+  private readonly log = new Logger('Errors');
+
+  catch(err: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const res = http.getResponse<Response>();
+    const req = http.getRequest<Request>();
+    const apiError = toApiError(err);
+    if (apiError.getStatus() >= 500 && !(err instanceof ApiError)) {
+      this.log.error({ err, path: req.path }, 'unhandled error');
+    }
+    if (res.headersSent) {
+      // A streamed response already started: the stream's own error event said what happened.
+      res.end();
+      return;
+    }
+    res.status(apiError.getStatus()).set(apiError.headers).json(apiError.toBody());
+  }
+}
