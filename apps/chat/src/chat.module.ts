@@ -1,6 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import type { Config } from '@enclave/config';
 import { PlatformModule } from '@enclave/server';
+import { CompletionsModule } from './completions/completions.module.js';
 
 /** The chat app: the OpenAI-compatible /v1 API and the staff chat UI. */
 @Module({})
@@ -8,7 +9,7 @@ export class ChatAppModule {
   static forRoot(config: Config): DynamicModule {
     return {
       module: ChatAppModule,
-      imports: [PlatformModule.forRoot(config, 'chat')],
+      imports: [PlatformModule.forRoot(config, 'chat'), CompletionsModule],
     };
   }
 }

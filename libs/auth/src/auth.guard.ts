@@ -1,14 +1,12 @@
-import { type CanActivate, type ExecutionContext, Injectable, Logger } from '@nestjs/common';
+import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { timingSafeEqual } from 'node:crypto';
 import type { Request } from 'express';
-import { AuditLog } from '@enclave/audit';
-import { ApiError, PUBLIC_ROUTE, requestMeta } from '@enclave/http';
-import { DataSource } from 'typeorm';
+import { ApiError, PUBLIC_ROUTE } from '@enclave/http';
 import { ApiKeyService } from './api-key.service.js';
 import { CSRF_HEADER, SESSION_COOKIE } from './cookies.js';
 import { type AuthenticatedRequest, ROLES_KEY } from './decorators.js';
-import { type Principal, principalActor } from './principal.js';
+import type { Principal } from './principal.js';
 import type { Role } from './roles.js';
 import { SessionService } from './session.service.js';
 
@@ -21,37 +19,28 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
  */
 @Injectable()
 export class AuthGuard implements CanActivate {
-  private readonly log = new Logger('Auth');
-
   constructor(
     private readonly reflector: Reflector,
     private readonly apiKeys: ApiKeyService,
     private readonly sessions: SessionService,
-    private readonly audit: AuditLog,
-    private readonly dataSource: DataSource,
   ) {}
 
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
     const targets = [ctx.getHandler(), ctx.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, targets)) return true;
     const req = ctx.switchToHttp().getRequest<Request & AuthenticatedRequest>();
-    let principal: Principal | null = null;
-    try {
-      principal = await this.authenticate(req);
-      const roles = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES_KEY, targets);
-      if (roles && !roles.includes(principal.role)) {
-        throw new ApiError(
-          403,
-          'forbidden',
-          `This needs the ${roles.join(' or ')} role; you are signed in as ${principal.role}.`,
-        );
-      }
-      req.principal = principal;
-      return true;
-    } catch (err) {
-      if (err instanceof ApiError) await this.auditRefusal(req, err, principal);
-      throw err;
+    // Refusals are thrown; the global error filter records each in the audit trail.
+    const principal = await this.authenticate(req);
+    req.principal = principal;
+    const roles = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES_KEY, targets);
+    if (roles && !roles.includes(principal.role)) {
+      throw new ApiError(
+        403,
+        'forbidden',
+        `This needs the ${roles.join(' or ')} role; you are signed in as ${principal.role}.`,
+      );
     }
+    return true;
   }
 
   private async authenticate(req: Request): Promise<Principal> {
@@ -87,22 +76,6 @@ export class AuthGuard implements CanActivate {
       'missing_credentials',
       "Send an API key as 'Authorization: Bearer ek_…', or sign in.",
     );
-  }
-
-  private async auditRefusal(req: Request, err: ApiError, principal: Principal | null) {
-    const bearer = /^Bearer\s+(ek_[0-9a-f]{8})/i.exec(req.get('authorization') ?? '');
-    try {
-      await this.audit.append(this.dataSource.manager, {
-        actor: principal ? principalActor(principal) : { type: 'anonymous' },
-        action: 'auth.request.denied',
-        target: { type: 'route', id: `${req.method} ${req.path}` },
-        outcome: 'denied',
-        meta: requestMeta(req),
-        payload: { status: err.getStatus(), code: err.code, keyPrefix: bearer?.[1] ?? null },
-      });
-    } catch (auditErr) {
-      this.log.error({ err: auditErr }, 'could not audit a refused request');
-    }
   }
 }
 

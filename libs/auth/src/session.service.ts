@@ -106,7 +106,7 @@ export class SessionService {
         },
       };
     });
-    if (!attempt.ok) throw attempt.error;
+    if (!attempt.ok) throw attempt.error.markAudited();
     return attempt.signedIn;
   }
 

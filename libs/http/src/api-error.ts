@@ -37,6 +37,8 @@ export class ApiError extends HttpException {
   readonly type: ApiErrorType;
   readonly param: string | null;
   readonly headers: Record<string, string>;
+  /** Set once the code that raised it wrote its own audit event, so it is not recorded twice. */
+  audited = false;
 
   constructor(status: number, code: string, message: string, options: ApiErrorOptions = {}) {
     super(message, status);
@@ -44,6 +46,12 @@ export class ApiError extends HttpException {
     this.type = options.type ?? TYPE_BY_STATUS[status] ?? 'server_error';
     this.param = options.param ?? null;
     this.headers = options.headers ?? {};
+  }
+
+  /** Marks the error as already recorded in the audit trail; returns it for `throw`. */
+  markAudited(): this {
+    this.audited = true;
+    return this;
   }
 
   toBody() {

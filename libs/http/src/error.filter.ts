@@ -3,7 +3,9 @@ import {
   Catch,
   type ExceptionFilter,
   HttpException,
+  Inject,
   Logger,
+  Optional,
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { ApiError } from './api-error.js';
@@ -22,7 +24,10 @@ function isBodyParserError(err: unknown): err is BodyParserError {
 /** Turns anything thrown into an ApiError; unknown errors become a 500 that leaks nothing. */
 export function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
-  if (isBodyParserError(err)) {
+  // Nest wraps body-parser's errors in an HttpException with the original as its cause.
+  const parserError = err instanceof HttpException ? err.cause : err;
+  if (isBodyParserError(parserError)) {
+    const err = parserError;
     if (err.type === 'entity.too.large') {
       return new ApiError(
         413,
@@ -52,17 +57,35 @@ export function toApiError(err: unknown): ApiError {
   );
 }
 
+/** Records refused and failed requests (the audit trail), given by the app that has one. */
+export interface RejectionRecorder {
+  record(req: Request, error: ApiError): Promise<void>;
+}
+
+export const REJECTION_RECORDER = Symbol('REJECTION_RECORDER');
+
 @Catch()
 export class ApiErrorFilter implements ExceptionFilter {
   private readonly log = new Logger('Errors');
 
-  catch(err: unknown, host: ArgumentsHost): void {
+  constructor(
+    @Optional() @Inject(REJECTION_RECORDER) private readonly recorder: RejectionRecorder | null,
+  ) {}
+
+  async catch(err: unknown, host: ArgumentsHost): Promise<void> {
     const http = host.switchToHttp();
     const res = http.getResponse<Response>();
     const req = http.getRequest<Request>();
     const apiError = toApiError(err);
     if (apiError.getStatus() >= 500 && !(err instanceof ApiError)) {
       this.log.error({ err, path: req.path }, 'unhandled error');
+    }
+    if (this.recorder && !apiError.audited && apiError.code !== 'not_found') {
+      try {
+        await this.recorder.record(req, apiError);
+      } catch (recordErr) {
+        this.log.error({ err: recordErr }, 'could not record a refused request');
+      }
     }
     if (res.headersSent) {
       // A streamed response already started: the stream's own error event said what happened.

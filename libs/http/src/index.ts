@@ -1,5 +1,10 @@
 export { ApiError, type ApiErrorOptions, type ApiErrorType } from './api-error.js';
-export { ApiErrorFilter, toApiError } from './error.filter.js';
+export {
+  ApiErrorFilter,
+  toApiError,
+  REJECTION_RECORDER,
+  type RejectionRecorder,
+} from './error.filter.js';
 export { Public, PUBLIC_ROUTE } from './public.decorator.js';
 export { ZodBody } from './zod-body.pipe.js';
 export { requestMeta, type RequestMeta } from './request-meta.js';

@@ -2,10 +2,11 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { AuditModule } from '@enclave/audit';
 import { AuthModule } from '@enclave/auth';
-import { ApiErrorFilter } from '@enclave/http';
+import { ApiErrorFilter, REJECTION_RECORDER } from '@enclave/http';
 import { type Config, ConfigModule } from '@enclave/config';
 import { DatabaseReadiness, DbModule } from '@enclave/db';
 import { HealthModule, LoggingModule } from '@enclave/observability';
+import { AuditRejections } from './audit-rejections.js';
 
 /**
  * What every Enclave HTTP app stands on: config, logs, the database, health and readiness, the
@@ -24,7 +25,10 @@ export class PlatformModule {
         AuditModule,
         AuthModule,
       ],
-      providers: [{ provide: APP_FILTER, useClass: ApiErrorFilter }],
+      providers: [
+        { provide: REJECTION_RECORDER, useClass: AuditRejections },
+        { provide: APP_FILTER, useClass: ApiErrorFilter },
+      ],
       exports: [DbModule, HealthModule, AuthModule],
     };
   }

@@ -1,0 +1,101 @@
+import { z } from 'zod';
+
+// OpenAI's chat completion request. The top level is strict, as OpenAI's own API is (an unknown
+// parameter is a 400, not silently ignored); message objects pass unknown fields through so new
+// message features reach the upstream.
+
+const contentPart = z.looseObject({ type: z.string().min(1) });
+const content = z.union([z.string(), z.array(contentPart), z.null()]);
+
+const toolCall = z.looseObject({
+  id: z.string(),
+  type: z.literal('function'),
+  function: z.looseObject({ name: z.string(), arguments: z.string() }),
+});
+
+const message = z.discriminatedUnion('role', [
+  z.looseObject({ role: z.literal('system'), content, name: z.string().optional() }),
+  z.looseObject({ role: z.literal('developer'), content, name: z.string().optional() }),
+  z.looseObject({ role: z.literal('user'), content, name: z.string().optional() }),
+  z.looseObject({
+    role: z.literal('assistant'),
+    content: content.optional(),
+    tool_calls: z.array(toolCall).optional(),
+    name: z.string().optional(),
+  }),
+  z.looseObject({ role: z.literal('tool'), content, tool_call_id: z.string() }),
+]);
+
+const tool = z.looseObject({
+  type: z.literal('function'),
+  function: z.looseObject({
+    name: z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/),
+    description: z.string().optional(),
+    parameters: z.record(z.string(), z.unknown()).optional(),
+    strict: z.boolean().nullable().optional(),
+  }),
+});
+
+const number = (min: number, max: number) => z.number().min(min).max(max).nullable().optional();
+
+export const ChatCompletionRequest = z.strictObject({
+  model: z.string().min(1).max(256),
+  messages: z.array(message).min(1, 'messages must contain at least one message'),
+  stream: z.boolean().nullable().optional(),
+  stream_options: z.strictObject({ include_usage: z.boolean().optional() }).nullable().optional(),
+  max_tokens: z.number().int().min(1).nullable().optional(),
+  max_completion_tokens: z.number().int().min(1).nullable().optional(),
+  temperature: number(0, 2),
+  top_p: number(0, 1),
+  n: z.number().int().min(1).max(1).nullable().optional(),
+  stop: z
+    .union([z.string(), z.array(z.string()).max(4)])
+    .nullable()
+    .optional(),
+  seed: z.number().int().nullable().optional(),
+  presence_penalty: number(-2, 2),
+  frequency_penalty: number(-2, 2),
+  logit_bias: z.record(z.string(), z.number()).nullable().optional(),
+  logprobs: z.boolean().nullable().optional(),
+  top_logprobs: z.number().int().min(0).max(20).nullable().optional(),
+  tools: z.array(tool).optional(),
+  tool_choice: z
+    .union([
+      z.enum(['none', 'auto', 'required']),
+      z.looseObject({ type: z.literal('function'), function: z.looseObject({ name: z.string() }) }),
+    ])
+    .optional(),
+  parallel_tool_calls: z.boolean().optional(),
+  response_format: z
+    .discriminatedUnion('type', [
+      z.strictObject({ type: z.literal('text') }),
+      z.strictObject({ type: z.literal('json_object') }),
+      z.strictObject({
+        type: z.literal('json_schema'),
+        json_schema: z.record(z.string(), z.unknown()),
+      }),
+    ])
+    .optional(),
+  user: z.string().max(256).optional(),
+  metadata: z.record(z.string(), z.string()).nullable().optional(),
+  store: z.boolean().nullable().optional(),
+  reasoning_effort: z.enum(['minimal', 'low', 'medium', 'high']).nullable().optional(),
+  service_tier: z.string().nullable().optional(),
+});
+
+export type ChatCompletionRequest = z.infer<typeof ChatCompletionRequest>;
+
+export const EmbeddingsRequest = z.strictObject({
+  model: z.string().min(1).max(256),
+  input: z.union([
+    z.string(),
+    z.array(z.string()).min(1).max(2048),
+    z.array(z.number().int()).min(1),
+    z.array(z.array(z.number().int())).min(1).max(2048),
+  ]),
+  encoding_format: z.enum(['float', 'base64']).optional(),
+  dimensions: z.number().int().min(1).max(8192).optional(),
+  user: z.string().max(256).optional(),
+});
+
+export type EmbeddingsRequest = z.infer<typeof EmbeddingsRequest>;

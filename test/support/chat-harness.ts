@@ -1,0 +1,97 @@
+import type { INestApplication } from '@nestjs/common';
+import type { AddressInfo } from 'node:net';
+import { ApiKeysRepository, generateApiKey, type Role, UsersRepository } from '@enclave/auth';
+import type { Config } from '@enclave/config';
+import type OpenAI from 'openai';
+import { DataSource } from 'typeorm';
+import { ChatAppModule } from '../../apps/chat/src/chat.module.js';
+import { createLlmSim, type LlmSim, type LlmSimOptions } from '../../apps/llm-sim/src/simulator.js';
+import { startApp } from './app.js';
+import { testConfig } from './config.js';
+import { openaiClient } from './openai.js';
+import { createTestDatabase, type TestDatabase } from './postgres.js';
+
+export const SIM_DEFAULTS: LlmSimOptions = {
+  models: ['enclave-sim', 'sim-large'],
+  ttftMs: 0,
+  tokensPerSec: 0,
+  replyTokens: 12,
+  errorRate: 0,
+  errorStatus: 500,
+  stallRate: 0,
+  stallMs: 0,
+  dropRate: 0,
+  dropAfterTokens: 4,
+};
+
+/**
+ * A chat app on a real Postgres (fresh database) in front of an in-process llm-sim, listening on
+ * a loopback port so the official SDK can talk to it.
+ */
+export class ChatHarness {
+  app!: INestApplication;
+  sim!: LlmSim;
+  db!: TestDatabase;
+  config!: Config;
+  baseURL!: string;
+  dataSource!: DataSource;
+
+  static async start(
+    sim: Partial<LlmSimOptions> = {},
+    env: Record<string, string> = {},
+  ): Promise<ChatHarness> {
+    const h = new ChatHarness();
+    h.db = await createTestDatabase();
+    h.sim = createLlmSim({ ...SIM_DEFAULTS, ...sim });
+    const simPort = await h.sim.listen(0);
+    h.config = testConfig({
+      DATABASE_URL: h.db.url,
+      ENCLAVE_UPSTREAM_URL: `http://127.0.0.1:${simPort}/v1`,
+      ...env,
+    });
+    h.app = await startApp(ChatAppModule.forRoot(h.config), h.config);
+    await h.app.listen(0, '127.0.0.1');
+    const { port } = h.app.getHttpServer().address() as AddressInfo;
+    h.baseURL = `http://127.0.0.1:${port}`;
+    h.dataSource = h.app.get(DataSource);
+    return h;
+  }
+
+  async stop(): Promise<void> {
+    await this.app.close();
+    await this.sim.close();
+    await this.db.drop();
+  }
+
+  /** A user with an API key (optionally limited to some models or expiring). */
+  async user(
+    email: string,
+    opts: { role?: Role; models?: string[] | null; expiresAt?: Date | null } = {},
+  ): Promise<{ userId: string; key: string; prefix: string; client: OpenAI }> {
+    const users = this.app.get(UsersRepository);
+    const keys = this.app.get(ApiKeysRepository);
+    const user = await users.insert(this.dataSource.manager, {
+      email,
+      role: opts.role ?? 'user',
+      passwordHash: null,
+    });
+    const { key, prefix, secretHash } = generateApiKey();
+    await keys.insert(this.dataSource.manager, {
+      userId: user.id,
+      name: 'test',
+      prefix,
+      secretHash,
+      models: opts.models ?? null,
+      expiresAt: opts.expiresAt ?? null,
+    });
+    return { userId: user.id, key, prefix, client: openaiClient(`${this.baseURL}/v1`, key) };
+  }
+
+  async count(sql: string, params: unknown[] = []): Promise<number> {
+    const [{ n }] = await this.dataSource.query(
+      `SELECT count(*)::int AS n FROM (${sql}) q`,
+      params,
+    );
+    return n;
+  }
+}
