@@ -24,9 +24,20 @@ export function buildIfStale() {
   for (const top of ['apps', 'libs']) {
     for (const name of readdirSync(join(root, top))) sources.push(join(root, top, name, 'src'));
   }
-  if (built && !sources.some((p) => existsSync(p) && newestMtime(p) > built)) return;
+  if (built && !sources.some((p) => existsSync(p) && newestMtime(p) > built))
+    return buildWebIfStale();
   console.log('enclave: building…');
   run('npm', ['run', '--silent', 'build']);
+}
+
+// The chat web UI (Vite) has its own stamp: the index.html that every web build writes.
+function buildWebIfStale() {
+  const web = join(root, 'apps', 'chat', 'web');
+  const stamp = join(root, 'dist', 'apps', 'chat', 'web', 'index.html');
+  if (!existsSync(web)) return;
+  if (existsSync(stamp) && newestMtime(web) <= statSync(stamp).mtimeMs) return;
+  console.log('enclave: building the chat web UI…');
+  run('npm', ['run', '--silent', 'build:web']);
 }
 
 function newestMtime(path) {

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // `npm start`: one coherent appliance on this machine. Installs and builds when needed, then runs
 // the embedded database (when DATABASE_URL is unset), the bundled LLM simulator (when no upstream is
-// configured), migrations, and the chat, admin and audit apps, with prefixed logs. Ctrl-C (or
-// SIGTERM) stops the apps first, then what they depend on.
+// configured), migrations, the first administrator (on an empty database), and the chat, admin and
+// audit apps, with prefixed logs. Ctrl-C (or SIGTERM) stops the apps first, then what they depend on.
 import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
 import { join } from 'node:path';
@@ -10,7 +10,17 @@ import { buildIfStale, ensureInstalled, root } from './prepare.mjs';
 
 const dist = join(root, 'dist');
 const READY_TIMEOUT_MS = 90_000;
-const COLORS = { 'embedded-db': 90, 'llm-sim': 36, migrate: 90, chat: 32, admin: 35, audit: 33 };
+const COLORS = {
+  'embedded-db': 90,
+  'llm-sim': 36,
+  migrate: 90,
+  bootstrap: 90,
+  chat: 32,
+  admin: 35,
+  audit: 33,
+};
+/** Steps that run to completion before the apps start: their exit is not a failure. */
+const ONE_SHOT = new Set(['migrate', 'bootstrap']);
 
 ensureInstalled();
 buildIfStale();
@@ -27,6 +37,8 @@ try {
 /** @type {Map<string, import('node:child_process').ChildProcess>} */
 const children = new Map();
 let stopping = false;
+/** What `enclave bootstrap` printed (the first admin's one-time password), shown with the URLs. */
+let firstAdminNotice = '';
 
 process.on('SIGINT', () => stopAll(0));
 process.on('SIGTERM', () => stopAll(0));
@@ -44,6 +56,11 @@ try {
     await waitForPort(config.ports.llmSim, 'llm-sim');
   }
   await runToCompletion('migrate', 'apps/cli/src/main.js', ['migrate']);
+  // Prints nothing unless the database has no users; kept for the banner so it is not lost in
+  // the apps' start-up logs.
+  firstAdminNotice = await runToCompletion('bootstrap', 'apps/cli/src/main.js', ['bootstrap'], {
+    capture: true,
+  });
   const apps = [
     ['chat', config.ports.chat],
     ['admin', config.ports.admin],
@@ -62,15 +79,17 @@ try {
       `  database  ${config.database.url ? 'DATABASE_URL' : `embedded, data in ${config.database.dataDir}`}`,
       `  upstream  ${config.upstream.isBundledSimulator ? `bundled LLM simulator ${base(config.ports.llmSim)}` : config.upstream.url}`,
       'Press Ctrl-C to stop.',
-      '',
+      firstAdminNotice,
     ].join('\n'),
   );
 } catch (err) {
+  // The first admin exists now; its password must not be lost because something else failed.
+  if (firstAdminNotice) console.log(firstAdminNotice);
   console.error(`enclave: ${err.message}`);
   await stopAll(1);
 }
 
-function run(name, entry, args = []) {
+function run(name, entry, args = [], { capture = false } = {}) {
   const child = spawn(process.execPath, [join(dist, entry), ...args], {
     cwd: root,
     env: process.env,
@@ -80,11 +99,17 @@ function run(name, entry, args = []) {
     detached: true,
   });
   children.set(name, child);
-  prefixLines(name, child.stdout, process.stdout);
+  if (capture) {
+    child.output = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk) => (child.output += chunk));
+  } else {
+    prefixLines(name, child.stdout, process.stdout);
+  }
   prefixLines(name, child.stderr, process.stderr);
   child.on('exit', (code, signal) => {
     children.delete(name);
-    if (!stopping && name !== 'migrate') {
+    if (!stopping && !ONE_SHOT.has(name)) {
       console.error(`enclave: ${name} exited unexpectedly (${signal ?? `code ${code}`}); stopping`);
       stopAll(1);
     }
@@ -92,11 +117,13 @@ function run(name, entry, args = []) {
   return child;
 }
 
-function runToCompletion(name, entry, args) {
-  const child = run(name, entry, args);
+/** Resolves once the step exits 0, with its stdout when captured. */
+function runToCompletion(name, entry, args, options) {
+  const child = run(name, entry, args, options);
   return new Promise((resolve, reject) =>
-    child.on('exit', (code) =>
-      code === 0 ? resolve() : reject(new Error(`${name} failed (code ${code})`)),
+    // 'close', not 'exit': captured stdout may still be arriving when the process exits.
+    child.on('close', (code) =>
+      code === 0 ? resolve(child.output ?? '') : reject(new Error(`${name} failed (code ${code})`)),
     ),
   );
 }
@@ -152,7 +179,11 @@ async function stopAll(code) {
     return;
   }
   stopping = true;
-  for (const tier of [['chat', 'admin', 'audit', 'migrate'], ['llm-sim'], ['embedded-db']]) {
+  for (const tier of [
+    ['chat', 'admin', 'audit', 'migrate', 'bootstrap'],
+    ['llm-sim'],
+    ['embedded-db'],
+  ]) {
     await Promise.all(
       tier
         .map((name) => children.get(name))

@@ -42,6 +42,11 @@ describe('npm start on embedded defaults', () => {
       const models = await fetch(`http://127.0.0.1:${ports.LLM_SIM_PORT}/v1/models`);
       expect(models.status).toBe(200);
       expect(output).toContain(`data in ${dataDir}`);
+      // On an empty database the first admin is created, its one-time password shown with the URLs.
+      expect(output).toMatch(
+        /Enclave is running[\s\S]*admin@enclave\.local\n\s+password\s+\S{20}\n/,
+      );
+      expect(output.match(/shown only now/g)).toHaveLength(1);
     } finally {
       launcher.kill('SIGTERM');
       const [code] = await once(launcher, 'exit');

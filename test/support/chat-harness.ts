@@ -57,9 +57,34 @@ export class ChatHarness {
     return h;
   }
 
+  private readonly extraApps: INestApplication[] = [];
+  private readonly extraSims: LlmSim[] = [];
+
+  /** Another chat instance on the same database and config, as a second process would be. */
+  async secondInstance(): Promise<INestApplication> {
+    const app = await startApp(ChatAppModule.forRoot(this.config), this.config);
+    this.extraApps.push(app);
+    await app.listen(0, '127.0.0.1');
+    return app;
+  }
+
+  static urlOf(app: INestApplication): string {
+    const { port } = app.getHttpServer().address() as AddressInfo;
+    return `http://127.0.0.1:${port}`;
+  }
+
+  /** Another simulator, e.g. to add as a second backend; closed with the harness. */
+  async extraSim(options: Partial<LlmSimOptions> = {}): Promise<{ sim: LlmSim; url: string }> {
+    const sim = createLlmSim({ ...SIM_DEFAULTS, ...options });
+    this.extraSims.push(sim);
+    const port = await sim.listen(0);
+    return { sim, url: `http://127.0.0.1:${port}/v1` };
+  }
+
   async stop(): Promise<void> {
+    for (const app of this.extraApps) await app.close();
     await this.app.close();
-    await this.sim.close();
+    await Promise.all([this.sim, ...this.extraSims].map((s) => s.close()));
     await this.db.drop();
   }
 

@@ -1,6 +1,10 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import type { Config } from '@enclave/config';
 import { PlatformModule } from '@enclave/server';
+import { AdminUsersModule } from './users/users.module.js';
+import { BackendsModule } from './backends/backends.module.js';
+import { QuotasModule } from './quotas/quotas.module.js';
+import { AdminFeedbackModule } from './feedback/feedback.module.js';
 
 /** The admin app: the admin API and console. */
 @Module({})
@@ -8,7 +12,13 @@ export class AdminAppModule {
   static forRoot(config: Config): DynamicModule {
     return {
       module: AdminAppModule,
-      imports: [PlatformModule.forRoot(config, 'admin')],
+      imports: [
+        PlatformModule.forRoot(config, 'admin'),
+        AdminUsersModule,
+        BackendsModule,
+        QuotasModule,
+        AdminFeedbackModule,
+      ],
     };
   }
 }

@@ -1,6 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import type { Config } from '@enclave/config';
 import { PlatformModule } from '@enclave/server';
+import { SealerService } from './sealer.service.js';
 
 /** The audit app: the audit sealer, exports and retention. */
 @Module({})
@@ -9,6 +10,7 @@ export class AuditAppModule {
     return {
       module: AuditAppModule,
       imports: [PlatformModule.forRoot(config, 'audit')],
+      providers: [SealerService],
     };
   }
 }

@@ -2,6 +2,9 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import type { Config } from '@enclave/config';
 import { PlatformModule } from '@enclave/server';
 import { CompletionsModule } from './completions/completions.module.js';
+import { ConversationsModule } from './conversations/conversations.module.js';
+import { FeedbackModule } from './feedback/feedback.module.js';
+import { WebModule } from './web/web.module.js';
 
 /** The chat app: the OpenAI-compatible /v1 API and the staff chat UI. */
 @Module({})
@@ -9,7 +12,14 @@ export class ChatAppModule {
   static forRoot(config: Config): DynamicModule {
     return {
       module: ChatAppModule,
-      imports: [PlatformModule.forRoot(config, 'chat'), CompletionsModule],
+      imports: [
+        PlatformModule.forRoot(config, 'chat'),
+        CompletionsModule,
+        ConversationsModule,
+        FeedbackModule,
+        // Last: its catch-all page route comes after every API route.
+        WebModule,
+      ],
     };
   }
 }

@@ -322,7 +322,7 @@ describe('bad input and refused calls', () => {
       code,
     })) as Response;
     expect(res.status).toBe(400);
-    const json = await res.json();
+    const json = (await res.json()) as ErrorBody;
     expect(json.error).toMatchObject({ code, type: 'invalid_request_error' });
     expect(typeof json.error.message).toBe('string');
   });
@@ -350,7 +350,7 @@ describe('bad input and refused calls', () => {
       code: 'request_too_large',
     })) as Response;
     expect(res.status).toBe(413);
-    expect((await res.json()).error.code).toBe('request_too_large');
+    expect(((await res.json()) as ErrorBody).error.code).toBe('request_too_large');
   });
 
   it('refuses an unknown model with NotFoundError (404)', async () => {
@@ -460,11 +460,11 @@ describe('upstream trouble', () => {
       OpenAI.InternalServerError,
     );
     expect(err.status).toBe(503);
-    expect(err.code).toBe('upstream_unavailable');
-    const events = await h.dataSource.query(
-      "SELECT payload FROM audit_events WHERE action = 'request.failed'",
-    );
+    expect(err.code).toBe('no_backend_available');
+    const events = await auditEvents(h, u.userId, 'chat.completion');
     expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ outcome: 'failure' });
+    expect(events[0].payload.errorCode).toBe('no_backend_available');
   });
 
   it('answers 504 when the upstream does not start answering in time', async () => {
@@ -533,6 +533,10 @@ describe('upstream trouble', () => {
     expect(events[0]).toMatchObject({ outcome: 'partial' });
   });
 });
+
+interface ErrorBody {
+  error: { message: string; type: string; code: string; param: string | null };
+}
 
 async function rejectUnlessOk(res: Response): Promise<Response> {
   if (res.ok) return res;

@@ -1,19 +1,25 @@
 import 'reflect-metadata';
 import { Command } from 'commander';
-import { DataSource } from 'typeorm';
-import { type Config, loadConfigOrExit } from '@enclave/config';
+import { loadConfigOrExit } from '@enclave/config';
 import {
-  dataSourceOptions,
   embeddedDataDir,
   pendingMigrations,
   runMigrations,
   startEmbeddedPostgres,
 } from '@enclave/db';
+import { registerAccountCommands } from './accounts.js';
+import { registerAuditCommands } from './audit-commands.js';
+import { withDatabase } from './database.js';
+import { registerDoctor } from './doctor.js';
 
 /** The operator's command line: `enclave <command>`. */
 const program = new Command('enclave')
   .description('Enclave appliance administration')
-  .showHelpAfterError();
+  .showHelpAfterError()
+  // Usage mistakes read like every other error: `enclave: <message>` on stderr, exit 1.
+  .configureOutput({
+    outputError: (text, write) => write(text.replace(/^error: /, 'enclave: ')),
+  });
 
 program
   .command('migrate')
@@ -49,25 +55,9 @@ program
     process.once('SIGINT', stop);
   });
 
-async function withDatabase(
-  config: Config,
-  work: (ds: DataSource) => Promise<void>,
-): Promise<void> {
-  const ds = new DataSource(dataSourceOptions(config, 'cli'));
-  try {
-    await ds.initialize();
-  } catch (err) {
-    const where = config.database.url
-      ? 'DATABASE_URL'
-      : 'the embedded database (is `npm start` running?)';
-    throw new Error(`cannot reach ${where}: ${(err as Error).message}`, { cause: err });
-  }
-  try {
-    await work(ds);
-  } finally {
-    await ds.destroy();
-  }
-}
+registerAccountCommands(program);
+registerAuditCommands(program);
+registerDoctor(program);
 
 program.parseAsync().catch((err: Error) => {
   console.error(`enclave: ${err.message}`);

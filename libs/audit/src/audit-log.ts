@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { RequestMeta } from '@enclave/http';
 import type { EntityManager } from 'typeorm';
+import { newPayloadSalt, payloadHash } from './chain.js';
 
 export type AuditOutcome = 'success' | 'failure' | 'denied' | 'partial';
 
@@ -26,16 +27,24 @@ export const SYSTEM_ACTOR: AuditActor = { type: 'system', id: null, label: 'syst
 
 /**
  * Appends audit events. Always pass the EntityManager of the transaction that makes the change
- * being recorded, so the event commits (or rolls back) with it.
+ * being recorded, so the event commits (or rolls back) with it. The event is queued for the
+ * sealer in the same statement, with the salted hash of its payload that the chain commits to.
  */
 @Injectable()
 export class AuditLog {
   async append(manager: EntityManager, event: AuditEvent): Promise<void> {
+    const json = JSON.stringify(event.payload ?? {});
+    const salt = newPayloadSalt().toString('hex');
+    // Hash what the database will hand back: the payload as JSON text, parsed again.
+    const hash = payloadHash(salt, JSON.parse(json));
     await manager.query(
-      `INSERT INTO audit_events
-         (actor_type, actor_id, actor_label, action, target_type, target_id, outcome,
-          source_ip, user_agent, request_id, payload)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb)`,
+      `WITH e AS (
+         INSERT INTO audit_events
+           (actor_type, actor_id, actor_label, action, target_type, target_id, outcome,
+            source_ip, user_agent, request_id, payload, payload_salt, payload_hash)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, decode($12, 'hex'), decode($13, 'hex'))
+         RETURNING id)
+       INSERT INTO audit_seal_queue (event_id) SELECT id FROM e`,
       [
         event.actor.type,
         event.actor.id ?? null,
@@ -47,7 +56,9 @@ export class AuditLog {
         event.meta?.ip ?? null,
         event.meta?.userAgent ?? null,
         event.meta?.requestId ?? null,
-        JSON.stringify(event.payload ?? {}),
+        json,
+        salt,
+        hash,
       ],
     );
   }

@@ -6,3 +6,51 @@ export {
   type AuditEvent,
   type AuditOutcome,
 } from './audit-log.js';
+export { canonicalJson } from './canonical-json.js';
+export {
+  GENESIS_HASH,
+  ChainWalker,
+  checkpointMessage,
+  checkpointValid,
+  keyIdOf,
+  leafHash,
+  linkHash,
+  payloadHash,
+  sha256Hex,
+  signCheckpoint,
+  signText,
+  signatureValid,
+  type AuditRecord,
+  type ChainProblem,
+  type ChainProblemKind,
+  type ChainStep,
+  type ChainVerdict,
+  type Checkpoint,
+} from './chain.js';
+export {
+  generateSigningKey,
+  loadSigningKey,
+  parsePublicKey,
+  publicKeyPem,
+  type SigningKey,
+} from './signing-key.js';
+export { AuditChainRepository, type ChainHead } from './audit-chain.repository.js';
+export {
+  AuditSealer,
+  SEALER_LOCK,
+  type SealerLog,
+  type SealerOptions,
+  type SealerStatus,
+} from './audit-sealer.js';
+export { verifyDatabaseChain, type DatabaseVerdict } from './verify-database.js';
+export { sqlOf, sqlOfClient, type Sql } from './sql.js';
+export {
+  CSV_COLUMNS,
+  EXPORT_FORMAT,
+  ExportRefusedError,
+  writeExport,
+  type ExportFileFormat,
+  type ExportFilter,
+  type ExportManifest,
+} from './audit-export.js';
+export { verifyExport, type ExportVerdict } from './verify-export.js';

@@ -83,6 +83,19 @@ export class ApiKeysRepository {
     return rows[0]!;
   }
 
+  /** Like insert(), but null instead of an error when the prefix is taken (32 random bits). */
+  async insertIfPrefixFree(
+    db: EntityManager,
+    k: Parameters<ApiKeysRepository['insert']>[1],
+  ): Promise<ApiKey | null> {
+    const rows: ApiKey[] = await db.query(
+      `INSERT INTO api_keys (user_id, name, prefix, secret_hash, models, expires_at)
+       VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (prefix) DO NOTHING RETURNING ${COLUMNS}`,
+      [k.userId, k.name, k.prefix, k.secretHash, k.models, k.expiresAt],
+    );
+    return rows[0] ?? null;
+  }
+
   /** Revokes a live key; null when there is no such key or it was already revoked. */
   async revoke(db: EntityManager, prefix: string): Promise<ApiKey | null> {
     const rows = await queryRows<ApiKey>(

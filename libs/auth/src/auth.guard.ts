@@ -5,7 +5,7 @@ import type { Request } from 'express';
 import { ApiError, PUBLIC_ROUTE } from '@enclave/http';
 import { ApiKeyService } from './api-key.service.js';
 import { CSRF_HEADER, SESSION_COOKIE } from './cookies.js';
-import { type AuthenticatedRequest, ROLES_KEY } from './decorators.js';
+import { type AuthenticatedRequest, ROLES_KEY, SESSION_ONLY_KEY } from './decorators.js';
 import type { Principal } from './principal.js';
 import type { Role } from './roles.js';
 import { SessionService } from './session.service.js';
@@ -15,7 +15,7 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 /**
  * The global guard: every route needs an API key (`Authorization: Bearer ek_…`) or a session
  * cookie, unless marked @Public(); cookie-authenticated writes also need the CSRF header; @Roles()
- * narrows who may call. Every refusal is audited.
+ * narrows who may call, @SessionOnly() refuses API keys. Every refusal is audited.
  */
 @Injectable()
 export class AuthGuard implements CanActivate {
@@ -38,6 +38,16 @@ export class AuthGuard implements CanActivate {
         403,
         'forbidden',
         `This needs the ${roles.join(' or ')} role; you are signed in as ${principal.role}.`,
+      );
+    }
+    if (
+      principal.via !== 'session' &&
+      this.reflector.getAllAndOverride<boolean>(SESSION_ONLY_KEY, targets)
+    ) {
+      throw new ApiError(
+        403,
+        'session_required',
+        'This needs you signed in (a browser session); an API key cannot do it.',
       );
     }
     return true;

@@ -8,6 +8,15 @@ export const ROLES_KEY = 'enclave:roles';
 export const Roles = (...roles: Role[]): MethodDecorator & ClassDecorator =>
   SetMetadata(ROLES_KEY, roles);
 
+export const SESSION_ONLY_KEY = 'enclave:session-only';
+
+/**
+ * Only a signed-in session may call the route, not an API key (403 `session_required`): e.g.
+ * creating keys, so that a key limited to some models cannot mint an unlimited one.
+ */
+export const SessionOnly = (): MethodDecorator & ClassDecorator =>
+  SetMetadata(SESSION_ONLY_KEY, true);
+
 export interface AuthenticatedRequest {
   principal?: Principal;
 }

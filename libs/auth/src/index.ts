@@ -1,13 +1,38 @@
 export { AuthModule } from './auth.module.js';
 export { ROLES, isRole, type Role } from './roles.js';
 export { principalActor, type Principal } from './principal.js';
-export { Roles, CurrentPrincipal, ROLES_KEY, type AuthenticatedRequest } from './decorators.js';
+export {
+  Roles,
+  SessionOnly,
+  CurrentPrincipal,
+  ROLES_KEY,
+  SESSION_ONLY_KEY,
+  type AuthenticatedRequest,
+} from './decorators.js';
 export { SESSION_COOKIE, CSRF_COOKIE, CSRF_HEADER } from './cookies.js';
-export { ApiKeyService } from './api-key.service.js';
+export {
+  ApiKeyService,
+  publicApiKey,
+  type CreatedApiKey,
+  type NewApiKey,
+  type PublicApiKey,
+} from './api-key.service.js';
+export { CreateApiKeyBody, newApiKey } from './api-keys.schema.js';
 export { SessionService, type SignedIn } from './session.service.js';
+export {
+  UsersService,
+  FIRST_ADMIN_EMAIL,
+  MIN_PASSWORD_LENGTH,
+  publicUser,
+  type CreatedUser,
+  type NewUser,
+  type PublicUser,
+  type UserChanges,
+} from './users.service.js';
 export { UsersRepository, type User } from './users.repository.js';
 export { ApiKeysRepository, type ApiKey } from './api-keys.repository.js';
 export { SessionsRepository } from './sessions.repository.js';
+export { parseDuration, expiryAfter } from './duration.js';
 export {
   generateApiKey,
   generatePassword,

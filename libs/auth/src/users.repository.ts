@@ -16,6 +16,9 @@ export interface User {
   updatedAt: Date;
 }
 
+/** Arbitrary but fixed (migrations use 7_315_001): the advisory lock around user creation. */
+const USER_CREATION_LOCK = 7_315_002;
+
 const COLUMNS = `id, email, display_name AS "displayName", role, password_hash AS "passwordHash",
   failed_logins AS "failedLogins", locked_until AS "lockedUntil", disabled_at AS "disabledAt",
   created_at AS "createdAt", updated_at AS "updatedAt"`;
@@ -27,6 +30,14 @@ export class UsersRepository {
 
   async findById(id: string, db: EntityManager = this.dataSource.manager): Promise<User | null> {
     const rows: User[] = await db.query(`SELECT ${COLUMNS} FROM users WHERE id = $1`, [id]);
+    return rows[0] ?? null;
+  }
+
+  /** Locks the row for the rest of the transaction (changes to an account are made under it). */
+  async findByIdForUpdate(id: string, db: EntityManager): Promise<User | null> {
+    const rows: User[] = await db.query(`SELECT ${COLUMNS} FROM users WHERE id = $1 FOR UPDATE`, [
+      id,
+    ]);
     return rows[0] ?? null;
   }
 
@@ -58,6 +69,14 @@ export class UsersRepository {
     return n;
   }
 
+  /**
+   * Serialises user creation until the transaction ends, so "create the first admin when there
+   * are no users" can count and insert without another process doing the same in between.
+   */
+  async lockUserCreation(db: EntityManager): Promise<void> {
+    await db.query('SELECT pg_advisory_xact_lock($1)', [USER_CREATION_LOCK]);
+  }
+
   async insert(
     db: EntityManager,
     user: { email: string; role: Role; passwordHash: string | null; displayName?: string | null },
@@ -73,13 +92,20 @@ export class UsersRepository {
   async update(
     db: EntityManager,
     id: string,
-    changes: Partial<Pick<User, 'role' | 'passwordHash' | 'displayName' | 'disabledAt'>>,
+    changes: Partial<
+      Pick<
+        User,
+        'role' | 'passwordHash' | 'displayName' | 'disabledAt' | 'failedLogins' | 'lockedUntil'
+      >
+    >,
   ): Promise<User | null> {
     const columns: Record<string, string> = {
       role: 'role',
       passwordHash: 'password_hash',
       displayName: 'display_name',
       disabledAt: 'disabled_at',
+      failedLogins: 'failed_logins',
+      lockedUntil: 'locked_until',
     };
     const sets: string[] = [];
     const values: unknown[] = [id];

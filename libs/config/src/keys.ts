@@ -57,6 +57,14 @@ const httpUrl = (doc: string): KeySpec => ({
   doc,
 });
 
+/** postgres://[user[:password]@]host[:port][,host[:port]…][/database][?params] (libpq's multi-host form). */
+function isPostgresUrl(value: string): boolean {
+  const m = /^postgres(?:ql)?:\/\/(?:[^@/?#]*@)?([^/?#]*)(?:[/?].*)?$/.exec(value);
+  if (!m) return false;
+  if (m[1] === '') return URL.canParse(value); // a Unix socket given as ?host=/path
+  return m[1]!.split(',').every((h) => h !== '' && URL.canParse(`postgres://${h}`));
+}
+
 const keys = {
   ENCLAVE_HOST: {
     schema: z.string().trim().min(1),
@@ -80,9 +88,10 @@ const keys = {
     600_000,
   ),
   DATABASE_URL: {
-    schema: z.url({ protocol: /^postgres(ql)?$/ }),
-    expected: 'a postgres://user:password@host:port/database URL',
-    doc: 'The Postgres primary. Unset: an embedded Postgres (PGlite) keeping its data in ENCLAVE_DATA_DIR.',
+    schema: z.string().trim().refine(isPostgresUrl, 'not a postgres:// URL'),
+    expected:
+      'a postgres://user:password@host:port/database URL (several hosts: host1:port,host2:port)',
+    doc: 'The Postgres server, or primary and standbys as `host1:5432,host2:5432`: Enclave writes to whichever is primary, also after a failover. Unset: an embedded Postgres (PGlite) keeping its data in ENCLAVE_DATA_DIR.',
   },
   DATABASE_POOL_SIZE: wholeNumber(10, 'Connections each process keeps to Postgres.', 1, 500),
   ENCLAVE_MIGRATE_ON_START: flag(
@@ -102,11 +111,43 @@ const keys = {
   ENCLAVE_UPSTREAM_URL: httpUrl(
     'Base URL of the OpenAI-compatible LLM server (e.g. http://gpu1:8000/v1). Unset: the bundled simulator on LLM_SIM_PORT.',
   ),
+  ENCLAVE_MASTER_KEY: {
+    schema: z
+      .string()
+      .trim()
+      .refine((v) => Buffer.from(v, 'base64').length === 32, 'not 32 bytes of base64'),
+    expected: '32 random bytes in base64 (openssl rand -base64 32)',
+    doc: 'Encrypts secrets at rest (upstream API keys). Unset: a key generated once into ENCLAVE_DATA_DIR/master.key.',
+  },
+  ENCLAVE_HEALTH_INTERVAL_MS: wholeNumber(
+    5_000,
+    'How often each upstream backend is health-checked (GET /v1/models).',
+    200,
+    600_000,
+  ),
   ENCLAVE_UPSTREAM_TIMEOUT_MS: wholeNumber(
     60_000,
-    'How long the upstream may take to start answering (first byte) before the request fails with 504.',
+    'Default time an upstream backend may take to start answering (first token) before Enclave tries another one (504 when none answers). Seeds the first backend; each backend has its own.',
     100,
     3_600_000,
+  ),
+  ENCLAVE_CACHE_SCOPE: {
+    schema: z.enum(['user', 'global', 'off']),
+    default: 'user',
+    expected: 'user, global or off',
+    doc: 'Response cache for deterministic requests (temperature 0 or a seed): answers shared within one user, across all users, or not cached.',
+  },
+  ENCLAVE_CACHE_TTL_SECONDS: wholeNumber(
+    3_600,
+    'How long a cached answer is served.',
+    1,
+    30 * 86_400,
+  ),
+  ENCLAVE_CACHE_MAX_ENTRIES: wholeNumber(
+    10_000,
+    'Answers each chat instance keeps in memory in front of the shared Postgres cache table.',
+    0,
+    10_000_000,
   ),
   ENCLAVE_MAX_BODY_MB: wholeNumber(
     4,
@@ -114,6 +155,11 @@ const keys = {
     1,
     1_024,
   ),
+  ENCLAVE_METRICS_TOKEN: {
+    schema: z.string().trim().min(16),
+    expected: 'a secret of at least 16 characters (openssl rand -hex 32)',
+    doc: 'Bearer token Prometheus sends to scrape `/metrics` on each app. Unset: `/metrics` answers only requests from loopback addresses.',
+  },
   AUTH_SESSION_TTL_HOURS: wholeNumber(12, 'How long a sign-in session lasts.', 1, 24 * 90),
   AUTH_LOCKOUT_THRESHOLD: wholeNumber(
     5,
@@ -122,6 +168,40 @@ const keys = {
     1_000,
   ),
   AUTH_LOCKOUT_MINUTES: wholeNumber(15, 'How long a locked account stays locked.', 1, 10_080),
+  AUDIT_SIGNING_KEY_FILE: {
+    schema: z.string().trim().min(1),
+    expected: 'a file path',
+    doc: 'Ed25519 key that signs audit checkpoints and exports (`enclave audit keygen` creates it). Unset: ENCLAVE_DATA_DIR/audit/signing-key.pem.',
+  },
+  AUDIT_CHECKPOINT_EVERY: wholeNumber(
+    1_000,
+    'Audit sealer: sign a checkpoint after this many newly sealed events.',
+    1,
+    10_000_000,
+  ),
+  AUDIT_CHECKPOINT_SECONDS: wholeNumber(
+    60,
+    'Audit sealer: sign a checkpoint at least this often, even when nothing new was sealed.',
+    1,
+    86_400,
+  ),
+  AUDIT_SEAL_INTERVAL_MS: wholeNumber(
+    250,
+    'Audit sealer: pause between polls of the seal queue when it is empty (also the standby poll).',
+    10,
+    60_000,
+  ),
+  AUDIT_UNSEALED_ALERT_SECONDS: wholeNumber(
+    120,
+    'Log a warning when a committed audit event has waited longer than this to be sealed.',
+    1,
+    86_400,
+  ),
+  AUDIT_EXPORT_DIR: {
+    schema: z.string().trim().min(1),
+    expected: 'a directory path',
+    doc: 'Where audit exports made through the API are written. Unset: ENCLAVE_DATA_DIR/audit/exports.',
+  },
   ENCLAVE_UPSTREAM_API_KEY: {
     schema: z.string().min(1),
     expected: 'a non-empty string',

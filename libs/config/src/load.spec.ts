@@ -26,7 +26,9 @@ describe('loadConfig', () => {
       apiKey: null,
       isBundledSimulator: true,
       timeoutMs: 60_000,
+      healthIntervalMs: 5_000,
     });
+    expect(config.masterKey).toBeNull();
     expect(config.http.maxBodyBytes).toBe(4 * 1024 * 1024);
     expect(config.auth).toEqual({ sessionTtlHours: 12, lockoutThreshold: 5, lockoutMinutes: 15 });
     expect(config.configFile).toBeNull();

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parse as parseEnvFile } from 'dotenv';
 import { KEYS, type ConfigKey, type KeySpec } from './keys.js';
 
@@ -30,9 +31,28 @@ export interface Config {
     dataDir: string;
     embeddedPort: number;
   };
-  upstream: { url: string; apiKey: string | null; isBundledSimulator: boolean; timeoutMs: number };
+  upstream: {
+    url: string;
+    apiKey: string | null;
+    isBundledSimulator: boolean;
+    timeoutMs: number;
+    healthIntervalMs: number;
+  };
+  /** 32 bytes, or null: then libs/llm keeps one in ENCLAVE_DATA_DIR/master.key. */
+  masterKey: Buffer | null;
   http: { maxBodyBytes: number };
+  cache: { scope: 'user' | 'global' | 'off'; ttlSeconds: number; maxEntries: number };
+  /** token null: /metrics answers loopback callers only. */
+  metrics: { token: string | null };
   auth: { sessionTtlHours: number; lockoutThreshold: number; lockoutMinutes: number };
+  audit: {
+    signingKeyFile: string;
+    checkpointEvery: number;
+    checkpointSeconds: number;
+    sealIntervalMs: number;
+    unsealedAlertSeconds: number;
+    exportDir: string;
+  };
   llmSim: {
     models: string[];
     ttftMs: number;
@@ -124,12 +144,32 @@ function toConfig(v: Values, configFile: string | null): Config {
       apiKey: (v.ENCLAVE_UPSTREAM_API_KEY as string | undefined) ?? null,
       isBundledSimulator: upstreamUrl === undefined,
       timeoutMs: v.ENCLAVE_UPSTREAM_TIMEOUT_MS as number,
+      healthIntervalMs: v.ENCLAVE_HEALTH_INTERVAL_MS as number,
     },
+    masterKey: v.ENCLAVE_MASTER_KEY ? Buffer.from(v.ENCLAVE_MASTER_KEY as string, 'base64') : null,
     http: { maxBodyBytes: (v.ENCLAVE_MAX_BODY_MB as number) * 1024 * 1024 },
+    cache: {
+      scope: v.ENCLAVE_CACHE_SCOPE as Config['cache']['scope'],
+      ttlSeconds: v.ENCLAVE_CACHE_TTL_SECONDS as number,
+      maxEntries: v.ENCLAVE_CACHE_MAX_ENTRIES as number,
+    },
+    metrics: { token: (v.ENCLAVE_METRICS_TOKEN as string | undefined) ?? null },
     auth: {
       sessionTtlHours: v.AUTH_SESSION_TTL_HOURS as number,
       lockoutThreshold: v.AUTH_LOCKOUT_THRESHOLD as number,
       lockoutMinutes: v.AUTH_LOCKOUT_MINUTES as number,
+    },
+    audit: {
+      signingKeyFile:
+        (v.AUDIT_SIGNING_KEY_FILE as string | undefined) ??
+        join(v.ENCLAVE_DATA_DIR as string, 'audit', 'signing-key.pem'),
+      checkpointEvery: v.AUDIT_CHECKPOINT_EVERY as number,
+      checkpointSeconds: v.AUDIT_CHECKPOINT_SECONDS as number,
+      sealIntervalMs: v.AUDIT_SEAL_INTERVAL_MS as number,
+      unsealedAlertSeconds: v.AUDIT_UNSEALED_ALERT_SECONDS as number,
+      exportDir:
+        (v.AUDIT_EXPORT_DIR as string | undefined) ??
+        join(v.ENCLAVE_DATA_DIR as string, 'audit', 'exports'),
     },
     llmSim: {
       models: v.LLM_SIM_MODELS as string[],

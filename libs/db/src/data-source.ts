@@ -1,6 +1,7 @@
 import type { Config } from '@enclave/config';
 import type { DataSourceOptions } from 'typeorm';
 import { embeddedDatabaseUrl } from './embedded.js';
+import { poolConnection } from './postgres-connection.js';
 import { DatabaseLogger, SLOW_QUERY_MS } from './typeorm-logger.js';
 import { MIGRATIONS } from './migrations/index.js';
 
@@ -9,10 +10,15 @@ export function databaseUrl(config: Config): string {
   return config.database.url ?? embeddedDatabaseUrl(config.database.embeddedPort);
 }
 
+/**
+ * DATABASE_URL may name several hosts (`postgres://u:p@db1:5432,db2:5432/enclave`): the pool then
+ * always connects to the one that is primary, also after a failover (see PrimaryFinder).
+ */
 export function dataSourceOptions(config: Config, applicationName: string): DataSourceOptions {
+  const { url, Client } = poolConnection(databaseUrl(config));
   return {
     type: 'postgres',
-    url: databaseUrl(config),
+    url,
     applicationName: `enclave-${applicationName}`,
     migrations: MIGRATIONS,
     migrationsTableName: 'enclave_migrations',
@@ -22,7 +28,7 @@ export function dataSourceOptions(config: Config, applicationName: string): Data
     uuidExtension: 'pgcrypto',
     installExtensions: false,
     poolSize: config.database.poolSize,
-    extra: { connectionTimeoutMillis: 5_000 },
+    extra: { connectionTimeoutMillis: 5_000, ...(Client ? { Client } : {}) },
     logger: new DatabaseLogger(),
     logging: ['error', 'warn', 'migration'],
     maxQueryExecutionTime: SLOW_QUERY_MS,

@@ -1,6 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { type Config, ENCLAVE_CONFIG } from '@enclave/config';
+import { ConfigEvents } from './config-events.js';
 import { dataSourceOptions } from './data-source.js';
 import { MigrateOnStart } from './migrate-on-start.js';
 import { SettingsRepository } from './settings.repository.js';
@@ -11,6 +12,7 @@ export class DbModule {
   static forRoot(appName: string): DynamicModule {
     return {
       module: DbModule,
+      global: true,
       imports: [
         TypeOrmModule.forRootAsync({
           inject: [ENCLAVE_CONFIG],
@@ -22,8 +24,8 @@ export class DbModule {
           }),
         }),
       ],
-      providers: [MigrateOnStart, SettingsRepository],
-      exports: [SettingsRepository],
+      providers: [MigrateOnStart, SettingsRepository, ConfigEvents],
+      exports: [SettingsRepository, ConfigEvents],
     };
   }
 }

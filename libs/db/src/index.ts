@@ -11,3 +11,7 @@ export {
 export { DatabaseReadiness } from './database.readiness.js';
 export { SettingsRepository, type Setting } from './settings.repository.js';
 export { queryRows } from './query-rows.js';
+export { ConfigEvents, notifyConfigChanged, type ConfigTopic } from './config-events.js';
+export { parsePostgresUrl, type PostgresHost, type PostgresUrl } from './postgres-hosts.js';
+export { PrimaryFinder, primaryClientClass } from './primary-finder.js';
+export { pgClient, poolConnection, primaryFinderFor } from './postgres-connection.js';

@@ -6,5 +6,6 @@ export {
   type RejectionRecorder,
 } from './error.filter.js';
 export { Public, PUBLIC_ROUTE } from './public.decorator.js';
-export { ZodBody } from './zod-body.pipe.js';
+export { ZodBody, ZodQuery } from './zod-body.pipe.js';
 export { requestMeta, type RequestMeta } from './request-meta.js';
+export { UuidParam, isUuid } from './uuid-param.pipe.js';

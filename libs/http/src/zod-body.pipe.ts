@@ -7,6 +7,9 @@ import { ApiError } from './api-error.js';
  * answers 400 `invalid_body` naming the first offending field.
  */
 export class ZodBody<S extends z.ZodType> implements PipeTransform<unknown, z.infer<S>> {
+  protected readonly code: string = 'invalid_body';
+  protected readonly what: string = 'request body';
+
   constructor(private readonly schema: S) {}
 
   transform(value: unknown): z.infer<S> {
@@ -15,8 +18,12 @@ export class ZodBody<S extends z.ZodType> implements PipeTransform<unknown, z.in
     const issue = result.error.issues[0]!;
     const param = issue.path.join('.') || null;
     const where = param ? `'${param}': ` : '';
-    throw new ApiError(400, 'invalid_body', `Invalid request body: ${where}${issue.message}`, {
-      param,
-    });
+    throw new ApiError(400, this.code, `Invalid ${this.what}: ${where}${issue.message}`, { param });
   }
+}
+
+/** The same for query parameters: 400 `invalid_query`. */
+export class ZodQuery<S extends z.ZodType> extends ZodBody<S> {
+  protected override readonly code = 'invalid_query';
+  protected override readonly what = 'query';
 }

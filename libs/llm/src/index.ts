@@ -1,3 +1,6 @@
 export { LlmModule } from './llm.module.js';
-export { UpstreamClient, type UpstreamCall } from './upstream.client.js';
+export { UpstreamPool, type Routed } from './upstream-pool.js';
+export { BackendsRepository, type BackendRow, type BackendInput } from './backends.repository.js';
+export { SecretBox } from './secret-box.js';
 export { upstreamError } from './upstream-error.js';
+export { ResponseCache, type CachedAnswer } from './response-cache.js';

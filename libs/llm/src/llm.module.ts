@@ -1,5 +1,10 @@
 import { Module } from '@nestjs/common';
-import { UpstreamClient } from './upstream.client.js';
+import { BackendsRepository } from './backends.repository.js';
+import { ResponseCache } from './response-cache.js';
+import { UpstreamPool } from './upstream-pool.js';
 
-@Module({ providers: [UpstreamClient], exports: [UpstreamClient] })
+@Module({
+  providers: [BackendsRepository, UpstreamPool, ResponseCache],
+  exports: [BackendsRepository, UpstreamPool, ResponseCache],
+})
 export class LlmModule {}

@@ -5,7 +5,8 @@ import { LoggerModule } from 'nestjs-pino';
 import { type Config, ENCLAVE_CONFIG } from '@enclave/config';
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
-const PROBES = new Set(['/healthz', '/readyz']);
+// Probes and scrapes come every few seconds; logging them would drown the rest.
+const PROBES = new Set(['/healthz', '/readyz', '/metrics']);
 
 /** Keeps a caller's x-request-id when it is sane, otherwise makes one; echoes it on the response. */
 export function requestId(req: IncomingMessage, res: ServerResponse): string {

@@ -6,7 +6,7 @@ import cookieParser from 'cookie-parser';
 import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
 import { type Config, loadConfigOrExit } from '@enclave/config';
-import { ReadinessState } from '@enclave/observability';
+import { Metrics, ReadinessState, requestMetrics } from '@enclave/observability';
 
 // nestjs-pino's Logger takes (object, message, context), like Nest's own.
 const LOG_CONTEXT = 'Lifecycle';
@@ -17,6 +17,8 @@ const HARD_EXIT_GRACE_MS = 5_000;
 export function configureHttpApp(app: INestApplication, config: Config): void {
   const express = app as NestExpressApplication;
   express.useLogger(app.get(Logger));
+  // First, so the duration covers everything after it (helmet, body parsing, guards).
+  express.use(requestMetrics(app.get(Metrics)));
   express.use(helmet());
   express.use(cookieParser());
   express.useBodyParser('json', { limit: config.http.maxBodyBytes });

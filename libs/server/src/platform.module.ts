@@ -5,12 +5,12 @@ import { AuthModule } from '@enclave/auth';
 import { ApiErrorFilter, REJECTION_RECORDER } from '@enclave/http';
 import { type Config, ConfigModule } from '@enclave/config';
 import { DatabaseReadiness, DbModule } from '@enclave/db';
-import { HealthModule, LoggingModule } from '@enclave/observability';
+import { HealthModule, LoggingModule, MetricsModule } from '@enclave/observability';
 import { AuditRejections } from './audit-rejections.js';
 
 /**
- * What every Enclave HTTP app stands on: config, logs, the database, health and readiness, the
- * audit log, authentication (deny by default) and errors in one shape.
+ * What every Enclave HTTP app stands on: config, logs, the database, health and readiness,
+ * Prometheus metrics, the audit log, authentication (deny by default) and errors in one shape.
  */
 @Module({})
 export class PlatformModule {
@@ -22,6 +22,7 @@ export class PlatformModule {
         LoggingModule.forRoot(appName),
         DbModule.forRoot(appName),
         HealthModule.forRoot([DatabaseReadiness]),
+        MetricsModule.forRoot(appName),
         AuditModule,
         AuthModule,
       ],

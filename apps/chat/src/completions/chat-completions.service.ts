@@ -2,14 +2,20 @@ import { Injectable, Logger } from '@nestjs/common';
 import { AuditLog, type AuditOutcome } from '@enclave/audit';
 import { type Principal, principalActor } from '@enclave/auth';
 import { ApiError, type RequestMeta } from '@enclave/http';
-import { UpstreamClient, upstreamError } from '@enclave/llm';
-import type { ChatCompletion, ChatCompletionCreateParams } from 'openai/resources/chat/completions';
+import { type CachedAnswer, ResponseCache, UpstreamPool } from '@enclave/llm';
+import { PolicyService } from '@enclave/policy';
+import { Metrics } from '@enclave/observability';
+import type {
+  ChatCompletion,
+  ChatCompletionChunk,
+  ChatCompletionCreateParams,
+} from 'openai/resources/chat/completions';
 import type { CreateEmbeddingResponse, EmbeddingCreateParams } from 'openai/resources/embeddings';
 import { DataSource } from 'typeorm';
 import type { ChatCompletionRequest, EmbeddingsRequest } from './chat-request.schema.js';
 import { type FinishedMessage, MessagesRepository } from './messages.repository.js';
 import type { SseSink } from './sse.js';
-import { StreamAccumulator } from './stream-accumulator.js';
+import { replayAsChunks, StreamAccumulator } from './stream-accumulator.js';
 
 export interface CompletionContext {
   principal: Principal;
@@ -18,6 +24,18 @@ export interface CompletionContext {
   conversationId: string | null;
   /** Aborted when the client goes away. */
   signal: AbortSignal;
+}
+
+/** Whether a deterministic request was answered from the cache; null when not cacheable. */
+export type CacheState = 'hit' | 'miss' | null;
+
+export interface Answered {
+  completion: ChatCompletion;
+  cache: CacheState;
+}
+
+function cacheState(key: Buffer | null, cached: CachedAnswer | null): CacheState {
+  return key ? (cached ? 'hit' : 'miss') : null;
 }
 
 const AUDIT_OUTCOME: Record<FinishedMessage['outcome'], AuditOutcome> = {
@@ -35,22 +53,25 @@ export class ChatCompletionsService {
   private readonly log = new Logger('Completions');
 
   constructor(
-    private readonly upstream: UpstreamClient,
+    private readonly pool: UpstreamPool,
     private readonly messages: MessagesRepository,
     private readonly audit: AuditLog,
     private readonly dataSource: DataSource,
+    private readonly metrics: Metrics,
+    private readonly policy: PolicyService,
+    private readonly cache: ResponseCache,
   ) {}
 
   /** The models this caller may use. */
-  async modelsFor(principal: Principal): Promise<string[]> {
-    const served = await this.upstream.listModels();
+  modelsFor(principal: Principal): string[] {
+    const served = this.pool.models();
     const scope = principal.apiKey?.models;
     return scope ? served.filter((m) => scope.includes(m)) : served;
   }
 
-  async assertModelAllowed(principal: Principal, model: string): Promise<void> {
+  assertModelAllowed(principal: Principal, model: string): void {
     const scope = principal.apiKey?.models;
-    if (scope && !scope.includes(model)) {
+    if (scope && !scope.includes(model) && !scope.includes(this.pool.resolve(model))) {
       throw new ApiError(
         403,
         'model_not_allowed',
@@ -58,7 +79,7 @@ export class ChatCompletionsService {
         { param: 'model' },
       );
     }
-    if (!(await this.upstream.listModels()).includes(model)) {
+    if (this.pool.knows(model) === 'no') {
       throw new ApiError(
         404,
         'model_not_found',
@@ -68,17 +89,50 @@ export class ChatCompletionsService {
     }
   }
 
-  async complete(ctx: CompletionContext, body: ChatCompletionRequest): Promise<ChatCompletion> {
-    await this.assertModelAllowed(ctx.principal, body.model);
+  /** Model access, rate limits and quotas: throws the 403/404/429 that refuses the request. */
+  async admit(principal: Principal, model: string): Promise<void> {
+    this.assertModelAllowed(principal, model);
+    await this.policy.admit(principal);
+  }
+
+  async complete(ctx: CompletionContext, body: ChatCompletionRequest): Promise<Answered> {
+    await this.admit(ctx.principal, body.model);
+    const request = toUpstream(body);
+    const { key, cached } = await this.lookup(ctx, request);
     const started = performance.now();
     const messageId = await this.startMessage(ctx, body.model);
-    try {
-      const completion = await this.upstream.chat(toUpstream(body) as never, {
-        signal: ctx.signal,
-      });
-      const choice = completion.choices[0];
-      const latencyMs = Math.round(performance.now() - started);
-      await this.finish(ctx, messageId, body, false, {
+    let answer = cached;
+    if (!answer) {
+      try {
+        const { backend, result } = await this.pool.chat(request, ctx.signal);
+        answer = { backend, completion: result };
+      } catch (err) {
+        const error = asApiError(err);
+        const outcome = ctx.signal.aborted ? 'client_disconnected' : 'upstream_error';
+        await this.finish(
+          ctx,
+          messageId,
+          body,
+          { stream: false, cache: key ? 'miss' : null, errorCode: error.code },
+          {
+            ...emptyResult(started),
+            outcome,
+          },
+        );
+        throw error.markAudited();
+      }
+      if (key) this.remember(key, answer);
+    }
+    const { completion } = answer;
+    const choice = completion.choices[0];
+    const latencyMs = Math.round(performance.now() - started);
+    await this.finish(
+      ctx,
+      messageId,
+      body,
+      { stream: false, cache: cacheState(key, cached) },
+      {
+        upstream: answer.backend,
         content: choice?.message?.content ?? '',
         toolCalls: choice?.message?.tool_calls ?? null,
         outcome: 'completed',
@@ -87,23 +141,9 @@ export class ChatCompletionsService {
         completionTokens: completion.usage?.completion_tokens ?? null,
         latencyMs,
         ttftMs: latencyMs,
-      });
-      return completion;
-    } catch (err) {
-      const error = err instanceof ApiError ? err : upstreamError(err, false, this.upstream.name);
-      await this.finish(
-        ctx,
-        messageId,
-        body,
-        false,
-        {
-          ...emptyResult(started),
-          outcome: ctx.signal.aborted ? 'client_disconnected' : 'upstream_error',
-        },
-        error.code,
-      );
-      throw error.markAudited();
-    }
+      },
+    );
+    return { completion, cache: cacheState(key, cached) };
   }
 
   /**
@@ -111,40 +151,59 @@ export class ChatCompletionsService {
    * thrown (the caller answers with a JSON error); after it, they end the stream with an error
    * event. Either way the message and audit event record what happened.
    */
-  async stream(ctx: CompletionContext, body: ChatCompletionRequest, sink: SseSink): Promise<void> {
-    await this.assertModelAllowed(ctx.principal, body.model);
+  async stream(
+    ctx: CompletionContext,
+    body: ChatCompletionRequest,
+    sink: SseSink,
+    { admitted = false }: { admitted?: boolean } = {},
+  ): Promise<void> {
+    if (!admitted) await this.admit(ctx.principal, body.model);
+    const request = toUpstream(body);
+    const { key, cached } = await this.lookup(ctx, request);
+    const cache = cacheState(key, cached);
     const started = performance.now();
     const messageId = await this.startMessage(ctx, body.model);
     const wantsUsage = body.stream_options?.include_usage === true;
 
-    let chunks: AsyncIterable<import('openai/resources/chat/completions').ChatCompletionChunk>;
-    try {
-      chunks = await this.upstream.chatStream(toUpstream(body), { signal: ctx.signal });
-    } catch (err) {
-      const error = err instanceof ApiError ? err : upstreamError(err, false, this.upstream.name);
-      await this.finish(
-        ctx,
-        messageId,
-        body,
-        true,
-        {
-          ...emptyResult(started),
-          outcome: ctx.signal.aborted ? 'client_disconnected' : 'upstream_error',
-        },
-        error.code,
-      );
-      throw error.markAudited();
+    let chunks: AsyncIterable<ChatCompletionChunk>;
+    let backend: string;
+    if (cached) {
+      ({ backend } = cached);
+      chunks = replayAsChunks(cached.completion);
+    } else {
+      try {
+        ({ backend, result: chunks } = await this.pool.chatStream(request, ctx.signal));
+      } catch (err) {
+        const error = asApiError(err);
+        const outcome = ctx.signal.aborted ? 'client_disconnected' : 'upstream_error';
+        await this.finish(
+          ctx,
+          messageId,
+          body,
+          { stream: true, cache, errorCode: error.code },
+          {
+            ...emptyResult(started),
+            outcome,
+          },
+        );
+        throw error.markAudited();
+      }
     }
 
-    sink.start({ 'x-enclave-upstream': this.upstream.name });
+    sink.start({
+      'x-enclave-upstream': backend,
+      ...(cache ? { 'x-enclave-cache': cache } : {}),
+    });
     const acc = new StreamAccumulator();
     let ttftMs: number | null = null;
     let outcome: FinishedMessage['outcome'] = 'completed';
-    let errorCode: string | null = null;
+    let streamError: ApiError | null = null;
+    let last: ChatCompletionChunk | null = null;
     try {
       for await (const chunk of chunks) {
         ttftMs ??= Math.round(performance.now() - started);
         acc.add(chunk);
+        last = chunk;
         if (chunk.usage && !wantsUsage) {
           // Enclave always asks the upstream for usage (to account for it); relay it only to
           // clients that asked.
@@ -156,29 +215,30 @@ export class ChatCompletionsService {
         if (ctx.signal.aborted) break;
       }
       if (ctx.signal.aborted) outcome = 'client_disconnected';
-      else sink.done();
     } catch (err) {
       if (ctx.signal.aborted) {
         outcome = 'client_disconnected';
       } else {
         outcome = 'upstream_error';
-        this.log.warn({ err, upstream: this.upstream.name }, 'upstream stream broke mid-answer');
-        const error = new ApiError(
+        this.log.warn({ err, upstream: backend }, 'upstream stream broke mid-answer');
+        streamError = new ApiError(
           502,
           'upstream_stream_broken',
-          `The model server (${this.upstream.name}) stopped in the middle of the answer; the partial answer was kept. Try again.`,
+          `The model server (${backend}) stopped in the middle of the answer; the partial answer was kept. Try again.`,
           { type: 'server_error' },
         );
-        errorCode = error.code;
-        sink.fail(error);
       }
+    }
+    if (key && !cached && outcome === 'completed' && last) {
+      this.remember(key, { backend, completion: acc.toCompletion(last) });
     }
     await this.finish(
       ctx,
       messageId,
       body,
-      true,
+      { stream: true, cache, errorCode: streamError?.code ?? null },
       {
+        upstream: backend,
         content: acc.content,
         toolCalls: acc.calls,
         outcome,
@@ -188,8 +248,30 @@ export class ChatCompletionsService {
         latencyMs: Math.round(performance.now() - started),
         ttftMs,
       },
-      errorCode,
     );
+    // The end of the stream goes out once the answer is stored: a client that saw [DONE] can
+    // rely on the record (an instance dying in between leaves it in_progress, never lost).
+    if (streamError) sink.fail(streamError);
+    else if (outcome === 'completed') sink.done();
+  }
+
+  /** The cache key of a deterministic request, and the cached answer if there is one. */
+  private async lookup(
+    ctx: CompletionContext,
+    request: ChatCompletionCreateParams,
+  ): Promise<{ key: Buffer | null; cached: CachedAnswer | null }> {
+    const key = this.cache.keyFor(ctx.principal.userId, request);
+    if (!key) return { key, cached: null };
+    const cached = await this.cache.get(key);
+    this.metrics.cache(cached !== null);
+    return { key, cached };
+  }
+
+  /** Stores an answer for later hits, off the request's path. */
+  private remember(key: Buffer, answer: CachedAnswer): void {
+    void this.cache
+      .put(key, answer)
+      .catch((err) => this.log.warn({ err }, 'could not cache an answer'));
   }
 
   async embeddings(
@@ -198,16 +280,23 @@ export class ChatCompletionsService {
     body: EmbeddingsRequest,
     signal: AbortSignal,
   ): Promise<CreateEmbeddingResponse> {
-    await this.assertModelAllowed(principal, body.model);
+    await this.admit(principal, body.model);
     let response: CreateEmbeddingResponse | null = null;
+    let backend: string | null = null;
     let error: ApiError | null = null;
     try {
-      response = await this.upstream.embeddings(body as EmbeddingCreateParams, { signal });
+      ({ backend, result: response } = await this.pool.embeddings(
+        body as EmbeddingCreateParams,
+        signal,
+      ));
     } catch (err) {
-      error = err instanceof ApiError ? err : upstreamError(err, false, this.upstream.name);
+      error = asApiError(err);
     }
-    await this.dataSource.transaction((db) =>
-      this.audit.append(db, {
+    await this.dataSource.transaction(async (db) => {
+      if (response) {
+        await this.policy.account(db, principal, body.model, response.usage?.prompt_tokens ?? 0, 0);
+      }
+      await this.audit.append(db, {
         actor: principalActor(principal),
         action: 'embedding.created',
         target: { type: 'model', id: body.model },
@@ -215,13 +304,13 @@ export class ChatCompletionsService {
         meta,
         payload: {
           model: body.model,
-          upstream: this.upstream.name,
+          upstream: backend,
           inputs: Array.isArray(body.input) ? body.input.length : 1,
           promptTokens: response?.usage?.prompt_tokens ?? null,
           errorCode: error?.code ?? null,
         },
-      }),
-    );
+      });
+    });
     if (error) throw error.markAudited();
     return response!;
   }
@@ -232,7 +321,6 @@ export class ChatCompletionsService {
       userId: ctx.principal.userId,
       apiKeyId: ctx.principal.apiKey?.id ?? null,
       model,
-      upstream: this.upstream.name,
       requestId: ctx.meta.requestId,
     });
   }
@@ -242,12 +330,29 @@ export class ChatCompletionsService {
     ctx: CompletionContext,
     messageId: string,
     body: ChatCompletionRequest,
-    stream: boolean,
+    how: { stream: boolean; cache: CacheState; errorCode?: string | null },
     result: FinishedMessage,
-    errorCode: string | null = null,
   ): Promise<void> {
+    const backend = result.upstream ?? 'none';
+    this.metrics.recordUpstream(
+      backend,
+      body.model,
+      result.ttftMs === null ? null : result.ttftMs / 1000,
+      result.latencyMs / 1000,
+      result.outcome,
+    );
+    this.metrics.tokens(body.model, result.promptTokens, result.completionTokens);
     await this.dataSource.transaction(async (db) => {
       await this.messages.finish(db, messageId, result);
+      if (result.outcome !== 'upstream_error' || result.completionTokens) {
+        await this.policy.account(
+          db,
+          ctx.principal,
+          body.model,
+          result.promptTokens ?? 0,
+          result.completionTokens ?? 0,
+        );
+      }
       await this.audit.append(db, {
         actor: principalActor(ctx.principal),
         action: 'chat.completion',
@@ -256,8 +361,9 @@ export class ChatCompletionsService {
         meta: ctx.meta,
         payload: {
           model: body.model,
-          upstream: this.upstream.name,
-          stream,
+          upstream: result.upstream,
+          stream: how.stream,
+          cache: how.cache,
           outcome: result.outcome,
           finishReason: result.finishReason,
           promptTokens: result.promptTokens,
@@ -265,7 +371,7 @@ export class ChatCompletionsService {
           latencyMs: result.latencyMs,
           ttftMs: result.ttftMs,
           conversationId: ctx.conversationId,
-          errorCode,
+          errorCode: how.errorCode ?? null,
         },
       });
     });
@@ -274,6 +380,7 @@ export class ChatCompletionsService {
 
 function emptyResult(started: number): Omit<FinishedMessage, 'outcome'> {
   return {
+    upstream: null,
     content: '',
     toolCalls: null,
     finishReason: null,
@@ -282,6 +389,14 @@ function emptyResult(started: number): Omit<FinishedMessage, 'outcome'> {
     latencyMs: Math.round(performance.now() - started),
     ttftMs: null,
   };
+}
+
+/** Errors from the pool are ApiErrors already; anything else is a bug, reported as a 502. */
+function asApiError(err: unknown): ApiError {
+  if (err instanceof ApiError) return err;
+  return new ApiError(502, 'upstream_error', `The model server failed: ${String(err)}`, {
+    type: 'server_error',
+  });
 }
 
 /** The request as the upstream gets it (Enclave adds stream_options itself when streaming). */

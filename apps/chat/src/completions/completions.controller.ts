@@ -25,19 +25,24 @@ export class CompletionsController {
       conversationId: null,
       signal: abortOnClientClose(res),
     };
-    if (body.stream) await this.completions.stream(ctx, body, new ExpressSse(res));
-    else res.json(await this.completions.complete(ctx, body));
+    if (body.stream) {
+      await this.completions.stream(ctx, body, new ExpressSse(res));
+      return;
+    }
+    const { completion, cache } = await this.completions.complete(ctx, body);
+    if (cache) res.set('x-enclave-cache', cache);
+    res.json(completion);
   }
 
   @Get('models')
-  async models(@CurrentPrincipal() principal: Principal) {
-    const ids = await this.completions.modelsFor(principal);
+  models(@CurrentPrincipal() principal: Principal) {
+    const ids = this.completions.modelsFor(principal);
     return { object: 'list', data: ids.map(modelObject) };
   }
 
   @Get('models/:model')
-  async model(@CurrentPrincipal() principal: Principal, @Param('model') model: string) {
-    if (!(await this.completions.modelsFor(principal)).includes(model)) {
+  model(@CurrentPrincipal() principal: Principal, @Param('model') model: string) {
+    if (!this.completions.modelsFor(principal).includes(model)) {
       throw new ApiError(
         404,
         'model_not_found',

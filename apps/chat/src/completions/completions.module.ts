@@ -1,13 +1,17 @@
 import { Module } from '@nestjs/common';
 import { LlmModule } from '@enclave/llm';
+import { PolicyModule } from '@enclave/policy';
+import { ConversationsModule } from '../conversations/conversations.module.js';
+import { ConversationChatController } from './conversation-chat.controller.js';
+import { ConversationChatService } from './conversation-chat.service.js';
 import { ChatCompletionsService } from './chat-completions.service.js';
 import { CompletionsController } from './completions.controller.js';
 import { MessagesRepository } from './messages.repository.js';
 
 @Module({
-  imports: [LlmModule],
-  controllers: [CompletionsController],
-  providers: [ChatCompletionsService, MessagesRepository],
+  imports: [LlmModule, PolicyModule, ConversationsModule],
+  controllers: [CompletionsController, ConversationChatController],
+  providers: [ChatCompletionsService, MessagesRepository, ConversationChatService],
   exports: [ChatCompletionsService, MessagesRepository],
 })
 export class CompletionsModule {}

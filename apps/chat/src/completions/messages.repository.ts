@@ -8,11 +8,12 @@ export interface PendingMessage {
   userId: string;
   apiKeyId: string | null;
   model: string;
-  upstream: string;
   requestId: string | null;
 }
 
 export interface FinishedMessage {
+  /** The backend that answered; null when none did. */
+  upstream: string | null;
   content: string;
   toolCalls: unknown[] | null;
   outcome: Exclude<MessageOutcome, 'in_progress'>;
@@ -37,9 +38,9 @@ export class MessagesRepository {
     db: EntityManager = this.dataSource.manager,
   ): Promise<string> {
     const [{ id }] = await db.query(
-      `INSERT INTO messages (conversation_id, user_id, api_key_id, role, model, upstream, outcome, request_id)
-       VALUES ($1, $2, $3, 'assistant', $4, $5, 'in_progress', $6) RETURNING id`,
-      [m.conversationId, m.userId, m.apiKeyId, m.model, m.upstream, m.requestId],
+      `INSERT INTO messages (conversation_id, user_id, api_key_id, role, model, outcome, request_id)
+       VALUES ($1, $2, $3, 'assistant', $4, 'in_progress', $5) RETURNING id`,
+      [m.conversationId, m.userId, m.apiKeyId, m.model, m.requestId],
     );
     return id;
   }
@@ -62,10 +63,14 @@ export class MessagesRepository {
     return id;
   }
 
+  async delete(db: EntityManager, id: string): Promise<void> {
+    await db.query('DELETE FROM messages WHERE id = $1', [id]);
+  }
+
   async finish(db: EntityManager, id: string, m: FinishedMessage): Promise<void> {
     await db.query(
       `UPDATE messages SET content = $2, tool_calls = $3::jsonb, outcome = $4, finish_reason = $5,
-              prompt_tokens = $6, completion_tokens = $7, latency_ms = $8, ttft_ms = $9
+              prompt_tokens = $6, completion_tokens = $7, latency_ms = $8, ttft_ms = $9, upstream = $10
         WHERE id = $1`,
       [
         id,
@@ -77,6 +82,7 @@ export class MessagesRepository {
         m.completionTokens,
         m.latencyMs,
         m.ttftMs,
+        m.upstream,
       ],
     );
   }

@@ -2,6 +2,11 @@ import { Settings1764201600000 } from './1764201600000-settings.js';
 import { Identity1764288000000 } from './1764288000000-identity.js';
 import { AuditEvents1764288000001 } from './1764288000001-audit-events.js';
 import { Conversations1764288000002 } from './1764288000002-conversations.js';
+import { AuditChain1764374400000 } from './1764374400000-audit-chain.js';
+import { Backends1764460800000 } from './1764460800000-backends.js';
+import { Policy1764460800010 } from './1764460800010-policy.js';
+import { ResponseCache1764460800020 } from './1764460800020-response-cache.js';
+import { Feedback1764547200000 } from './1764547200000-feedback.js';
 
 /**
  * The one ordered list of migrations, for every lib's tables. A landed migration is never edited:
@@ -12,4 +17,9 @@ export const MIGRATIONS = [
   Identity1764288000000,
   AuditEvents1764288000001,
   Conversations1764288000002,
+  AuditChain1764374400000,
+  Backends1764460800000,
+  Policy1764460800010,
+  ResponseCache1764460800020,
+  Feedback1764547200000,
 ];

@@ -1,0 +1,73 @@
+import { Body, Controller, Delete, Get, HttpCode, Put, Query, Req } from '@nestjs/common';
+import type { Request } from 'express';
+import { CurrentPrincipal, type Principal, Roles } from '@enclave/auth';
+import { requestMeta, ZodBody, ZodQuery } from '@enclave/http';
+import { z } from 'zod';
+import { QuotasService } from './quotas.service.js';
+
+const limit = z.number().int().positive().nullable();
+
+export const QuotaBody = z
+  .strictObject({
+    scope: z.enum(['default_user', 'default_key', 'user', 'api_key']),
+    subjectId: z.uuid().nullable().optional(),
+    requestsPerMinute: limit,
+    tokensPerDay: limit,
+    tokensPerMonth: limit,
+  })
+  .refine((q) => (q.scope.startsWith('default') ? !q.subjectId : !!q.subjectId), {
+    message: 'subjectId is required for user and api_key scopes and not allowed for defaults',
+    path: ['subjectId'],
+  });
+
+const QuotaKey = z.strictObject({
+  scope: z.enum(['default_user', 'default_key', 'user', 'api_key']),
+  subjectId: z.uuid().optional(),
+});
+
+const UsageQuery = z.strictObject({
+  from: z.iso.date(),
+  to: z.iso.date(),
+  userId: z.uuid().optional(),
+  apiKeyId: z.uuid().optional(),
+  model: z.string().min(1).max(256).optional(),
+});
+
+/** Rate limits and token quotas (admin), and token usage (admin and auditor). */
+@Controller('api/admin')
+export class QuotasController {
+  constructor(private readonly quotas: QuotasService) {}
+
+  @Roles('admin')
+  @Get('quotas')
+  list() {
+    return this.quotas.list();
+  }
+
+  @Roles('admin')
+  @Put('quotas')
+  set(
+    @Body(new ZodBody(QuotaBody)) body: z.infer<typeof QuotaBody>,
+    @CurrentPrincipal() who: Principal,
+    @Req() req: Request,
+  ) {
+    return this.quotas.set({ ...body, subjectId: body.subjectId ?? null }, who, requestMeta(req));
+  }
+
+  @Roles('admin')
+  @Delete('quotas')
+  @HttpCode(204)
+  async remove(
+    @Query(new ZodQuery(QuotaKey)) key: z.infer<typeof QuotaKey>,
+    @CurrentPrincipal() who: Principal,
+    @Req() req: Request,
+  ) {
+    await this.quotas.remove(key.scope, key.subjectId ?? null, who, requestMeta(req));
+  }
+
+  @Roles('admin', 'auditor')
+  @Get('usage')
+  usage(@Query(new ZodQuery(UsageQuery)) q: z.infer<typeof UsageQuery>) {
+    return this.quotas.usage(q);
+  }
+}

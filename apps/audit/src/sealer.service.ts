@@ -1,0 +1,73 @@
+import {
+  type BeforeApplicationShutdown,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
+import {
+  AuditSealer,
+  generateSigningKey,
+  loadSigningKey,
+  type SealerStatus,
+  type SigningKey,
+} from '@enclave/audit';
+import { type Config, InjectConfig } from '@enclave/config';
+import { databaseUrl } from '@enclave/db';
+
+/** Runs the audit sealer in the audit app: active when it holds the lock, standby otherwise. */
+@Injectable()
+export class SealerService implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly log = new Logger('AuditSealer');
+  private sealer: AuditSealer | null = null;
+  readonly signingKey: SigningKey | null;
+
+  constructor(@InjectConfig() private readonly config: Config) {
+    this.signingKey = this.loadKey();
+  }
+
+  get status(): SealerStatus | null {
+    return this.sealer?.status ?? null;
+  }
+
+  onApplicationBootstrap(): void {
+    const log = this.log;
+    this.sealer = new AuditSealer({
+      databaseUrl: databaseUrl(this.config),
+      signingKey: this.signingKey,
+      checkpointEvery: this.config.audit.checkpointEvery,
+      checkpointSeconds: this.config.audit.checkpointSeconds,
+      intervalMs: this.config.audit.sealIntervalMs,
+      unsealedAlertSeconds: this.config.audit.unsealedAlertSeconds,
+      log: {
+        info: (obj, msg) => log.log(obj, msg),
+        warn: (obj, msg) => log.warn(obj, msg),
+        error: (obj, msg) => log.error(obj, msg),
+      },
+    });
+    this.sealer.start();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.sealer?.stop();
+  }
+
+  private loadKey(): SigningKey | null {
+    const path = this.config.audit.signingKeyFile;
+    const key = loadSigningKey(path);
+    if (key) return key;
+    if (!this.config.database.url) {
+      // The embedded (demo) database: make the key the installer would have made.
+      const made = generateSigningKey(path);
+      this.log.warn(
+        { path, keyId: made.keyId },
+        'created an audit signing key for the embedded database',
+      );
+      return made;
+    }
+    this.log.error(
+      { path },
+      'no audit signing key: events are sealed but no checkpoint is signed; run `enclave audit keygen`',
+    );
+    return null;
+  }
+}

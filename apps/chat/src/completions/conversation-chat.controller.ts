@@ -1,0 +1,36 @@
+import { Body, Controller, Param, Post, Req, Res } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { CurrentPrincipal, type Principal } from '@enclave/auth';
+import { requestMeta, UuidParam, ZodBody } from '@enclave/http';
+import { z } from 'zod';
+import { ConversationChatService } from './conversation-chat.service.js';
+import { abortOnClientClose, ExpressSse } from './sse.js';
+
+const Turn = z
+  .strictObject({
+    model: z.string().min(1).max(256),
+    content: z.string().trim().min(1).max(200_000).optional(),
+    regenerate: z.boolean().optional(),
+  })
+  .refine((t) => (t.regenerate ? t.content === undefined : t.content !== undefined), {
+    message: 'send either content, or regenerate: true',
+    path: ['content'],
+  });
+
+@Controller('api/conversations')
+export class ConversationChatController {
+  constructor(private readonly chat: ConversationChatService) {}
+
+  /** Adds the user's message and streams the answer (Server-Sent Events, OpenAI chunk format). */
+  @Post(':id/messages')
+  async send(
+    @Param('id', UuidParam) id: string,
+    @Body(new ZodBody(Turn)) turn: z.infer<typeof Turn>,
+    @CurrentPrincipal() principal: Principal,
+    @Req() req: Request,
+    @Res() res: Response,
+  ): Promise<void> {
+    const signal = abortOnClientClose(res);
+    await this.chat.send(principal, id, turn, requestMeta(req), new ExpressSse(res), signal);
+  }
+}

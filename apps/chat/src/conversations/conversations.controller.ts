@@ -1,0 +1,69 @@
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Param,
+  Patch,
+  Post,
+  Query,
+  Req,
+} from '@nestjs/common';
+import type { Request } from 'express';
+import { CurrentPrincipal, type Principal } from '@enclave/auth';
+import { requestMeta, UuidParam, ZodBody } from '@enclave/http';
+import {
+  CreateConversationBody,
+  type ListConversationsQuery,
+  ListConversationsQueryPipe,
+  RenameConversationBody,
+} from './conversations.schema.js';
+import { ConversationsService } from './conversations.service.js';
+
+/** The chat UI's conversations: each signed-in user (session or API key) sees only their own. */
+@Controller('api/conversations')
+export class ConversationsController {
+  constructor(private readonly conversations: ConversationsService) {}
+
+  @Post()
+  @HttpCode(201)
+  create(
+    @Body(new ZodBody(CreateConversationBody)) body: CreateConversationBody,
+    @CurrentPrincipal() principal: Principal,
+  ) {
+    return this.conversations.create(principal, body);
+  }
+
+  @Get()
+  list(
+    @Query(new ListConversationsQueryPipe()) query: ListConversationsQuery,
+    @CurrentPrincipal() principal: Principal,
+  ) {
+    return this.conversations.list(principal, query);
+  }
+
+  @Get(':id')
+  get(@Param('id', UuidParam) id: string, @CurrentPrincipal() principal: Principal) {
+    return this.conversations.get(principal, id);
+  }
+
+  @Patch(':id')
+  rename(
+    @Param('id', UuidParam) id: string,
+    @Body(new ZodBody(RenameConversationBody)) body: RenameConversationBody,
+    @CurrentPrincipal() principal: Principal,
+  ) {
+    return this.conversations.rename(principal, id, body.title);
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  async delete(
+    @Param('id', UuidParam) id: string,
+    @CurrentPrincipal() principal: Principal,
+    @Req() req: Request,
+  ): Promise<void> {
+    await this.conversations.delete(principal, id, requestMeta(req));
+  }
+}

@@ -1,0 +1,81 @@
+import type { PipeTransform } from '@nestjs/common';
+import { z } from 'zod';
+import { ApiError } from '@enclave/http';
+import { type ConversationKey, decodeCursor } from './conversation-cursor.js';
+
+const Title = z.string().trim().min(1).max(200);
+
+/** POST /api/conversations; an empty or absent body makes an untitled chat. */
+export const CreateConversationBody = z
+  .strictObject({
+    title: Title.default('New chat'),
+    model: z.string().trim().min(1).max(200).optional(),
+  })
+  .prefault({});
+export type CreateConversationBody = z.infer<typeof CreateConversationBody>;
+
+/** PATCH /api/conversations/:id */
+export const RenameConversationBody = z.strictObject({ title: Title });
+export type RenameConversationBody = z.infer<typeof RenameConversationBody>;
+
+export const DEFAULT_PAGE_SIZE = 20;
+export const MAX_PAGE_SIZE = 100;
+
+const ListQuery = z.strictObject({
+  limit: z
+    .string()
+    .regex(/^\d{1,3}$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(1).max(MAX_PAGE_SIZE))
+    .optional(),
+  cursor: z.string().optional(),
+  // An empty search box means no search.
+  q: z
+    .string()
+    .max(200)
+    .transform((q) => q || null)
+    .optional(),
+});
+
+export interface ListConversationsQuery {
+  limit: number;
+  after: ConversationKey | null;
+  q: string | null;
+}
+
+/**
+ * GET /api/conversations?limit=&cursor=&q= : 400 `invalid_query` for a bad or unknown parameter,
+ * 400 `invalid_cursor` for a cursor this API did not hand out.
+ */
+export class ListConversationsQueryPipe implements PipeTransform<unknown, ListConversationsQuery> {
+  transform(value: unknown): ListConversationsQuery {
+    const result = ListQuery.safeParse(value ?? {});
+    if (!result.success) {
+      const issue = result.error.issues[0]!;
+      const unknown = issue.code === 'unrecognized_keys';
+      const param = unknown ? issue.keys[0]! : issue.path.join('.');
+      throw new ApiError(
+        400,
+        'invalid_query',
+        unknown
+          ? `Unknown query parameter '${param}'; this route takes limit, cursor and q.`
+          : `Invalid query parameter '${param}': ${issue.message}. limit is a whole number from 1 to ${MAX_PAGE_SIZE}; q is at most 200 characters.`,
+        { param },
+      );
+    }
+    const { limit, cursor, q } = result.data;
+    let after: ConversationKey | null = null;
+    if (cursor !== undefined) {
+      after = decodeCursor(cursor);
+      if (!after) {
+        throw new ApiError(
+          400,
+          'invalid_cursor',
+          'The cursor is not valid; pass a nextCursor exactly as a previous page returned it, or omit it to start from the top.',
+          { param: 'cursor' },
+        );
+      }
+    }
+    return { limit: limit ?? DEFAULT_PAGE_SIZE, after, q: q ?? null };
+  }
+}

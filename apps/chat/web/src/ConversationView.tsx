@@ -1,0 +1,521 @@
+import {
+  type FormEvent,
+  type KeyboardEvent,
+  useCallback,
+  useEffect,
+  useRef,
+  useState,
+} from 'react';
+import {
+  api,
+  ApiFailure,
+  connectionLost,
+  type Conversation,
+  type ConversationDetail,
+  type Feedback,
+  type StoredMessage,
+} from './api';
+import { ConfirmDialog } from './ConfirmDialog';
+import { describeFailure, type UiError } from './errors';
+import { MessageItem, type UiMessage } from './MessageItem';
+import { streamTurn, type Turn } from './stream';
+
+/** The bundled simulator's backend name: its answers are placeholders, and the page says so. */
+const SIMULATOR = 'llm-sim';
+/** How long to wait for the server to store an answer that has finished streaming. */
+const SETTLE_ATTEMPTS = 40;
+
+type Phase = 'loading' | 'idle' | 'streaming' | 'saving';
+
+function toUi(messages: StoredMessage[]): UiMessage[] {
+  return messages
+    .filter(
+      (m): m is StoredMessage & { role: 'user' | 'assistant' } =>
+        (m.role === 'user' || m.role === 'assistant') &&
+        // A request that failed before any text has nothing to show; the error said why.
+        !(m.role === 'assistant' && !m.content && m.outcome === 'upstream_error'),
+    )
+    .map((m) => ({
+      key: m.id,
+      id: m.id,
+      role: m.role,
+      content: m.content,
+      model: m.model,
+      upstream: m.upstream,
+      outcome: m.outcome,
+      streaming: false,
+    }));
+}
+
+function usersIn(messages: StoredMessage[]): number {
+  return messages.filter((m) => m.role === 'user').length;
+}
+
+function withoutTrailingAnswer(messages: UiMessage[]): UiMessage[] {
+  return messages.at(-1)?.role === 'assistant' ? messages.slice(0, -1) : messages;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+let keys = 0;
+
+/** One conversation: its messages, the streamed answer, the composer, rename and delete. */
+export function ConversationView(props: {
+  initialId: string | null;
+  models: string[] | null;
+  modelsError: string | null;
+  model: string;
+  onModelChange(model: string): void;
+  onCreated(c: Conversation): void;
+  onChanged(): void;
+  onDeleted(id: string): void;
+}) {
+  const { onChanged, onModelChange } = props;
+  const idRef = useRef<string | null>(props.initialId);
+  const [title, setTitle] = useState(props.initialId ? '' : 'New chat');
+  const [messages, setMessages] = useState<UiMessage[]>([]);
+  const [feedback, setFeedback] = useState<Record<string, Feedback>>({});
+  const [phase, setPhase] = useState<Phase>(props.initialId ? 'loading' : 'idle');
+  const [loadError, setLoadError] = useState<string | null>(null);
+  const [error, setError] = useState<UiError | null>(null);
+  const [retry, setRetry] = useState<Turn | null>(null);
+  const [backend, setBackend] = useState<string | null>(null);
+  const [draft, setDraft] = useState('');
+  const [announcement, setAnnouncement] = useState('');
+  const [renaming, setRenaming] = useState(false);
+  const [titleDraft, setTitleDraft] = useState('');
+  const [confirmDelete, setConfirmDelete] = useState(false);
+  const abort = useRef<AbortController | null>(null);
+  const serverUsers = useRef(0);
+  const mounted = useRef(false);
+  const streamed = useRef('');
+  const flushTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
+  const bottom = useRef<HTMLDivElement>(null);
+  const prompt = useRef<HTMLTextAreaElement>(null);
+
+  /** Shows the server's copy of the conversation. */
+  const apply = useCallback((c: ConversationDetail) => {
+    setTitle(c.title);
+    setMessages(toUi(c.messages));
+    serverUsers.current = usersIn(c.messages);
+    const lastAnswer = c.messages.findLast((m) => m.role === 'assistant' && m.upstream);
+    if (lastAnswer) setBackend(lastAnswer.upstream);
+  }, []);
+
+  useEffect(() => {
+    mounted.current = true;
+    const id = props.initialId;
+    if (id) {
+      Promise.all([api.conversation(id), api.feedbackOf(id)])
+        .then(([c, f]) => {
+          if (!mounted.current) return;
+          apply(c);
+          setFeedback(Object.fromEntries(f.data.map((x) => [x.messageId, x])));
+          setPhase('idle');
+        })
+        .catch((err: unknown) => {
+          if (!mounted.current) return;
+          setLoadError(
+            err instanceof ApiFailure && err.status === 404
+              ? 'This conversation does not exist, or it was deleted.'
+              : `The conversation could not be loaded: ${err instanceof ApiFailure ? err.message : String(err)}`,
+          );
+          setPhase('idle');
+        });
+    }
+    return () => {
+      mounted.current = false;
+      abort.current?.abort();
+      if (flushTimer.current) clearTimeout(flushTimer.current);
+    };
+    // Runs once: the parent keys this view by conversation, so a new one mounts a new view.
+  }, []);
+
+  // Keep the newest text in view while the person is reading at the bottom.
+  useEffect(() => {
+    const el = bottom.current;
+    if (!el) return;
+    const scroller = el.parentElement;
+    if (!scroller) return;
+    const nearBottom = scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 160;
+    if (nearBottom) el.scrollIntoView({ block: 'end' });
+  }, [messages]);
+
+  const flush = useCallback(() => {
+    flushTimer.current = null;
+    const text = streamed.current;
+    setMessages((ms) => {
+      const last = ms.at(-1);
+      if (!last?.streaming || last.content === text) return ms;
+      return [...ms.slice(0, -1), { ...last, content: text }];
+    });
+  }, []);
+
+  const finishStreaming = useCallback((outcome: StoredMessage['outcome']) => {
+    setMessages((ms) => {
+      const last = ms.at(-1);
+      if (!last?.streaming) return ms;
+      // Nothing arrived: no empty answer to show.
+      if (!last.content) return ms.slice(0, -1);
+      return [...ms.slice(0, -1), { ...last, streaming: false, outcome }];
+    });
+  }, []);
+
+  /** Waits until the server has stored the answer (ids for feedback), then shows its copy. */
+  const settle = useCallback(
+    async (id: string) => {
+      for (let attempt = 0; attempt < SETTLE_ATTEMPTS && mounted.current; attempt++) {
+        try {
+          const c = await api.conversation(id);
+          if (c.messages.at(-1)?.outcome !== 'in_progress') {
+            if (mounted.current) apply(c);
+            return;
+          }
+        } catch {
+          return;
+        }
+        await sleep(50 + attempt * 25);
+      }
+    },
+    [apply],
+  );
+
+  async function send(turn: Turn) {
+    const model = props.model;
+    if (phase !== 'idle' || !model) return;
+    setError(null);
+    setRetry(null);
+    setAnnouncement('');
+    let id = idRef.current;
+    if (!id) {
+      try {
+        const created = await api.createConversation(model);
+        id = created.id;
+        idRef.current = id;
+        setTitle(created.title);
+        props.onCreated(created);
+      } catch (err) {
+        const failure = err instanceof ApiFailure ? err : connectionLost();
+        setError(describeFailure(failure, model));
+        setRetry(turn);
+        return;
+      }
+    }
+    const usersBefore = serverUsers.current;
+    setMessages((ms) => [
+      ...('regenerate' in turn
+        ? withoutTrailingAnswer(ms)
+        : [
+            ...ms,
+            {
+              key: `local-${++keys}`,
+              id: null,
+              role: 'user' as const,
+              content: turn.content,
+              model,
+              upstream: null,
+              outcome: null,
+              streaming: false,
+            },
+          ]),
+      {
+        key: `local-${++keys}`,
+        id: null,
+        role: 'assistant',
+        content: '',
+        model,
+        upstream: null,
+        outcome: 'in_progress',
+        streaming: true,
+      },
+    ]);
+    if ('content' in turn) setDraft('');
+    streamed.current = '';
+    const controller = new AbortController();
+    abort.current = controller;
+    setPhase('streaming');
+
+    const end = await streamTurn(id, model, turn, controller.signal, {
+      onStart: (b) => setBackend(b),
+      onText: (text) => {
+        streamed.current += text;
+        flushTimer.current ??= setTimeout(flush, 16);
+      },
+    });
+    abort.current = null;
+    if (!mounted.current) return;
+    if (flushTimer.current) clearTimeout(flushTimer.current);
+    flush();
+    setPhase('saving');
+
+    switch (end.kind) {
+      case 'done':
+        finishStreaming('completed');
+        setAnnouncement('The answer is complete.');
+        await settle(id);
+        break;
+      case 'stopped':
+        finishStreaming('client_disconnected');
+        setAnnouncement('Stopped.');
+        await settle(id);
+        break;
+      case 'interrupted':
+        // The partial answer stays on screen; Retry asks for a new one.
+        finishStreaming('upstream_error');
+        setError(describeFailure(end.failure, model));
+        setRetry({ regenerate: true });
+        break;
+      case 'refused': {
+        let stored = 'regenerate' in turn;
+        try {
+          const c = await api.conversation(id);
+          if ('content' in turn) stored = usersIn(c.messages) > usersBefore;
+          if (mounted.current) apply(c);
+        } catch {
+          setMessages((ms) =>
+            'content' in turn && !stored ? ms.slice(0, -2) : withoutTrailingAnswer(ms),
+          );
+        }
+        // Nothing was kept: the text goes back into the box, to send again or change.
+        if ('content' in turn && !stored) setDraft(turn.content);
+        setError(describeFailure(end.failure, model));
+        setRetry(stored ? { regenerate: true } : turn);
+        break;
+      }
+    }
+    if (!mounted.current) return;
+    setPhase('idle');
+    onChanged();
+  }
+
+  function submit(e: FormEvent) {
+    e.preventDefault();
+    const content = draft.trim();
+    if (content) void send({ content });
+  }
+
+  function onPromptKey(e: KeyboardEvent<HTMLTextAreaElement>) {
+    if (e.key === 'Enter' && !e.shiftKey && !e.nativeEvent.isComposing) {
+      e.preventDefault();
+      const content = draft.trim();
+      if (content && phase === 'idle') void send({ content });
+    } else if (e.key === 'Escape' && phase === 'streaming') {
+      abort.current?.abort();
+    }
+  }
+
+  async function saveTitle(e: FormEvent) {
+    e.preventDefault();
+    const id = idRef.current;
+    const next = titleDraft.trim();
+    if (!id || !next) return;
+    try {
+      const renamed = await api.rename(id, next);
+      setTitle(renamed.title);
+      setRenaming(false);
+      onChanged();
+    } catch (err) {
+      setError(describeFailure(err instanceof ApiFailure ? err : connectionLost(), props.model));
+    }
+  }
+
+  async function remove() {
+    const id = idRef.current;
+    setConfirmDelete(false);
+    if (!id) return;
+    try {
+      await api.remove(id);
+      props.onDeleted(id);
+    } catch (err) {
+      setError(describeFailure(err instanceof ApiFailure ? err : connectionLost(), props.model));
+    }
+  }
+
+  const onFeedback = useCallback(
+    (f: Feedback) => setFeedback((all) => ({ ...all, [f.messageId]: f })),
+    [],
+  );
+  // Stable across renders, so only the message that changes re-renders in a long history.
+  const sendLatest = useRef(send);
+  sendLatest.current = send;
+  const regenerate = useCallback(() => void sendLatest.current({ regenerate: true }), []);
+
+  const lastAnswer = messages.at(-1)?.role === 'assistant' ? messages.at(-1) : undefined;
+  const busy = phase !== 'idle';
+  const noModels = props.models !== null && props.models.length === 0;
+
+  return (
+    <main className="conversation" aria-labelledby="conversation-title">
+      <div className="conversation-head">
+        {renaming ? (
+          <form className="rename" onSubmit={saveTitle}>
+            <label htmlFor="title-input" className="visually-hidden">
+              Conversation title
+            </label>
+            <input
+              id="title-input"
+              value={titleDraft}
+              maxLength={200}
+              autoFocus
+              onChange={(e) => setTitleDraft(e.target.value)}
+              onKeyDown={(e) => e.key === 'Escape' && setRenaming(false)}
+            />
+            <button type="submit" className="small">
+              Save
+            </button>
+            <button type="button" className="quiet small" onClick={() => setRenaming(false)}>
+              Cancel
+            </button>
+          </form>
+        ) : (
+          <h1 id="conversation-title">{title || 'Conversation'}</h1>
+        )}
+        <div className="head-actions">
+          <label htmlFor="model">Model</label>
+          <select
+            id="model"
+            value={props.model}
+            disabled={busy || !props.models?.length}
+            onChange={(e) => onModelChange(e.target.value)}
+          >
+            {props.models === null && <option value={props.model}>Loading…</option>}
+            {props.models?.map((m) => (
+              <option key={m} value={m}>
+                {m}
+              </option>
+            ))}
+          </select>
+          {idRef.current && !renaming && (
+            <>
+              <button
+                type="button"
+                className="quiet small"
+                disabled={busy}
+                onClick={() => {
+                  setTitleDraft(title);
+                  setRenaming(true);
+                }}
+              >
+                Rename
+              </button>
+              <button
+                type="button"
+                className="quiet small"
+                disabled={busy}
+                onClick={() => setConfirmDelete(true)}
+              >
+                Delete
+              </button>
+            </>
+          )}
+        </div>
+      </div>
+
+      {backend === SIMULATOR && (
+        <p className="sim-banner" role="note">
+          Answers here come from the built-in simulator (llm-sim), not a real language model: they
+          are placeholder text. Ask an administrator to connect a model server.
+        </p>
+      )}
+      {props.modelsError && (
+        <p className="form-error" role="alert">
+          {props.modelsError}
+        </p>
+      )}
+
+      <div className="scroller">
+        {loadError ? (
+          <p className="form-error" role="alert">
+            {loadError}
+          </p>
+        ) : phase === 'loading' ? (
+          <p className="page-status" role="status">
+            Loading the conversation…
+          </p>
+        ) : messages.length === 0 ? (
+          <p className="empty-chat">
+            Ask anything. Your questions stay on your company’s own servers.
+          </p>
+        ) : (
+          <ol className="messages" aria-label="Messages">
+            {messages.map((m) => (
+              <MessageItem
+                key={m.key}
+                message={m}
+                feedback={m.id ? (feedback[m.id] ?? null) : null}
+                onRegenerate={m === lastAnswer && phase === 'idle' && m.id ? regenerate : null}
+                onFeedback={onFeedback}
+              />
+            ))}
+          </ol>
+        )}
+        <div ref={bottom} />
+      </div>
+
+      {error && (
+        <div className={`error-panel ${error.kind}`} role="alert">
+          <div>
+            <strong>{error.title}</strong>
+            <p>{error.detail}</p>
+          </div>
+          <div className="row">
+            {error.retryable && retry && (
+              <button
+                type="button"
+                className="small"
+                disabled={busy}
+                onClick={() => void send(retry)}
+              >
+                Retry
+              </button>
+            )}
+            <button type="button" className="quiet small" onClick={() => setError(null)}>
+              Dismiss
+            </button>
+          </div>
+        </div>
+      )}
+
+      <form className="composer" onSubmit={submit}>
+        <label htmlFor="prompt" className="visually-hidden">
+          Message
+        </label>
+        <textarea
+          id="prompt"
+          ref={prompt}
+          rows={2}
+          placeholder="Message Enclave (Enter to send, Shift+Enter for a new line)"
+          value={draft}
+          disabled={noModels || !!loadError}
+          onChange={(e) => setDraft(e.target.value)}
+          onKeyDown={onPromptKey}
+        />
+        {phase === 'streaming' ? (
+          <button type="button" className="danger" onClick={() => abort.current?.abort()}>
+            Stop generating
+          </button>
+        ) : (
+          <button
+            type="submit"
+            className="primary"
+            disabled={busy || !draft.trim() || !props.model || noModels}
+          >
+            Send
+          </button>
+        )}
+      </form>
+      <p className="visually-hidden" role="status" aria-live="polite">
+        {announcement}
+      </p>
+
+      <ConfirmDialog
+        open={confirmDelete}
+        title="Delete this conversation?"
+        body="The conversation and all its messages are deleted for good."
+        confirmLabel="Delete"
+        onConfirm={() => void remove()}
+        onCancel={() => setConfirmDelete(false)}
+      />
+    </main>
+  );
+}

@@ -1,0 +1,194 @@
+import { type FormEvent, memo, useState } from 'react';
+import { api, ApiFailure, type Feedback, type Rating, type StoredMessage } from './api';
+import { copyText } from './clipboard';
+import { MarkdownText } from './Markdown';
+
+export interface UiMessage {
+  key: string;
+  /** Null until the server's copy is known (while streaming). */
+  id: string | null;
+  role: 'user' | 'assistant';
+  content: string;
+  model: string | null;
+  upstream: string | null;
+  outcome: StoredMessage['outcome'];
+  streaming: boolean;
+}
+
+export const MessageItem = memo(function MessageItem(props: {
+  message: UiMessage;
+  feedback: Feedback | null;
+  /** Set on the last answer when a new one may be asked for. */
+  onRegenerate: (() => void) | null;
+  onFeedback(saved: Feedback): void;
+}) {
+  const m = props.message;
+  const [copied, setCopied] = useState(false);
+  const who = m.role === 'user' ? 'You' : 'Assistant';
+
+  return (
+    <li className={`message ${m.role}`} aria-busy={m.streaming}>
+      <article aria-label={m.role === 'user' ? 'Your message' : 'Answer'}>
+        <header className="message-meta">
+          <span className="who">{who}</span>
+          {m.role === 'assistant' && m.model && <span className="model">{m.model}</span>}
+        </header>
+        {m.role === 'user' ? (
+          <p className="plain">{m.content}</p>
+        ) : m.content ? (
+          <MarkdownText text={m.content} />
+        ) : m.streaming ? (
+          <p className="typing">Writing…</p>
+        ) : null}
+        {!m.streaming && m.outcome === 'client_disconnected' && (
+          <p className="note">Stopped before the end.</p>
+        )}
+        {!m.streaming && m.outcome === 'upstream_error' && m.content && (
+          <p className="note">Cut off before the end.</p>
+        )}
+        {!m.streaming && m.content && (
+          <div className="message-actions">
+            <button
+              type="button"
+              className="quiet small"
+              aria-label={
+                copied ? 'Copied' : m.role === 'user' ? 'Copy your message' : 'Copy answer'
+              }
+              onClick={async () => {
+                if (await copyText(m.content)) {
+                  setCopied(true);
+                  setTimeout(() => setCopied(false), 2000);
+                }
+              }}
+            >
+              {copied ? 'Copied' : 'Copy'}
+            </button>
+            {props.onRegenerate && (
+              <button type="button" className="quiet small" onClick={props.onRegenerate}>
+                Regenerate
+              </button>
+            )}
+            {m.role === 'assistant' && m.id && (
+              <FeedbackControls
+                messageId={m.id}
+                value={props.feedback}
+                onSaved={props.onFeedback}
+              />
+            )}
+          </div>
+        )}
+      </article>
+    </li>
+  );
+});
+
+function FeedbackControls(props: {
+  messageId: string;
+  value: Feedback | null;
+  onSaved(f: Feedback): void;
+}) {
+  const [rating, setRating] = useState<Rating | null>(props.value?.rating ?? null);
+  const [comment, setComment] = useState(props.value?.comment ?? '');
+  const [open, setOpen] = useState(false);
+  const [status, setStatus] = useState<string>('');
+  const [busy, setBusy] = useState(false);
+  const commentId = `comment-${props.messageId}`;
+
+  async function save(r: Rating, c: string) {
+    setBusy(true);
+    setStatus('');
+    try {
+      const saved = await api.giveFeedback(props.messageId, r, c.trim() || null);
+      props.onSaved(saved);
+      setStatus(
+        saved.comment ? 'Thanks, your feedback and comment are saved.' : 'Thanks for the feedback.',
+      );
+      return true;
+    } catch (err) {
+      setStatus(`Feedback not saved: ${err instanceof ApiFailure ? err.message : String(err)}`);
+      return false;
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  async function rate(r: Rating) {
+    setRating(r);
+    setOpen(true);
+    await save(r, comment);
+  }
+
+  async function submit(e: FormEvent) {
+    e.preventDefault();
+    if (rating && (await save(rating, comment))) setOpen(false);
+  }
+
+  return (
+    <>
+      <button
+        type="button"
+        className="quiet small thumb"
+        aria-label="Good answer"
+        aria-pressed={rating === 'up'}
+        disabled={busy}
+        onClick={() => void rate('up')}
+      >
+        <ThumbIcon />
+      </button>
+      <button
+        type="button"
+        className="quiet small thumb"
+        aria-label="Bad answer"
+        aria-pressed={rating === 'down'}
+        disabled={busy}
+        onClick={() => void rate('down')}
+      >
+        <ThumbIcon down />
+      </button>
+      <span className="feedback-status" role="status">
+        {status}
+      </span>
+      {open && rating && (
+        <form className="feedback-form" onSubmit={submit}>
+          <label htmlFor={commentId}>
+            {rating === 'up' ? 'What was good?' : 'What was wrong?'} (optional)
+          </label>
+          <textarea
+            id={commentId}
+            rows={2}
+            maxLength={2000}
+            value={comment}
+            onChange={(e) => setComment(e.target.value)}
+          />
+          <div className="row">
+            <button type="submit" className="small" disabled={busy}>
+              Send feedback
+            </button>
+            <button type="button" className="quiet small" onClick={() => setOpen(false)}>
+              Close
+            </button>
+          </div>
+        </form>
+      )}
+    </>
+  );
+}
+
+/** A thumb (no emoji font needed); decorative, the button carries the name. */
+function ThumbIcon({ down = false }: { down?: boolean }) {
+  return (
+    <svg
+      viewBox="0 0 24 24"
+      width="18"
+      height="18"
+      aria-hidden="true"
+      focusable="false"
+      className={down ? 'icon flip' : 'icon'}
+    >
+      <path
+        d="M7 10v11H3V10h4zm2 11h8.3a2 2 0 0 0 2-1.6l1.6-7A2 2 0 0 0 19 10h-5.2l.8-3.9A2.2 2.2 0 0 0 12.5 3L9 9.6V21z"
+        fill="currentColor"
+      />
+    </svg>
+  );
+}

@@ -1,0 +1,22 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vite';
+
+// The chat UI, built into dist/apps/chat/web and served by the chat app at `/`. No React plugin:
+// Vite's own transform compiles the JSX (automatic runtime); there is no fast refresh in dev.
+export default defineConfig({
+  root: fileURLToPath(new URL('.', import.meta.url)),
+  base: '/',
+  oxc: { jsx: { runtime: 'automatic', importSource: 'react' } },
+  build: {
+    outDir: fileURLToPath(new URL('../../../dist/apps/chat/web', import.meta.url)),
+    emptyOutDir: true,
+    target: 'es2022',
+  },
+  // `npx vite --config apps/chat/web/vite.config.ts` next to `npm start`: the API is the chat app's.
+  server: {
+    proxy: {
+      '/api': 'http://127.0.0.1:8080',
+      '/v1': 'http://127.0.0.1:8080',
+    },
+  },
+});

@@ -1,0 +1,197 @@
+import { readFileSync } from 'node:fs';
+import type { KeyObject } from 'node:crypto';
+import type { Command } from 'commander';
+import {
+  AuditLog,
+  type ChainVerdict,
+  type ExportFileFormat,
+  generateSigningKey,
+  loadSigningKey,
+  parsePublicKey,
+  publicKeyPem,
+  sqlOf,
+  verifyDatabaseChain,
+  verifyExport,
+  writeExport,
+} from '@enclave/audit';
+import { type Config, loadConfigOrExit } from '@enclave/config';
+import { withMigratedDatabase as withDatabase } from './database.js';
+
+/** Exit code of `enclave audit verify` when the chain or the export was tampered with. */
+export const EXIT_TAMPERED = 2;
+
+/** `enclave audit …`: the signing key, verification and exports. */
+export function registerAuditCommands(program: Command): void {
+  const audit = program.command('audit').description('the tamper-evident audit trail');
+
+  audit
+    .command('keygen')
+    .description('create the Ed25519 key that signs checkpoints and exports; prints its public key')
+    .option('--out <file>', 'where to write the private key (default: AUDIT_SIGNING_KEY_FILE)')
+    .option(
+      '--force',
+      'replace an existing key (checkpoints signed so far keep needing the old public key)',
+    )
+    .action((opts: { out?: string; force?: boolean }) => {
+      const path = opts.out ?? loadConfigOrExit().audit.signingKeyFile;
+      const key = generateSigningKey(path, { force: opts.force });
+      process.stderr.write(`enclave: audit signing key ${key.keyId} written to ${path}\n`);
+      process.stdout.write(publicKeyPem(key));
+    });
+
+  audit
+    .command('pubkey')
+    .description('print the public key that verifies checkpoints and exports (PEM)')
+    .option('--key <file>', 'the private key file (default: AUDIT_SIGNING_KEY_FILE)')
+    .action((opts: { key?: string }) => {
+      const path = opts.key ?? loadConfigOrExit().audit.signingKeyFile;
+      const key = loadSigningKey(path);
+      if (!key)
+        throw new Error(`no signing key at ${path}; create one with \`enclave audit keygen\``);
+      process.stdout.write(publicKeyPem(key));
+    });
+
+  audit
+    .command('verify')
+    .description('verify the chain in the database (--db), or an export offline (<manifest>)')
+    .argument(
+      '[manifest]',
+      'an export manifest (*.manifest.json); needs only the files and --public-key',
+    )
+    .option('--db', 'verify the chain in the configured database')
+    .option(
+      '--public-key <file>',
+      'the public key (PEM); with --db it defaults to that of the signing key',
+    )
+    .option('--json', 'print the verdict as JSON')
+    .action(
+      async (
+        manifest: string | undefined,
+        opts: { db?: boolean; publicKey?: string; json?: boolean },
+      ) => {
+        if (opts.db === !!manifest) throw new Error('give either --db or a manifest file');
+        if (opts.db) {
+          const config = loadConfigOrExit();
+          const publicKey = opts.publicKey
+            ? readPublicKey(opts.publicKey)
+            : configuredPublicKey(config);
+          const verdict = await withDatabase(config, (ds) =>
+            verifyDatabaseChain(sqlOf(ds), publicKey),
+          );
+          report('audit chain', verdict, opts.json, `${verdict.unsealed} unsealed`);
+        } else {
+          if (!opts.publicKey) throw new Error('offline verification needs --public-key <file>');
+          const verdict = await verifyExport(manifest!, readPublicKey(opts.publicKey));
+          report('audit export', verdict, opts.json);
+        }
+      },
+    );
+
+  audit
+    .command('export')
+    .description(
+      'export sealed events (JSONL or CSV) with a signed manifest, for offline verification',
+    )
+    .requiredOption('--out <dir>', 'directory to write the data file, links file and manifest to')
+    .option('--name <name>', 'base name of the files (default: audit-<timestamp>)')
+    .option('--format <format>', 'jsonl or csv', 'jsonl')
+    .option('--from <time>', 'first occurred_at included (ISO-8601)')
+    .option('--to <time>', 'occurred_at excluded from here on (ISO-8601)')
+    .option('--actor <userId>', "only this user's events")
+    .option('--action <action>', 'only this action, or a prefix such as auth.*')
+    .action(async (opts: ExportOptions) => {
+      if (opts.format !== 'jsonl' && opts.format !== 'csv') {
+        throw new Error('--format must be jsonl or csv');
+      }
+      const config = loadConfigOrExit();
+      const signingKey = loadSigningKey(config.audit.signingKeyFile);
+      if (!signingKey) throw new Error(`no signing key at ${config.audit.signingKeyFile}`);
+      const filter = {
+        from: parseTime('--from', opts.from),
+        to: parseTime('--to', opts.to),
+        actorId: opts.actor ?? null,
+        action: opts.action ?? null,
+      };
+      const name = opts.name ?? `audit-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+      const result = await withDatabase(config, async (ds) => {
+        const written = await writeExport({
+          sql: sqlOf(ds),
+          dir: opts.out,
+          name,
+          format: opts.format as ExportFileFormat,
+          filter,
+          signingKey,
+          createdBy: 'cli',
+        });
+        await ds.transaction((m) =>
+          new AuditLog().append(m, {
+            actor: { type: 'system', id: null, label: 'cli' },
+            action: 'audit.export.created',
+            target: { type: 'audit_export', id: name },
+            outcome: 'success',
+            payload: {
+              via: 'cli',
+              format: opts.format,
+              filter: written.manifest.filter,
+              events: written.manifest.dataFile.events,
+              dataSha256: written.manifest.dataFile.sha256,
+            },
+          }),
+        );
+        return written;
+      });
+      const m = result.manifest;
+      console.log(
+        `exported ${m.dataFile.events} events (positions ${m.chain.fromPos + 1}–${m.chain.toPos}) to ${result.manifestPath}`,
+      );
+    });
+}
+
+interface ExportOptions {
+  out: string;
+  name?: string;
+  format: string;
+  from?: string;
+  to?: string;
+  actor?: string;
+  action?: string;
+}
+
+function parseTime(flag: string, value: string | undefined): Date | null {
+  if (value === undefined) return null;
+  const d = new Date(value);
+  if (Number.isNaN(d.getTime())) {
+    throw new Error(`${flag} ${JSON.stringify(value)} is not a time (use ISO-8601)`);
+  }
+  return d;
+}
+
+function readPublicKey(path: string): KeyObject {
+  return parsePublicKey(readFileSync(path));
+}
+
+function configuredPublicKey(config: Config): KeyObject {
+  const key = loadSigningKey(config.audit.signingKeyFile);
+  if (!key) {
+    throw new Error(`no signing key at ${config.audit.signingKeyFile}; pass --public-key <file>`);
+  }
+  return key.publicKey;
+}
+
+/** Prints the verdict; a tampered chain sets exit code 2. */
+function report(what: string, verdict: ChainVerdict, json = false, extra = ''): void {
+  if (json) {
+    console.log(JSON.stringify(verdict));
+  } else if (verdict.ok) {
+    console.log(
+      `${what}: OK (${verdict.positions} positions, ${verdict.events} events, ${verdict.checkpoints} checkpoints, head ${verdict.lastPos}${extra ? `, ${extra}` : ''})`,
+    );
+  } else {
+    const first = verdict.problems[0]!;
+    console.log(
+      `${what}: TAMPERED: first bad position ${first.pos ?? '(none)'}: ${first.kind}: ${first.message}`,
+    );
+    for (const p of verdict.problems) console.log(`  ${p.pos ?? '-'}\t${p.kind}\t${p.message}`);
+  }
+  if (!verdict.ok) process.exitCode = EXIT_TAMPERED;
+}

@@ -1,0 +1,221 @@
+import { pgClient } from '@enclave/db';
+import type pg from 'pg';
+import { AuditChainRepository } from './audit-chain.repository.js';
+import {
+  type AuditRecord,
+  type Checkpoint,
+  leafHash,
+  linkHash,
+  newPayloadSalt,
+  payloadHash,
+  signCheckpoint,
+} from './chain.js';
+import type { SigningKey } from './signing-key.js';
+import { sqlOfClient } from './sql.js';
+
+/** Arbitrary but fixed: the session advisory lock held by the one active sealer. */
+export const SEALER_LOCK = 7_315_005;
+
+export interface SealerLog {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+export interface SealerOptions {
+  databaseUrl: string;
+  /** Signs checkpoints; without it the chain is still sealed but has no checkpoints. */
+  signingKey: SigningKey | null;
+  checkpointEvery: number;
+  checkpointSeconds: number;
+  /** Pause between polls when the queue is empty (and between lock attempts on standby). */
+  intervalMs: number;
+  unsealedAlertSeconds: number;
+  batchSize?: number;
+  log: SealerLog;
+}
+
+export interface SealerStatus {
+  active: boolean;
+  sealed: number;
+  checkpoints: number;
+  lastError: string | null;
+}
+
+const RETRY_MS = 1_000;
+const ALERT_CHECK_MS = 10_000;
+
+/**
+ * The single writer of the audit chain. Instances compete for a session advisory lock on their
+ * own connection; the holder seals queued (committed) events in batches, in the order it sees
+ * them, and signs checkpoints. The others stand by and retry; Postgres releases the lock when the
+ * holder's connection ends (its process died), so a standby takes over. Sealing runs on the
+ * lock's connection, so a sealer that lost its connection has lost the lock and cannot write.
+ */
+export class AuditSealer {
+  private client: pg.Client | null = null;
+  private stopped = false;
+  private loop: Promise<void> | null = null;
+  private wake: (() => void) | null = null;
+  private lastCheckpoint: { pos: number; at: number } | null = null;
+  private lastAlertCheck = 0;
+  readonly status: SealerStatus = { active: false, sealed: 0, checkpoints: 0, lastError: null };
+
+  constructor(private readonly opts: SealerOptions) {}
+
+  start(): void {
+    this.loop ??= this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.wake?.();
+    await this.loop;
+    await this.disconnect();
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopped) {
+      try {
+        const client = await this.connection();
+        if (!this.status.active) {
+          const [row] = (await client.query('SELECT pg_try_advisory_lock($1) AS ok', [SEALER_LOCK]))
+            .rows;
+          if (!row.ok) {
+            await this.maybeAlert(client);
+            await this.sleep(this.opts.intervalMs);
+            continue;
+          }
+          this.status.active = true;
+          this.lastCheckpoint = null;
+          this.opts.log.info({ lock: SEALER_LOCK }, 'audit sealer active');
+        }
+        const sealed = await this.sealBatch(client);
+        await this.maybeAlert(client);
+        if (sealed < (this.opts.batchSize ?? 5_000)) await this.sleep(this.opts.intervalMs);
+      } catch (err) {
+        this.status.lastError = (err as Error).message;
+        this.opts.log.error({ err: (err as Error).message }, 'audit sealer failed; reconnecting');
+        await this.disconnect();
+        await this.sleep(RETRY_MS);
+      }
+    }
+  }
+
+  /** Seals up to one batch of queued events in one transaction; returns how many. */
+  async sealBatch(client: pg.Client): Promise<number> {
+    const repo = new AuditChainRepository(sqlOfClient(client));
+    await client.query('BEGIN');
+    try {
+      const queued = await repo.queued(this.opts.batchSize ?? 5_000);
+      let head = await repo.head();
+      const links: { pos: number; eventId: string; leafHash: string; hash: string }[] = [];
+      const backfill: { eventId: string; salt: string; hash: string }[] = [];
+      for (const { eventId, record } of queued) {
+        if (!record) {
+          this.opts.log.warn({ eventId }, 'a queued audit event vanished before it was sealed');
+          continue;
+        }
+        if (record.payloadHash === null) {
+          // Appended before the chain existed: hash the payload now, at sealing.
+          const salt = newPayloadSalt().toString('hex');
+          record.payloadSalt = salt;
+          record.payloadHash = payloadHash(salt, record.payload);
+          backfill.push({ eventId, salt, hash: record.payloadHash });
+        }
+        const pos = head.pos + 1;
+        const leaf = leafHash(pos, record as AuditRecord);
+        head = { pos, hash: linkHash(head.hash, leaf) };
+        links.push({ pos, eventId, leafHash: leaf, hash: head.hash });
+      }
+      await repo.setPayloadHashes(backfill);
+      await repo.appendLinks(links);
+      await repo.dequeue(queued.map((q) => q.eventId));
+      const checkpoint = await this.checkpointIfDue(repo, head);
+      await client.query('COMMIT');
+      this.status.sealed += links.length;
+      if (checkpoint) {
+        this.status.checkpoints++;
+        this.lastCheckpoint = { pos: checkpoint.pos, at: Date.parse(checkpoint.signedAt) };
+      }
+      return queued.length;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    }
+  }
+
+  private async checkpointIfDue(
+    repo: AuditChainRepository,
+    head: { pos: number; hash: string },
+  ): Promise<Checkpoint | null> {
+    const key = this.opts.signingKey;
+    if (!key) return null;
+    if (!this.lastCheckpoint) {
+      const last = await repo.lastCheckpoint();
+      this.lastCheckpoint = last
+        ? { pos: last.pos, at: Date.parse(last.signedAt) }
+        : { pos: 0, at: 0 };
+    }
+    const dueByCount = head.pos - this.lastCheckpoint.pos >= this.opts.checkpointEvery;
+    // By time even when idle: a fresh checkpoint is the proof that nothing was sealed meanwhile.
+    const dueByTime = Date.now() - this.lastCheckpoint.at >= this.opts.checkpointSeconds * 1_000;
+    if (!dueByCount && !dueByTime) return null;
+    const cp = signCheckpoint(key, head.pos, head.hash);
+    await repo.insertCheckpoint(cp);
+    return cp;
+  }
+
+  private async maybeAlert(client: pg.Client): Promise<void> {
+    if (Date.now() - this.lastAlertCheck < ALERT_CHECK_MS) return;
+    this.lastAlertCheck = Date.now();
+    const stats = await new AuditChainRepository(sqlOfClient(client)).queueStats();
+    if ((stats.oldestQueuedSeconds ?? 0) > this.opts.unsealedAlertSeconds) {
+      this.opts.log.warn(
+        {
+          unsealed: stats.unsealed,
+          oldestSeconds: Math.round(stats.oldestQueuedSeconds!),
+          active: this.status.active,
+        },
+        'audit events are waiting to be sealed longer than AUDIT_UNSEALED_ALERT_SECONDS',
+      );
+    }
+  }
+
+  private async connection(): Promise<pg.Client> {
+    if (this.client) return this.client;
+    // pgClient follows the primary when DATABASE_URL names several hosts.
+    const client = pgClient(this.opts.databaseUrl, {
+      application_name: 'enclave-audit-sealer',
+      connectionTimeoutMillis: 5_000,
+      keepAlive: true,
+    });
+    client.on('error', (err) => {
+      this.status.lastError = err.message;
+      this.opts.log.warn({ err: err.message }, 'audit sealer connection lost');
+    });
+    await client.connect();
+    this.client = client;
+    return client;
+  }
+
+  private async disconnect(): Promise<void> {
+    const client = this.client;
+    this.client = null;
+    if (this.status.active) this.opts.log.warn({}, 'audit sealer standing down');
+    this.status.active = false;
+    await client?.end().catch(() => undefined);
+  }
+
+  private sleep(ms: number): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = done;
+    });
+  }
+}

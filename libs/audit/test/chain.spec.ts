@@ -1,0 +1,83 @@
+import { generateKeyPairSync } from 'node:crypto';
+import {
+  type AuditRecord,
+  canonicalJson,
+  ChainWalker,
+  GENESIS_HASH,
+  keyIdOf,
+  leafHash,
+  linkHash,
+  payloadHash,
+  sha256Hex,
+  signCheckpoint,
+} from '@enclave/audit';
+
+const record = (i: number): AuditRecord => {
+  const salt = '0f'.repeat(16);
+  const payload = { n: i, b: { y: [1, 'two', null], x: 'é"\n' } };
+  return {
+    id: String(100 + i),
+    occurredAt: '2025-11-28T10:00:00.123456Z',
+    actorType: 'user',
+    actorId: null,
+    actorLabel: 'ana@example.com',
+    action: 'chat.completion',
+    targetType: 'message',
+    targetId: `m${i}`,
+    outcome: 'success',
+    sourceIp: '10.0.0.1',
+    userAgent: null,
+    requestId: 'r',
+    payload,
+    payloadSalt: salt,
+    payloadHash: payloadHash(salt, payload),
+    redactedAt: null,
+  };
+};
+
+describe('canonical JSON and the chain functions', () => {
+  it('sorts keys at every depth, drops undefined members, and ignores jsonb key order', () => {
+    expect(canonicalJson({ b: 1, a: { d: [3, { z: 1, y: undefined }], c: null } })).toBe(
+      '{"a":{"c":null,"d":[3,{"z":1}]},"b":1}',
+    );
+    expect(canonicalJson(JSON.parse('{"z":1,"a":2}'))).toBe(canonicalJson({ a: 2, z: 1 }));
+  });
+
+  it('leafHash is SHA-256 of the canonical leaf object (as docs/audit.md defines it)', () => {
+    const r = record(1);
+    const { payload: _p, payloadSalt: _s, redactedAt: _r, ...fields } = r;
+    expect(leafHash(7, r)).toBe(sha256Hex(canonicalJson({ ...fields, pos: 7, v: 1 })));
+  });
+
+  it('the payload hash depends on the salt, so an erased payload cannot be confirmed by guessing', () => {
+    expect(payloadHash('00'.repeat(16), { a: 1 })).not.toBe(payloadHash('01'.repeat(16), { a: 1 }));
+  });
+
+  it('a walker accepts an intact chain and names the first bad position of a broken one', () => {
+    const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+    const key = { privateKey, keyId: keyIdOf(publicKey) };
+    const steps: { pos: number; leafHash: string; hash: string; record: AuditRecord }[] = [];
+    let hash = GENESIS_HASH;
+    for (let pos = 1; pos <= 10; pos++) {
+      const leaf = leafHash(pos, record(pos));
+      hash = linkHash(hash, leaf);
+      steps.push({ pos, leafHash: leaf, hash, record: record(pos) });
+    }
+    const checkpoints = [signCheckpoint(key, 5, steps[4]!.hash), signCheckpoint(key, 10, hash)];
+    const walk = (mutate: (s: typeof steps) => typeof steps) => {
+      const w = new ChainWalker({ fromPos: 0, fromHash: GENESIS_HASH, checkpoints, publicKey });
+      for (const s of mutate(structuredClone(steps))) w.visit(s);
+      return w.finish();
+    };
+    expect(walk((s) => s)).toMatchObject({ ok: true, positions: 10, checkpoints: 2 });
+    const changed = walk((s) => {
+      s[5]!.record.outcome = 'failure';
+      return s;
+    });
+    expect(changed.problems[0]).toMatchObject({ pos: 6, kind: 'event_modified' });
+    expect(walk((s) => s.slice(0, 8)).problems[0]).toMatchObject({
+      pos: 9,
+      kind: 'tail_truncated',
+    });
+  });
+});

@@ -1,0 +1,39 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Req } from '@nestjs/common';
+import type { Request } from 'express';
+import { requestMeta, ZodBody } from '@enclave/http';
+import { ApiKeyService } from './api-key.service.js';
+import { CreateApiKeyBody, newApiKey } from './api-keys.schema.js';
+import { CurrentPrincipal, SessionOnly } from './decorators.js';
+import { type Principal, principalActor } from './principal.js';
+
+/** Each signed-in user's own API keys, in every app. */
+@Controller('api/keys')
+export class ApiKeysController {
+  constructor(private readonly keys: ApiKeyService) {}
+
+  @Get()
+  async list(@CurrentPrincipal() p: Principal) {
+    return { data: await this.keys.listForUser(p.userId) };
+  }
+
+  @Post()
+  @HttpCode(201)
+  @SessionOnly()
+  create(
+    @Body(new ZodBody(CreateApiKeyBody)) body: CreateApiKeyBody,
+    @CurrentPrincipal() p: Principal,
+    @Req() req: Request,
+  ) {
+    return this.keys.create(p.userId, newApiKey(body), principalActor(p), requestMeta(req));
+  }
+
+  @Delete(':prefix')
+  @HttpCode(204)
+  async revoke(
+    @Param('prefix') prefix: string,
+    @CurrentPrincipal() p: Principal,
+    @Req() req: Request,
+  ): Promise<void> {
+    await this.keys.revoke(prefix, principalActor(p), requestMeta(req), { ownerUserId: p.userId });
+  }
+}

@@ -1,0 +1,125 @@
+import { Injectable } from '@nestjs/common';
+import { queryRows } from '@enclave/db';
+import { DataSource, type EntityManager } from 'typeorm';
+
+export interface BackendRow {
+  id: string;
+  name: string;
+  baseUrl: string;
+  apiKeySealed: Buffer | null;
+  /** Models it serves; null: whatever its /v1/models lists. */
+  models: string[] | null;
+  weight: number;
+  maxConcurrent: number;
+  timeoutMs: number;
+  enabled: boolean;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export type BackendInput = Pick<
+  BackendRow,
+  | 'name'
+  | 'baseUrl'
+  | 'apiKeySealed'
+  | 'models'
+  | 'weight'
+  | 'maxConcurrent'
+  | 'timeoutMs'
+  | 'enabled'
+>;
+
+const COLUMNS = `id, name, base_url AS "baseUrl", api_key_sealed AS "apiKeySealed", models, weight,
+  max_concurrent AS "maxConcurrent", timeout_ms AS "timeoutMs", enabled,
+  created_at AS "createdAt", updated_at AS "updatedAt"`;
+
+@Injectable()
+export class BackendsRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  async list(db: EntityManager = this.dataSource.manager): Promise<BackendRow[]> {
+    return db.query(`SELECT ${COLUMNS} FROM backends ORDER BY name`);
+  }
+
+  async get(id: string, db: EntityManager = this.dataSource.manager): Promise<BackendRow | null> {
+    const rows: BackendRow[] = await db.query(`SELECT ${COLUMNS} FROM backends WHERE id = $1`, [
+      id,
+    ]);
+    return rows[0] ?? null;
+  }
+
+  /** Inserts unless the name exists; null when it did. */
+  async insert(db: EntityManager, b: BackendInput): Promise<BackendRow | null> {
+    const rows: BackendRow[] = await db.query(
+      `INSERT INTO backends (name, base_url, api_key_sealed, models, weight, max_concurrent, timeout_ms, enabled)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (name) DO NOTHING RETURNING ${COLUMNS}`,
+      [
+        b.name,
+        b.baseUrl,
+        b.apiKeySealed,
+        b.models,
+        b.weight,
+        b.maxConcurrent,
+        b.timeoutMs,
+        b.enabled,
+      ],
+    );
+    return rows[0] ?? null;
+  }
+
+  async update(
+    db: EntityManager,
+    id: string,
+    b: Partial<BackendInput>,
+  ): Promise<BackendRow | null> {
+    const columns: Record<keyof BackendInput, string> = {
+      name: 'name',
+      baseUrl: 'base_url',
+      apiKeySealed: 'api_key_sealed',
+      models: 'models',
+      weight: 'weight',
+      maxConcurrent: 'max_concurrent',
+      timeoutMs: 'timeout_ms',
+      enabled: 'enabled',
+    };
+    const sets: string[] = [];
+    const values: unknown[] = [id];
+    for (const [key, value] of Object.entries(b) as [keyof BackendInput, unknown][]) {
+      if (value === undefined) continue;
+      values.push(value);
+      sets.push(`${columns[key]} = $${values.length}`);
+    }
+    const rows = await queryRows<BackendRow>(
+      db,
+      `UPDATE backends SET ${[...sets, 'updated_at = now()'].join(', ')} WHERE id = $1 RETURNING ${COLUMNS}`,
+      values,
+    );
+    return rows[0] ?? null;
+  }
+
+  async delete(db: EntityManager, id: string): Promise<BackendRow | null> {
+    const rows = await queryRows<BackendRow>(
+      db,
+      `DELETE FROM backends WHERE id = $1 RETURNING ${COLUMNS}`,
+      [id],
+    );
+    return rows[0] ?? null;
+  }
+
+  async aliases(db: EntityManager = this.dataSource.manager): Promise<Map<string, string>> {
+    const rows: { alias: string; model: string }[] = await db.query(
+      'SELECT alias, model FROM model_aliases',
+    );
+    return new Map(rows.map((r) => [r.alias, r.model]));
+  }
+
+  async setAlias(db: EntityManager, alias: string, model: string | null): Promise<void> {
+    if (model === null) await db.query('DELETE FROM model_aliases WHERE alias = $1', [alias]);
+    else
+      await db.query(
+        `INSERT INTO model_aliases (alias, model) VALUES ($1, $2)
+         ON CONFLICT (alias) DO UPDATE SET model = EXCLUDED.model, updated_at = now()`,
+        [alias, model],
+      );
+  }
+}

@@ -1,0 +1,4 @@
+export { PolicyModule } from './policy.module.js';
+export { PolicyService } from './policy.service.js';
+export { QuotasRepository, type Quota, type QuotaScope } from './quotas.repository.js';
+export { UsageRepository, type UsageRow, type UsageFilter } from './usage.repository.js';

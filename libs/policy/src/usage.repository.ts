@@ -1,0 +1,64 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, type EntityManager } from 'typeorm';
+
+const NO_KEY = '00000000-0000-0000-0000-000000000000';
+
+export interface UsageRow {
+  day: string;
+  userId: string;
+  apiKeyId: string | null;
+  model: string;
+  requests: number;
+  promptTokens: number;
+  completionTokens: number;
+}
+
+export interface UsageFilter {
+  from: string;
+  to: string;
+  userId?: string;
+  apiKeyId?: string;
+  model?: string;
+}
+
+/** Tokens per user, key, model and day, for the admin console and for billing back. */
+@Injectable()
+export class UsageRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  async record(
+    db: EntityManager,
+    u: {
+      userId: string;
+      apiKeyId: string | null;
+      model: string;
+      promptTokens: number;
+      completionTokens: number;
+    },
+  ): Promise<void> {
+    await db.query(
+      `INSERT INTO usage_daily (day, user_id, api_key_id, model, requests, prompt_tokens, completion_tokens)
+       VALUES ((now() AT TIME ZONE 'UTC')::date, $1, $2, $3, 1, $4, $5)
+       ON CONFLICT (day, user_id, api_key_id, model) DO UPDATE SET
+         requests = usage_daily.requests + 1,
+         prompt_tokens = usage_daily.prompt_tokens + EXCLUDED.prompt_tokens,
+         completion_tokens = usage_daily.completion_tokens + EXCLUDED.completion_tokens`,
+      [u.userId, u.apiKeyId ?? NO_KEY, u.model, u.promptTokens, u.completionTokens],
+    );
+  }
+
+  async query(f: UsageFilter): Promise<UsageRow[]> {
+    return this.dataSource.query(
+      `SELECT to_char(day, 'YYYY-MM-DD') AS day, user_id AS "userId",
+              NULLIF(api_key_id, '${NO_KEY}') AS "apiKeyId", model,
+              requests::float8 AS requests, prompt_tokens::float8 AS "promptTokens",
+              completion_tokens::float8 AS "completionTokens"
+         FROM usage_daily
+        WHERE day BETWEEN $1::date AND $2::date
+          AND ($3::uuid IS NULL OR user_id = $3) AND ($4::uuid IS NULL OR api_key_id = $4)
+          AND ($5::text IS NULL OR model = $5)
+        ORDER BY day, user_id, model`,
+      [f.from, f.to, f.userId ?? null, f.apiKeyId ?? null, f.model ?? null],
+    );
+  }
+}
