@@ -263,6 +263,25 @@ describe('chat web UI', () => {
     }
   });
 
+  it('pages through a long conversation list', async () => {
+    await h.dataSource.query(
+      `INSERT INTO conversations (user_id, title, updated_at)
+       SELECT $1, 'Old note ' || lpad(n::text, 2, '0'), now() - make_interval(days => n)
+         FROM generate_series(1, 25) n`,
+      [user.userId],
+    );
+    const total = await h.count('SELECT 1 FROM conversations WHERE user_id = $1', [user.userId]);
+    await page.goto(h.baseURL);
+    const nav = page.getByRole('navigation', { name: 'Conversations' });
+    const items = nav.locator('li');
+    await nav.getByRole('button', { name: 'Load more' }).waitFor();
+    expect(await items.count()).toBe(20);
+    await nav.getByRole('button', { name: 'Load more' }).click();
+    await nav.getByRole('button', { name: /Old note 25/ }).waitFor();
+    expect(await items.count()).toBe(total);
+    expect(await nav.getByRole('button', { name: 'Load more' }).count()).toBe(0);
+  });
+
   it('fits a phone-sized screen: the list opens over the page', async () => {
     const phone = await browser.newContext({
       viewport: { width: 390, height: 844 },

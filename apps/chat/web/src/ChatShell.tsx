@@ -44,6 +44,15 @@ export function ChatShell(props: { user: User; onSignedOut(): void }) {
     setSidebarOpen(false);
   }, []);
 
+  // On a phone the list opens over the page: focus goes into it, Escape closes it.
+  useEffect(() => {
+    if (!sidebarOpen) return;
+    document.getElementById('search')?.focus();
+    const onKey = (e: KeyboardEvent) => e.key === 'Escape' && setSidebarOpen(false);
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [sidebarOpen]);
+
   useEffect(() => {
     const onPop = () => {
       const id = idFromLocation();

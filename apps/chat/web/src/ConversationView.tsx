@@ -345,7 +345,7 @@ export function ConversationView(props: {
   const noModels = props.models !== null && props.models.length === 0;
 
   return (
-    <main className="conversation" aria-labelledby="conversation-title">
+    <main className="conversation" aria-label={title || 'Conversation'}>
       <div className="conversation-head">
         {renaming ? (
           <form className="rename" onSubmit={saveTitle}>
@@ -368,7 +368,7 @@ export function ConversationView(props: {
             </button>
           </form>
         ) : (
-          <h1 id="conversation-title">{title || 'Conversation'}</h1>
+          <h1>{title || 'Conversation'}</h1>
         )}
         <div className="head-actions">
           <label htmlFor="model">Model</label>
