@@ -6,6 +6,7 @@ import type {
 } from 'openai/resources/chat/completions';
 import type { Socket } from 'node:net';
 import { createLlmSim, type LlmSim, type LlmSimOptions } from '../src/simulator.js';
+import { realmFetch } from '../../../test/support/openai.js';
 
 const BASE: LlmSimOptions = {
   models: ['sim-a', 'sim-b'],
@@ -21,22 +22,6 @@ const BASE: LlmSimOptions = {
 };
 
 const running: LlmSim[] = [];
-
-/**
- * Jest runs this file in a VM context, so errors thrown by Node's fetch belong to another realm and
- * fail the SDK's `instanceof Error` check; it then drops their AbortError name and reports a timeout
- * as a plain connection error. Re-creating them in this realm gives the SDK's normal behaviour.
- */
-const realmFetch: typeof fetch = async (input, init) => {
-  try {
-    return await fetch(input, init);
-  } catch (err) {
-    const e = err as Error;
-    const copy = new Error(e.message, { cause: e.cause });
-    copy.name = e.name;
-    throw copy;
-  }
-};
 
 /** An error from any realm (a dropped stream surfaces as undici's TypeError from Node's realm). */
 function isError(err: unknown): boolean {

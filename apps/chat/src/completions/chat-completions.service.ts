@@ -107,19 +107,10 @@ export class ChatCompletionsService {
         const { backend, result } = await this.pool.chat(request, ctx.signal);
         answer = { backend, completion: result };
       } catch (err) {
-        const error = asApiError(err);
-        const outcome = ctx.signal.aborted ? 'client_disconnected' : 'upstream_error';
-        await this.finish(
-          ctx,
-          messageId,
-          body,
-          { stream: false, cache: key ? 'miss' : null, errorCode: error.code },
-          {
-            ...emptyResult(started),
-            outcome,
-          },
-        );
-        throw error.markAudited();
+        throw await this.failedBeforeAnswer(ctx, messageId, body, started, err, {
+          stream: false,
+          cache: key ? 'miss' : null,
+        });
       }
       if (key) this.remember(key, answer);
     }
@@ -174,19 +165,10 @@ export class ChatCompletionsService {
       try {
         ({ backend, result: chunks } = await this.pool.chatStream(request, ctx.signal));
       } catch (err) {
-        const error = asApiError(err);
-        const outcome = ctx.signal.aborted ? 'client_disconnected' : 'upstream_error';
-        await this.finish(
-          ctx,
-          messageId,
-          body,
-          { stream: true, cache, errorCode: error.code },
-          {
-            ...emptyResult(started),
-            outcome,
-          },
-        );
-        throw error.markAudited();
+        throw await this.failedBeforeAnswer(ctx, messageId, body, started, err, {
+          stream: true,
+          cache,
+        });
       }
     }
 
@@ -253,6 +235,33 @@ export class ChatCompletionsService {
     // rely on the record (an instance dying in between leaves it in_progress, never lost).
     if (streamError) sink.fail(streamError);
     else if (outcome === 'completed') sink.done();
+  }
+
+  /**
+   * Records a completion that got no answer at all (no backend could serve, or the client left
+   * before the first token) and returns the error for the caller, already audited.
+   */
+  private async failedBeforeAnswer(
+    ctx: CompletionContext,
+    messageId: string,
+    body: ChatCompletionRequest,
+    started: number,
+    err: unknown,
+    how: { stream: boolean; cache: CacheState },
+  ): Promise<ApiError> {
+    const error = asApiError(err);
+    const outcome = ctx.signal.aborted ? 'client_disconnected' : 'upstream_error';
+    await this.finish(
+      ctx,
+      messageId,
+      body,
+      { ...how, errorCode: error.code },
+      {
+        ...emptyResult(started),
+        outcome,
+      },
+    );
+    return error.markAudited();
   }
 
   /** The cache key of a deterministic request, and the cached answer if there is one. */
