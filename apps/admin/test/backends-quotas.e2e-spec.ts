@@ -1,7 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { UpstreamPool } from '@enclave/llm';
-import { PolicyService } from '@enclave/policy';
+import { PolicyService, UsageBuffer } from '@enclave/policy';
 import { AdminAppModule } from '../src/admin.module.js';
 import { startApp } from '../../../test/support/app.js';
 import { ChatHarness } from '../../../test/support/chat-harness.js';
@@ -132,6 +132,7 @@ describe('admin: backends, quotas and usage', () => {
       headers: { 'content-type': 'application/json', ...as(userKey) },
       body: JSON.stringify({ model: 'enclave-sim', messages: [{ role: 'user', content: 'hi' }] }),
     }).then((r) => r.arrayBuffer());
+    await h.app.get(UsageBuffer).flush();
     const today = new Date().toISOString().slice(0, 10);
     for (const key of [adminKey, auditorKey]) {
       const res = await request(admin.getHttpServer())

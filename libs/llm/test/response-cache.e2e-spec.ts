@@ -1,5 +1,6 @@
 import { notifyConfigChanged } from '@enclave/db';
 import { UpstreamPool } from '@enclave/llm';
+import { UsageBuffer } from '@enclave/policy';
 import type { ChatCompletionCreateParams } from 'openai/resources/chat/completions';
 import { ChatHarness } from '../../../test/support/chat-harness.js';
 
@@ -53,6 +54,7 @@ describe('response cache', () => {
       [u.userId],
     );
     expect(events.map((e: { cache: string }) => e.cache)).toEqual(['miss', 'hit']);
+    await h.app.get(UsageBuffer).flush();
     const [{ requests }] = await h.dataSource.query(
       'SELECT sum(requests)::int AS requests FROM usage_daily WHERE user_id = $1',
       [u.userId],

@@ -1,4 +1,10 @@
 export { PolicyModule } from './policy.module.js';
 export { PolicyService } from './policy.service.js';
 export { QuotasRepository, type Quota, type QuotaScope } from './quotas.repository.js';
-export { UsageRepository, type UsageRow, type UsageFilter } from './usage.repository.js';
+export {
+  UsageRepository,
+  type UsageRow,
+  type UsageFilter,
+  type UsageDelta,
+} from './usage.repository.js';
+export { UsageBuffer } from './usage-buffer.js';

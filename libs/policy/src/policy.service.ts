@@ -5,7 +5,7 @@ import { ApiError } from '@enclave/http';
 import type { EntityManager } from 'typeorm';
 import { type CounterIncrement, CountersRepository } from './counters.repository.js';
 import { type Quota, QuotasRepository } from './quotas.repository.js';
-import { UsageRepository } from './usage.repository.js';
+import { UsageBuffer } from './usage-buffer.js';
 import { dayWindow, minuteWindow, monthWindow, secondsUntil, type Window } from './windows.js';
 
 const CLEANUP_EVERY_MS = 10 * 60_000;
@@ -37,7 +37,7 @@ export class PolicyService implements OnModuleInit, OnApplicationShutdown {
   constructor(
     private readonly quotasRepo: QuotasRepository,
     private readonly counters: CountersRepository,
-    private readonly usage: UsageRepository,
+    private readonly usage: UsageBuffer,
     private readonly events: ConfigEvents,
   ) {}
 
@@ -131,7 +131,10 @@ export class PolicyService implements OnModuleInit, OnApplicationShutdown {
     }
   }
 
-  /** Adds a finished request's tokens to the quota counters and the usage table (caller's transaction). */
+  /**
+   * Adds a finished request's tokens to the quota counters (caller's transaction, so every
+   * instance sees them at once) and to the usage summary (written within a second).
+   */
   async account(
     db: EntityManager,
     principal: Principal,
@@ -157,7 +160,7 @@ export class PolicyService implements OnModuleInit, OnApplicationShutdown {
       }
     }
     await this.counters.increment(increments, db);
-    await this.usage.record(db, {
+    this.usage.add({
       userId: principal.userId,
       apiKeyId: principal.apiKey?.id ?? null,
       model,

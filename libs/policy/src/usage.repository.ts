@@ -1,9 +1,20 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, type EntityManager } from 'typeorm';
+import { DataSource } from 'typeorm';
 
 const NO_KEY = '00000000-0000-0000-0000-000000000000';
 
 export interface UsageRow {
+  day: string;
+  userId: string;
+  apiKeyId: string | null;
+  model: string;
+  requests: number;
+  promptTokens: number;
+  completionTokens: number;
+}
+
+/** Usage to add to one (day, user, key, model) row. */
+export interface UsageDelta {
   day: string;
   userId: string;
   apiKeyId: string | null;
@@ -26,24 +37,25 @@ export interface UsageFilter {
 export class UsageRepository {
   constructor(private readonly dataSource: DataSource) {}
 
-  async record(
-    db: EntityManager,
-    u: {
-      userId: string;
-      apiKeyId: string | null;
-      model: string;
-      promptTokens: number;
-      completionTokens: number;
-    },
-  ): Promise<void> {
-    await db.query(
+  /** Adds many requests' usage in one statement (see UsageBuffer). */
+  async add(rows: UsageDelta[]): Promise<void> {
+    if (!rows.length) return;
+    await this.dataSource.query(
       `INSERT INTO usage_daily (day, user_id, api_key_id, model, requests, prompt_tokens, completion_tokens)
-       VALUES ((now() AT TIME ZONE 'UTC')::date, $1, $2, $3, 1, $4, $5)
+       SELECT * FROM unnest($1::date[], $2::uuid[], $3::uuid[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[])
        ON CONFLICT (day, user_id, api_key_id, model) DO UPDATE SET
-         requests = usage_daily.requests + 1,
+         requests = usage_daily.requests + EXCLUDED.requests,
          prompt_tokens = usage_daily.prompt_tokens + EXCLUDED.prompt_tokens,
          completion_tokens = usage_daily.completion_tokens + EXCLUDED.completion_tokens`,
-      [u.userId, u.apiKeyId ?? NO_KEY, u.model, u.promptTokens, u.completionTokens],
+      [
+        rows.map((r) => r.day),
+        rows.map((r) => r.userId),
+        rows.map((r) => r.apiKeyId ?? NO_KEY),
+        rows.map((r) => r.model),
+        rows.map((r) => r.requests),
+        rows.map((r) => r.promptTokens),
+        rows.map((r) => r.completionTokens),
+      ],
     );
   }
 

@@ -1,6 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import { notifyConfigChanged } from '@enclave/db';
-import { PolicyService, QuotasRepository, UsageRepository } from '@enclave/policy';
+import { PolicyService, QuotasRepository, UsageBuffer, UsageRepository } from '@enclave/policy';
 import { ChatHarness } from '../../../test/support/chat-harness.js';
 
 // Limits enforced by two chat instances sharing one Postgres (no Redis), through the real API.
@@ -123,6 +123,8 @@ describe('limits across two chat instances on one database', () => {
   it('records usage per user, key, model and day for the console', async () => {
     const u = await h.user('usage@example.com');
     for (let i = 0; i < 3; i++) await (await post(urls[i % 2]!, u.key)).arrayBuffer();
+    // Usage is summed in memory and written once a second; write it now.
+    await Promise.all([h.app, second].map((app) => app.get(UsageBuffer).flush()));
     const today = new Date().toISOString().slice(0, 10);
     const rows = await h.app
       .get(UsageRepository)
