@@ -250,15 +250,16 @@ export class ChatCompletionsService {
     how: { stream: boolean; cache: CacheState },
   ): Promise<ApiError> {
     const error = asApiError(err);
-    const outcome = ctx.signal.aborted ? 'client_disconnected' : 'upstream_error';
+    // A client that left is not an upstream failure, whatever the aborted call threw.
+    const left = ctx.signal.aborted;
     await this.finish(
       ctx,
       messageId,
       body,
-      { ...how, errorCode: error.code },
+      { ...how, errorCode: left ? null : error.code },
       {
         ...emptyResult(started),
-        outcome,
+        outcome: left ? 'client_disconnected' : 'upstream_error',
       },
     );
     return error.markAudited();
