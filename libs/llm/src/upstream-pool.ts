@@ -2,6 +2,7 @@ import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } fro
 import { type Config, InjectConfig } from '@enclave/config';
 import { ConfigEvents } from '@enclave/db';
 import { ApiError } from '@enclave/http';
+import { Metrics } from '@enclave/observability';
 import type {
   ChatCompletion,
   ChatCompletionChunk,
@@ -42,6 +43,7 @@ export class UpstreamPool implements OnModuleInit, OnApplicationShutdown {
     private readonly repo: BackendsRepository,
     private readonly dataSource: DataSource,
     private readonly events: ConfigEvents,
+    private readonly metrics: Metrics,
     @InjectConfig() private readonly config: Config,
   ) {
     this.box = SecretBox.fromConfig(config);
@@ -80,6 +82,9 @@ export class UpstreamPool implements OnModuleInit, OnApplicationShutdown {
       if (old && old.row.updatedAt.getTime() === row.updatedAt.getTime()) return old;
       return new Backend(row, row.apiKeySealed ? this.box.open(row.apiKeySealed) : null);
     });
+    for (const gone of previous.values()) {
+      if (!this.backends.some((b) => b.name === gone.name)) this.metrics.forgetBackend(gone.name);
+    }
     this.aliases = aliases;
     await this.checkHealth(
       this.backends.filter((b) => !previous.has(b.row.id) || !b.lastCheckedAt),
@@ -88,6 +93,7 @@ export class UpstreamPool implements OnModuleInit, OnApplicationShutdown {
 
   async checkHealth(backends: Backend[] = this.backends): Promise<void> {
     await Promise.all(backends.filter((b) => b.row.enabled).map((b) => b.checkHealth()));
+    for (const b of backends) this.metrics.backendHealth(b.name, b.row.enabled && b.healthy);
   }
 
   status() {

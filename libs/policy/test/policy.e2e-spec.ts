@@ -1,5 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import { notifyConfigChanged } from '@enclave/db';
+import { Metrics } from '@enclave/observability';
 import { PolicyService, QuotasRepository, UsageBuffer, UsageRepository } from '@enclave/policy';
 import { ChatHarness } from '../../../test/support/chat-harness.js';
 
@@ -77,6 +78,14 @@ describe('limits across two chat instances on one database', () => {
     expect(statuses.filter((s) => s === 200)).toHaveLength(100);
     expect(statuses.filter((s) => s === 429)).toHaveLength(200);
     expect([...codes]).toEqual(['rate_limited']);
+    const counted = await Promise.all(
+      [h.app, second].map(async (app) =>
+        (await app.get(Metrics).registry.getSingleMetric('enclave_rejections_total')!.get()).values
+          .filter((v) => v.labels.kind === 'rate_limit')
+          .reduce((n, v) => n + v.value, 0),
+      ),
+    );
+    expect(counted[0]! + counted[1]!).toBe(200);
     for (const r of retryAfter) {
       expect(Number(r)).toBeGreaterThanOrEqual(1);
       expect(Number(r)).toBeLessThanOrEqual(60);

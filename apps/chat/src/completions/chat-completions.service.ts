@@ -92,7 +92,14 @@ export class ChatCompletionsService {
   /** Model access, rate limits and quotas: throws the 403/404/429 that refuses the request. */
   async admit(principal: Principal, model: string): Promise<void> {
     this.assertModelAllowed(principal, model);
-    await this.policy.admit(principal);
+    try {
+      await this.policy.admit(principal);
+    } catch (err) {
+      if (err instanceof ApiError && err.getStatus() === 429) {
+        this.metrics.rejected(err.code === 'quota_exceeded' ? 'quota' : 'rate_limit');
+      }
+      throw err;
+    }
   }
 
   async complete(ctx: CompletionContext, body: ChatCompletionRequest): Promise<Answered> {
