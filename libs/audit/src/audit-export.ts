@@ -14,6 +14,7 @@ import {
   signText,
 } from './chain.js';
 import type { SigningKey } from './signing-key.js';
+import { walkLinks } from './verify-database.js';
 import type { Sql } from './sql.js';
 
 export const EXPORT_FORMAT = 'enclave.audit.export/v1';
@@ -288,20 +289,7 @@ async function checkpointHead(repo: AuditChainRepository, key: SigningKey): Prom
     checkpoints: last ? [last] : [],
     publicKey: key.publicKey,
   });
-  for (let after = last?.pos ?? 0; ;) {
-    const batch = await repo.links(after, BATCH);
-    for (const link of batch) {
-      walker.visit({
-        pos: link.pos,
-        leafHash: link.leafHash,
-        hash: link.hash,
-        record: link.record,
-        absentByDesign: link.record === null && link.prunedAt !== null,
-      });
-    }
-    if (batch.length < BATCH) break;
-    after = batch[batch.length - 1]!.pos;
-  }
+  await walkLinks(repo, walker, last?.pos ?? 0, BATCH);
   const verdict = walker.finish();
   if (!verdict.ok) {
     throw new ExportRefusedError(

@@ -16,6 +16,29 @@ const MAX_UNCHAINED = 100;
  * payload and content, every checkpoint, and that no event sits outside both chain and queue.
  * Reads in keyset batches, so memory stays flat however long the chain is.
  */
+/** Feeds the stored chain links after `after` to the walker, in keyset batches. */
+export async function walkLinks(
+  repo: AuditChainRepository,
+  walker: ChainWalker,
+  after: number,
+  batch: number,
+): Promise<void> {
+  for (;;) {
+    const links = await repo.links(after, batch);
+    for (const link of links) {
+      walker.visit({
+        pos: link.pos,
+        leafHash: link.leafHash,
+        hash: link.hash,
+        record: link.record,
+        absentByDesign: link.record === null && link.prunedAt !== null,
+      });
+    }
+    if (links.length < batch) return;
+    after = links[links.length - 1]!.pos;
+  }
+}
+
 export async function verifyDatabaseChain(
   sql: Sql,
   publicKey: KeyObject,
@@ -27,20 +50,7 @@ export async function verifyDatabaseChain(
     checkpoints: await repo.checkpoints(),
     publicKey,
   });
-  for (let after = 0; ;) {
-    const links = await repo.links(after, BATCH);
-    for (const link of links) {
-      walker.visit({
-        pos: link.pos,
-        leafHash: link.leafHash,
-        hash: link.hash,
-        record: link.record,
-        absentByDesign: link.record === null && link.prunedAt !== null,
-      });
-    }
-    if (links.length < BATCH) break;
-    after = links[links.length - 1]!.pos;
-  }
+  await walkLinks(repo, walker, 0, BATCH);
   for (const id of await repo.unchainedEvents(MAX_UNCHAINED)) {
     walker.report(
       null,
