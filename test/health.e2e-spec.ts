@@ -1,11 +1,8 @@
-import type { DynamicModule, INestApplication } from '@nestjs/common';
+import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
-import type { Config } from '@enclave/config';
 import { MIGRATIONS } from '@enclave/db';
-import { AdminAppModule } from '../apps/admin/src/admin.module.js';
-import { AuditAppModule } from '../apps/audit/src/audit.module.js';
 import { ChatAppModule } from '../apps/chat/src/chat.module.js';
-import { startApp } from './support/app.js';
+import { HTTP_APPS, startApp } from './support/app.js';
 import { testConfig } from './support/config.js';
 import { createTestDatabase, type TestDatabase, viaPort } from './support/postgres.js';
 import { TcpProxy } from './support/tcp-proxy.js';
@@ -27,13 +24,7 @@ afterAll(async () => {
   await db.drop();
 });
 
-const apps: [string, (config: Config) => DynamicModule][] = [
-  ['chat', (c) => ChatAppModule.forRoot(c)],
-  ['admin', (c) => AdminAppModule.forRoot(c)],
-  ['audit', (c) => AuditAppModule.forRoot(c)],
-];
-
-describe.each(apps)('%s app health', (_name, moduleFor) => {
+describe.each(HTTP_APPS)('%s app health', (_name, moduleFor) => {
   let app: INestApplication;
   beforeAll(async () => {
     const config = testConfig({ DATABASE_URL: db.url });

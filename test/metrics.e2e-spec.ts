@@ -1,10 +1,7 @@
-import type { DynamicModule, INestApplication } from '@nestjs/common';
+import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
-import type { Config } from '@enclave/config';
 import { AdminAppModule } from '../apps/admin/src/admin.module.js';
-import { AuditAppModule } from '../apps/audit/src/audit.module.js';
-import { ChatAppModule } from '../apps/chat/src/chat.module.js';
-import { startApp } from './support/app.js';
+import { HTTP_APPS, startApp } from './support/app.js';
 import { ChatHarness } from './support/chat-harness.js';
 import { testConfig } from './support/config.js';
 import { openaiClient } from './support/openai.js';
@@ -21,12 +18,6 @@ async function scrape(app: INestApplication, token?: string): Promise<Exposition
   return parsePrometheusText(res.text);
 }
 
-const apps: [string, (config: Config) => DynamicModule][] = [
-  ['chat', (c) => ChatAppModule.forRoot(c)],
-  ['admin', (c) => AdminAppModule.forRoot(c)],
-  ['audit', (c) => AuditAppModule.forRoot(c)],
-];
-
 describe('/metrics on every app', () => {
   let db: TestDatabase;
   beforeAll(async () => {
@@ -36,7 +27,7 @@ describe('/metrics on every app', () => {
     await db.drop();
   });
 
-  describe.each(apps)('%s', (name, moduleFor) => {
+  describe.each(HTTP_APPS)('%s', (name, moduleFor) => {
     let app: INestApplication;
     beforeAll(async () => {
       const config = testConfig({ DATABASE_URL: db.url });
