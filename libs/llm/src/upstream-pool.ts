@@ -38,6 +38,7 @@ export class UpstreamPool implements OnModuleInit, OnApplicationShutdown {
   /** Whether this process made sure the configured upstream exists (done once, when the table is there). */
   private seeded = false;
   private readonly box: SecretBox;
+  private reloading: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly repo: BackendsRepository,
@@ -69,8 +70,18 @@ export class UpstreamPool implements OnModuleInit, OnApplicationShutdown {
     if (this.healthTimer) clearInterval(this.healthTimer);
   }
 
-  /** Re-reads backends and aliases; keeps the live counters of backends that did not change. */
-  async reload(): Promise<void> {
+  /**
+   * Re-reads backends and aliases; keeps the live counters of backends that did not change.
+   * Reloads run one after another: a change notice arriving while an explicit reload runs must
+   * not start a second health check of the same new backend that could land after the first.
+   */
+  reload(): Promise<void> {
+    const next = this.reloading.catch(() => undefined).then(() => this.reloadNow());
+    this.reloading = next;
+    return next;
+  }
+
+  private async reloadNow(): Promise<void> {
     if (!this.seeded) {
       await this.seedFromConfig();
       this.seeded = true;
