@@ -8,3 +8,10 @@ export {
   type UsageDelta,
 } from './usage.repository.js';
 export { UsageBuffer } from './usage-buffer.js';
+export {
+  auditRetentionFor,
+  defaultPolicies,
+  POLICIES_SETTING_KEY,
+  RuntimePolicies,
+  RuntimePoliciesService,
+} from './runtime-policies.js';
