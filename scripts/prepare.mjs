@@ -30,13 +30,17 @@ export function buildIfStale() {
   run('npm', ['run', '--silent', 'build']);
 }
 
-// The chat web UI (Vite) has its own stamp: the index.html that every web build writes.
+// The web UIs (Vite) have their own stamps: the index.html that every web build writes.
+const WEB_UIS = ['chat', 'admin'];
+
 function buildWebIfStale() {
-  const web = join(root, 'apps', 'chat', 'web');
-  const stamp = join(root, 'dist', 'apps', 'chat', 'web', 'index.html');
-  if (!existsSync(web)) return;
-  if (existsSync(stamp) && newestMtime(web) <= statSync(stamp).mtimeMs) return;
-  console.log('enclave: building the chat web UI…');
+  const stale = WEB_UIS.some((app) => {
+    const web = join(root, 'apps', app, 'web');
+    const stamp = join(root, 'dist', 'apps', app, 'web', 'index.html');
+    return existsSync(web) && (!existsSync(stamp) || newestMtime(web) > statSync(stamp).mtimeMs);
+  });
+  if (!stale) return;
+  console.log('enclave: building the web UIs…');
   run('npm', ['run', '--silent', 'build:web']);
 }
 

@@ -1,6 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import type { Config } from '@enclave/config';
-import { PlatformModule } from '@enclave/server';
+import { PlatformModule, SpaModule } from '@enclave/server';
 import { AdminUsersModule } from './users/users.module.js';
 import { BackendsModule } from './backends/backends.module.js';
 import { QuotasModule } from './quotas/quotas.module.js';
@@ -18,6 +18,12 @@ export class AdminAppModule {
         BackendsModule,
         QuotasModule,
         AdminFeedbackModule,
+        // Last: its catch-all page route comes after every API route.
+        SpaModule.forRoot({
+          name: 'admin console',
+          buildDir: 'dist/apps/admin/web',
+          mount: '/admin',
+        }),
       ],
     };
   }

@@ -1,10 +1,9 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import type { Config } from '@enclave/config';
-import { PlatformModule } from '@enclave/server';
+import { PlatformModule, SpaModule } from '@enclave/server';
 import { CompletionsModule } from './completions/completions.module.js';
 import { ConversationsModule } from './conversations/conversations.module.js';
 import { FeedbackModule } from './feedback/feedback.module.js';
-import { WebModule } from './web/web.module.js';
 
 /** The chat app: the OpenAI-compatible /v1 API and the staff chat UI. */
 @Module({})
@@ -18,7 +17,12 @@ export class ChatAppModule {
         ConversationsModule,
         FeedbackModule,
         // Last: its catch-all page route comes after every API route.
-        WebModule,
+        SpaModule.forRoot({
+          name: 'chat web UI',
+          buildDir: 'dist/apps/chat/web',
+          mount: '/',
+          reserved: ['/v1', '/api', '/healthz', '/readyz', '/metrics'],
+        }),
       ],
     };
   }

@@ -5,3 +5,5 @@ export {
   runHttpApp,
   type HttpAppSpec,
 } from './http-app.js';
+export { SpaModule } from './spa/spa.module.js';
+export type { SpaOptions } from './spa/spa-assets.js';

@@ -62,6 +62,11 @@ export class BackendsController {
     return this.backends.test(id);
   }
 
+  @Get('aliases')
+  async aliases() {
+    return { data: await this.backends.aliases() };
+  }
+
   @Put('aliases/:alias')
   @HttpCode(204)
   async setAlias(

@@ -97,6 +97,13 @@ export class BackendsService {
     return this.pool.status().find((s) => s.name === row.name) ?? null;
   }
 
+  /** Every alias and the model it stands for, by alias. */
+  async aliases(): Promise<{ alias: string; model: string }[]> {
+    return [...(await this.repo.aliases())]
+      .map(([alias, model]) => ({ alias, model }))
+      .sort((a, b) => a.alias.localeCompare(b.alias));
+  }
+
   async setAlias(
     alias: string,
     model: string | null,

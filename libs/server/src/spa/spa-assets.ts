@@ -1,29 +1,38 @@
-import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { Logger, type OnModuleInit } from '@nestjs/common';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** Where `npm run build:web` writes the chat UI, relative to the checkout (or install) root. */
-export const WEB_BUILD_DIR = join('dist', 'apps', 'chat', 'web');
+/** A single-page app built by Vite (`npm run build:web`) and served by one of the apps. */
+export interface SpaOptions {
+  /** What it is, for the log and the "not built" answer: 'chat web UI'. */
+  name: string;
+  /** Where the build writes it, relative to the checkout (or install) root. */
+  buildDir: string;
+  /** The URL path it lives under: '/' or '/admin' (Vite's `base` must match). */
+  mount: string;
+  /** Paths that belong to the APIs and probes: never answered with the page. */
+  reserved?: string[];
+}
 
 /**
- * The built chat UI: the files Vite wrote, indexed once at start-up by their URL path. Only these
- * exact paths are ever served, so a request cannot reach any other file.
+ * The built files, indexed once at start-up by their URL path below the mount. Only these exact
+ * paths are ever served, so a request cannot reach any other file.
  */
-@Injectable()
-export class WebAssets implements OnModuleInit {
-  private readonly log = new Logger('WebAssets');
+export class SpaAssets implements OnModuleInit {
+  private readonly log: Logger;
   private files = new Map<string, string>();
   readonly dir: string;
 
-  constructor() {
-    this.dir = join(projectRoot(), WEB_BUILD_DIR);
+  constructor(readonly options: SpaOptions) {
+    this.log = new Logger(`Spa(${options.name})`);
+    this.dir = join(projectRoot(), options.buildDir);
   }
 
   onModuleInit(): void {
     this.files = existsSync(join(this.dir, 'index.html')) ? indexFiles(this.dir) : new Map();
     if (!this.files.size) {
-      this.log.warn({ dir: this.dir }, 'the chat UI is not built (npm run build:web)');
+      this.log.warn({ dir: this.dir }, `the ${this.options.name} is not built (npm run build:web)`);
     }
   }
 
@@ -31,9 +40,9 @@ export class WebAssets implements OnModuleInit {
     return this.files.has('/index.html');
   }
 
-  /** The file for a URL path such as `/assets/index-3f2a.js`, or null. */
-  file(urlPath: string): string | null {
-    return this.files.get(urlPath) ?? null;
+  /** The file for a path below the mount such as `/assets/index-3f2a.js`, or null. */
+  file(path: string): string | null {
+    return this.files.get(path) ?? null;
   }
 
   get indexHtml(): string {

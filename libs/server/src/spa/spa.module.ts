@@ -1,10 +1,18 @@
-import { Module } from '@nestjs/common';
-import { WebAssets } from './web-assets.js';
-import { WebController } from './web.controller.js';
+import { type DynamicModule, Module } from '@nestjs/common';
+import { SpaAssets, type SpaOptions } from './spa-assets.js';
+import { spaController } from './spa.controller.js';
 
 /**
- * Serves the chat web UI (apps/chat/web, built by Vite into dist/apps/chat/web). Imported last
- * by the chat app, so its catch-all route comes after every API route.
+ * Serves a single-page app built by Vite: the chat UI at `/`, the admin console at `/admin`.
+ * Import it last, so its catch-all page route comes after every API route.
  */
-@Module({ controllers: [WebController], providers: [WebAssets] })
-export class WebModule {}
+@Module({})
+export class SpaModule {
+  static forRoot(options: SpaOptions): DynamicModule {
+    return {
+      module: SpaModule,
+      controllers: [spaController(options.mount)],
+      providers: [{ provide: SpaAssets, useFactory: () => new SpaAssets(options) }],
+    };
+  }
+}

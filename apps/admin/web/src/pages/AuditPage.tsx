@@ -1,0 +1,299 @@
+import { type FormEvent, useEffect, useState } from 'react';
+import { api, type AuditExport, type AuditFilter, type AuditVerification } from '../api';
+import { ErrorNote, formatTime, isoFromLocal, messageOf, PageHeader, useLoad } from '../ui';
+import { usePaged } from './paging';
+
+/** While an export is being written, its status is re-read this often. */
+const EXPORT_POLL_MS = 1_500;
+
+/** An actor or target as one line: its label, else type and id. */
+function describe(v: unknown): string {
+  if (v === null || v === undefined) return '—';
+  if (typeof v !== 'object') return String(v);
+  const o = v as Record<string, unknown>;
+  const label = o.label ?? o.email;
+  const kind = o.type ?? '';
+  if (typeof label === 'string' && label) return kind ? `${label} (${String(kind)})` : label;
+  return [kind, o.id].filter((x) => x !== null && x !== undefined && x !== '').join(' ') || '—';
+}
+
+interface FilterDraft {
+  from: string;
+  to: string;
+  actor: string;
+  action: string;
+}
+
+const EMPTY: FilterDraft = { from: '', to: '', actor: '', action: '' };
+
+function toFilter(d: FilterDraft): AuditFilter {
+  return {
+    from: isoFromLocal(d.from),
+    to: isoFromLocal(d.to),
+    actor: d.actor.trim() || undefined,
+    action: d.action.trim() || undefined,
+  };
+}
+
+/** The audit trail: chain status and verification, event search, and exports. */
+export function AuditPage() {
+  const [draft, setDraft] = useState<FilterDraft>(EMPTY);
+  const [filter, setFilter] = useState<AuditFilter>({});
+  const events = usePaged((before) => api.auditEvents(filter, before), [JSON.stringify(filter)]);
+  const set = (k: keyof FilterDraft) => (e: { target: { value: string } }) =>
+    setDraft({ ...draft, [k]: e.target.value });
+
+  return (
+    <>
+      <PageHeader title="Audit" />
+      <ChainStatus />
+      <Exports filter={draft} />
+      <section className="panel" aria-labelledby="events-title">
+        <h2 id="events-title">Events</h2>
+        <form
+          className="form-row"
+          role="search"
+          onSubmit={(e) => {
+            e.preventDefault();
+            setFilter(toFilter(draft));
+          }}
+        >
+          <label>
+            From
+            <input type="datetime-local" value={draft.from} onChange={set('from')} />
+          </label>
+          <label>
+            To
+            <input type="datetime-local" value={draft.to} onChange={set('to')} />
+          </label>
+          <label>
+            Actor
+            <input value={draft.actor} placeholder="email or id" onChange={set('actor')} />
+          </label>
+          <label>
+            Action
+            <input value={draft.action} placeholder="admin.user.created" onChange={set('action')} />
+          </label>
+          <button type="submit">Search events</button>
+        </form>
+        <ErrorNote error={events.error} />
+        {events.items.length === 0 && !events.loading ? (
+          <p className="empty">No events match.</p>
+        ) : (
+          <table>
+            <thead>
+              <tr>
+                <th>Position</th>
+                <th>When</th>
+                <th>Actor</th>
+                <th>Action</th>
+                <th>Target</th>
+                <th>Outcome</th>
+                <th>Payload</th>
+              </tr>
+            </thead>
+            <tbody>
+              {events.items.map((e) => (
+                <tr key={e.id}>
+                  <td className="mono">
+                    {e.position ?? <span className="badge off">unsealed</span>}
+                  </td>
+                  <td>{formatTime(e.occurredAt)}</td>
+                  <td>{describe(e.actor)}</td>
+                  <td className="mono">{e.action}</td>
+                  <td>{describe(e.target)}</td>
+                  <td>
+                    <span className={`badge ${e.outcome === 'success' ? 'good' : 'bad'}`}>
+                      {e.outcome}
+                    </span>
+                  </td>
+                  <td>
+                    {e.redacted ? (
+                      <span className="badge off">redacted</span>
+                    ) : (
+                      <details>
+                        <summary>Show</summary>
+                        <pre className="payload">{JSON.stringify(e.payload, null, 2)}</pre>
+                      </details>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+        {events.more && (
+          <button type="button" onClick={events.loadMore}>
+            Load more
+          </button>
+        )}
+      </section>
+    </>
+  );
+}
+
+function ChainStatus() {
+  const status = useLoad(() => api.auditStatus(), [], 10_000);
+  const [verification, setVerification] = useState<AuditVerification | null>(null);
+  const [verifying, setVerifying] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const s = status.data;
+
+  async function verify() {
+    setVerifying(true);
+    setError(null);
+    try {
+      setVerification(await api.verifyAudit());
+    } catch (err) {
+      setError(messageOf(err));
+    } finally {
+      setVerifying(false);
+    }
+  }
+
+  return (
+    <section className="panel" aria-labelledby="chain-title">
+      <h2 id="chain-title">Hash chain</h2>
+      <ErrorNote error={error ?? status.error} />
+      {s && (
+        <dl className="facts">
+          <dt>Sealed events</dt>
+          <dd>{s.sealedEvents.toLocaleString()}</dd>
+          <dt>Waiting to be sealed</dt>
+          <dd>
+            {s.unsealedEvents.toLocaleString()}
+            {s.oldestUnsealedSeconds !== null &&
+              s.unsealedEvents > 0 &&
+              ` (oldest ${Math.round(s.oldestUnsealedSeconds)} s)`}
+          </dd>
+          <dt>Head</dt>
+          <dd className="mono">
+            {s.head ? `#${s.head.position} ${s.head.hash.slice(0, 16)}…` : 'empty chain'}
+          </dd>
+          <dt>Last signed checkpoint</dt>
+          <dd className="mono">
+            {s.lastCheckpoint
+              ? `#${s.lastCheckpoint.position} at ${formatTime(s.lastCheckpoint.signedAt)}`
+              : 'none yet'}
+          </dd>
+        </dl>
+      )}
+      <button type="button" onClick={verify} disabled={verifying}>
+        {verifying ? 'Verifying…' : 'Verify the chain'}
+      </button>
+      {verification && (
+        <p className={verification.ok ? 'notice ok' : 'form-error'} role="status">
+          {verification.ok
+            ? `The chain is intact: ${verification.checkedEvents.toLocaleString()} events checked.`
+            : `The chain is broken at position ${verification.firstBad?.position}: ${verification.firstBad?.problem}`}
+        </p>
+      )}
+    </section>
+  );
+}
+
+/** Exports of the events matching the search fields: created here, polled until written. */
+function Exports(props: { filter: FilterDraft }) {
+  const exports = useLoad(() => api.exports(), []);
+  const [format, setFormat] = useState<'jsonl' | 'csv'>('jsonl');
+  const [error, setError] = useState<string | null>(null);
+  const busy = exports.data?.data.some((x) => x.status === 'pending' || x.status === 'running');
+
+  const reload = exports.reload;
+  useEffect(() => {
+    if (!busy) return;
+    const timer = setInterval(() => void reload(), EXPORT_POLL_MS);
+    return () => clearInterval(timer);
+  }, [busy, reload]);
+
+  async function create(e: FormEvent) {
+    e.preventDefault();
+    setError(null);
+    try {
+      await api.createExport({ ...toFilter(props.filter), format });
+      await exports.reload();
+    } catch (err) {
+      setError(messageOf(err));
+    }
+  }
+
+  return (
+    <section className="panel" aria-labelledby="exports-title">
+      <h2 id="exports-title">Exports</h2>
+      <form className="form-row" onSubmit={create}>
+        <p className="muted">
+          An export holds the events matching the search fields below (all events when empty), their
+          chain links, the checkpoints and a signed manifest; check it offline with{' '}
+          <code>enclave audit verify</code>.
+        </p>
+        <label>
+          Format
+          <select value={format} onChange={(e) => setFormat(e.target.value as 'jsonl' | 'csv')}>
+            <option value="jsonl">JSON lines</option>
+            <option value="csv">CSV</option>
+          </select>
+        </label>
+        <button type="submit" className="primary">
+          Create export
+        </button>
+      </form>
+      <ErrorNote error={error ?? exports.error} />
+      {exports.data && exports.data.data.length > 0 && (
+        <table>
+          <thead>
+            <tr>
+              <th>Created</th>
+              <th>By</th>
+              <th>Format</th>
+              <th>Filter</th>
+              <th>Status</th>
+              <th>Events</th>
+              <th>Download</th>
+            </tr>
+          </thead>
+          <tbody>
+            {exports.data.data.map((x) => (
+              <ExportRow key={x.id} x={x} />
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}
+
+function ExportRow({ x }: { x: AuditExport }) {
+  const filter = Object.entries(x.filter ?? {})
+    .filter(([, v]) => v !== null && v !== undefined && v !== '')
+    .map(([k, v]) => `${k}=${String(v)}`)
+    .join(', ');
+  return (
+    <tr data-export={x.id}>
+      <td>{formatTime(x.createdAt)}</td>
+      <td>{describe(x.createdBy)}</td>
+      <td>{x.format}</td>
+      <td className="mono">{filter || 'all events'}</td>
+      <td>
+        <span
+          className={`badge ${x.status === 'done' ? 'good' : x.status === 'failed' ? 'bad' : 'off'}`}
+        >
+          {x.status}
+        </span>
+        {x.error && ` ${x.error}`}
+      </td>
+      <td>{x.events ?? '—'}</td>
+      <td className="actions">
+        {x.status === 'done' && (
+          <>
+            <a className="button small" href={api.exportFileUrl(x.id, 'data')} download>
+              Data
+            </a>
+            <a className="button small" href={api.exportFileUrl(x.id, 'manifest')} download>
+              Manifest
+            </a>
+          </>
+        )}
+      </td>
+    </tr>
+  );
+}

@@ -1,0 +1,379 @@
+import { type FormEvent, useState } from 'react';
+import { api, type Backend, type BackendHealth, type BackendInput } from '../api';
+import {
+  Confirm,
+  ErrorNote,
+  formatTime,
+  listFromText,
+  messageOf,
+  PageHeader,
+  useLoad,
+} from '../ui';
+import { HealthBadge } from './DashboardPage';
+
+/** Health is live: the list is re-read this often. */
+const REFRESH_MS = 5_000;
+
+/** LLM backends (add, edit, test, disable, remove; live health) and model aliases. */
+export function BackendsPage() {
+  const backends = useLoad(() => api.backends(), [], REFRESH_MS);
+  const [error, setError] = useState<string | null>(null);
+  const [editing, setEditing] = useState<string | null>(null);
+  const [tested, setTested] = useState<{ id: string; result: BackendHealth | null } | null>(null);
+  const [removing, setRemoving] = useState<Backend | null>(null);
+
+  async function act(work: () => Promise<unknown>) {
+    setError(null);
+    try {
+      await work();
+      await backends.reload();
+    } catch (err) {
+      setError(messageOf(err));
+    }
+  }
+
+  return (
+    <>
+      <PageHeader title="Backends and models" />
+      <BackendForm
+        title="Add a backend"
+        submitLabel="Add backend"
+        onSubmit={async (input) => {
+          await api.createBackend(input);
+          await backends.reload();
+        }}
+      />
+      <ErrorNote error={error ?? backends.error} />
+      <section className="panel" aria-labelledby="backend-list-title">
+        <h2 id="backend-list-title">Backends</h2>
+        <table>
+          <thead>
+            <tr>
+              <th>Name</th>
+              <th>URL</th>
+              <th>Models</th>
+              <th>Weight</th>
+              <th>Health</th>
+              <th>Last error</th>
+              <th>
+                <span className="visually-hidden">Actions</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {backends.data?.map((b) => (
+              <BackendRow
+                key={b.id}
+                b={b}
+                editing={editing === b.id}
+                tested={tested?.id === b.id ? tested : null}
+                onEdit={() => setEditing(editing === b.id ? null : b.id)}
+                onSaved={async () => {
+                  setEditing(null);
+                  await backends.reload();
+                }}
+                onTest={() =>
+                  act(async () => setTested({ id: b.id, result: await api.testBackend(b.id) }))
+                }
+                onToggle={() => act(() => api.updateBackend(b.id, { enabled: !b.enabled }))}
+                onRemove={() => setRemoving(b)}
+              />
+            ))}
+          </tbody>
+        </table>
+      </section>
+      <Aliases />
+      {removing && (
+        <Confirm
+          title={`Remove the backend ${removing.name}?`}
+          body="Requests stop going to it at once. To pause it instead, disable it."
+          confirmLabel="Remove backend"
+          onCancel={() => setRemoving(null)}
+          onConfirm={() => {
+            const b = removing;
+            setRemoving(null);
+            void act(() => api.deleteBackend(b.id));
+          }}
+        />
+      )}
+    </>
+  );
+}
+
+function BackendRow(props: {
+  b: Backend;
+  editing: boolean;
+  tested: { result: BackendHealth | null } | null;
+  onEdit(): void;
+  onSaved(): Promise<void>;
+  onTest(): void;
+  onToggle(): void;
+  onRemove(): void;
+}) {
+  const { b } = props;
+  const health = b.health ?? { enabled: b.enabled, healthy: false, circuitOpen: false };
+  return (
+    <>
+      <tr data-backend={b.name}>
+        <td>{b.name}</td>
+        <td className="mono">{b.baseUrl}</td>
+        <td>{b.models?.join(', ') ?? b.health?.models?.join(', ') ?? 'as listed by the server'}</td>
+        <td>{b.weight}</td>
+        <td>
+          <HealthBadge b={{ ...health, enabled: b.enabled }} />
+          {props.tested && (
+            <span className="test-result" role="status">
+              {props.tested.result
+                ? props.tested.result.healthy
+                  ? ` Test passed (${formatTime(props.tested.result.lastCheckedAt)})`
+                  : ` Test failed: ${props.tested.result.lastError ?? 'no answer'}`
+                : ' Not in the pool (disabled?)'}
+            </span>
+          )}
+        </td>
+        <td>{b.health?.lastError ?? '—'}</td>
+        <td className="actions">
+          <button
+            type="button"
+            className="small"
+            onClick={props.onTest}
+            aria-label={`Test ${b.name}`}
+          >
+            Test connection
+          </button>
+          <button
+            type="button"
+            className="small"
+            onClick={props.onEdit}
+            aria-expanded={props.editing}
+            aria-label={`Edit ${b.name}`}
+          >
+            Edit
+          </button>
+          <button
+            type="button"
+            className="small"
+            onClick={props.onToggle}
+            aria-label={`${b.enabled ? 'Disable' : 'Enable'} ${b.name}`}
+          >
+            {b.enabled ? 'Disable' : 'Enable'}
+          </button>
+          <button
+            type="button"
+            className="small"
+            onClick={props.onRemove}
+            aria-label={`Remove ${b.name}`}
+          >
+            Remove
+          </button>
+        </td>
+      </tr>
+      {props.editing && (
+        <tr>
+          <td colSpan={7}>
+            <BackendForm
+              title={`Edit ${b.name}`}
+              submitLabel="Save changes"
+              initial={b}
+              onSubmit={async (input) => {
+                await api.updateBackend(b.id, input);
+                await props.onSaved();
+              }}
+            />
+          </td>
+        </tr>
+      )}
+    </>
+  );
+}
+
+/** Add or edit: on edit only what changed is sent, and an empty key field keeps the key. */
+function BackendForm(props: {
+  title: string;
+  submitLabel: string;
+  initial?: Backend;
+  onSubmit(input: BackendInput): Promise<void>;
+}) {
+  const i = props.initial;
+  const [name, setName] = useState(i?.name ?? '');
+  const [baseUrl, setBaseUrl] = useState(i?.baseUrl ?? '');
+  const [apiKey, setApiKey] = useState('');
+  const [models, setModels] = useState(i?.models?.join(', ') ?? '');
+  const [weight, setWeight] = useState(String(i?.weight ?? 1));
+  const [maxConcurrent, setMaxConcurrent] = useState(String(i?.maxConcurrent ?? 256));
+  const [timeoutMs, setTimeoutMs] = useState(String(i?.timeoutMs ?? 60_000));
+  const [error, setError] = useState<string | null>(null);
+
+  async function submit(e: FormEvent) {
+    e.preventDefault();
+    setError(null);
+    const all: BackendInput = {
+      name,
+      baseUrl,
+      models: listFromText(models),
+      weight: Number(weight),
+      maxConcurrent: Number(maxConcurrent),
+      timeoutMs: Number(timeoutMs),
+      ...(apiKey ? { apiKey } : {}),
+    };
+    const input = i
+      ? Object.fromEntries(
+          Object.entries(all).filter(
+            ([k, v]) =>
+              JSON.stringify(v) !== JSON.stringify((i as unknown as Record<string, unknown>)[k]),
+          ),
+        )
+      : all;
+    try {
+      await props.onSubmit(input);
+      if (!i) {
+        setName('');
+        setBaseUrl('');
+        setApiKey('');
+        setModels('');
+      }
+    } catch (err) {
+      setError(messageOf(err));
+    }
+  }
+
+  return (
+    <form className="panel form-row" onSubmit={submit} aria-label={props.title}>
+      <h2>{props.title}</h2>
+      <label>
+        Name
+        <input required value={name} onChange={(e) => setName(e.target.value)} />
+      </label>
+      <label>
+        Base URL
+        <input
+          type="url"
+          required
+          placeholder="http://gpu-1:8000/v1"
+          value={baseUrl}
+          onChange={(e) => setBaseUrl(e.target.value)}
+        />
+      </label>
+      <label>
+        {i?.hasApiKey ? 'API key (empty: keep the stored one)' : 'API key (optional)'}
+        <input
+          type="password"
+          autoComplete="off"
+          value={apiKey}
+          onChange={(e) => setApiKey(e.target.value)}
+        />
+      </label>
+      <label>
+        Models (comma-separated; empty: ask the server)
+        <input value={models} onChange={(e) => setModels(e.target.value)} />
+      </label>
+      <label>
+        Weight
+        <input
+          type="number"
+          min={1}
+          max={1000}
+          value={weight}
+          onChange={(e) => setWeight(e.target.value)}
+        />
+      </label>
+      <label>
+        Max concurrent
+        <input
+          type="number"
+          min={1}
+          value={maxConcurrent}
+          onChange={(e) => setMaxConcurrent(e.target.value)}
+        />
+      </label>
+      <label>
+        Timeout (ms)
+        <input
+          type="number"
+          min={100}
+          value={timeoutMs}
+          onChange={(e) => setTimeoutMs(e.target.value)}
+        />
+      </label>
+      <button type="submit" className="primary">
+        {props.submitLabel}
+      </button>
+      <ErrorNote error={error} />
+    </form>
+  );
+}
+
+/** Model aliases: a name clients use (`default`) for a real model. */
+function Aliases() {
+  const aliases = useLoad(() => api.aliases(), []);
+  const [alias, setAlias] = useState('');
+  const [model, setModel] = useState('');
+  const [error, setError] = useState<string | null>(null);
+
+  async function act(work: () => Promise<unknown>) {
+    setError(null);
+    try {
+      await work();
+      await aliases.reload();
+    } catch (err) {
+      setError(messageOf(err));
+    }
+  }
+
+  return (
+    <section className="panel" aria-labelledby="aliases-title">
+      <h2 id="aliases-title">Model aliases</h2>
+      <ErrorNote error={error ?? aliases.error} />
+      <table>
+        <thead>
+          <tr>
+            <th>Alias</th>
+            <th>Model</th>
+            <th>
+              <span className="visually-hidden">Actions</span>
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {aliases.data?.data.map((a) => (
+            <tr key={a.alias}>
+              <td className="mono">{a.alias}</td>
+              <td className="mono">{a.model}</td>
+              <td className="actions">
+                <button
+                  type="button"
+                  className="small"
+                  aria-label={`Remove alias ${a.alias}`}
+                  onClick={() => act(() => api.deleteAlias(a.alias))}
+                >
+                  Remove
+                </button>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <form
+        className="form-row"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void act(async () => {
+            await api.setAlias(alias.trim(), model.trim());
+            setAlias('');
+            setModel('');
+          });
+        }}
+      >
+        <label>
+          Alias
+          <input required value={alias} onChange={(e) => setAlias(e.target.value)} />
+        </label>
+        <label>
+          Model
+          <input required value={model} onChange={(e) => setModel(e.target.value)} />
+        </label>
+        <button type="submit">Set alias</button>
+      </form>
+    </section>
+  );
+}

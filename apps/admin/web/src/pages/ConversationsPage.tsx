@@ -1,0 +1,188 @@
+import { type FormEvent, useState } from 'react';
+import { api, type ConversationSummary, type OpenedConversation } from '../api';
+import { Dialog, ErrorNote, formatTime, messageOf, PageHeader } from '../ui';
+import { usePaged } from './paging';
+
+const MIN_REASON = 5;
+
+/**
+ * Conversations: search by title or user without reading them; opening one asks for a reason,
+ * which the server records in the audit trail. Message text is shown as text, never as HTML.
+ */
+export function ConversationsPage() {
+  const [q, setQ] = useState('');
+  const [search, setSearch] = useState('');
+  const list = usePaged((before) => api.conversations(search, before), [search]);
+  const [asking, setAsking] = useState<ConversationSummary | null>(null);
+  const [opened, setOpened] = useState<OpenedConversation | null>(null);
+
+  return (
+    <>
+      <PageHeader title="Conversations" />
+      <form
+        className="panel form-row"
+        role="search"
+        onSubmit={(e) => {
+          e.preventDefault();
+          setOpened(null);
+          setSearch(q.trim());
+        }}
+      >
+        <label>
+          Search titles and users
+          <input type="search" value={q} onChange={(e) => setQ(e.target.value)} />
+        </label>
+        <button type="submit">Search</button>
+      </form>
+      <ErrorNote error={list.error} />
+      {opened ? (
+        <OpenedView c={opened} onClose={() => setOpened(null)} />
+      ) : (
+        <section className="panel">
+          {list.items.length === 0 && !list.loading ? (
+            <p className="empty">No conversations found.</p>
+          ) : (
+            <table>
+              <thead>
+                <tr>
+                  <th>Title</th>
+                  <th>User</th>
+                  <th>Model</th>
+                  <th>Messages</th>
+                  <th>Last activity</th>
+                  <th>
+                    <span className="visually-hidden">Actions</span>
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {list.items.map((c) => (
+                  <tr key={c.id}>
+                    <td>{c.title}</td>
+                    <td>{c.userEmail}</td>
+                    <td>{c.model ?? '—'}</td>
+                    <td>{c.messageCount}</td>
+                    <td>{formatTime(c.updatedAt)}</td>
+                    <td className="actions">
+                      <button
+                        type="button"
+                        className="small"
+                        onClick={() => setAsking(c)}
+                        aria-label={`Open ${c.title}`}
+                      >
+                        Open…
+                      </button>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+          {list.more && (
+            <button type="button" onClick={list.loadMore}>
+              Load more
+            </button>
+          )}
+        </section>
+      )}
+      {asking && (
+        <ReasonDialog
+          c={asking}
+          onCancel={() => setAsking(null)}
+          onOpened={(o) => {
+            setAsking(null);
+            setOpened(o);
+          }}
+        />
+      )}
+    </>
+  );
+}
+
+function ReasonDialog(props: {
+  c: ConversationSummary;
+  onCancel(): void;
+  onOpened(o: OpenedConversation): void;
+}) {
+  const [reason, setReason] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  async function submit(e: FormEvent) {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      props.onOpened(await api.openConversation(props.c.id, reason.trim()));
+    } catch (err) {
+      setError(messageOf(err));
+      setBusy(false);
+    }
+  }
+
+  return (
+    <Dialog title="Why do you open this conversation?" onClose={props.onCancel}>
+      <form onSubmit={submit} className="stack-form">
+        <p>
+          Opening “{props.c.title}” of {props.c.userEmail} is recorded in the audit trail with your
+          reason.
+        </p>
+        <label>
+          Reason
+          <textarea
+            required
+            minLength={MIN_REASON}
+            rows={3}
+            autoFocus
+            placeholder="e.g. ticket SEC-1234: suspected data leak"
+            value={reason}
+            onChange={(e) => setReason(e.target.value)}
+          />
+        </label>
+        <ErrorNote error={error} />
+        <div className="dialog-actions">
+          <button type="button" className="quiet" onClick={props.onCancel}>
+            Cancel
+          </button>
+          <button
+            type="submit"
+            className="primary"
+            disabled={busy || reason.trim().length < MIN_REASON}
+          >
+            Open conversation
+          </button>
+        </div>
+      </form>
+    </Dialog>
+  );
+}
+
+function OpenedView({ c, onClose }: { c: OpenedConversation; onClose(): void }) {
+  return (
+    <section className="panel" aria-labelledby="opened-title">
+      <div className="page-head">
+        <h2 id="opened-title">{c.conversation.title}</h2>
+        <button type="button" onClick={onClose}>
+          Back to the list
+        </button>
+      </div>
+      <p className="muted">
+        {c.conversation.userEmail} · {c.conversation.model ?? 'no model'} · started{' '}
+        {formatTime(c.conversation.createdAt)}
+      </p>
+      <ol className="transcript">
+        {c.messages.map((m) => (
+          <li key={m.id} className={`msg ${m.role}`}>
+            <div className="msg-meta">
+              <strong>{m.role}</strong> · {formatTime(m.createdAt)}
+              {m.model && ` · ${m.model}`}
+              {m.outcome && m.outcome !== 'completed' && ` · ${m.outcome}`}
+            </div>
+            {/* Text, never HTML: whatever a message holds is shown as typed. */}
+            <div className="msg-text">{m.content}</div>
+          </li>
+        ))}
+      </ol>
+    </section>
+  );
+}

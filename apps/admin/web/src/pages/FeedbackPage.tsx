@@ -1,0 +1,96 @@
+import { useState } from 'react';
+import { api } from '../api';
+import { ErrorNote, formatTime, PageHeader } from '../ui';
+import { usePaged } from './paging';
+
+interface Filter {
+  rating?: string;
+  model?: string;
+  from?: string;
+  to?: string;
+}
+
+/** What staff said about the answers, newest first, filtered by rating, model and days. */
+export function FeedbackPage() {
+  const [draft, setDraft] = useState<Filter>({});
+  const [filter, setFilter] = useState<Filter>({});
+  const list = usePaged((cursor) => api.feedback(filter, cursor), [JSON.stringify(filter)]);
+  const set = (k: keyof Filter) => (e: { target: { value: string } }) =>
+    setDraft({ ...draft, [k]: e.target.value || undefined });
+
+  return (
+    <>
+      <PageHeader title="Feedback" />
+      <form
+        className="panel form-row"
+        role="search"
+        onSubmit={(e) => {
+          e.preventDefault();
+          setFilter({ ...draft, model: draft.model?.trim() || undefined });
+        }}
+      >
+        <label>
+          Rating
+          <select value={draft.rating ?? ''} onChange={set('rating')}>
+            <option value="">any</option>
+            <option value="up">good</option>
+            <option value="down">bad</option>
+          </select>
+        </label>
+        <label>
+          Model
+          <input value={draft.model ?? ''} onChange={set('model')} />
+        </label>
+        <label>
+          From (day)
+          <input type="date" value={draft.from ?? ''} onChange={set('from')} />
+        </label>
+        <label>
+          To (day, included)
+          <input type="date" value={draft.to ?? ''} onChange={set('to')} />
+        </label>
+        <button type="submit">Filter</button>
+      </form>
+      <ErrorNote error={list.error} />
+      <section className="panel">
+        {list.items.length === 0 && !list.loading ? (
+          <p className="empty">No feedback matches.</p>
+        ) : (
+          <table>
+            <thead>
+              <tr>
+                <th>When</th>
+                <th>Rating</th>
+                <th>Comment</th>
+                <th>Model</th>
+                <th>Backend</th>
+                <th>User</th>
+              </tr>
+            </thead>
+            <tbody>
+              {list.items.map((f) => (
+                <tr key={f.id}>
+                  <td>{formatTime(f.createdAt)}</td>
+                  <td>
+                    <span className={`badge ${f.rating === 'up' ? 'good' : 'bad'}`}>
+                      {f.rating === 'up' ? 'Good' : 'Bad'}
+                    </span>
+                  </td>
+                  <td className="wrap">{f.comment ?? '—'}</td>
+                  <td>{f.model ?? '—'}</td>
+                  <td>{f.backend ?? '—'}</td>
+                  <td>{f.userEmail}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+        {list.more && (
+          <button type="button" onClick={list.loadMore}>
+            Load more
+          </button>
+        )}
+      </section>
+    </>
+  );
+}

@@ -1,0 +1,174 @@
+import { type FormEvent, useEffect, useState } from 'react';
+import { api, type Me, type Policies } from '../api';
+import { ErrorNote, messageOf, numberOrNull, PageHeader, useLoad } from '../ui';
+
+/** Audit content level, retention, cache scope and the default system prompt. */
+export function PoliciesPage({ me }: { me: Me }) {
+  const policies = useLoad(() => api.policies(), []);
+  return (
+    <>
+      <PageHeader title="Policies" />
+      <ErrorNote error={policies.error} />
+      {policies.data && (
+        <PoliciesForm
+          current={policies.data}
+          readOnly={me.role !== 'admin'}
+          onSaved={(p) => policies.setData(p)}
+        />
+      )}
+    </>
+  );
+}
+
+function PoliciesForm(props: { current: Policies; readOnly: boolean; onSaved(p: Policies): void }) {
+  const c = props.current;
+  const [auditContent, setAuditContent] = useState(c.auditContent);
+  const [auditDefault, setAuditDefault] = useState(String(c.auditRetentionDays.default ?? ''));
+  const [byKind, setByKind] = useState(
+    Object.entries(c.auditRetentionDays.byKind).map(([kind, days]) => ({
+      kind,
+      days: String(days),
+    })),
+  );
+  const [messageDays, setMessageDays] = useState(String(c.messageRetentionDays ?? ''));
+  const [cacheScope, setCacheScope] = useState(c.cacheScope);
+  const [prompt, setPrompt] = useState(c.defaultSystemPrompt);
+  const [error, setError] = useState<string | null>(null);
+  const [saved, setSaved] = useState(false);
+
+  useEffect(
+    () => setSaved(false),
+    [auditContent, auditDefault, byKind, messageDays, cacheScope, prompt],
+  );
+
+  async function submit(e: FormEvent) {
+    e.preventDefault();
+    setError(null);
+    try {
+      const next = await api.updatePolicies({
+        auditContent,
+        auditRetentionDays: {
+          default: numberOrNull(auditDefault),
+          byKind: Object.fromEntries(
+            byKind.filter((r) => r.kind.trim()).map((r) => [r.kind.trim(), Number(r.days)]),
+          ),
+        },
+        messageRetentionDays: numberOrNull(messageDays),
+        cacheScope,
+        defaultSystemPrompt: prompt,
+      });
+      props.onSaved(next);
+      setSaved(true);
+    } catch (err) {
+      setError(messageOf(err));
+    }
+  }
+
+  return (
+    <form className="panel stack-form" onSubmit={submit}>
+      <fieldset disabled={props.readOnly}>
+        <label>
+          Audit content of chat requests
+          <select
+            value={auditContent}
+            onChange={(e) => setAuditContent(e.target.value as Policies['auditContent'])}
+          >
+            <option value="none">none — only that a request happened</option>
+            <option value="metadata">metadata — model, tokens, outcome</option>
+            <option value="full">full — prompts and answers too</option>
+          </select>
+        </label>
+        <label>
+          Keep audit events (days; empty: forever)
+          <input
+            type="number"
+            min={1}
+            value={auditDefault}
+            onChange={(e) => setAuditDefault(e.target.value)}
+          />
+        </label>
+        <fieldset className="nested">
+          <legend>Retention by event kind (longest matching prefix wins)</legend>
+          {byKind.map((r, i) => (
+            <div className="form-row" key={i}>
+              <label>
+                Kind
+                <input
+                  value={r.kind}
+                  placeholder="chat.completion"
+                  onChange={(e) =>
+                    setByKind(byKind.map((x, j) => (j === i ? { ...x, kind: e.target.value } : x)))
+                  }
+                />
+              </label>
+              <label>
+                Days
+                <input
+                  type="number"
+                  min={1}
+                  required
+                  value={r.days}
+                  onChange={(e) =>
+                    setByKind(byKind.map((x, j) => (j === i ? { ...x, days: e.target.value } : x)))
+                  }
+                />
+              </label>
+              <button
+                type="button"
+                className="small"
+                onClick={() => setByKind(byKind.filter((_, j) => j !== i))}
+              >
+                Remove
+              </button>
+            </div>
+          ))}
+          <button
+            type="button"
+            className="small"
+            onClick={() => setByKind([...byKind, { kind: '', days: '' }])}
+          >
+            Add a kind
+          </button>
+        </fieldset>
+        <label>
+          Keep conversation messages (days; empty: forever)
+          <input
+            type="number"
+            min={1}
+            value={messageDays}
+            onChange={(e) => setMessageDays(e.target.value)}
+          />
+        </label>
+        <label>
+          Response cache
+          <select
+            value={cacheScope}
+            onChange={(e) => setCacheScope(e.target.value as Policies['cacheScope'])}
+          >
+            <option value="user">per user</option>
+            <option value="global">shared by everyone</option>
+            <option value="off">off</option>
+          </select>
+        </label>
+        <label>
+          Default system prompt (added to requests that carry none)
+          <textarea
+            rows={5}
+            maxLength={20_000}
+            value={prompt}
+            onChange={(e) => setPrompt(e.target.value)}
+          />
+        </label>
+        <button type="submit" className="primary">
+          Save policies
+        </button>
+      </fieldset>
+      {saved && (
+        <p className="notice" role="status">
+          Saved. Every instance applies the new policies within seconds.
+        </p>
+      )}
+      <ErrorNote error={error} />
+    </form>
+  );
+}

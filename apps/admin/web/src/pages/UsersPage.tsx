@@ -1,0 +1,222 @@
+import { type FormEvent, useState } from 'react';
+import { api, type Role, type User } from '../api';
+import { linkProps } from '../router';
+import { Confirm, ErrorNote, formatTime, messageOf, PageHeader, ShownOnce, useLoad } from '../ui';
+
+const ROLES: Role[] = ['user', 'auditor', 'admin'];
+
+/** Accounts: create, change role, disable, reset password; each links to its API keys. */
+export function UsersPage() {
+  const users = useLoad(() => api.users(), []);
+  const [error, setError] = useState<string | null>(null);
+  const [secret, setSecret] = useState<{ title: string; value: string } | null>(null);
+  const [confirm, setConfirm] = useState<{ user: User; what: 'reset' | 'disable' } | null>(null);
+
+  async function act(work: () => Promise<unknown>) {
+    setError(null);
+    try {
+      await work();
+      await users.reload();
+    } catch (err) {
+      setError(messageOf(err));
+    }
+  }
+
+  return (
+    <>
+      <PageHeader title="Users" />
+      <CreateUser
+        onCreated={async (email, generated) => {
+          if (generated) setSecret({ title: `Password for ${email}`, value: generated });
+          await users.reload();
+        }}
+      />
+      <ErrorNote error={error ?? users.error} />
+      <section className="panel">
+        <table>
+          <thead>
+            <tr>
+              <th>Email</th>
+              <th>Name</th>
+              <th>Role</th>
+              <th>Status</th>
+              <th>Created</th>
+              <th>
+                <span className="visually-hidden">Actions</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {users.data?.data.map((u) => (
+              <tr key={u.id}>
+                <td>
+                  <a {...linkProps(`/users/${u.id}`)}>{u.email}</a>
+                </td>
+                <td>{u.displayName ?? '—'}</td>
+                <td>
+                  <select
+                    aria-label={`Role of ${u.email}`}
+                    value={u.role}
+                    onChange={(e) =>
+                      act(() => api.updateUser(u.id, { role: e.target.value as Role }))
+                    }
+                  >
+                    {ROLES.map((r) => (
+                      <option key={r}>{r}</option>
+                    ))}
+                  </select>
+                </td>
+                <td>
+                  {u.disabledAt ? (
+                    <span className="badge off">Disabled</span>
+                  ) : u.lockedUntil && new Date(u.lockedUntil) > new Date() ? (
+                    <span className="badge bad">Locked</span>
+                  ) : (
+                    <span className="badge good">Active</span>
+                  )}
+                </td>
+                <td>{formatTime(u.createdAt)}</td>
+                <td className="actions">
+                  <a
+                    className="button small"
+                    {...linkProps(`/users/${u.id}`)}
+                    aria-label={`API keys of ${u.email}`}
+                  >
+                    API keys
+                  </a>
+                  <button
+                    type="button"
+                    className="small"
+                    onClick={() => setConfirm({ user: u, what: 'reset' })}
+                  >
+                    Reset password
+                  </button>
+                  {u.disabledAt ? (
+                    <button
+                      type="button"
+                      className="small"
+                      onClick={() => act(() => api.updateUser(u.id, { disabled: false }))}
+                    >
+                      Enable
+                    </button>
+                  ) : (
+                    <button
+                      type="button"
+                      className="small"
+                      onClick={() => setConfirm({ user: u, what: 'disable' })}
+                    >
+                      Disable
+                    </button>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </section>
+      {confirm?.what === 'reset' && (
+        <Confirm
+          title={`Reset the password of ${confirm.user.email}?`}
+          body="A new password is generated and shown once; the user's sessions end."
+          confirmLabel="Reset password"
+          onCancel={() => setConfirm(null)}
+          onConfirm={() => {
+            const u = confirm.user;
+            setConfirm(null);
+            void act(async () => {
+              const { generatedPassword } = await api.resetPassword(u.id);
+              setSecret({ title: `New password for ${u.email}`, value: generatedPassword });
+            });
+          }}
+        />
+      )}
+      {confirm?.what === 'disable' && (
+        <Confirm
+          title={`Disable ${confirm.user.email}?`}
+          body="They can no longer sign in or use their API keys until enabled again."
+          confirmLabel="Disable"
+          onCancel={() => setConfirm(null)}
+          onConfirm={() => {
+            const u = confirm.user;
+            setConfirm(null);
+            void act(() => api.updateUser(u.id, { disabled: true }));
+          }}
+        />
+      )}
+      {secret && (
+        <ShownOnce
+          title={secret.title}
+          label="Password"
+          secret={secret.value}
+          onClose={() => setSecret(null)}
+        />
+      )}
+    </>
+  );
+}
+
+function CreateUser(props: { onCreated(email: string, generated: string | null): Promise<void> }) {
+  const [email, setEmail] = useState('');
+  const [displayName, setDisplayName] = useState('');
+  const [role, setRole] = useState<Role>('user');
+  const [password, setPassword] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  async function submit(e: FormEvent) {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      const { user, generatedPassword } = await api.createUser({
+        email,
+        role,
+        password: password || null,
+        displayName: displayName || null,
+      });
+      setEmail('');
+      setDisplayName('');
+      setPassword('');
+      await props.onCreated(user.email, generatedPassword);
+    } catch (err) {
+      setError(messageOf(err));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <form className="panel form-row" onSubmit={submit} aria-labelledby="create-user-title">
+      <h2 id="create-user-title">Add a user</h2>
+      <label>
+        Email
+        <input type="email" required value={email} onChange={(e) => setEmail(e.target.value)} />
+      </label>
+      <label>
+        Display name
+        <input value={displayName} onChange={(e) => setDisplayName(e.target.value)} />
+      </label>
+      <label>
+        Role
+        <select value={role} onChange={(e) => setRole(e.target.value as Role)}>
+          {ROLES.map((r) => (
+            <option key={r}>{r}</option>
+          ))}
+        </select>
+      </label>
+      <label>
+        Password (empty: generate one)
+        <input
+          type="password"
+          autoComplete="new-password"
+          value={password}
+          onChange={(e) => setPassword(e.target.value)}
+        />
+      </label>
+      <button type="submit" className="primary" disabled={busy}>
+        Create user
+      </button>
+      <ErrorNote error={error} />
+    </form>
+  );
+}

@@ -1,0 +1,158 @@
+import { type ReactNode, useCallback, useEffect, useId, useRef, useState } from 'react';
+import { ApiFailure } from './api';
+
+/** What a failed call says to the reader. */
+export function messageOf(err: unknown): string {
+  if (err instanceof ApiFailure) {
+    return err.status === 403 ? `Not allowed: ${err.message}` : err.message;
+  }
+  return String(err);
+}
+
+/** An error line, announced to screen readers. */
+export function ErrorNote(props: { error: string | null }) {
+  if (!props.error) return null;
+  return (
+    <p className="form-error" role="alert">
+      {props.error}
+    </p>
+  );
+}
+
+/**
+ * Loads something and keeps it fresh: `reload()` after a change, `everyMs` for live pages. A
+ * failed refresh keeps the last good value and shows the error.
+ */
+export function useLoad<T>(load: () => Promise<T>, deps: unknown[], everyMs?: number) {
+  const [data, setData] = useState<T | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const loadRef = useRef(load);
+  loadRef.current = load;
+  const reload = useCallback(async () => {
+    try {
+      setData(await loadRef.current());
+      setError(null);
+    } catch (err) {
+      setError(messageOf(err));
+    }
+  }, []);
+  useEffect(() => {
+    void reload();
+    if (!everyMs) return;
+    const timer = setInterval(() => void reload(), everyMs);
+    return () => clearInterval(timer);
+  }, [reload, everyMs, ...deps]);
+  return { data, error, reload, setData };
+}
+
+/** A modal (the native <dialog>: focus stays inside, Escape closes). */
+export function Dialog(props: { title: string; onClose(): void; children: ReactNode }) {
+  const ref = useRef<HTMLDialogElement>(null);
+  const titleId = useId();
+  useEffect(() => {
+    const dialog = ref.current;
+    if (dialog && !dialog.open) dialog.showModal();
+  }, []);
+  return (
+    <dialog ref={ref} className="modal" aria-labelledby={titleId} onClose={props.onClose}>
+      <h2 id={titleId}>{props.title}</h2>
+      {props.children}
+    </dialog>
+  );
+}
+
+/** A question with Cancel and a (dangerous) confirm button. */
+export function Confirm(props: {
+  title: string;
+  body: string;
+  confirmLabel: string;
+  onConfirm(): void;
+  onCancel(): void;
+}) {
+  return (
+    <Dialog title={props.title} onClose={props.onCancel}>
+      <p>{props.body}</p>
+      <div className="dialog-actions">
+        <button type="button" className="quiet" onClick={props.onCancel} autoFocus>
+          Cancel
+        </button>
+        <button type="button" className="danger" onClick={props.onConfirm}>
+          {props.confirmLabel}
+        </button>
+      </div>
+    </Dialog>
+  );
+}
+
+/** A secret the server shows only now (a new API key, a generated password), with Copy. */
+export function ShownOnce(props: {
+  title: string;
+  label: string;
+  secret: string;
+  onClose(): void;
+}) {
+  const [copied, setCopied] = useState(false);
+  return (
+    <Dialog title={props.title} onClose={props.onClose}>
+      <p>This is shown only once. Copy it now and hand it over safely.</p>
+      <label className="stack">
+        {props.label}
+        <input readOnly value={props.secret} onFocus={(e) => e.target.select()} className="mono" />
+      </label>
+      <div className="dialog-actions">
+        <button
+          type="button"
+          onClick={() =>
+            navigator.clipboard?.writeText(props.secret).then(
+              () => setCopied(true),
+              () => setCopied(false),
+            )
+          }
+        >
+          {copied ? 'Copied' : 'Copy'}
+        </button>
+        <button type="button" className="primary" onClick={props.onClose} autoFocus>
+          Done
+        </button>
+      </div>
+    </Dialog>
+  );
+}
+
+export function formatTime(iso: string | null | undefined): string {
+  if (!iso) return '—';
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime())
+    ? iso
+    : d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
+}
+
+/** A datetime-local field's value as an ISO time for the API, or undefined when empty. */
+export function isoFromLocal(value: string): string | undefined {
+  if (!value) return undefined;
+  const d = new Date(value);
+  return Number.isNaN(d.getTime()) ? undefined : d.toISOString();
+}
+
+/** `a, b ,c` -> ['a','b','c']; empty -> null. */
+export function listFromText(text: string): string[] | null {
+  const items = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  return items.length ? items : null;
+}
+
+/** A whole number from a field; empty -> null. */
+export function numberOrNull(text: string): number | null {
+  return text.trim() === '' ? null : Number(text);
+}
+
+export function PageHeader(props: { title: string; children?: ReactNode }) {
+  return (
+    <header className="page-head">
+      <h1>{props.title}</h1>
+      {props.children && <div className="page-actions">{props.children}</div>}
+    </header>
+  );
+}

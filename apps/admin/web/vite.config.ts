@@ -1,0 +1,19 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vite';
+
+// The admin console, built into dist/apps/admin/web and served by the admin app at `/admin`.
+// Same toolchain as the chat UI (apps/chat/web): Vite's own JSX transform, no React plugin.
+export default defineConfig({
+  root: fileURLToPath(new URL('.', import.meta.url)),
+  base: '/admin/',
+  oxc: { jsx: { runtime: 'automatic', importSource: 'react' } },
+  build: {
+    outDir: fileURLToPath(new URL('../../../dist/apps/admin/web', import.meta.url)),
+    emptyOutDir: true,
+    target: 'es2022',
+  },
+  // `npx vite --config apps/admin/web/vite.config.ts` next to `npm start`: the API is the admin app's.
+  server: {
+    proxy: { '/api': 'http://127.0.0.1:8081' },
+  },
+});
