@@ -1,7 +1,11 @@
+import type { INestApplication } from '@nestjs/common';
+import type { AddressInfo } from 'node:net';
 import { hashPassword, type Role, UsersRepository } from '@enclave/auth';
 import { BackendsRepository, UpstreamPool } from '@enclave/llm';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import type { ChatHarness } from './chat-harness.js';
+import { AdminAppModule } from '../../apps/admin/src/admin.module.js';
+import { startApp } from './app.js';
 import { PASSWORD } from './auth.js';
 
 /** Debian's Chromium (`apt-get install chromium`); tests never download a browser. */
@@ -153,4 +157,45 @@ export function pageWidth(page: Page): Promise<number> {
 /** What an injected script would have set: undefined while the page stays inert. */
 export function xssMarker(page: Page): Promise<unknown> {
   return page.evaluate(() => (globalThis as unknown as PageGlobals).__xss);
+}
+
+/** The admin app (API and console at /admin) on the harness's database, on a loopback port. */
+export async function startAdminApp(
+  h: ChatHarness,
+): Promise<{ app: INestApplication; url: string }> {
+  const app = await startApp(AdminAppModule.forRoot(h.config), h.config);
+  await app.listen(0, '127.0.0.1');
+  const { port } = app.getHttpServer().address() as AddressInfo;
+  return { app, url: `http://127.0.0.1:${port}` };
+}
+
+/** Opens the console's sign-in page and signs in through the form. */
+export async function signInConsole(page: Page, adminURL: string, email: string): Promise<void> {
+  await page.goto(`${adminURL}/admin/`);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await page.getByRole('button', { name: 'Sign out' }).waitFor();
+}
+
+/**
+ * A write to the admin API from the signed-in page's session (cookie and CSRF header), as a
+ * hand-made request would be: the API must refuse what the console merely hides.
+ */
+export async function consoleWrite(
+  page: Page,
+  adminURL: string,
+  method: 'POST' | 'PATCH' | 'PUT' | 'DELETE',
+  path: string,
+  data?: unknown,
+): Promise<{ status: number; code: string | undefined }> {
+  const cookies = await page.context().cookies(adminURL);
+  const csrf = cookies.find((c) => c.name === 'enclave_csrf')?.value ?? '';
+  const res = await page.request.fetch(`${adminURL}${path}`, {
+    method,
+    headers: { 'x-csrf-token': csrf },
+    ...(data === undefined ? {} : { data }),
+  });
+  const body = (await res.json().catch(() => ({}))) as { error?: { code?: string } };
+  return { status: res.status(), code: body.error?.code };
 }
