@@ -199,3 +199,23 @@ export async function consoleWrite(
   const body = (await res.json().catch(() => ({}))) as { error?: { code?: string } };
   return { status: res.status(), code: body.error?.code };
 }
+
+/** Waits until the first element matching the selector has an attribute containing the text. */
+export async function attributeContains(
+  page: Page,
+  selector: string,
+  name: string,
+  text: string,
+  timeout = 20_000,
+): Promise<void> {
+  await page.waitForFunction(
+    ([sel, attr, want]) =>
+      (
+        (globalThis as unknown as PageGlobals).document
+          .querySelectorAll(sel!)[0]
+          ?.getAttribute(attr!) ?? ''
+      ).includes(want!),
+    [selector, name, text] as const,
+    { timeout },
+  );
+}
