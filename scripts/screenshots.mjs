@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // `node scripts/screenshots.mjs`: saves docs/screenshots/chat.png, the chat page as staff see
-// it, taken in headless Chromium (Debian's /usr/bin/chromium, or ENCLAVE_CHROMIUM). Everything
-// runs in this process on a throwaway embedded database: the built chat app, the simulator as
-// its model server, and a few sample conversations.
+// it, and docs/screenshots/console-*.png, the main pages of the admin console, taken in headless
+// Chromium (Debian's /usr/bin/chromium, or ENCLAVE_CHROMIUM). Everything runs in this process on
+// a throwaway embedded database: the built chat, admin and audit apps, the simulator as their
+// model server, sample conversations, and real traffic for the dashboard.
 import 'reflect-metadata';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,10 +23,15 @@ const { startEmbeddedPostgres } = await fromDist('libs/db/src/index.js');
 const { configureHttpApp } = await fromDist('libs/server/src/index.js');
 const { hashPassword, UsersRepository } = await fromDist('libs/auth/src/index.js');
 const { ChatAppModule } = await fromDist('apps/chat/src/chat.module.js');
+const { AdminAppModule } = await fromDist('apps/admin/src/admin.module.js');
+const { AuditAppModule } = await fromDist('apps/audit/src/audit.module.js');
+const { default: OpenAI } = await import('openai');
 const { createLlmSim } = await fromDist('apps/llm-sim/src/simulator.js');
 
-const OUT = join(root, 'docs', 'screenshots', 'chat.png');
+const SHOTS = join(root, 'docs', 'screenshots');
+const OUT = join(SHOTS, 'chat.png');
 const EMAIL = 'sam.okafor@example.com';
+const ADMIN = 'it.admin@example.com';
 const PASSWORD = 'screenshot-only-password';
 const MODELS = ['llama-3.1-70b-instruct', 'qwen2.5-coder-32b'];
 
@@ -33,8 +39,8 @@ const dataDir = mkdtempSync(join(tmpdir(), 'enclave-screenshots-'));
 const db = await startEmbeddedPostgres({ dataDir: 'memory://', port: 0 });
 const sim = createLlmSim({
   models: MODELS,
-  ttftMs: 0,
-  tokensPerSec: 0,
+  ttftMs: 30,
+  tokensPerSec: 400,
   replyTokens: 40,
   errorRate: 0,
   errorStatus: 500,
@@ -61,6 +67,19 @@ const app = await NestFactory.create(ChatAppModule.forRoot(config), {
 configureHttpApp(app, config);
 await app.listen(0, '127.0.0.1');
 const baseURL = `http://127.0.0.1:${app.getHttpServer().address().port}`;
+const adminApp = await NestFactory.create(AdminAppModule.forRoot(config), {
+  logger: false,
+  bodyParser: false,
+});
+configureHttpApp(adminApp, config);
+await adminApp.listen(0, '127.0.0.1');
+const adminURL = `http://127.0.0.1:${adminApp.getHttpServer().address().port}`;
+// The audit app seals the chain, so the audit page shows a verified head.
+const auditApp = await NestFactory.create(AuditAppModule.forRoot(config), {
+  logger: false,
+  bodyParser: false,
+});
+await auditApp.init();
 const browser = await chromium.launch({
   executablePath: process.env.ENCLAVE_CHROMIUM ?? '/usr/bin/chromium',
   args: [
@@ -104,8 +123,13 @@ try {
   mkdirSync(join(root, 'docs', 'screenshots'), { recursive: true });
   await page.screenshot({ path: OUT });
   console.log(`saved ${OUT}`);
+  await context.close();
+
+  await consoleScreenshots(ds);
 } finally {
   await browser.close();
+  await auditApp.close();
+  await adminApp.close();
   await app.close();
   await sim.close();
   await db.stop();
@@ -159,4 +183,103 @@ async function seed(ds, userId) {
      VALUES ($1, $2, 'assistant', $3, $4, 'gpu-1', 'completed')`,
     [id, userId, reply, MODELS[0]],
   );
+}
+
+/** The admin console's main pages, signed in as an administrator, after some real traffic. */
+async function consoleScreenshots(ds) {
+  const users = app.get(UsersRepository);
+  const hash = await hashPassword(PASSWORD);
+  await users.insert(ds.manager, { email: ADMIN, role: 'admin', passwordHash: hash });
+  for (const [email, role] of [
+    ['lena.fischer@example.com', 'auditor'],
+    ['raj.patel@example.com', 'user'],
+    ['mia.jensen@example.com', 'user'],
+  ]) {
+    await users.insert(ds.manager, { email, role, passwordHash: hash });
+  }
+  const context = await browser.newContext({
+    viewport: { width: 1280, height: 900 },
+    deviceScaleFactor: 1,
+    locale: 'en-US',
+    timezoneId: 'UTC',
+  });
+  const page = await context.newPage();
+  await page.goto(`${adminURL}/admin/`);
+  await page.getByLabel('Email').fill(ADMIN);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await page.getByRole('button', { name: 'Sign out' }).waitFor();
+
+  // Through the console, as an administrator would: a key for Raj, a second backend, a quota.
+  const key = await createKeyThroughConsole(page, 'raj.patel@example.com');
+  await traffic(key);
+  const nav = page.getByRole('navigation', { name: 'Console' });
+  await nav.getByRole('link', { name: 'Backends & models' }).click();
+  const add = page.getByRole('form', { name: 'Add a backend' });
+  await add.getByLabel('Name').fill('gpu-2');
+  await add.getByLabel('Base URL').fill(`http://127.0.0.1:${simPort}/v1`);
+  await add.getByLabel(/^Models/).fill(MODELS.join(', '));
+  await add.getByRole('button', { name: 'Add backend' }).click();
+  await page.getByRole('button', { name: 'Test gpu-2' }).click();
+  await page.getByText('Test passed').waitFor();
+
+  const shots = [
+    ['Dashboard', 'console-dashboard.png', () => page.locator('figure.chart').first().waitFor()],
+    ['Users & keys', 'console-users.png', () => page.getByRole('table').waitFor()],
+    [
+      'Backends & models',
+      'console-backends.png',
+      () => page.getByText('Healthy').first().waitFor(),
+    ],
+    [
+      'Audit',
+      'console-audit.png',
+      () => page.getByRole('heading', { name: 'Hash chain' }).waitFor(),
+    ],
+  ];
+  for (const [link, file, ready] of shots) {
+    await nav.getByRole('link', { name: link }).click();
+    await ready();
+    // Let a live page's first refresh land.
+    await page.waitForTimeout(500);
+    await page.screenshot({ path: join(SHOTS, file) });
+    console.log(`saved ${join(SHOTS, file)}`);
+  }
+  await context.close();
+}
+
+async function createKeyThroughConsole(page, email) {
+  await page
+    .getByRole('navigation', { name: 'Console' })
+    .getByRole('link', { name: 'Users & keys' })
+    .click();
+  await page.getByRole('link', { name: `API keys of ${email}` }).click();
+  const form = page.getByRole('form', { name: 'Create an API key' });
+  await form.getByLabel('Key name').fill('notebook');
+  await form.getByRole('button', { name: 'Create key' }).click();
+  const dialog = page.getByRole('dialog', { name: 'New API key' });
+  const key = await dialog.getByLabel('API key').inputValue();
+  await dialog.getByRole('button', { name: 'Done' }).click();
+  return key;
+}
+
+/** A few dozen real requests, some streamed, some repeated (cache hits), for the charts. */
+async function traffic(key) {
+  const client = new OpenAI({ baseURL: `${baseURL}/v1`, apiKey: key, maxRetries: 0 });
+  for (let i = 0; i < 30; i++) {
+    const request = {
+      model: MODELS[i % 2],
+      messages: [{ role: 'user', content: `Question ${i % 12}` }],
+    };
+    if (i % 3 === 0) {
+      for await (const _chunk of await client.chat.completions.create({
+        ...request,
+        stream: true,
+      })) {
+        // drain
+      }
+    } else {
+      await client.chat.completions.create(request);
+    }
+  }
 }

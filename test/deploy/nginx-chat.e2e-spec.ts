@@ -145,8 +145,9 @@ describe('nginx (deploy/nginx) in front of two chat instances', () => {
     }
   });
 
-  it('answers /admin and /readyz only to the admin networks', async () => {
+  it('answers /admin, the admin API and /readyz only to the admin networks', async () => {
     expect((await call('/admin/', 'GET')).status).toBe(403);
+    expect((await call('/api/admin/users', 'GET')).status).toBe(403);
     expect((await call('/readyz', 'GET')).status).toBe(403);
     expect((await call('/healthz', 'GET')).status).toBe(200);
   });
