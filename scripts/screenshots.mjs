@@ -229,7 +229,7 @@ async function consoleScreenshots(ds) {
     [
       'Backends & models',
       'console-backends.png',
-      () => page.getByText('Healthy').first().waitFor(),
+      () => page.getByText('Healthy', { exact: true }).first().waitFor(),
     ],
     [
       'Audit',

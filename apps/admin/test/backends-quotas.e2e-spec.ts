@@ -189,4 +189,19 @@ describe('admin: backends, quotas and usage', () => {
       .expect(404);
     expect(missing.body.error.code).toBe('backend_not_found');
   });
+
+  it('lists model aliases to admins only, after a change', async () => {
+    await request(admin.getHttpServer())
+      .put('/api/admin/aliases/fast')
+      .set(as(adminKey))
+      .send({ model: 'enclave-sim' })
+      .expect(204);
+    const res = await request(admin.getHttpServer())
+      .get('/api/admin/aliases')
+      .set(as(adminKey))
+      .expect(200);
+    expect(res.body.data).toContainEqual({ alias: 'fast', model: 'enclave-sim' });
+    await request(admin.getHttpServer()).get('/api/admin/aliases').set(as(auditorKey)).expect(403);
+    await request(admin.getHttpServer()).get('/api/admin/aliases').set(as(userKey)).expect(403);
+  });
 });

@@ -117,7 +117,9 @@ function BackendRow(props: {
       <tr data-backend={b.name}>
         <td>{b.name}</td>
         <td className="mono">{b.baseUrl}</td>
-        <td>{b.models?.join(', ') ?? b.health?.models?.join(', ') ?? 'as listed by the server'}</td>
+        <td className="list">
+          {(b.models ?? b.health?.models)?.join('\n') ?? 'as listed by the server'}
+        </td>
         <td>{b.weight}</td>
         <td>
           <HealthBadge b={{ ...health, enabled: b.enabled }} />
