@@ -34,8 +34,9 @@ export interface BackendHealth {
   name: string;
   baseUrl: string;
   enabled: boolean;
-  healthy: boolean;
-  circuitOpen: boolean;
+  /** null: this instance has not checked the backend yet. */
+  healthy: boolean | null;
+  circuitOpen: boolean | null;
   models?: string[];
   lastError: string | null;
   lastCheckedAt: string | null;
@@ -168,7 +169,7 @@ export interface AuditStatus {
 export interface AuditVerification {
   ok: boolean;
   checkedEvents: number;
-  firstBad: { position: string | number; problem: string } | null;
+  firstBad: { position: string | number; problem: string; message?: string } | null;
 }
 
 export type ExportStatus = 'pending' | 'running' | 'done' | 'failed';

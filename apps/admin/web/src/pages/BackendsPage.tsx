@@ -111,7 +111,7 @@ function BackendRow(props: {
   onRemove(): void;
 }) {
   const { b } = props;
-  const health = b.health ?? { enabled: b.enabled, healthy: false, circuitOpen: false };
+  const health = b.health ?? { enabled: b.enabled, healthy: null, circuitOpen: null };
   return (
     <>
       <tr data-backend={b.name}>

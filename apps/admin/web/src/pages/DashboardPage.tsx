@@ -192,18 +192,23 @@ function Tile(props: { label: string; value: string }) {
   );
 }
 
-/** Disabled, circuit open, healthy or down: in words, not only in colour. */
+/**
+ * Disabled, circuit open, healthy, down, or not checked yet by this instance: in words, not only
+ * in colour.
+ */
 export function HealthBadge({
   b,
 }: {
-  b: { enabled: boolean; healthy: boolean; circuitOpen: boolean };
+  b: { enabled: boolean; healthy: boolean | null; circuitOpen: boolean | null };
 }) {
   const [cls, text] = !b.enabled
     ? ['off', 'Disabled']
-    : b.circuitOpen
-      ? ['bad', 'Circuit open']
-      : b.healthy
-        ? ['good', 'Healthy']
-        : ['bad', 'Down'];
+    : b.healthy === null
+      ? ['off', 'Not checked yet']
+      : b.circuitOpen
+        ? ['bad', 'Circuit open']
+        : b.healthy
+          ? ['good', 'Healthy']
+          : ['bad', 'Down'];
   return <span className={`badge ${cls}`}>{text}</span>;
 }
