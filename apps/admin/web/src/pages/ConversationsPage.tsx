@@ -87,7 +87,8 @@ export function ConversationsPage() {
       )}
       {asking && (
         <ReasonDialog
-          c={asking}
+          id={asking.id}
+          what={`“${asking.title}” of ${asking.userEmail}`}
           onCancel={() => setAsking(null)}
           onOpened={(o) => {
             setAsking(null);
@@ -99,8 +100,11 @@ export function ConversationsPage() {
   );
 }
 
-function ReasonDialog(props: {
-  c: ConversationSummary;
+/** Asks why a conversation is opened, then opens it (the server audits the reason). */
+export function ReasonDialog(props: {
+  id: string;
+  /** The conversation as the reader knows it: `“Title” of someone@example.com`. */
+  what: string;
   onCancel(): void;
   onOpened(o: OpenedConversation): void;
 }) {
@@ -113,7 +117,7 @@ function ReasonDialog(props: {
     setBusy(true);
     setError(null);
     try {
-      props.onOpened(await api.openConversation(props.c.id, reason.trim()));
+      props.onOpened(await api.openConversation(props.id, reason.trim()));
     } catch (err) {
       setError(messageOf(err));
       setBusy(false);
@@ -123,10 +127,7 @@ function ReasonDialog(props: {
   return (
     <Dialog title="Why do you open this conversation?" onClose={props.onCancel}>
       <form onSubmit={submit} className="stack-form">
-        <p>
-          Opening “{props.c.title}” of {props.c.userEmail} is recorded in the audit trail with your
-          reason.
-        </p>
+        <p>Opening {props.what} is recorded in the audit trail with your reason.</p>
         <label>
           Reason
           <textarea
@@ -157,7 +158,7 @@ function ReasonDialog(props: {
   );
 }
 
-function OpenedView({ c, onClose }: { c: OpenedConversation; onClose(): void }) {
+export function OpenedView({ c, onClose }: { c: OpenedConversation; onClose(): void }) {
   return (
     <section className="panel" aria-labelledby="opened-title">
       <div className="page-head">

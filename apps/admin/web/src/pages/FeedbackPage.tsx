@@ -1,6 +1,7 @@
 import { useState } from 'react';
-import { api } from '../api';
+import { api, type FeedbackItem, type OpenedConversation } from '../api';
 import { ErrorNote, formatTime, PageHeader } from '../ui';
+import { OpenedView, ReasonDialog } from './ConversationsPage';
 import { usePaged } from './paging';
 
 interface Filter {
@@ -15,6 +16,8 @@ export function FeedbackPage() {
   const [draft, setDraft] = useState<Filter>({});
   const [filter, setFilter] = useState<Filter>({});
   const list = usePaged((cursor) => api.feedback(filter, cursor), [JSON.stringify(filter)]);
+  const [asking, setAsking] = useState<FeedbackItem | null>(null);
+  const [opened, setOpened] = useState<OpenedConversation | null>(null);
   const set = (k: keyof Filter) => (e: { target: { value: string } }) =>
     setDraft({ ...draft, [k]: e.target.value || undefined });
 
@@ -52,7 +55,19 @@ export function FeedbackPage() {
         <button type="submit">Filter</button>
       </form>
       <ErrorNote error={list.error} />
-      <section className="panel">
+      {opened && <OpenedView c={opened} onClose={() => setOpened(null)} />}
+      {asking && (
+        <ReasonDialog
+          id={asking.conversationId}
+          what={`the conversation behind this feedback of ${asking.userEmail}`}
+          onCancel={() => setAsking(null)}
+          onOpened={(o) => {
+            setAsking(null);
+            setOpened(o);
+          }}
+        />
+      )}
+      <section className="panel" hidden={opened !== null}>
         {list.items.length === 0 && !list.loading ? (
           <p className="empty">No feedback matches.</p>
         ) : (
@@ -65,6 +80,9 @@ export function FeedbackPage() {
                 <th>Model</th>
                 <th>Backend</th>
                 <th>User</th>
+                <th>
+                  <span className="visually-hidden">Actions</span>
+                </th>
               </tr>
             </thead>
             <tbody>
@@ -80,6 +98,11 @@ export function FeedbackPage() {
                   <td>{f.model ?? '—'}</td>
                   <td>{f.backend ?? '—'}</td>
                   <td>{f.userEmail}</td>
+                  <td className="actions">
+                    <button type="button" className="small" onClick={() => setAsking(f)}>
+                      Open conversation…
+                    </button>
+                  </td>
                 </tr>
               ))}
             </tbody>
