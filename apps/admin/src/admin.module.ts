@@ -6,6 +6,7 @@ import { BackendsModule } from './backends/backends.module.js';
 import { QuotasModule } from './quotas/quotas.module.js';
 import { AdminFeedbackModule } from './feedback/feedback.module.js';
 import { PoliciesModule } from './policies/policies.module.js';
+import { DashboardModule } from './dashboard/dashboard.module.js';
 
 /** The admin app: the admin API and console. */
 @Module({})
@@ -20,6 +21,7 @@ export class AdminAppModule {
         QuotasModule,
         AdminFeedbackModule,
         PoliciesModule,
+        DashboardModule,
       ],
     };
   }
