@@ -7,6 +7,7 @@ import { QuotasModule } from './quotas/quotas.module.js';
 import { AdminFeedbackModule } from './feedback/feedback.module.js';
 import { PoliciesModule } from './policies/policies.module.js';
 import { DashboardModule } from './dashboard/dashboard.module.js';
+import { AdminConversationsModule } from './conversations/conversations.module.js';
 
 /** The admin app: the admin API and console. */
 @Module({})
@@ -22,6 +23,7 @@ export class AdminAppModule {
         AdminFeedbackModule,
         PoliciesModule,
         DashboardModule,
+        AdminConversationsModule,
       ],
     };
   }
