@@ -9,6 +9,7 @@ const REFRESH_MS = 5_000;
 const count = (v: number) => (v >= 10_000 ? `${(v / 1000).toFixed(0)}k` : String(Math.round(v)));
 const ms = (v: number) => (v >= 10_000 ? `${(v / 1000).toFixed(0)} s` : `${Math.round(v)} ms`);
 const pct = (v: number) => `${Math.round(v)}%`;
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 /** A share of requests in percent; no requests, no rate. */
 const rate = (part: number, whole: number) => (whole > 0 ? (100 * part) / whole : null);
 
@@ -62,7 +63,7 @@ function DashboardView({ d }: { d: Dashboard }) {
           title="Requests per minute"
           times={times}
           format={count}
-          summary={`${t.requests} requests, ${t.errors} errors in ${d.minutes} minutes; ${latest?.requests ?? 0} in the last minute`}
+          summary={`${plural(t.requests, 'request')}, ${plural(t.errors, 'error')} in ${d.minutes} minutes; ${latest?.requests ?? 0} in the last minute`}
           series={[
             { name: 'Requests', tone: 's1', values: d.series.map((s) => s.requests) },
             { name: 'Errors', tone: 's4', values: d.series.map((s) => s.errors) },
