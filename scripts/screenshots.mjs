@@ -210,8 +210,9 @@ async function consoleScreenshots(ds) {
   await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   await page.getByRole('button', { name: 'Sign out' }).waitFor();
 
-  // Through the console, as an administrator would: a key for Raj, a second backend, a quota.
+  // Through the console, as an administrator would: a key for Raj, a second backend.
   const key = await createKeyThroughConsole(page, 'raj.patel@example.com');
+  await pastHour(ds);
   await traffic(key);
   const nav = page.getByRole('navigation', { name: 'Console' });
   await nav.getByRole('link', { name: 'Backends & models' }).click();
@@ -246,6 +247,46 @@ async function consoleScreenshots(ds) {
     console.log(`saved ${join(SHOTS, file)}`);
   }
   await context.close();
+}
+
+/**
+ * An hour of history for the dashboard, as stored answers (the dashboard reads the messages): a
+ * working day's uneven load, a slow spell, a few failures and cache hits. The last minutes are
+ * real requests (traffic()).
+ */
+async function pastHour(ds) {
+  const [{ id: userId }] = await ds.query('SELECT id FROM users WHERE email = $1', [EMAIL]);
+  const [{ id: conversationId }] = await ds.query(
+    `INSERT INTO conversations (user_id, title, model) VALUES ($1, 'Load sample', $2) RETURNING id`,
+    [userId, MODELS[0]],
+  );
+  for (let ago = 59; ago >= 2; ago--) {
+    const requests = Math.round(14 + 10 * Math.sin(ago / 7) + ((ago * 37) % 9));
+    const slow = ago > 20 && ago < 27 ? 2.4 : 1;
+    for (let i = 0; i < requests; i++) {
+      const ttft = Math.round((60 + ((i * 53 + ago * 17) % 90)) * slow);
+      await ds.query(
+        `INSERT INTO messages (conversation_id, user_id, role, content, model, upstream, outcome,
+                               prompt_tokens, completion_tokens, latency_ms, ttft_ms, cache_hit,
+                               created_at)
+         VALUES ($1, $2, 'assistant', '…', $3, 'gpu-1', $4, $5, $6, $7, $8, $9,
+                 now() - make_interval(mins => $10, secs => $11))`,
+        [
+          conversationId,
+          userId,
+          MODELS[i % 2],
+          (i * 7 + ago) % 61 === 0 ? 'upstream_error' : 'completed',
+          180 + ((i * 31) % 400),
+          90 + ((i * 17 + ago) % 260),
+          ttft + 400 + ((i * 97 + ago * 13) % 900),
+          ttft,
+          i % 6 === 0,
+          ago,
+          (i * 3) % 60,
+        ],
+      );
+    }
+  }
 }
 
 async function createKeyThroughConsole(page, email) {

@@ -16,12 +16,21 @@ const W = 560;
 const H = 200;
 const PAD = { left: 52, right: 12, top: 12, bottom: 26 };
 
-/** 1, 2, 5, 10, 20, 50… at or above v: a readable top for the axis. */
-function niceMax(v: number): number {
-  if (v <= 0) return 1;
+/** 1, 2, 2.5, 5 or 10 times a power of ten, at or above v: a step people read easily. */
+function niceStep(v: number): number {
   const mag = 10 ** Math.floor(Math.log10(v));
-  for (const step of [1, 2, 5, 10]) if (v <= step * mag) return step * mag;
+  for (const f of [1, 2, 2.5, 5, 10]) if (v <= f * mag) return f * mag;
   return 10 * mag;
+}
+
+/** The axis ticks from 0: about four even steps up to the first one at or above the data. */
+function axisTicks(max: number, minTop: number, whole: boolean): number[] {
+  let step = niceStep(Math.max(max, minTop) / 4);
+  if (whole) step = Math.max(1, Math.round(step));
+  const top = Math.max(step, Math.ceil(max / step) * step);
+  const ticks: number[] = [];
+  for (let t = 0; t <= top + step / 2; t += step) ticks.push(t);
+  return ticks;
 }
 
 export function LineChart(props: {
@@ -32,11 +41,16 @@ export function LineChart(props: {
   format(v: number): string;
   /** The chart's summary for screen readers and tests: what the latest numbers are. */
   summary: string;
+  /** The axis reaches at least this high (a flat zero line still has a scale). */
+  minTop?: number;
+  /** Counts: ticks at whole numbers only. */
+  whole?: boolean;
 }) {
   const titleId = useId();
   const n = props.times.length;
   const all = props.series.flatMap((s) => s.values.filter((v): v is number => v !== null));
-  const top = niceMax(Math.max(0, ...all));
+  const ticks = axisTicks(Math.max(0, ...all), props.minTop ?? 1, props.whole ?? false);
+  const top = ticks.at(-1)!;
   const plotW = W - PAD.left - PAD.right;
   const plotH = H - PAD.top - PAD.bottom;
   const x = (i: number) => PAD.left + (n <= 1 ? plotW : (i / (n - 1)) * plotW);
@@ -57,7 +71,6 @@ export function LineChart(props: {
     return d;
   };
 
-  const ticks = [0, 0.25, 0.5, 0.75, 1].map((f) => f * top);
   const xLabels = props.times
     .map((t, i) => ({ t, i }))
     .filter(
@@ -89,7 +102,17 @@ export function LineChart(props: {
           </text>
         ))}
         {props.series.map((s) => (
-          <path key={s.name} className={`line ${s.tone}`} d={path(s.values)} data-series={s.name} />
+          <g key={s.name}>
+            <path className={`line ${s.tone}`} d={path(s.values)} data-series={s.name} />
+            {/* A value with no neighbour draws no line: a dot shows it. */}
+            {s.values.map((v, i) =>
+              v !== null &&
+              (s.values[i - 1] ?? null) === null &&
+              (s.values[i + 1] ?? null) === null ? (
+                <circle key={i} className={`dot ${s.tone}`} cx={x(i)} cy={y(v)} r={3} />
+              ) : null,
+            )}
+          </g>
         ))}
         {/* One hover target per minute, with the exact values as a native tooltip. */}
         {props.times.map((t, i) => (

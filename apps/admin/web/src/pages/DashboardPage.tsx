@@ -63,6 +63,7 @@ function DashboardView({ d }: { d: Dashboard }) {
           title="Requests per minute"
           times={times}
           format={count}
+          whole
           summary={`${plural(t.requests, 'request')}, ${plural(t.errors, 'error')} in ${d.minutes} minutes; ${latest?.requests ?? 0} in the last minute`}
           series={[
             { name: 'Requests', tone: 's1', values: d.series.map((s) => s.requests) },
@@ -73,6 +74,7 @@ function DashboardView({ d }: { d: Dashboard }) {
           title="Latency"
           times={times}
           format={ms}
+          minTop={100}
           summary={`p50 ${t.latencyP50Ms ?? '—'} ms, p95 ${t.latencyP95Ms ?? '—'} ms`}
           series={[
             { name: 'p50', tone: 's1', values: d.series.map((s) => s.latencyP50Ms) },
@@ -83,6 +85,7 @@ function DashboardView({ d }: { d: Dashboard }) {
           title="Time to first token"
           times={times}
           format={ms}
+          minTop={100}
           summary={`p50 ${t.ttftP50Ms ?? '—'} ms, p95 ${t.ttftP95Ms ?? '—'} ms`}
           series={[
             { name: 'p50', tone: 's1', values: d.series.map((s) => s.ttftP50Ms) },
@@ -93,6 +96,7 @@ function DashboardView({ d }: { d: Dashboard }) {
           title="Tokens per minute"
           times={times}
           format={count}
+          whole
           summary={`${t.promptTokens} prompt and ${t.completionTokens} completion tokens`}
           series={[
             { name: 'Prompt', tone: 's2', values: d.series.map((s) => s.promptTokens) },
@@ -103,6 +107,7 @@ function DashboardView({ d }: { d: Dashboard }) {
           title="Error and cache-hit rate"
           times={times}
           format={pct}
+          minTop={10}
           summary={`errors ${t.requests ? pct(rate(t.errors, t.requests)!) : 'none'}, cache hits ${t.requests ? pct(rate(t.cacheHits, t.requests)!) : 'none'}`}
           series={[
             {
