@@ -14,17 +14,18 @@ export function SignIn(props: { notice: string | null; onSignedIn(user: Me, csrf
   const [password, setPassword] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const [sso, setSso] = useState(false);
+  /** The SSO button's label (the provider's name, else 'SSO'), or null without SSO. */
+  const [sso, setSso] = useState<string | null>(null);
   const [localLogin, setLocalLogin] = useState(true);
 
   useEffect(() => {
     api.authConfig().then(
       (c) => {
-        setSso(Boolean(c.ssoEnabled ?? c.sso?.enabled ?? c.oidc?.enabled ?? false));
+        setSso(c.sso?.enabled ? c.sso.label || 'SSO' : null);
         if (c.localLogin === false) setLocalLogin(false);
       },
       // 404 (no SSO built in) or any failure: local sign-in only.
-      () => setSso(false),
+      () => setSso(null),
     );
   }, []);
 
@@ -79,7 +80,7 @@ export function SignIn(props: { notice: string | null; onSignedIn(user: Me, csrf
         )}
         {sso && (
           <a className="button sso" href={SSO_LOGIN}>
-            Sign in with SSO
+            Sign in with {sso}
           </a>
         )}
       </form>

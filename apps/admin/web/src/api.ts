@@ -193,12 +193,10 @@ export interface AuditFilter {
   action?: string;
 }
 
-/** `GET /api/auth/config` (single sign-on); read leniently, a missing field means "off". */
+/** `GET /api/auth/config`: how this Enclave lets people sign in. */
 export interface AuthConfig {
-  sso?: { enabled?: boolean } | null;
-  oidc?: { enabled?: boolean } | null;
-  ssoEnabled?: boolean;
   localLogin?: boolean;
+  sso?: { enabled: boolean; label: string | null } | null;
 }
 
 /** An error answer of the API (`{"error":{"message","code"}}`), or no answer at all (status 0). */
