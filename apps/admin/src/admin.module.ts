@@ -8,6 +8,7 @@ import { AdminFeedbackModule } from './feedback/feedback.module.js';
 import { PoliciesModule } from './policies/policies.module.js';
 import { DashboardModule } from './dashboard/dashboard.module.js';
 import { AdminConversationsModule } from './conversations/conversations.module.js';
+import { AdminAuditModule } from './audit/audit.module.js';
 
 /** The admin app: the admin API and console. */
 @Module({})
@@ -24,6 +25,7 @@ export class AdminAppModule {
         PoliciesModule,
         DashboardModule,
         AdminConversationsModule,
+        AdminAuditModule,
         // Last: its catch-all page route comes after every API route.
         SpaModule.forRoot({
           name: 'admin console',

@@ -177,4 +177,46 @@ describe('admin: runtime policies', () => {
     expect(await ask(other)).toEqual(unprompted);
     expect((await ask(question)).content).toBe(withOwn.content);
   });
+
+  it('the chat UI path gets the default system prompt too', async () => {
+    const prompt = 'Answer like a pirate.';
+    await patch(adminKey, { defaultSystemPrompt: prompt }).expect(200);
+    await chatSees((p) => p.defaultSystemPrompt === prompt);
+    const question = 'What is on the menu today?';
+    const expected = await ask([
+      { role: 'system', content: prompt },
+      { role: 'user', content: question },
+    ]);
+    await patch(adminKey, { defaultSystemPrompt: '' }).expect(200);
+    await chatSees((p) => p.defaultSystemPrompt === '');
+    const unprompted = await ask([{ role: 'user', content: question }]);
+    expect(unprompted.content).not.toBe(expected.content);
+    await patch(adminKey, { defaultSystemPrompt: prompt }).expect(200);
+    await chatSees((p) => p.defaultSystemPrompt === prompt);
+
+    const call = (method: string, path: string, body: unknown) =>
+      realmFetch(`${h.baseURL}${path}`, {
+        method,
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${user.key}` },
+        body: JSON.stringify(body),
+      });
+    const created = await call('POST', '/api/conversations', {});
+    expect(created.status).toBe(201);
+    const { id } = (await created.json()) as { id: string };
+    const sent = await call('POST', `/api/conversations/${id}/messages`, {
+      model: 'enclave-sim',
+      content: question,
+    });
+    expect(sent.status).toBe(200);
+    const streamed = (await sent.text())
+      .split('\n\n')
+      .filter((e) => e.startsWith('data: {'))
+      .map(
+        (e) =>
+          (JSON.parse(e.slice(6)) as { choices: { delta?: { content?: string } }[] }).choices[0]
+            ?.delta?.content ?? '',
+      )
+      .join('');
+    expect(streamed).toBe(expected.content);
+  });
 });
