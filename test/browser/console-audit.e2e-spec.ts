@@ -1,9 +1,9 @@
 import type { INestApplication } from '@nestjs/common';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { generateSigningKey } from '@enclave/audit';
+import { generateSigningKey, type SigningKey, verifyExport } from '@enclave/audit';
 import { AuditAppModule } from '../../apps/audit/src/audit.module.js';
 import { startApp } from '../support/app.js';
 import { ChatHarness } from '../support/chat-harness.js';
@@ -30,6 +30,7 @@ describe('admin console: dashboard, conversations and audit', () => {
   let admin: { app: INestApplication; url: string };
   let audit: INestApplication;
   let dataDir: string;
+  let signingKey: SigningKey;
   let browser: Browser;
   let context: BrowserContext;
   let page: Page;
@@ -38,7 +39,7 @@ describe('admin console: dashboard, conversations and audit', () => {
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'enclave-console-'));
-    generateSigningKey(join(dataDir, 'audit', 'signing-key.pem'));
+    signingKey = generateSigningKey(join(dataDir, 'audit', 'signing-key.pem'));
     h = await ChatHarness.start({}, { ENCLAVE_DATA_DIR: dataDir, AUDIT_SEAL_INTERVAL_MS: '50' });
     admin = await startAdminApp(h);
     // The audit app seals the chain (and writes exports, where the API hands them to it).
@@ -194,7 +195,7 @@ describe('admin console: dashboard, conversations and audit', () => {
     expect(await rows.count()).toBe(1);
   });
 
-  it('creates an export, polls it until done, and downloads its data and manifest', async () => {
+  it('creates an export, polls it until done, and downloads files that verify offline', async () => {
     const exports = page.getByRole('region', { name: 'Exports' });
     await page.getByLabel('Action').fill('');
     await exports.getByLabel('Format').selectOption('jsonl');
@@ -207,12 +208,27 @@ describe('admin console: dashboard, conversations and audit', () => {
     expect(lines.length).toBeGreaterThan(0);
     expect(() => lines.map((l) => JSON.parse(l))).not.toThrow();
     const manifest = await download(page, row.getByRole('link', { name: 'Manifest' }));
-    expect(() => JSON.parse(manifest)).not.toThrow();
+    const links = await download(page, row.getByRole('link', { name: 'Links' }));
+
+    // What the browser saved is the real export: it verifies offline with the public key alone.
+    const parsed = JSON.parse(manifest) as {
+      dataFile: { name: string };
+      linksFile: { name: string };
+    };
+    const saved = join(dataDir, 'downloaded');
+    mkdirSync(saved);
+    writeFileSync(join(saved, 'manifest.json'), manifest);
+    writeFileSync(join(saved, parsed.dataFile.name), data);
+    writeFileSync(join(saved, parsed.linksFile.name), links);
+    const verdict = await verifyExport(join(saved, 'manifest.json'), signingKey.publicKey);
+    expect(verdict.problems).toEqual([]);
+    expect(verdict.ok).toBe(true);
+    expect(verdict.events).toBe(lines.length);
 
     const downloads = await h.dataSource.query(
       `SELECT 1 FROM audit_events WHERE action = 'audit.export.downloaded'`,
     );
-    expect(downloads.length).toBeGreaterThanOrEqual(2);
+    expect(downloads.length).toBeGreaterThanOrEqual(3);
   });
 
   it('lets an auditor read and export, and the API refuses their changes', async () => {

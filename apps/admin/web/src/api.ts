@@ -342,5 +342,6 @@ export const api = {
   exports: () => call<{ data: AuditExport[] }>('GET', `${A}/audit/exports`),
   createExport: (body: AuditFilter & { format: 'jsonl' | 'csv' }) =>
     call<AuditExport>('POST', `${A}/audit/exports`, body),
-  exportFileUrl: (id: string, file: 'data' | 'manifest') => `${A}/audit/exports/${enc(id)}/${file}`,
+  exportFileUrl: (id: string, file: 'data' | 'manifest' | 'links') =>
+    `${A}/audit/exports/${enc(id)}/${file}`,
 };

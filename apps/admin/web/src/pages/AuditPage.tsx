@@ -3,6 +3,8 @@ import { api, type AuditExport, type AuditFilter, type AuditVerification } from 
 import { ErrorNote, formatTime, isoFromLocal, messageOf, PageHeader, useLoad } from '../ui';
 import { usePaged } from './paging';
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 /** While an export is being written, its status is re-read this often. */
 const EXPORT_POLL_MS = 1_500;
 
@@ -72,7 +74,11 @@ export function AuditPage() {
           </label>
           <label>
             Action
-            <input value={draft.action} placeholder="admin.user.created" onChange={set('action')} />
+            <input
+              value={draft.action}
+              placeholder="auth.* or admin.user.created"
+              onChange={set('action')}
+            />
           </label>
           <button type="submit">Search events</button>
         </form>
@@ -209,8 +215,15 @@ function Exports(props: { filter: FilterDraft }) {
   async function create(e: FormEvent) {
     e.preventDefault();
     setError(null);
+    const filter = toFilter(props.filter);
+    if (filter.actor && !UUID.test(filter.actor)) {
+      setError(
+        'An export filters by a user id, not an email: put the user id in Actor, or clear it.',
+      );
+      return;
+    }
     try {
-      await api.createExport({ ...toFilter(props.filter), format });
+      await api.createExport({ ...filter, format });
       await exports.reload();
     } catch (err) {
       setError(messageOf(err));
@@ -290,6 +303,9 @@ function ExportRow({ x }: { x: AuditExport }) {
             </a>
             <a className="button small" href={api.exportFileUrl(x.id, 'manifest')} download>
               Manifest
+            </a>
+            <a className="button small" href={api.exportFileUrl(x.id, 'links')} download>
+              Links
             </a>
           </>
         )}
