@@ -22,6 +22,7 @@ const { loadConfig } = await fromDist('libs/config/src/index.js');
 const { startEmbeddedPostgres } = await fromDist('libs/db/src/index.js');
 const { configureHttpApp } = await fromDist('libs/server/src/index.js');
 const { hashPassword, UsersRepository } = await fromDist('libs/auth/src/index.js');
+const { generateSigningKey } = await fromDist('libs/audit/src/index.js');
 const { ChatAppModule } = await fromDist('apps/chat/src/chat.module.js');
 const { AdminAppModule } = await fromDist('apps/admin/src/admin.module.js');
 const { AuditAppModule } = await fromDist('apps/audit/src/audit.module.js');
@@ -67,19 +68,10 @@ const app = await NestFactory.create(ChatAppModule.forRoot(config), {
 configureHttpApp(app, config);
 await app.listen(0, '127.0.0.1');
 const baseURL = `http://127.0.0.1:${app.getHttpServer().address().port}`;
-const adminApp = await NestFactory.create(AdminAppModule.forRoot(config), {
-  logger: false,
-  bodyParser: false,
-});
-configureHttpApp(adminApp, config);
-await adminApp.listen(0, '127.0.0.1');
-const adminURL = `http://127.0.0.1:${adminApp.getHttpServer().address().port}`;
-// The audit app seals the chain, so the audit page shows a verified head.
-const auditApp = await NestFactory.create(AuditAppModule.forRoot(config), {
-  logger: false,
-  bodyParser: false,
-});
-await auditApp.init();
+// Started after the chat picture is taken (startAdminAndAudit), closed at the end.
+let adminApp;
+let auditApp;
+let adminURL;
 const browser = await chromium.launch({
   executablePath: process.env.ENCLAVE_CHROMIUM ?? '/usr/bin/chromium',
   args: [
@@ -125,11 +117,12 @@ try {
   console.log(`saved ${OUT}`);
   await context.close();
 
+  await startAdminAndAudit();
   await consoleScreenshots(ds);
 } finally {
   await browser.close();
-  await auditApp.close();
-  await adminApp.close();
+  await auditApp?.close();
+  await adminApp?.close();
   await app.close();
   await sim.close();
   await db.stop();
@@ -185,6 +178,24 @@ async function seed(ds, userId) {
   );
 }
 
+/** The admin app (the console) on a loopback port, and the audit app sealing the chain. */
+async function startAdminAndAudit() {
+  // The key `enclave audit keygen` makes: checkpoints and export manifests are signed with it.
+  generateSigningKey(join(dataDir, 'audit', 'signing-key.pem'));
+  adminApp = await NestFactory.create(AdminAppModule.forRoot(config), {
+    logger: false,
+    bodyParser: false,
+  });
+  configureHttpApp(adminApp, config);
+  await adminApp.listen(0, '127.0.0.1');
+  adminURL = `http://127.0.0.1:${adminApp.getHttpServer().address().port}`;
+  auditApp = await NestFactory.create(AuditAppModule.forRoot(config), {
+    logger: false,
+    bodyParser: false,
+  });
+  await auditApp.init();
+}
+
 /** The admin console's main pages, signed in as an administrator, after some real traffic. */
 async function consoleScreenshots(ds) {
   const users = app.get(UsersRepository);
@@ -235,7 +246,11 @@ async function consoleScreenshots(ds) {
     [
       'Audit',
       'console-audit.png',
-      () => page.getByRole('heading', { name: 'Hash chain' }).waitFor(),
+      async () => {
+        const exports = page.getByRole('region', { name: 'Exports' });
+        await exports.getByRole('button', { name: 'Create export' }).click();
+        await exports.getByText('done', { exact: true }).first().waitFor();
+      },
     ],
   ];
   for (const [link, file, ready] of shots) {

@@ -104,7 +104,7 @@ export function AuditPage() {
                   <td className="mono">
                     {e.position ?? <span className="badge off">unsealed</span>}
                   </td>
-                  <td>{formatTime(e.occurredAt)}</td>
+                  <td className="time">{formatTime(e.occurredAt)}</td>
                   <td>{describe(e.actor)}</td>
                   <td className="mono">{e.action}</td>
                   <td>{describe(e.target)}</td>
@@ -282,7 +282,7 @@ function ExportRow({ x }: { x: AuditExport }) {
     .join(', ');
   return (
     <tr data-export={x.id}>
-      <td>{formatTime(x.createdAt)}</td>
+      <td className="time">{formatTime(x.createdAt)}</td>
       <td>{describe(x.createdBy)}</td>
       <td>{x.format}</td>
       <td className="mono">{filter || 'all events'}</td>

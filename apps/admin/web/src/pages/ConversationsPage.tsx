@@ -62,7 +62,7 @@ export function ConversationsPage() {
                     <td>{c.userEmail}</td>
                     <td>{c.model ?? '—'}</td>
                     <td>{c.messageCount}</td>
-                    <td>{formatTime(c.updatedAt)}</td>
+                    <td className="time">{formatTime(c.updatedAt)}</td>
                     <td className="actions">
                       <button
                         type="button"

@@ -147,7 +147,7 @@ function DashboardView({ d }: { d: Dashboard }) {
                   <td>
                     <HealthBadge b={b} />
                   </td>
-                  <td>{formatTime(b.lastCheckedAt)}</td>
+                  <td className="time">{formatTime(b.lastCheckedAt)}</td>
                   <td>{b.lastError ?? '—'}</td>
                 </tr>
               ))}

@@ -88,7 +88,7 @@ export function FeedbackPage() {
             <tbody>
               {list.items.map((f) => (
                 <tr key={f.id}>
-                  <td>{formatTime(f.createdAt)}</td>
+                  <td className="time">{formatTime(f.createdAt)}</td>
                   <td>
                     <span className={`badge ${f.rating === 'up' ? 'good' : 'bad'}`}>
                       {f.rating === 'up' ? 'Good' : 'Bad'}

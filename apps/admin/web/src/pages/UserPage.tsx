@@ -61,7 +61,7 @@ export function UserPage({ param }: PageProps) {
                   <td className="mono">{k.prefix}</td>
                   <td>{k.models?.join(', ') ?? 'all allowed'}</td>
                   <td>{k.expiresAt ? formatTime(k.expiresAt) : 'never'}</td>
-                  <td>{formatTime(k.lastUsedAt)}</td>
+                  <td className="time">{formatTime(k.lastUsedAt)}</td>
                   <td>
                     {k.revokedAt ? (
                       <span className="badge off">Revoked</span>

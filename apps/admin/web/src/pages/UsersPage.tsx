@@ -75,7 +75,7 @@ export function UsersPage() {
                     <span className="badge good">Active</span>
                   )}
                 </td>
-                <td>{formatTime(u.createdAt)}</td>
+                <td className="time">{formatTime(u.createdAt)}</td>
                 <td className="actions">
                   <a
                     className="button small"
