@@ -39,8 +39,16 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[], everyMs?: nu
   useEffect(() => {
     void reload();
     if (!everyMs) return;
-    const timer = setInterval(() => void reload(), everyMs);
-    return () => clearInterval(timer);
+    // A tab in the background does not poll; it catches up when shown again.
+    const refresh = () => {
+      if (!document.hidden) void reload();
+    };
+    const timer = setInterval(refresh, everyMs);
+    document.addEventListener('visibilitychange', refresh);
+    return () => {
+      clearInterval(timer);
+      document.removeEventListener('visibilitychange', refresh);
+    };
   }, [reload, everyMs, ...deps]);
   return { data, error, reload, setData };
 }
