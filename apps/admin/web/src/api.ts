@@ -154,6 +154,8 @@ export interface AuditEvent {
   action: string;
   target: unknown;
   outcome: string;
+  sourceIp?: string | null;
+  requestId?: string | null;
   payload: unknown;
   redacted: boolean;
 }

@@ -119,6 +119,13 @@ export function AuditPage() {
                     ) : (
                       <details>
                         <summary>Show</summary>
+                        {(e.sourceIp || e.requestId) && (
+                          <p className="muted">
+                            {e.sourceIp && `from ${e.sourceIp}`}
+                            {e.sourceIp && e.requestId && ' · '}
+                            {e.requestId && `request ${e.requestId}`}
+                          </p>
+                        )}
                         <pre className="payload">{JSON.stringify(e.payload, null, 2)}</pre>
                       </details>
                     )}
