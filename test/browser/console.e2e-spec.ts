@@ -8,6 +8,7 @@ import {
   passwordUser,
   signInConsole,
   startAdminApp,
+  xssMarker,
 } from '../support/browser.js';
 
 // The admin console in real headless Chromium, served by the admin app at /admin, on the admin
@@ -192,6 +193,46 @@ describe('admin console', () => {
       .filter({ hasText: 'Every user (default)' })
       .getByText('120')
       .waitFor();
+  });
+
+  it('lists feedback filtered by rating and model, comments shown as text', async () => {
+    const [staff] = await h.dataSource.query(
+      `SELECT id FROM users WHERE email = 'staff@example.com'`,
+    );
+    const [{ id: conversation }] = await h.dataSource.query(
+      `INSERT INTO conversations (user_id, title, model) VALUES ($1, 'Rated', 'enclave-sim') RETURNING id`,
+      [staff.id],
+    );
+    const rate = async (model: string, rating: string, comment: string) => {
+      const [{ id }] = await h.dataSource.query(
+        `INSERT INTO messages (conversation_id, user_id, role, content, model, outcome)
+         VALUES ($1, $2, 'assistant', 'an answer', $3, 'completed') RETURNING id`,
+        [conversation, staff.id, model],
+      );
+      await h.dataSource.query(
+        `INSERT INTO feedback (message_id, user_id, rating, comment, model, backend)
+         VALUES ($1, $2, $3, $4, $5, 'llm-sim')`,
+        [id, staff.id, rating, comment, model],
+      );
+    };
+    await rate('enclave-sim', 'up', 'spot on');
+    await rate('enclave-sim', 'down', '<img src=x onerror="window.__xss=3"> wrong');
+    await rate('sim-large', 'down', 'too long');
+
+    await nav(page).getByRole('link', { name: 'Feedback' }).click();
+    const rows = page.locator('tbody tr');
+    await rows.nth(2).waitFor();
+    expect(await rows.count()).toBe(3);
+
+    const filter = page.getByRole('search');
+    await filter.getByLabel('Rating').selectOption('down');
+    await filter.getByLabel('Model').fill('enclave-sim');
+    await filter.getByRole('button', { name: 'Filter' }).click();
+    await page.getByText('too long').waitFor({ state: 'detached' });
+    await page.getByText('<img src=x onerror="window.__xss=3"> wrong', { exact: true }).waitFor();
+    expect(await rows.count()).toBe(1);
+    expect(await page.locator('tbody img').count()).toBe(0);
+    expect(await xssMarker(page)).toBeUndefined();
   });
 
   it('shows an auditor only the reading sections, and the API refuses their changes', async () => {
