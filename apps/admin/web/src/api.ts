@@ -195,6 +195,29 @@ export interface AuditFilter {
   action?: string;
 }
 
+export interface LegalHold {
+  id: string;
+  userId: string | null;
+  userEmail: string | null;
+  from: string | null;
+  to: string | null;
+  reason: string;
+  createdBy: string | null;
+  createdAt: string;
+  releasedAt: string | null;
+  releasedBy: string | null;
+  active: boolean;
+}
+
+export interface ErasureResult {
+  userId: string;
+  auditEvents: number;
+  messages: number;
+  conversations: number;
+  feedbackComments: number;
+  erasedAt: string;
+}
+
 /** `GET /api/auth/config`: how this Enclave lets people sign in. */
 export interface AuthConfig {
   localLogin?: boolean;
@@ -344,6 +367,12 @@ export const api = {
   exports: () => call<{ data: AuditExport[] }>('GET', `${A}/audit/exports`),
   createExport: (body: AuditFilter & { format: 'jsonl' | 'csv' }) =>
     call<AuditExport>('POST', `${A}/audit/exports`, body),
+  holds: () => call<{ data: LegalHold[] }>('GET', `${A}/audit/holds`),
+  createHold: (body: { userId?: string; from?: string; to?: string; reason: string }) =>
+    call<LegalHold>('POST', `${A}/audit/holds`, body),
+  releaseHold: (id: string) => call<LegalHold>('POST', `${A}/audit/holds/${enc(id)}/release`),
+  erase: (userId: string, reason: string) =>
+    call<ErasureResult>('POST', `${A}/audit/erasures`, { userId, reason }),
   exportFileUrl: (id: string, file: 'data' | 'manifest' | 'links') =>
     `${A}/audit/exports/${enc(id)}/${file}`,
 };

@@ -1,6 +1,8 @@
 import { type FormEvent, useEffect, useState } from 'react';
 import { api, type AuditExport, type AuditFilter, type AuditVerification } from '../api';
+import type { PageProps } from '../App';
 import { ErrorNote, formatTime, isoFromLocal, messageOf, PageHeader, useLoad } from '../ui';
+import { LegalHolds } from './LegalHolds';
 import { usePaged } from './paging';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -38,7 +40,7 @@ function toFilter(d: FilterDraft): AuditFilter {
 }
 
 /** The audit trail: chain status and verification, event search, and exports. */
-export function AuditPage() {
+export function AuditPage({ me }: PageProps) {
   const [draft, setDraft] = useState<FilterDraft>(EMPTY);
   const [filter, setFilter] = useState<AuditFilter>({});
   const events = usePaged((before) => api.auditEvents(filter, before), [JSON.stringify(filter)]);
@@ -50,6 +52,7 @@ export function AuditPage() {
       <PageHeader title="Audit" />
       <ChainStatus />
       <Exports filter={draft} />
+      <LegalHolds me={me} />
       <section className="panel" aria-labelledby="events-title">
         <h2 id="events-title">Events</h2>
         <form
