@@ -323,5 +323,15 @@ describe('admin: audit trail and exports', () => {
     const verdict = (await post(auditorKey, '/verify').expect(200)).body;
     expect(verdict.ok).toBe(false);
     expect(verdict.firstBad).toMatchObject({ position: pos, problem: 'payload_modified' });
+
+    // The audit app refuses to sign an export of a chain that does not verify.
+    const res = await post(auditorKey, '/exports', { format: 'jsonl' }).expect(202);
+    const failed = await exported(res.body.id);
+    expect(failed).toMatchObject({ status: 'failed', events: null, dataSha256: null });
+    expect(failed.error).toContain('does not verify');
+    const refused = await get(auditorKey, `/exports/${res.body.id}/data`).expect(409);
+    expect(refused.body.error.code).toBe('export_not_ready');
+    const finished = await auditSince(h.dataSource, 0, 'audit.export.finished');
+    expect(finished.at(-1)).toMatchObject({ outcome: 'failure', targetId: res.body.id });
   });
 });

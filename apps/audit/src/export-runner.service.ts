@@ -10,6 +10,7 @@ import { DataSource } from 'typeorm';
 import { SealerService } from './sealer.service.js';
 
 const POLL_MS = 1_000;
+const UNDEFINED_TABLE = '42P01';
 /** A claim older than this is taken to be from an instance that died mid-export. */
 const STALE_CLAIM = '15 minutes';
 
@@ -45,7 +46,12 @@ export class ExportRunnerService implements OnApplicationBootstrap, BeforeApplic
   onApplicationBootstrap(): void {
     this.timer = setInterval(() => {
       this.running ??= this.drain()
-        .catch((err: Error) => this.log.error({ err: err.message }, 'export runner failed'))
+        .catch((err: Error & { code?: string }) => {
+          // Before the migrations ran (embedded start-up) there is no table yet: try again later.
+          if (err.code !== UNDEFINED_TABLE) {
+            this.log.error({ err: err.message }, 'export runner failed');
+          }
+        })
         .finally(() => (this.running = null));
     }, POLL_MS);
     this.timer.unref();

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Injectable, StreamableFile } from '@nestjs/common';
@@ -69,12 +70,14 @@ export class AuditExportsService {
       actorId: req.actorId,
       action: req.action,
     };
-    const fileName = `audit-${new Date().toISOString().replace(/[:.]/g, '-')}-${Math.random().toString(36).slice(2, 8)}`;
+    const id = randomUUID();
+    // Sortable by time in a directory listing, unique by the id.
+    const fileName = `audit-${new Date().toISOString().slice(0, 19).replace(/:/g, '-')}-${id}`;
     return this.dataSource.transaction(async (db) => {
       const [row]: ExportView[] = await db.query(
-        `INSERT INTO audit_exports (format, filter, created_by, created_by_label, file_name)
-         VALUES ($1, $2::jsonb, $3, $4, $5) RETURNING ${COLUMNS}`,
-        [req.format, JSON.stringify(filter), who.userId, who.email, fileName],
+        `INSERT INTO audit_exports (id, format, filter, created_by, created_by_label, file_name)
+         VALUES ($1, $2, $3::jsonb, $4, $5, $6) RETURNING ${COLUMNS}`,
+        [id, req.format, JSON.stringify(filter), who.userId, who.email, fileName],
       );
       await this.audit.append(db, {
         actor: principalActor(who),
