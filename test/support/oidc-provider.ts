@@ -24,10 +24,22 @@ export interface TestOidcProvider {
   close(): Promise<void>;
 }
 
-export async function startOidcProvider(redirectUris: string[]): Promise<TestOidcProvider> {
+/**
+ * `host`: the name the issuer URL uses; `localhost` makes the provider another site than an app
+ * on 127.0.0.1, as a real provider is (SameSite cookies then behave as in production).
+ */
+export async function startOidcProvider(
+  redirectUris: string[],
+  host: '127.0.0.1' | 'localhost' = '127.0.0.1',
+): Promise<TestOidcProvider> {
   const port = await freePort();
-  const issuer = `http://127.0.0.1:${port}`;
+  const issuer = `http://${host}:${port}`;
   const accounts = new Map<string, OidcAccount>();
+  // Its start-up warnings (development keys and login forms) are the point here, not news.
+  const warn = console.warn;
+  console.warn = (...args: unknown[]) => {
+    if (!String(args[0]).startsWith('oidc-provider WARNING')) warn(...args);
+  };
   const provider = new Provider(issuer, {
     clients: [
       {
@@ -46,6 +58,7 @@ export async function startOidcProvider(redirectUris: string[]): Promise<TestOid
       profile: ['name', 'groups'],
     },
     cookies: { keys: ['test-cookie-signing-key'] },
+    ttl: { Interaction: 600, Session: 3600, Grant: 3600, AccessToken: 600, IdToken: 600 },
     features: { devInteractions: { enabled: true } },
     async findAccount(_ctx, sub) {
       const account = accounts.get(sub);
@@ -58,6 +71,7 @@ export async function startOidcProvider(redirectUris: string[]): Promise<TestOid
       };
     },
   });
+  console.warn = warn;
   // Its own log lines about expected client errors would only clutter the test output.
   provider.on('server_error', () => undefined);
   const server: Server = provider.listen(port, '127.0.0.1');
