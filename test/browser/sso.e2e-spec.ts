@@ -62,7 +62,9 @@ describe('single sign-on in the chat web UI', () => {
     await signInWithSso(page, 'ivy-sub');
     await page.getByLabel('Message', { exact: true }).waitFor();
     expect(new URL(page.url()).origin).toBe(h.baseURL);
-    const me = await page.evaluate(async () => (await fetch('/api/auth/me')).json());
+    const me = await page.evaluate(
+      async () => (await fetch('/api/auth/me')).json() as Promise<{ user: unknown }>,
+    );
     expect(me.user).toMatchObject({ email: 'ivy@corp.example', role: 'user' });
     await context.close();
   });
