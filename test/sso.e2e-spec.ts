@@ -258,6 +258,20 @@ describe('single sign-on', () => {
     },
   );
 
+  it('refuses a disabled SSO user although the provider still lists them', async () => {
+    idp.accounts.set('kim-sub', { email: 'kim@corp.example', groups: ['staff'] });
+    const first = await ssoSignIn(chat, 'kim-sub');
+    const { id } = await me(chat, sessionCookie(first)!);
+    await ds.query('UPDATE users SET disabled_at = now() WHERE id = $1', [id]);
+    const since = await lastAuditId(ds);
+    const res = await ssoSignIn(chat, 'kim-sub');
+    expect(res.status).toBe(403);
+    expect(res.text).toContain('account_disabled');
+    expect(sessionCookie(res)).toBeFalsy();
+    const events = await auditSince(ds, since, 'auth.sso.refused');
+    expect(events[0]).toMatchObject({ actorId: id, payload: { reason: 'disabled' } });
+  });
+
   it('does not take over a password account with the same email', async () => {
     await createUser(admin, 'grace@corp.example', 'user');
     idp.accounts.set('grace-sub', { email: 'grace@corp.example', groups: ['enclave-admins'] });
