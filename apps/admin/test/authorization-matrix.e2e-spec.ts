@@ -90,7 +90,9 @@ beforeAll(async () => {
   db = await createTestDatabase();
   const config = testConfig({ DATABASE_URL: db.url });
   app = await startApp(AdminAppModule.forRoot(config), config);
-  for (const role of ROLES) users.set(role, await createUser(app, `matrix-${role}@example.com`, role));
+  for (const role of ROLES) {
+    users.set(role, await createUser(app, `matrix-${role}@example.com`, role));
+  }
 });
 afterAll(async () => {
   await app?.close();
@@ -133,9 +135,11 @@ const EVERY_METHOD = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE
  */
 async function sessionFor(role: Role): Promise<{ cookie: string; csrf: string }> {
   const user = users.get(role)!;
-  const s = await app
-    .get(SessionService)
-    .startSession(app.get(DataSource).manager, user, { ip: null, userAgent: null, requestId: null });
+  const s = await app.get(SessionService).startSession(app.get(DataSource).manager, user, {
+    ip: null,
+    userAgent: null,
+    requestId: null,
+  });
   return { cookie: `${SESSION_COOKIE}=${s.token}`, csrf: s.csrfToken };
 }
 
