@@ -258,6 +258,25 @@ describe('single sign-on', () => {
     },
   );
 
+  it("shows the provider's refusal (the person cancelled) as a page, audited", async () => {
+    const { location, binding } = await startSignIn(admin, '/');
+    const state = new URL(location).searchParams.get('state')!;
+    const since = await lastAuditId(ds);
+    const cancelled = new URL(REDIRECT_URI);
+    cancelled.search = new URLSearchParams({
+      error: 'access_denied',
+      error_description: 'End-User aborted interaction',
+      state,
+      iss: idp.issuer,
+    }).toString();
+    const res = await callback(admin, cancelled.href, binding).expect(401);
+    expect(res.text).toContain('sso_provider_refused');
+    expect(res.text).toContain('access_denied');
+    expect(sessionCookie(res)).toBeFalsy();
+    const events = await auditSince(ds, since, 'auth.sso.refused');
+    expect(events.map((e) => e.payload.reason)).toEqual(['sso_provider_refused']);
+  });
+
   it('refuses a disabled SSO user although the provider still lists them', async () => {
     idp.accounts.set('kim-sub', { email: 'kim@corp.example', groups: ['staff'] });
     const first = await ssoSignIn(chat, 'kim-sub');
@@ -319,6 +338,16 @@ describe('single sign-on configuration', () => {
     expect(res.text).not.toMatch(/\bat \S+ \(/);
     const events = await auditSince(ds, since, 'auth.sso.refused');
     expect(events.map((e) => e.payload.reason)).toEqual(['sso_unavailable']);
+  });
+
+  it("shows a page when the provider does not accept Enclave's client secret", async () => {
+    await start({ ENCLAVE_OIDC_CLIENT_SECRET: 'not-the-registered-secret' });
+    idp.accounts.set('lee-sub', { email: 'lee@corp.example', groups: ['staff'] });
+    const res = await ssoSignIn(app, 'lee-sub');
+    expect(res.status).toBe(401);
+    expect(res.text).toContain('sso_verification_failed');
+    expect(res.text).not.toMatch(/\bat \S+ \(/);
+    expect(sessionCookie(res)).toBeFalsy();
   });
 
   it('answers 404 sso_disabled, and says so in /api/auth/config, without SSO', async () => {
