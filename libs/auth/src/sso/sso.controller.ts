@@ -43,7 +43,7 @@ export class SsoController {
       const error = toApiError(err);
       if (!(err instanceof ApiError)) this.log.error({ err }, 'single sign-on could not start');
       await this.recordRefusal(error, req);
-      sendPage(res, error, 'Single sign-on unavailable');
+      sendPage(res, error, 'Cannot start single sign-on');
     }
   }
 
