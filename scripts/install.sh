@@ -207,6 +207,8 @@ SELECT format('CREATE ROLE enclave LOGIN PASSWORD %L', :'pw')
 SELECT format('ALTER ROLE enclave PASSWORD %L', :'pw') \gexec
 SELECT 'CREATE DATABASE enclave OWNER enclave'
   WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'enclave') \gexec
+-- The admin dashboard reads the standbys' state and lag from pg_stat_replication.
+GRANT pg_read_all_stats TO enclave;
 SQL
   echo "DATABASE_URL=postgres://enclave:$password@127.0.0.1:5432/enclave" >> "$ENV_FILE"
   touch "$ETC/.local-database"

@@ -5,6 +5,10 @@ import { AdminUsersModule } from './users/users.module.js';
 import { BackendsModule } from './backends/backends.module.js';
 import { QuotasModule } from './quotas/quotas.module.js';
 import { AdminFeedbackModule } from './feedback/feedback.module.js';
+import { PoliciesModule } from './policies/policies.module.js';
+import { DashboardModule } from './dashboard/dashboard.module.js';
+import { AdminConversationsModule } from './conversations/conversations.module.js';
+import { AdminAuditModule } from './audit/audit.module.js';
 
 /** The admin app: the admin API and console. */
 @Module({})
@@ -18,6 +22,10 @@ export class AdminAppModule {
         BackendsModule,
         QuotasModule,
         AdminFeedbackModule,
+        PoliciesModule,
+        DashboardModule,
+        AdminConversationsModule,
+        AdminAuditModule,
       ],
     };
   }

@@ -2,6 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import type { Config } from '@enclave/config';
 import { PlatformModule } from '@enclave/server';
 import { SealerService } from './sealer.service.js';
+import { ExportRunnerService } from './export-runner.service.js';
 
 /** The audit app: the audit sealer, exports and retention. */
 @Module({})
@@ -10,7 +11,7 @@ export class AuditAppModule {
     return {
       module: AuditAppModule,
       imports: [PlatformModule.forRoot(config, 'audit')],
-      providers: [SealerService],
+      providers: [SealerService, ExportRunnerService],
     };
   }
 }

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { canonicalJson } from '@enclave/audit';
 import { type Config, InjectConfig } from '@enclave/config';
+import { RuntimePoliciesService } from '@enclave/policy';
 import { LRUCache } from 'lru-cache';
 import type { ChatCompletion, ChatCompletionCreateParams } from 'openai/resources/chat/completions';
 import { DataSource } from 'typeorm';
@@ -22,8 +23,9 @@ interface Entry extends CachedAnswer {
 /**
  * Exact-match cache for deterministic chat requests (temperature 0 or a seed): an in-memory LRU
  * per instance in front of a Postgres table shared by all. Keys include the scope (the user, or
- * everyone when ENCLAVE_CACHE_SCOPE=global), so a hit never crosses it; an entry is valid only
- * while the backend that produced it is unchanged and enabled.
+ * everyone when the `cacheScope` runtime policy, defaulting to ENCLAVE_CACHE_SCOPE, is global), so
+ * a hit never crosses it; an entry is valid only while the backend that produced it is unchanged
+ * and enabled.
  */
 @Injectable()
 export class ResponseCache implements OnModuleInit, OnApplicationShutdown {
@@ -33,6 +35,7 @@ export class ResponseCache implements OnModuleInit, OnApplicationShutdown {
   constructor(
     private readonly dataSource: DataSource,
     private readonly pool: UpstreamPool,
+    private readonly policies: RuntimePoliciesService,
     @InjectConfig() private readonly config: Config,
   ) {
     const max = config.cache.maxEntries;
@@ -53,7 +56,8 @@ export class ResponseCache implements OnModuleInit, OnApplicationShutdown {
 
   /** The cache key of a request, or null when the request must not be cached. */
   keyFor(userId: string, body: ChatCompletionCreateParams): Buffer | null {
-    const { scope } = this.config.cache;
+    // Read per request: an admin's change applies to the next request on every instance.
+    const scope = this.policies.get().cacheScope;
     if (scope === 'off') return null;
     const deterministic = body.temperature === 0 || (body.seed !== undefined && body.seed !== null);
     if (!deterministic || (body.n ?? 1) > 1) return null;

@@ -3,7 +3,7 @@ import { AuditLog, type AuditOutcome } from '@enclave/audit';
 import { type Principal, principalActor } from '@enclave/auth';
 import { ApiError, type RequestMeta } from '@enclave/http';
 import { type CachedAnswer, ResponseCache, UpstreamPool } from '@enclave/llm';
-import { PolicyService } from '@enclave/policy';
+import { PolicyService, RuntimePoliciesService } from '@enclave/policy';
 import { Metrics } from '@enclave/observability';
 import type {
   ChatCompletion,
@@ -60,6 +60,7 @@ export class ChatCompletionsService {
     private readonly metrics: Metrics,
     private readonly policy: PolicyService,
     private readonly cache: ResponseCache,
+    private readonly runtimePolicies: RuntimePoliciesService,
   ) {}
 
   /** The models this caller may use. */
@@ -104,7 +105,7 @@ export class ChatCompletionsService {
 
   async complete(ctx: CompletionContext, body: ChatCompletionRequest): Promise<Answered> {
     await this.admit(ctx.principal, body.model);
-    const request = toUpstream(body);
+    const request = this.withDefaultSystemPrompt(toUpstream(body));
     const { key, cached } = await this.lookup(ctx, request);
     const started = performance.now();
     const messageId = await this.startMessage(ctx, body.model);
@@ -139,6 +140,7 @@ export class ChatCompletionsService {
         completionTokens: completion.usage?.completion_tokens ?? null,
         latencyMs,
         ttftMs: latencyMs,
+        cacheHit: key ? cached !== null : null,
       },
     );
     return { completion, cache: cacheState(key, cached) };
@@ -156,7 +158,7 @@ export class ChatCompletionsService {
     { admitted = false }: { admitted?: boolean } = {},
   ): Promise<void> {
     if (!admitted) await this.admit(ctx.principal, body.model);
-    const request = toUpstream(body);
+    const request = this.withDefaultSystemPrompt(toUpstream(body));
     const { key, cached } = await this.lookup(ctx, request);
     const cache = cacheState(key, cached);
     const started = performance.now();
@@ -236,6 +238,7 @@ export class ChatCompletionsService {
         completionTokens: acc.completionTokens ?? (acc.deltas || null),
         latencyMs: Math.round(performance.now() - started),
         ttftMs,
+        cacheHit: cache === null ? null : cache === 'hit',
       },
     );
     // The end of the stream goes out once the answer is stored: a client that saw [DONE] can
@@ -267,9 +270,23 @@ export class ChatCompletionsService {
       {
         ...emptyResult(started),
         outcome: left ? 'client_disconnected' : 'upstream_error',
+        cacheHit: how.cache === null ? null : false,
       },
     );
     return error.markAudited();
+  }
+
+  /**
+   * The request with the administrator's default system prompt in front when it carries no
+   * system (or developer) message of its own. Done before the cache lookup, so a changed prompt
+   * never answers from an entry made under another.
+   */
+  private withDefaultSystemPrompt(request: ChatCompletionCreateParams): ChatCompletionCreateParams {
+    const prompt = this.runtimePolicies.get().defaultSystemPrompt;
+    if (!prompt || request.messages.some((m) => m.role === 'system' || m.role === 'developer')) {
+      return request;
+    }
+    return { ...request, messages: [{ role: 'system', content: prompt }, ...request.messages] };
   }
 
   /** The cache key of a deterministic request, and the cached answer if there is one. */
@@ -395,7 +412,7 @@ export class ChatCompletionsService {
   }
 }
 
-function emptyResult(started: number): Omit<FinishedMessage, 'outcome'> {
+function emptyResult(started: number): Omit<FinishedMessage, 'outcome' | 'cacheHit'> {
   return {
     upstream: null,
     content: '',

@@ -22,6 +22,8 @@ export interface FinishedMessage {
   completionTokens: number | null;
   latencyMs: number;
   ttftMs: number | null;
+  /** Answered from the response cache; null when the request was not cacheable. */
+  cacheHit: boolean | null;
 }
 
 /** The messages of completions: written when a completion starts, completed when it ends. */
@@ -70,7 +72,8 @@ export class MessagesRepository {
   async finish(db: EntityManager, id: string, m: FinishedMessage): Promise<void> {
     await db.query(
       `UPDATE messages SET content = $2, tool_calls = $3::jsonb, outcome = $4, finish_reason = $5,
-              prompt_tokens = $6, completion_tokens = $7, latency_ms = $8, ttft_ms = $9, upstream = $10
+              prompt_tokens = $6, completion_tokens = $7, latency_ms = $8, ttft_ms = $9, upstream = $10,
+              cache_hit = $11
         WHERE id = $1`,
       [
         id,
@@ -83,6 +86,7 @@ export class MessagesRepository {
         m.latencyMs,
         m.ttftMs,
         m.upstream,
+        m.cacheHit,
       ],
     );
   }

@@ -7,6 +7,8 @@ import { Backends1764460800000 } from './1764460800000-backends.js';
 import { Policy1764460800010 } from './1764460800010-policy.js';
 import { ResponseCache1764460800020 } from './1764460800020-response-cache.js';
 import { Feedback1764547200000 } from './1764547200000-feedback.js';
+import { MessageCacheHit1764633600000 } from './1764633600000-message-cache-hit.js';
+import { AuditExports1764633600010 } from './1764633600010-audit-exports.js';
 import { SingleSignOn1764892800000 } from './1764892800000-single-sign-on.js';
 
 /**
@@ -23,5 +25,7 @@ export const MIGRATIONS = [
   Policy1764460800010,
   ResponseCache1764460800020,
   Feedback1764547200000,
+  MessageCacheHit1764633600000,
+  AuditExports1764633600010,
   SingleSignOn1764892800000,
 ];

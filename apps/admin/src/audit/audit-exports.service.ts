@@ -1,0 +1,158 @@
+import { randomUUID } from 'node:crypto';
+import { createReadStream, existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { Injectable, StreamableFile } from '@nestjs/common';
+import { AuditLog } from '@enclave/audit';
+import { type Principal, principalActor } from '@enclave/auth';
+import { type Config, InjectConfig } from '@enclave/config';
+import { ApiError, type RequestMeta } from '@enclave/http';
+import { DataSource } from 'typeorm';
+
+export type ExportFormat = 'jsonl' | 'csv';
+export type ExportFile = 'data' | 'manifest' | 'links';
+
+export interface ExportRequest {
+  format: ExportFormat;
+  from: Date | null;
+  to: Date | null;
+  actorId: string | null;
+  action: string | null;
+}
+
+/** An export as the API shows it. */
+export interface ExportView {
+  id: string;
+  status: 'pending' | 'running' | 'done' | 'failed';
+  format: ExportFormat;
+  filter: { from: string | null; to: string | null; actorId: string | null; action: string | null };
+  events: number | null;
+  dataSha256: string | null;
+  error: string | null;
+  fileName: string;
+  createdAt: Date;
+  createdBy: string;
+  createdById: string | null;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+}
+
+const COLUMNS = `id, status, format, filter, events, data_sha256 AS "dataSha256", error,
+  file_name AS "fileName", created_at AS "createdAt", created_by_label AS "createdBy",
+  created_by AS "createdById", started_at AS "startedAt", finished_at AS "finishedAt"`;
+
+/** The files of an export, by what the API calls them. */
+const FILES: Record<ExportFile, (row: ExportView) => { name: string; type: string }> = {
+  data: (r) => ({
+    name: `${r.fileName}.${r.format}`,
+    type: r.format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson',
+  }),
+  manifest: (r) => ({ name: `${r.fileName}.manifest.json`, type: 'application/json' }),
+  links: (r) => ({ name: `${r.fileName}.links.jsonl`, type: 'application/x-ndjson' }),
+};
+
+/**
+ * Audit exports through the API. The request is a row (pending) plus its audit event; the audit
+ * app, which holds the signing key, produces the files (apps/audit ExportRunner); downloads are
+ * served from the shared export directory, each one audited.
+ */
+@Injectable()
+export class AuditExportsService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly audit: AuditLog,
+    @InjectConfig() private readonly config: Config,
+  ) {}
+
+  async request(req: ExportRequest, who: Principal, meta: RequestMeta): Promise<ExportView> {
+    const filter = {
+      from: req.from?.toISOString() ?? null,
+      to: req.to?.toISOString() ?? null,
+      actorId: req.actorId,
+      action: req.action,
+    };
+    const id = randomUUID();
+    // Sortable by time in a directory listing, unique by the id.
+    const fileName = `audit-${new Date().toISOString().slice(0, 19).replace(/:/g, '-')}-${id}`;
+    return this.dataSource.transaction(async (db) => {
+      const [row]: ExportView[] = await db.query(
+        `INSERT INTO audit_exports (id, format, filter, created_by, created_by_label, file_name)
+         VALUES ($1, $2, $3::jsonb, $4, $5, $6) RETURNING ${COLUMNS}`,
+        [id, req.format, JSON.stringify(filter), who.userId, who.email, fileName],
+      );
+      await this.audit.append(db, {
+        actor: principalActor(who),
+        action: 'audit.export.created',
+        target: { type: 'audit_export', id: row!.id },
+        outcome: 'success',
+        meta,
+        payload: {
+          via: 'api',
+          format: req.format,
+          filter,
+          fileName,
+          events: null,
+          dataSha256: null,
+        },
+      });
+      return row!;
+    });
+  }
+
+  async list(): Promise<ExportView[]> {
+    return this.dataSource.query(
+      `SELECT ${COLUMNS} FROM audit_exports ORDER BY created_at DESC, id LIMIT 200`,
+    );
+  }
+
+  async get(id: string): Promise<ExportView> {
+    const [row]: ExportView[] = await this.dataSource.query(
+      `SELECT ${COLUMNS} FROM audit_exports WHERE id = $1`,
+      [id],
+    );
+    if (!row) throw new ApiError(404, 'export_not_found', `No audit export with id ${id}.`);
+    return row;
+  }
+
+  /** One file of a finished export as an attachment; the download is audited first. */
+  async download(
+    id: string,
+    file: ExportFile,
+    who: Principal,
+    meta: RequestMeta,
+  ): Promise<StreamableFile> {
+    const row = await this.get(id);
+    if (row.status !== 'done') {
+      throw new ApiError(
+        409,
+        'export_not_ready',
+        row.status === 'failed'
+          ? `The export failed and has no files: ${row.error ?? 'unknown error'}. Request a new one.`
+          : `The export is ${row.status}; download it when its status is done.`,
+      );
+    }
+    const { name, type } = FILES[file](row);
+    const path = join(this.config.audit.exportDir, name);
+    if (!existsSync(path)) {
+      throw new ApiError(
+        404,
+        'export_not_found',
+        `The files of export ${id} are no longer in the export directory.`,
+      );
+    }
+    await this.dataSource.transaction((db) =>
+      this.audit.append(db, {
+        actor: principalActor(who),
+        action: 'audit.export.downloaded',
+        target: { type: 'audit_export', id },
+        outcome: 'success',
+        meta,
+        payload: { file, fileName: name, dataSha256: row.dataSha256 },
+      }),
+    );
+    return new StreamableFile(createReadStream(path), {
+      type,
+      length: statSync(path).size,
+      disposition: `attachment; filename="${name}"`,
+    });
+  }
+}

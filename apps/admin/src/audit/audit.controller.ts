@@ -1,0 +1,151 @@
+import {
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  Param,
+  Post,
+  Query,
+  Req,
+  type StreamableFile,
+} from '@nestjs/common';
+import type { Request } from 'express';
+import { CurrentPrincipal, type Principal, Roles } from '@enclave/auth';
+import { ApiError, requestMeta, UuidParam, ZodBody, ZodQuery } from '@enclave/http';
+import { z } from 'zod';
+import { AuditEventsRepository } from './audit-events.repository.js';
+import { AuditExportsService } from './audit-exports.service.js';
+import { AuditTrailService } from './audit-trail.service.js';
+
+const DAY_MS = 86_400_000;
+
+/** A day (YYYY-MM-DD, UTC) or an exact ISO time. */
+const When = z.union([z.iso.date(), z.iso.datetime({ offset: true })]);
+/** An exact action or a prefix ending in `.*`. */
+const Action = z
+  .string()
+  .regex(
+    /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*(\.\*)?$/,
+    'must be an action such as auth.login.failed or a prefix such as auth.*',
+  );
+
+/** `from` as given; `to` excluded, a day as `to` includes that whole day. */
+function bounds(from?: string, to?: string): { from: Date | null; to: Date | null } {
+  const lower = from ? new Date(from) : null;
+  const upper = to ? new Date(new Date(to).getTime() + (to.length === 10 ? DAY_MS : 0)) : null;
+  if (lower && upper && lower >= upper) {
+    throw new ApiError(400, 'invalid_range', "'from' must be before 'to'.", { param: 'from' });
+  }
+  return { from: lower, to: upper };
+}
+
+const EventsQuery = z.strictObject({
+  from: When.optional(),
+  to: When.optional(),
+  actor: z.string().trim().min(1).max(320).optional(),
+  action: Action.optional(),
+  limit: z
+    .string()
+    .regex(/^\d{1,3}$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(1).max(500))
+    .optional(),
+  before: z
+    .string()
+    .regex(/^[1-9]\d{0,18}$/, 'must be nextBefore of a previous page')
+    .optional(),
+});
+type EventsQuery = z.infer<typeof EventsQuery>;
+
+const ExportBody = z.strictObject({
+  format: z.enum(['jsonl', 'csv']),
+  from: When.optional(),
+  to: When.optional(),
+  actor: z.uuid('must be a user id').optional(),
+  action: Action.optional(),
+});
+type ExportBody = z.infer<typeof ExportBody>;
+
+const ExportFileParam = z.enum(['data', 'manifest', 'links']);
+
+/**
+ * The audit trail for admins and auditors: search the events, the chain's status, a full
+ * verification, and signed exports (produced by the audit app, downloaded here). Auditors may do
+ * all of it; none of it changes the trail except by appending the events that record it.
+ */
+@Controller('api/admin/audit')
+@Roles('admin', 'auditor')
+export class AuditController {
+  constructor(
+    private readonly events: AuditEventsRepository,
+    private readonly trail: AuditTrailService,
+    private readonly exports: AuditExportsService,
+  ) {}
+
+  @Get('events')
+  async list(@Query(new ZodQuery(EventsQuery)) q: EventsQuery) {
+    const page = await this.events.list({
+      ...bounds(q.from, q.to),
+      actor: q.actor ?? null,
+      action: q.action ?? null,
+      before: q.before ?? null,
+      limit: q.limit ?? 100,
+    });
+    return { data: page.items, nextBefore: page.next };
+  }
+
+  @Get('status')
+  status() {
+    return this.trail.status();
+  }
+
+  @Post('verify')
+  @HttpCode(200)
+  verify() {
+    return this.trail.verify();
+  }
+
+  @Post('exports')
+  @HttpCode(202)
+  createExport(
+    @Body(new ZodBody(ExportBody)) body: ExportBody,
+    @CurrentPrincipal() who: Principal,
+    @Req() req: Request,
+  ) {
+    return this.exports.request(
+      {
+        format: body.format,
+        ...bounds(body.from, body.to),
+        actorId: body.actor ?? null,
+        action: body.action ?? null,
+      },
+      who,
+      requestMeta(req),
+    );
+  }
+
+  @Get('exports')
+  async listExports() {
+    return { data: await this.exports.list() };
+  }
+
+  @Get('exports/:id')
+  getExport(@Param('id', UuidParam) id: string) {
+    return this.exports.get(id);
+  }
+
+  /** `data` (the events), `manifest` (signed) and `links` (the other positions' links). */
+  @Get('exports/:id/:file')
+  download(
+    @Param('id', UuidParam) id: string,
+    @Param('file') file: string,
+    @CurrentPrincipal() who: Principal,
+    @Req() req: Request,
+  ): Promise<StreamableFile> {
+    const which = ExportFileParam.safeParse(file);
+    if (!which.success) {
+      throw new ApiError(404, 'not_found', 'An export has the files data, manifest and links.');
+    }
+    return this.exports.download(id, which.data, who, requestMeta(req));
+  }
+}

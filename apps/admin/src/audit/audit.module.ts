@@ -1,0 +1,12 @@
+import { Module } from '@nestjs/common';
+import { AuditController } from './audit.controller.js';
+import { AuditEventsRepository } from './audit-events.repository.js';
+import { AuditExportsService } from './audit-exports.service.js';
+import { AuditTrailService } from './audit-trail.service.js';
+
+/** The audit trail in the console: search, status, verification, exports. */
+@Module({
+  controllers: [AuditController],
+  providers: [AuditEventsRepository, AuditTrailService, AuditExportsService],
+})
+export class AdminAuditModule {}

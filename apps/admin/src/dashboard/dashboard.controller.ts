@@ -1,0 +1,55 @@
+import { Controller, Get, Query } from '@nestjs/common';
+import { Roles } from '@enclave/auth';
+import { ZodQuery } from '@enclave/http';
+import { BackendsRepository, UpstreamPool } from '@enclave/llm';
+import { z } from 'zod';
+import { DashboardRepository } from './dashboard.repository.js';
+
+const DashboardQuery = z.strictObject({
+  minutes: z
+    .string()
+    .regex(/^\d{1,4}$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(1).max(1440))
+    .optional(),
+});
+type DashboardQuery = z.infer<typeof DashboardQuery>;
+
+/**
+ * Live figures for the console: `GET /api/admin/dashboard?minutes=60` (1–1440, default 60):
+ * requests, errors, cache hits, tokens and latency per minute and in total, the backends with
+ * their health as this instance sees it, and the streaming standbys.
+ */
+@Controller('api/admin/dashboard')
+@Roles('admin', 'auditor')
+export class DashboardController {
+  constructor(
+    private readonly repo: DashboardRepository,
+    private readonly backends: BackendsRepository,
+    private readonly pool: UpstreamPool,
+  ) {}
+
+  @Get()
+  async get(@Query(new ZodQuery(DashboardQuery)) q: DashboardQuery) {
+    const minutes = q.minutes ?? 60;
+    const [traffic, rows, replication] = await Promise.all([
+      this.repo.traffic(minutes),
+      this.backends.list(),
+      this.repo.replication(),
+    ]);
+    const health = new Map(this.pool.status().map((s) => [s.name, s]));
+    const backends = rows.map((row) => {
+      const live = health.get(row.name);
+      return {
+        name: row.name,
+        baseUrl: row.baseUrl,
+        enabled: row.enabled,
+        healthy: live ? live.healthy : null,
+        circuitOpen: live ? live.circuitOpen : null,
+        lastError: live?.lastError ?? null,
+        lastCheckedAt: live?.lastCheckedAt ?? null,
+      };
+    });
+    return { minutes, ...traffic, backends, replication };
+  }
+}

@@ -1,0 +1,40 @@
+import { Body, Controller, Get, Patch, Req } from '@nestjs/common';
+import type { Request } from 'express';
+import { CurrentPrincipal, type Principal, Roles } from '@enclave/auth';
+import { ApiError, requestMeta, ZodBody } from '@enclave/http';
+import { RuntimePolicies } from '@enclave/policy';
+import type { z } from 'zod';
+import { PoliciesService } from './policies.service.js';
+
+/** Any subset of the policies; each given field is validated as a whole. */
+const PolicyChange = RuntimePolicies.partial();
+type PolicyChange = z.infer<typeof PolicyChange>;
+
+/**
+ * The runtime policies (audit content level, retention, cache scope, default system prompt):
+ * `GET /api/admin/policies` (admin, auditor), `PATCH /api/admin/policies` (admin) with the fields
+ * to change, answering the policies now in force.
+ */
+@Controller('api/admin/policies')
+export class PoliciesController {
+  constructor(private readonly policies: PoliciesService) {}
+
+  @Roles('admin', 'auditor')
+  @Get()
+  get() {
+    return this.policies.get();
+  }
+
+  @Roles('admin')
+  @Patch()
+  update(
+    @Body(new ZodBody(PolicyChange)) body: PolicyChange,
+    @CurrentPrincipal() who: Principal,
+    @Req() req: Request,
+  ) {
+    if (Object.keys(body).length === 0) {
+      throw new ApiError(400, 'empty_change', 'Send at least one policy to change.');
+    }
+    return this.policies.update(body, who, requestMeta(req));
+  }
+}
