@@ -5,6 +5,7 @@ import { AdminUsersModule } from './users/users.module.js';
 import { BackendsModule } from './backends/backends.module.js';
 import { QuotasModule } from './quotas/quotas.module.js';
 import { AdminFeedbackModule } from './feedback/feedback.module.js';
+import { AuditPrivacyModule } from './audit-privacy/audit-privacy.module.js';
 
 /** The admin app: the admin API and console. */
 @Module({})
@@ -18,6 +19,7 @@ export class AdminAppModule {
         BackendsModule,
         QuotasModule,
         AdminFeedbackModule,
+        AuditPrivacyModule,
       ],
     };
   }

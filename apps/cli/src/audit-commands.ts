@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import {
   AuditLog,
   type ChainVerdict,
+  eraseUser,
   type ExportFileFormat,
   generateSigningKey,
   loadSigningKey,
@@ -145,6 +146,35 @@ export function registerAuditCommands(program: Command): void {
         `exported ${m.dataFile.events} events (positions ${m.chain.fromPos + 1}–${m.chain.toPos}) to ${result.manifestPath}`,
       );
     });
+
+  audit
+    .command('erase')
+    .description(
+      "right to erasure: erase one user's audit payloads and conversation contents (the chain still verifies)",
+    )
+    .requiredOption('--user <idOrEmail>', 'the user, by id or email')
+    .requiredOption('--reason <text>', 'why (recorded in audit.erasure.performed)')
+    .action(async (opts: { user: string; reason: string }) => {
+      if (opts.reason.trim().length < 5) throw new Error('--reason needs at least 5 characters');
+      const config = loadConfigOrExit();
+      const result = await withDatabase(config, (ds) =>
+        ds.transaction(async (m) => {
+          const [user] = await m.query(
+            'SELECT id FROM users WHERE id::text = $1 OR lower(email) = lower($1)',
+            [opts.user],
+          );
+          if (!user) throw new Error(`no user has the id or email ${opts.user}`);
+          return eraseUser(m, user.id, opts.reason.trim(), {
+            type: 'system',
+            id: null,
+            label: 'cli',
+          });
+        }),
+      );
+      console.log(
+        `erased user ${result.userId}: ${result.auditEvents} audit payloads, ${result.messages} messages, ${result.conversations} conversation titles, ${result.feedbackComments} feedback comments`,
+      );
+    });
 }
 
 interface ExportOptions {
@@ -184,7 +214,7 @@ function report(what: string, verdict: ChainVerdict, json = false, extra = ''): 
     console.log(JSON.stringify(verdict));
   } else if (verdict.ok) {
     console.log(
-      `${what}: OK (${verdict.positions} positions, ${verdict.events} events, ${verdict.checkpoints} checkpoints, head ${verdict.lastPos}${extra ? `, ${extra}` : ''})`,
+      `${what}: OK (${verdict.positions} positions, ${verdict.events} events, ${verdict.checkpoints} checkpoints, head ${verdict.lastPos}, ${verdict.redacted} redacted, ${verdict.pruned} pruned${verdict.prunedRange ? ` (positions ${verdict.prunedRange.from}–${verdict.prunedRange.to})` : ''}${extra ? `, ${extra}` : ''})`,
     );
   } else {
     const first = verdict.problems[0]!;

@@ -195,6 +195,8 @@ export interface ChainStep {
   record: AuditRecord | null;
   /** The event is absent on purpose (retention removed it, or it is outside an export's filter). */
   absentByDesign?: boolean;
+  /** Retention removed the event (its link is marked pruned); counted in the verdict. */
+  pruned?: boolean;
 }
 
 export interface ChainVerdict {
@@ -205,6 +207,12 @@ export interface ChainVerdict {
   lastPos: number;
   lastHash: string;
   checkpoints: number;
+  /** Events whose payload was erased (privacy): they verify by their sealed payload hash. */
+  redacted: number;
+  /** Positions whose event retention removed: the link is kept, the event is gone by design. */
+  pruned: number;
+  /** The first and last pruned position (null when none). */
+  prunedRange: { from: number; to: number } | null;
   problems: ChainProblem[];
 }
 
@@ -222,6 +230,9 @@ export class ChainWalker {
   private readonly checkpointsAt = new Map<number, Checkpoint[]>();
   private lastMatchedCheckpoint: number;
   private events = 0;
+  private redacted = 0;
+  private pruned = 0;
+  private prunedRange: { from: number; to: number } | null = null;
   private positions = 0;
   private lastPos: number;
   private lastWalkProblem = 0;
@@ -276,8 +287,13 @@ export class ChainWalker {
     this.positions++;
     let leaf = step.leafHash;
     const r = step.record;
+    if (step.pruned && !r) {
+        this.pruned++;
+        this.prunedRange = { from: this.prunedRange?.from ?? pos, to: pos };
+    }
     if (r) {
       this.events++;
+      if (r.redactedAt) this.redacted++;
       if (
         !r.redactedAt &&
         (!r.payloadSalt || payloadHash(r.payloadSalt, r.payload) !== r.payloadHash)
@@ -381,6 +397,9 @@ export class ChainWalker {
       lastPos: this.lastPos,
       lastHash: this.prevHash,
       checkpoints,
+      redacted: this.redacted,
+      pruned: this.pruned,
+      prunedRange: this.prunedRange,
       problems,
     };
   }

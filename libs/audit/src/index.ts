@@ -54,3 +54,18 @@ export {
   type ExportManifest,
 } from './audit-export.js';
 export { verifyExport, type ExportVerdict } from './verify-export.js';
+export {
+  EVENT_HELD,
+  LegalHolds,
+  MESSAGE_HELD,
+  type LegalHold,
+  type NewLegalHold,
+} from './legal-holds.js';
+export { eraseUser, REDACTED_PAYLOAD, type ErasureResult } from './audit-erasure.js';
+export {
+  applyRetention,
+  RETENTION_LOCK,
+  type RetentionResult,
+  type RetentionRules,
+} from './audit-retention.js';
+export { auditPartitions, ensureAuditPartitions, partitionFor } from './audit-partitions.js';
