@@ -1,11 +1,9 @@
 import { ApiError, type RequestMeta } from '@enclave/http';
 import type { EntityManager } from 'typeorm';
 import { type AuditActor, AuditLog } from './audit-log.js';
+import { REDACTED_PAYLOAD } from './chain.js';
 import { HOLD_COVERS_EVENT, HOLD_COVERS_MESSAGE } from './legal-holds.js';
 import { sqlOf } from './sql.js';
-
-/** What an erased payload becomes. The chain still verifies by the sealed payload hash. */
-export const REDACTED_PAYLOAD = { redacted: true } as const;
 
 export interface ErasureResult {
   userId: string;

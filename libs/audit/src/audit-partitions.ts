@@ -46,8 +46,8 @@ export async function auditPartitions(sql: Sql): Promise<MonthPartition[]> {
 }
 
 /**
- * Creates the partitions from `now`'s month to `monthsAhead` months after it that are missing.
- * Rows the default partition caught for such a month are moved into the new partition first
+ * Creates the missing partitions from `now`'s month to `monthsAhead` months after it, and for
+ * any month the default partition holds rows of. Those rows are moved into the new partition first
  * (Postgres refuses to attach a range the default still holds rows of). Run inside a transaction.
  */
 export async function ensureAuditPartitions(
@@ -56,9 +56,21 @@ export async function ensureAuditPartitions(
   monthsAhead = 2,
 ): Promise<string[]> {
   const existing = new Set((await auditPartitions(sql)).map((p) => p.name));
-  const created: string[] = [];
+  const months = new Map<string, MonthPartition>();
   for (let i = 0; i <= monthsAhead; i++) {
     const p = partitionFor(addMonths(monthOf(now), i));
+    months.set(p.name, p);
+  }
+  // Months the default partition caught (a clock set wrong, restored rows) get their own too,
+  // so retention can drop them by month like any other.
+  for (const { month } of await sql<{ month: string }>(
+    `SELECT DISTINCT to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM') AS month FROM ${DEFAULT_PARTITION}`,
+  )) {
+    const p = partitionFor(new Date(`${month}-01T00:00:00Z`));
+    months.set(p.name, p);
+  }
+  const created: string[] = [];
+  for (const p of months.values()) {
     if (existing.has(p.name)) continue;
     const [{ n }] = (await sql<{ n: number }>(
       `SELECT count(*)::int AS n FROM ${DEFAULT_PARTITION} WHERE occurred_at >= $1 AND occurred_at < $2`,

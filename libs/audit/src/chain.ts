@@ -65,6 +65,17 @@ export function payloadHash(saltHex: string, payload: unknown): string {
     .digest('hex');
 }
 
+/** What an erased payload is replaced by; a redacted event with anything else was tampered with. */
+export const REDACTED_PAYLOAD = { redacted: true } as const;
+
+function isRedactionMarker(payload: unknown): boolean {
+  return canonicalJson(payload) === canonicalJson(REDACTED_PAYLOAD);
+}
+
+function payloadMatches(r: AuditRecord): boolean {
+  return !!r.payloadSalt && payloadHash(r.payloadSalt, r.payload) === r.payloadHash;
+}
+
 /** The leaf's fields in canonical (sorted) key order; every value is a string, number or null. */
 const LEAF_FIELDS = [
   'action',
@@ -288,16 +299,13 @@ export class ChainWalker {
     let leaf = step.leafHash;
     const r = step.record;
     if (step.pruned && !r) {
-        this.pruned++;
-        this.prunedRange = { from: this.prunedRange?.from ?? pos, to: pos };
+      this.pruned++;
+      this.prunedRange = { from: this.prunedRange?.from ?? pos, to: pos };
     }
     if (r) {
       this.events++;
       if (r.redactedAt) this.redacted++;
-      if (
-        !r.redactedAt &&
-        (!r.payloadSalt || payloadHash(r.payloadSalt, r.payload) !== r.payloadHash)
-      ) {
+      if (r.redactedAt ? !isRedactionMarker(r.payload) : !payloadMatches(r)) {
         this.report(
           pos,
           'payload_modified',

@@ -16,6 +16,7 @@ export {
   leafHash,
   linkHash,
   payloadHash,
+  REDACTED_PAYLOAD,
   sha256Hex,
   signCheckpoint,
   signText,
@@ -61,7 +62,7 @@ export {
   type LegalHold,
   type NewLegalHold,
 } from './legal-holds.js';
-export { eraseUser, REDACTED_PAYLOAD, type ErasureResult } from './audit-erasure.js';
+export { eraseUser, type ErasureResult } from './audit-erasure.js';
 export {
   applyRetention,
   RETENTION_LOCK,
