@@ -1,7 +1,7 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { type Config, InjectConfig } from '@enclave/config';
 import { ConfigEvents, notifyConfigChanged, SettingsRepository } from '@enclave/db';
-import type { DataSource, EntityManager } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { z } from 'zod';
 
 /** Days to keep something; null keeps it forever. */
