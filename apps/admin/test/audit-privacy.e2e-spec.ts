@@ -17,9 +17,12 @@ describe('admin: legal holds and erasure', () => {
   let alice: Awaited<ReturnType<ChatHarness['user']>>;
 
   const call = (method: 'get' | 'post', path: string, key: string, body?: object) => {
-    const r = request(admin.getHttpServer())
-      [method](`/api/admin/audit${path}`)
-      .set('authorization', `Bearer ${key}`);
+    const server = request(admin.getHttpServer());
+    const url = `/api/admin/audit${path}`;
+    const r = (method === 'get' ? server.get(url) : server.post(url)).set(
+      'authorization',
+      `Bearer ${key}`,
+    );
     return body ? r.send(body) : r;
   };
 
