@@ -1,6 +1,11 @@
 import type { DataSource } from 'typeorm';
 import { AuditLog, SYSTEM_ACTOR } from './audit-log.js';
-import { auditPartitions, ensureAuditPartitions, type MonthPartition } from './audit-partitions.js';
+import {
+  auditPartitions,
+  ensureMonthlyPartitions,
+  monthlyPartitions,
+  type MonthPartition,
+} from './monthly-partitions.js';
 import { EVENT_HELD, MESSAGE_HELD } from './legal-holds.js';
 import { sqlOf, type Sql } from './sql.js';
 
@@ -79,7 +84,10 @@ export async function applyRetention(
       return row!.ok ? work(sql) : null;
     });
 
-  const created = await locked((sql) => ensureAuditPartitions(sql, now, opts.monthsAhead ?? 2));
+  const created = await locked(async (sql) => [
+    ...(await ensureMonthlyPartitions(sql, 'audit_events', now, opts.monthsAhead ?? 2)),
+    ...(await ensureMonthlyPartitions(sql, 'messages', now, opts.monthsAhead ?? 2)),
+  ]);
   if (created === null) return result;
   result.ran = true;
   result.partitionsCreated = created;
@@ -136,6 +144,14 @@ export async function applyRetention(
 
   if (rules.messageDays !== null) {
     const cutoff = new Date(now.getTime() - rules.messageDays * 86_400_000);
+    for (const p of (await locked((sql) => monthlyPartitions(sql, 'messages'))) ?? []) {
+      if (p.to > cutoff) break;
+      const dropped = await locked((sql) => dropMessagesIfUnheld(sql, p));
+      if (dropped !== null) {
+        result.partitionsDropped.push(p.name);
+        result.messagesDeleted += dropped;
+      }
+    }
     for (;;) {
       const n = await locked(async (sql) => {
         const rows = await sql(
@@ -223,4 +239,24 @@ async function dropIfAllExpired(
   await sql(`DROP TABLE ${p.name}`);
   const range = span?.min ? [Number(span.min), Number(span.max)] : [];
   return { events: span?.n ?? 0, range };
+}
+
+/**
+ * Drops a month of messages that lies wholly before the cutoff unless a legal hold covers one of
+ * them. Their feedback is deleted first, as a row delete would have cascaded to it (and a
+ * partition still referenced by feedback cannot be detached). Returns the messages dropped.
+ */
+async function dropMessagesIfUnheld(sql: Sql, p: MonthPartition): Promise<number | null> {
+  const [held] = await sql(`SELECT 1 FROM ${p.name} m WHERE ${MESSAGE_HELD} LIMIT 1`);
+  if (held) return null;
+  await sql(
+    `DELETE FROM feedback f USING ${p.name} m
+      WHERE f.message_id = m.id AND f.message_created_at = m.created_at`,
+  );
+  const [{ n }] = (await sql<{ n: number }>(`SELECT count(*)::int AS n FROM ${p.name}`)) as [
+    { n: number },
+  ];
+  await sql(`ALTER TABLE messages DETACH PARTITION ${p.name}`);
+  await sql(`DROP TABLE ${p.name}`);
+  return n;
 }

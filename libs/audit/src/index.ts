@@ -69,4 +69,12 @@ export {
   type RetentionResult,
   type RetentionRules,
 } from './audit-retention.js';
-export { auditPartitions, ensureAuditPartitions, partitionFor } from './audit-partitions.js';
+export {
+  auditPartitions,
+  ensureAuditPartitions,
+  ensureMonthlyPartitions,
+  monthlyPartitions,
+  partitionFor,
+  type MonthPartition,
+  type PartitionedTable,
+} from './monthly-partitions.js';

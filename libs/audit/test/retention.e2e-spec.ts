@@ -140,6 +140,26 @@ describe('the partitioning migration', () => {
       await appendAt(before, at, { actorId: null, action: 'test.event' });
     await appendAt(before, new Date().toISOString(), { actorId: null, action: 'test.event' });
     await sealAll(db.url, key);
+    const carol = await addUser(before, 'carol@example.com');
+    const [{ id: conv }] = await before.query(
+      `INSERT INTO conversations (user_id, title) VALUES ($1, 'old chat') RETURNING id`,
+      [carol],
+    );
+    const [{ id: answer }] = await before
+      .query(
+        `INSERT INTO messages (conversation_id, user_id, role, content, created_at)
+       VALUES ($1, $2, 'user', 'q', '2025-03-05T00:00:00Z'),
+              ($1, $2, 'assistant', 'a', '2025-03-05T00:00:01Z') RETURNING id`,
+        [conv, carol],
+      )
+      .then((rows: { id: string }[]) => rows.slice(-1));
+    await before.query(
+      `INSERT INTO feedback (message_id, user_id, rating, comment) VALUES ($1, $2, 'up', 'nice')`,
+      [answer, carol],
+    );
+    const messageDump = `SELECT m.id, m.role, m.content, m.created_at, f.rating, f.comment
+                           FROM messages m LEFT JOIN feedback f ON f.message_id = m.id ORDER BY m.created_at`;
+    const messagesBefore = await before.query(messageDump);
     const dump = `SELECT id::text, occurred_at, action, payload, encode(payload_salt, 'hex') AS salt,
                          encode(payload_hash, 'hex') AS hash FROM audit_events ORDER BY id`;
     const rowsBefore = await before.query(dump);
@@ -151,6 +171,19 @@ describe('the partitioning migration', () => {
     cleanup.push(() => ds.destroy());
     expect(await runMigrations(ds)).toContain('AuditRetention1764720000000');
     expect(await ds.query(dump)).toEqual(rowsBefore);
+    expect(await ds.query(messageDump)).toEqual(messagesBefore);
+    const [{ n: inMarch }] = await ds.query('SELECT count(*)::int AS n FROM messages_p202503');
+    expect(inMarch).toBe(2);
+    // Feedback still follows its message: new feedback names only the message id.
+    await ds.query(`INSERT INTO feedback (message_id, user_id, rating) VALUES ($1, $2, 'down')`, [
+      (await ds.query(`SELECT id FROM messages WHERE role = 'user'`))[0].id,
+      carol,
+    ]);
+    await ds.query('DELETE FROM conversations WHERE id = $1', [conv]);
+    const [{ n: left }] = await ds.query(
+      'SELECT (SELECT count(*) FROM messages) + (SELECT count(*) FROM feedback) AS n',
+    );
+    expect(Number(left)).toBe(0);
     const [{ kind }] = await ds.query(
       `SELECT relkind AS kind FROM pg_class WHERE relname = 'audit_events'`,
     );
@@ -278,6 +311,46 @@ describe('retention', () => {
       'audit.hold.released',
       'audit.retention.applied',
     ]);
+  });
+
+  it('drops whole months of messages (with their feedback) unless a legal hold covers one', async () => {
+    const { ds } = await freshDatabase();
+    const alice = await addUser(ds, 'alice@example.com');
+    const bob = await addUser(ds, 'bob@example.com');
+    const [{ id: bobMessage }] = await ds.query(
+      `INSERT INTO messages (user_id, role, content) VALUES ($1, 'assistant', 'bob') RETURNING id`,
+      [bob],
+    );
+    await ds.query(`INSERT INTO feedback (message_id, user_id, rating) VALUES ($1, $2, 'up')`, [
+      bobMessage,
+      bob,
+    ]);
+    await ds.query(`INSERT INTO messages (user_id, role, content) VALUES ($1, 'user', 'alice')`, [
+      alice,
+    ]);
+    const holds = new LegalHolds();
+    const hold = await ds.transaction((m) =>
+      holds.create(m, { userId: alice, from: null, to: null, reason: 'case 9 hold' }, ADMIN),
+    );
+    // Far ahead: this month's messages are all past 30 days.
+    const later = new Date(Date.now() + 200 * 86_400_000);
+    const rules = { audit: { default: null, byKind: {} }, messageDays: 30 };
+    const thisMonth = `messages_p${yyyymm(new Date())}`;
+
+    const first = await applyRetention(ds, rules, later);
+    expect(first.partitionsDropped).not.toContain(thisMonth);
+    expect(first).toMatchObject({ messagesDeleted: 1, messagesHeld: 1 });
+    const [{ n: feedback }] = await ds.query('SELECT count(*)::int AS n FROM feedback');
+    expect(feedback).toBe(0);
+
+    await ds.transaction((m) => holds.release(m, hold.id, ADMIN));
+    const second = await applyRetention(ds, rules, later);
+    expect(second.partitionsDropped).toContain(thisMonth);
+    expect(second.messagesDeleted).toBe(1);
+    const [{ n: messages }] = await ds.query('SELECT count(*)::int AS n FROM messages');
+    expect(messages).toBe(0);
+    // New messages still have a home (the default partition, or one made ahead).
+    await ds.query(`INSERT INTO messages (user_id, role, content) VALUES ($1, 'user', 'x')`, [bob]);
   });
 
   it('never removes an event that is not sealed yet, and does nothing without rules', async () => {

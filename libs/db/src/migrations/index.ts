@@ -8,6 +8,7 @@ import { Policy1764460800010 } from './1764460800010-policy.js';
 import { ResponseCache1764460800020 } from './1764460800020-response-cache.js';
 import { Feedback1764547200000 } from './1764547200000-feedback.js';
 import { AuditRetention1764720000000 } from './1764720000000-audit-retention.js';
+import { MessagesPartitions1764720000001 } from './1764720000001-messages-partitions.js';
 
 /**
  * The one ordered list of migrations, for every lib's tables. A landed migration is never edited:
@@ -24,4 +25,5 @@ export const MIGRATIONS = [
   ResponseCache1764460800020,
   Feedback1764547200000,
   AuditRetention1764720000000,
+  MessagesPartitions1764720000001,
 ];
