@@ -93,7 +93,11 @@ export async function applyRetention(
   result.partitionsCreated = created;
 
   const kinds = Object.keys(rules.audit.byKind);
-  const params = [now, kinds, kinds.map((k) => rules.audit.byKind[k]), rules.audit.default];
+  const days = kinds.map((k) => rules.audit.byKind[k]!);
+  // Nothing newer than the shortest retention can expire: lets the planner skip whole partitions.
+  const shortest = Math.min(...days, rules.audit.default ?? Infinity);
+  const oldest = new Date(now.getTime() - (Number.isFinite(shortest) ? shortest : 0) * 86_400_000);
+  const params = [now, kinds, days, rules.audit.default, oldest];
   const noteRange = (positions: number[]) => {
     for (const pos of positions) {
       result.prunedRange = {
@@ -119,7 +123,7 @@ export async function applyRetention(
         const rows = await sql<{ pos: string }>(
           `WITH doomed AS (
              SELECT e.id, e.occurred_at FROM audit_events e
-              WHERE ${EVENT_EXPIRED} AND ${EVENT_SEALED} AND NOT ${EVENT_HELD}
+              WHERE e.occurred_at < $5 AND ${EVENT_EXPIRED} AND ${EVENT_SEALED} AND NOT ${EVENT_HELD}
               LIMIT ${BATCH}),
            gone AS (
              DELETE FROM audit_events e USING doomed d
@@ -136,7 +140,8 @@ export async function applyRetention(
       if (positions.length < BATCH) break;
     }
     const [held] = await ds.query(
-      `SELECT count(*)::int AS n FROM audit_events e WHERE ${EVENT_EXPIRED} AND ${EVENT_HELD}`,
+      `SELECT count(*)::int AS n FROM audit_events e
+        WHERE e.occurred_at < $5 AND ${EVENT_EXPIRED} AND ${EVENT_HELD}`,
       params,
     );
     result.auditEventsHeld = held.n;
@@ -225,7 +230,7 @@ async function dropIfAllExpired(
   const [keep] = await sql(
     `SELECT 1 FROM ${p.name} e
       WHERE (${EVENT_EXPIRED}) IS NOT TRUE OR NOT ${EVENT_SEALED} OR ${EVENT_HELD} LIMIT 1`,
-    params,
+    params.slice(0, 4),
   );
   if (keep) return null;
   const [span] = await sql<{ n: number; min: string | null; max: string | null }>(
