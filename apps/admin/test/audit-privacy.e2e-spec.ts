@@ -83,6 +83,7 @@ describe('admin: legal holds and erasure', () => {
     }).expect(201);
     expect(created.body).toMatchObject({
       userId: alice.userId,
+      userEmail: 'alice@example.com',
       from: '2020-01-01T00:00:00.000Z',
       to: null,
       reason: 'litigation 42',

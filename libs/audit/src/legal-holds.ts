@@ -12,6 +12,8 @@ import { sqlOf, type Sql } from './sql.js';
 export interface LegalHold {
   id: string;
   userId: string | null;
+  /** The held user's email (null for a time-range hold, or once the user is deleted). */
+  userEmail: string | null;
   from: string | null;
   to: string | null;
   reason: string;
@@ -22,7 +24,8 @@ export interface LegalHold {
   active: boolean;
 }
 
-const HOLD_COLUMNS = `h.id, h.user_id AS "userId", h.from_at AS "from", h.to_at AS "to", h.reason,
+const HOLD_COLUMNS = `h.id, h.user_id AS "userId",
+  (SELECT u.email FROM users u WHERE u.id = h.user_id) AS "userEmail", h.from_at AS "from", h.to_at AS "to", h.reason,
   h.created_by AS "createdBy", h.created_at AS "createdAt", h.released_at AS "releasedAt",
   h.released_by AS "releasedBy", h.released_at IS NULL AS active`;
 
@@ -31,6 +34,7 @@ function toHold(row: Record<string, unknown>): LegalHold {
   return {
     id: row.id as string,
     userId: (row.userId as string | null) ?? null,
+    userEmail: (row.userEmail as string | null) ?? null,
     from: iso(row.from),
     to: iso(row.to),
     reason: row.reason as string,
