@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { KeyObject } from 'node:crypto';
 import type { Command } from 'commander';
 import {
+  applyRetention,
   AuditLog,
   type ChainVerdict,
   eraseUser,
@@ -16,6 +17,7 @@ import {
   writeExport,
 } from '@enclave/audit';
 import { type Config, loadConfigOrExit } from '@enclave/config';
+import { defaultPolicies, POLICIES_SETTING_KEY, RuntimePolicies } from '@enclave/policy';
 import { withMigratedDatabase as withDatabase } from './database.js';
 
 /** Exit code of `enclave audit verify` when the chain or the export was tampered with. */
@@ -174,6 +176,36 @@ export function registerAuditCommands(program: Command): void {
       console.log(
         `erased user ${result.userId}: ${result.auditEvents} audit payloads, ${result.messages} messages, ${result.conversations} conversation titles, ${result.feedbackComments} feedback comments`,
       );
+    });
+
+  audit
+    .command('retention')
+    .description(
+      'apply the retention policies now, as the audit app does on its interval (prints the counts)',
+    )
+    .option('--json', 'print the result as JSON')
+    .action(async (opts: { json?: boolean }) => {
+      const config = loadConfigOrExit();
+      const result = await withDatabase(config, async (ds) => {
+        const [row] = await ds.query('SELECT value FROM enclave_settings WHERE key = $1', [
+          POLICIES_SETTING_KEY,
+        ]);
+        const p = {
+          ...defaultPolicies(config),
+          ...RuntimePolicies.partial().parse(row?.value ?? {}),
+        };
+        return applyRetention(
+          ds,
+          { audit: p.auditRetentionDays, messageDays: p.messageRetentionDays },
+          new Date(),
+        );
+      });
+      if (opts.json) console.log(JSON.stringify(result));
+      else if (!result.ran) console.log('retention: another run is in progress; nothing done');
+      else
+        console.log(
+          `retention: ${result.auditEventsPruned} audit events pruned (${result.auditEventsHeld} held), ${result.messagesDeleted} messages deleted (${result.messagesHeld} held), partitions dropped: ${result.partitionsDropped.join(', ') || 'none'}`,
+        );
     });
 }
 

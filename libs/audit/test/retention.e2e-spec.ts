@@ -353,6 +353,25 @@ describe('retention', () => {
     await ds.query(`INSERT INTO messages (user_id, role, content) VALUES ($1, 'user', 'x')`, [bob]);
   });
 
+  it('`enclave audit retention` applies the stored policies now', async () => {
+    const { db, ds } = await freshDatabase();
+    await ds.query(`INSERT INTO enclave_settings (key, value) VALUES ('policies', $1::jsonb)`, [
+      JSON.stringify({ auditRetentionDays: { default: 30, byKind: {} } }),
+    ]);
+    const old = new Date(Date.now() - 40 * 86_400_000).toISOString();
+    await appendAt(ds, old, { actorId: null, action: 'test.old' });
+    await appendAt(ds, new Date().toISOString(), { actorId: null, action: 'test.new' });
+    await sealAll(db.url, key);
+    const r = enclave(['audit', 'retention', '--json'], { DATABASE_URL: db.url });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ ran: true, auditEventsPruned: 1 });
+    const actions = await ds.query(`SELECT action FROM audit_events ORDER BY id`);
+    expect(actions).toEqual([{ action: 'test.new' }, { action: 'audit.retention.applied' }]);
+    await sealAll(db.url, key);
+    expect((await verified(ds)).pruned).toBe(1);
+  });
+
   it('never removes an event that is not sealed yet, and does nothing without rules', async () => {
     const { ds } = await freshDatabase();
     await appendAt(ds, '2026-01-03T10:00:00Z', { actorId: null, action: 'chat.completion' });
