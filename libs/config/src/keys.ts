@@ -268,6 +268,12 @@ const keys = {
     1,
     86_400,
   ),
+  AUDIT_RETENTION_INTERVAL_SECONDS: wholeNumber(
+    3_600,
+    'Audit app: how often the active instance applies retention and creates audit partitions ahead.',
+    1,
+    86_400,
+  ),
   AUDIT_EXPORT_DIR: {
     schema: z.string().trim().min(1),
     expected: 'a directory path',

@@ -61,6 +61,7 @@ export interface Config {
     checkpointSeconds: number;
     sealIntervalMs: number;
     unsealedAlertSeconds: number;
+    retentionIntervalSeconds: number;
     exportDir: string;
   };
   llmSim: {
@@ -228,6 +229,7 @@ function toConfig(v: Values, configFile: string | null): Config {
       checkpointSeconds: v.AUDIT_CHECKPOINT_SECONDS as number,
       sealIntervalMs: v.AUDIT_SEAL_INTERVAL_MS as number,
       unsealedAlertSeconds: v.AUDIT_UNSEALED_ALERT_SECONDS as number,
+      retentionIntervalSeconds: v.AUDIT_RETENTION_INTERVAL_SECONDS as number,
       exportDir:
         (v.AUDIT_EXPORT_DIR as string | undefined) ??
         join(v.ENCLAVE_DATA_DIR as string, 'audit', 'exports'),
