@@ -65,6 +65,22 @@ const RULES: Record<string, Access> = {
   'POST /api/admin/backends/:id/test': ADMIN,
   'PUT /api/admin/aliases/:alias': ADMIN,
   'DELETE /api/admin/aliases/:alias': ADMIN,
+  'GET /api/admin/dashboard': ADMIN_AUDITOR,
+  'GET /api/admin/policies': ADMIN_AUDITOR,
+  'PATCH /api/admin/policies': ADMIN,
+  'GET /api/admin/conversations': ADMIN_AUDITOR,
+  'POST /api/admin/conversations/:id/open': ADMIN_AUDITOR,
+  'GET /api/admin/audit/events': ADMIN_AUDITOR,
+  'GET /api/admin/audit/status': ADMIN_AUDITOR,
+  'POST /api/admin/audit/verify': ADMIN_AUDITOR,
+  'GET /api/admin/audit/exports': ADMIN_AUDITOR,
+  'POST /api/admin/audit/exports': ADMIN_AUDITOR,
+  'GET /api/admin/audit/exports/:id': ADMIN_AUDITOR,
+  'GET /api/admin/audit/exports/:id/:file': ADMIN_AUDITOR,
+  'GET /api/admin/audit/holds': ADMIN_AUDITOR,
+  'POST /api/admin/audit/holds': ADMIN,
+  'POST /api/admin/audit/holds/:id/release': ADMIN,
+  'POST /api/admin/audit/erasures': ADMIN,
 };
 
 /** Path parameters by name; anything else is a fresh UUID that names nothing (a 404 at worst). */
