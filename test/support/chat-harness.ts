@@ -36,9 +36,11 @@ export class ChatHarness {
   baseURL!: string;
   dataSource!: DataSource;
 
+  /** `port`: a fixed port (e.g. one already registered elsewhere as a redirect URI); 0: any. */
   static async start(
     sim: Partial<LlmSimOptions> = {},
     env: Record<string, string> = {},
+    port = 0,
   ): Promise<ChatHarness> {
     const h = new ChatHarness();
     h.db = await createTestDatabase();
@@ -50,9 +52,8 @@ export class ChatHarness {
       ...env,
     });
     h.app = await startApp(ChatAppModule.forRoot(h.config), h.config);
-    await h.app.listen(0, '127.0.0.1');
-    const { port } = h.app.getHttpServer().address() as AddressInfo;
-    h.baseURL = `http://127.0.0.1:${port}`;
+    await h.app.listen(port, '127.0.0.1');
+    h.baseURL = ChatHarness.urlOf(h.app);
     h.dataSource = h.app.get(DataSource);
     return h;
   }

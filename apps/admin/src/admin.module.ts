@@ -9,6 +9,7 @@ import { PoliciesModule } from './policies/policies.module.js';
 import { DashboardModule } from './dashboard/dashboard.module.js';
 import { AdminConversationsModule } from './conversations/conversations.module.js';
 import { AdminAuditModule } from './audit/audit.module.js';
+import { AuditPrivacyModule } from './audit-privacy/audit-privacy.module.js';
 
 /** The admin app: the admin API and console. */
 @Module({})
@@ -26,6 +27,7 @@ export class AdminAppModule {
         DashboardModule,
         AdminConversationsModule,
         AdminAuditModule,
+        AuditPrivacyModule,
         // Last: its catch-all page route comes after every API route.
         SpaModule.forRoot({
           name: 'admin console',

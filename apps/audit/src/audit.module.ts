@@ -1,6 +1,8 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import type { Config } from '@enclave/config';
+import { RuntimePoliciesService } from '@enclave/policy';
 import { PlatformModule } from '@enclave/server';
+import { RetentionService } from './retention.service.js';
 import { SealerService } from './sealer.service.js';
 import { ExportRunnerService } from './export-runner.service.js';
 
@@ -11,7 +13,8 @@ export class AuditAppModule {
     return {
       module: AuditAppModule,
       imports: [PlatformModule.forRoot(config, 'audit')],
-      providers: [SealerService, ExportRunnerService],
+      // Only the runtime policies of libs/policy (its quota and usage jobs belong to the chat app).
+      providers: [SealerService, ExportRunnerService, RetentionService, RuntimePoliciesService],
     };
   }
 }

@@ -2,8 +2,10 @@ import { readFileSync } from 'node:fs';
 import type { KeyObject } from 'node:crypto';
 import type { Command } from 'commander';
 import {
+  applyRetention,
   AuditLog,
   type ChainVerdict,
+  eraseUser,
   type ExportFileFormat,
   generateSigningKey,
   loadSigningKey,
@@ -15,6 +17,7 @@ import {
   writeExport,
 } from '@enclave/audit';
 import { type Config, loadConfigOrExit } from '@enclave/config';
+import { defaultPolicies, POLICIES_SETTING_KEY, RuntimePolicies } from '@enclave/policy';
 import { withMigratedDatabase as withDatabase } from './database.js';
 
 /** Exit code of `enclave audit verify` when the chain or the export was tampered with. */
@@ -145,6 +148,65 @@ export function registerAuditCommands(program: Command): void {
         `exported ${m.dataFile.events} events (positions ${m.chain.fromPos + 1}–${m.chain.toPos}) to ${result.manifestPath}`,
       );
     });
+
+  audit
+    .command('erase')
+    .description(
+      "right to erasure: erase one user's audit payloads and conversation contents (the chain still verifies)",
+    )
+    .requiredOption('--user <idOrEmail>', 'the user, by id or email')
+    .requiredOption('--reason <text>', 'why (recorded in audit.erasure.performed)')
+    .action(async (opts: { user: string; reason: string }) => {
+      if (opts.reason.trim().length < 5) throw new Error('--reason needs at least 5 characters');
+      const config = loadConfigOrExit();
+      const result = await withDatabase(config, (ds) =>
+        ds.transaction(async (m) => {
+          const [user] = await m.query(
+            'SELECT id FROM users WHERE id::text = $1 OR lower(email) = lower($1)',
+            [opts.user],
+          );
+          if (!user) throw new Error(`no user has the id or email ${opts.user}`);
+          return eraseUser(m, user.id, opts.reason.trim(), {
+            type: 'system',
+            id: null,
+            label: 'cli',
+          });
+        }),
+      );
+      console.log(
+        `erased user ${result.userId}: ${result.auditEvents} audit payloads, ${result.messages} messages, ${result.conversations} conversation titles, ${result.feedbackComments} feedback comments`,
+      );
+    });
+
+  audit
+    .command('retention')
+    .description(
+      'apply the retention policies now, as the audit app does on its interval (prints the counts)',
+    )
+    .option('--json', 'print the result as JSON')
+    .action(async (opts: { json?: boolean }) => {
+      const config = loadConfigOrExit();
+      const result = await withDatabase(config, async (ds) => {
+        const [row] = await ds.query('SELECT value FROM enclave_settings WHERE key = $1', [
+          POLICIES_SETTING_KEY,
+        ]);
+        const p = {
+          ...defaultPolicies(config),
+          ...RuntimePolicies.partial().parse(row?.value ?? {}),
+        };
+        return applyRetention(
+          ds,
+          { audit: p.auditRetentionDays, messageDays: p.messageRetentionDays },
+          new Date(),
+        );
+      });
+      if (opts.json) console.log(JSON.stringify(result));
+      else if (!result.ran) console.log('retention: another run is in progress; nothing done');
+      else
+        console.log(
+          `retention: ${result.auditEventsPruned} audit events pruned (${result.auditEventsHeld} held), ${result.messagesDeleted} messages deleted (${result.messagesHeld} held), partitions dropped: ${result.partitionsDropped.join(', ') || 'none'}`,
+        );
+    });
 }
 
 interface ExportOptions {
@@ -184,7 +246,7 @@ function report(what: string, verdict: ChainVerdict, json = false, extra = ''): 
     console.log(JSON.stringify(verdict));
   } else if (verdict.ok) {
     console.log(
-      `${what}: OK (${verdict.positions} positions, ${verdict.events} events, ${verdict.checkpoints} checkpoints, head ${verdict.lastPos}${extra ? `, ${extra}` : ''})`,
+      `${what}: OK (${verdict.positions} positions, ${verdict.events} events, ${verdict.checkpoints} checkpoints, head ${verdict.lastPos}, ${verdict.redacted} redacted, ${verdict.pruned} pruned${verdict.prunedRange ? ` (positions ${verdict.prunedRange.from}–${verdict.prunedRange.to})` : ''}${extra ? `, ${extra}` : ''})`,
     );
   } else {
     const first = verdict.problems[0]!;

@@ -215,6 +215,7 @@ export async function writeExport(opts: {
         hash: link.hash,
         record: link.record,
         absentByDesign: link.record === null && link.prunedAt !== null,
+        pruned: link.prunedAt !== null,
       });
       if (link.record && matchesFilter(link.record, filter)) {
         const line: ExportedEvent = { pos: link.pos, chainHash: link.hash, ...link.record };
@@ -223,7 +224,9 @@ export async function writeExport(opts: {
         firstEventAt ??= link.record.occurredAt;
         lastEventAt = link.record.occurredAt;
       } else {
-        linksChunk += `${JSON.stringify({ pos: link.pos, leaf: link.leafHash, hash: link.hash })}\n`;
+        // `pruned` tells the offline verifier that retention removed the event (not the filter).
+        const pruned = link.record === null && link.prunedAt !== null ? { pruned: true } : {};
+        linksChunk += `${JSON.stringify({ pos: link.pos, leaf: link.leafHash, hash: link.hash, ...pruned })}\n`;
         linkCount++;
       }
     }

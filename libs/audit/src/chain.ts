@@ -65,6 +65,17 @@ export function payloadHash(saltHex: string, payload: unknown): string {
     .digest('hex');
 }
 
+/** What an erased payload is replaced by; a redacted event with anything else was tampered with. */
+export const REDACTED_PAYLOAD = { redacted: true } as const;
+
+function isRedactionMarker(payload: unknown): boolean {
+  return canonicalJson(payload) === canonicalJson(REDACTED_PAYLOAD);
+}
+
+function payloadMatches(r: AuditRecord): boolean {
+  return !!r.payloadSalt && payloadHash(r.payloadSalt, r.payload) === r.payloadHash;
+}
+
 /** The leaf's fields in canonical (sorted) key order; every value is a string, number or null. */
 const LEAF_FIELDS = [
   'action',
@@ -195,6 +206,8 @@ export interface ChainStep {
   record: AuditRecord | null;
   /** The event is absent on purpose (retention removed it, or it is outside an export's filter). */
   absentByDesign?: boolean;
+  /** Retention removed the event (its link is marked pruned); counted in the verdict. */
+  pruned?: boolean;
 }
 
 export interface ChainVerdict {
@@ -205,6 +218,12 @@ export interface ChainVerdict {
   lastPos: number;
   lastHash: string;
   checkpoints: number;
+  /** Events whose payload was erased (privacy): they verify by their sealed payload hash. */
+  redacted: number;
+  /** Positions whose event retention removed: the link is kept, the event is gone by design. */
+  pruned: number;
+  /** The first and last pruned position (null when none). */
+  prunedRange: { from: number; to: number } | null;
   problems: ChainProblem[];
 }
 
@@ -222,6 +241,9 @@ export class ChainWalker {
   private readonly checkpointsAt = new Map<number, Checkpoint[]>();
   private lastMatchedCheckpoint: number;
   private events = 0;
+  private redacted = 0;
+  private pruned = 0;
+  private prunedRange: { from: number; to: number } | null = null;
   private positions = 0;
   private lastPos: number;
   private lastWalkProblem = 0;
@@ -276,12 +298,14 @@ export class ChainWalker {
     this.positions++;
     let leaf = step.leafHash;
     const r = step.record;
+    if (step.pruned && !r) {
+      this.pruned++;
+      this.prunedRange = { from: this.prunedRange?.from ?? pos, to: pos };
+    }
     if (r) {
       this.events++;
-      if (
-        !r.redactedAt &&
-        (!r.payloadSalt || payloadHash(r.payloadSalt, r.payload) !== r.payloadHash)
-      ) {
+      if (r.redactedAt) this.redacted++;
+      if (r.redactedAt ? !isRedactionMarker(r.payload) : !payloadMatches(r)) {
         this.report(
           pos,
           'payload_modified',
@@ -381,6 +405,9 @@ export class ChainWalker {
       lastPos: this.lastPos,
       lastHash: this.prevHash,
       checkpoints,
+      redacted: this.redacted,
+      pruned: this.pruned,
+      prunedRange: this.prunedRange,
       problems,
     };
   }

@@ -16,6 +16,7 @@ export {
   leafHash,
   linkHash,
   payloadHash,
+  REDACTED_PAYLOAD,
   sha256Hex,
   signCheckpoint,
   signText,
@@ -54,3 +55,26 @@ export {
   type ExportManifest,
 } from './audit-export.js';
 export { verifyExport, type ExportVerdict } from './verify-export.js';
+export {
+  EVENT_HELD,
+  LegalHolds,
+  MESSAGE_HELD,
+  type LegalHold,
+  type NewLegalHold,
+} from './legal-holds.js';
+export { eraseUser, type ErasureResult } from './audit-erasure.js';
+export {
+  applyRetention,
+  RETENTION_LOCK,
+  type RetentionResult,
+  type RetentionRules,
+} from './audit-retention.js';
+export {
+  auditPartitions,
+  ensureAuditPartitions,
+  ensureMonthlyPartitions,
+  monthlyPartitions,
+  partitionFor,
+  type MonthPartition,
+  type PartitionedTable,
+} from './monthly-partitions.js';

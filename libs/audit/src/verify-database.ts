@@ -32,6 +32,7 @@ export async function walkLinks(
         hash: link.hash,
         record: link.record,
         absentByDesign: link.record === null && link.prunedAt !== null,
+        pruned: link.prunedAt !== null,
       });
     }
     if (links.length < batch) return;

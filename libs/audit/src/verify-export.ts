@@ -25,7 +25,7 @@ interface Line {
   /** 1-based line number in its file, for messages. */
   line: number;
   event?: ExportedEvent;
-  link?: { leaf: string; hash: string };
+  link?: { leaf: string; hash: string; pruned: boolean };
 }
 
 async function sha256File(path: string): Promise<string> {
@@ -73,8 +73,8 @@ async function* dataLines(path: string, format: string): AsyncGenerator<Line> {
 
 async function* linkLines(path: string): AsyncGenerator<Line> {
   for await (const [n, value] of jsonLines(path)) {
-    const l = value as { pos: number; leaf: string; hash: string };
-    yield { pos: l.pos, line: n, link: { leaf: l.leaf, hash: l.hash } };
+    const l = value as { pos: number; leaf: string; hash: string; pruned?: boolean };
+    yield { pos: l.pos, line: n, link: { leaf: l.leaf, hash: l.hash, pruned: l.pruned === true } };
   }
 }
 
@@ -105,6 +105,9 @@ function refused(problem: ChainProblem): ExportVerdict {
     lastPos: 0,
     lastHash: GENESIS_HASH,
     checkpoints: 0,
+    redacted: 0,
+    pruned: 0,
+    prunedRange: null,
     problems: [problem],
     manifest: null,
   };
@@ -216,6 +219,7 @@ export async function verifyExport(
         hash: l.link!.hash,
         record: null,
         absentByDesign: true,
+        pruned: l.link!.pruned,
       });
     }
   }

@@ -1,7 +1,8 @@
 import { Body, Controller, Get, HttpCode, Post, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { z } from 'zod';
-import { Public, requestMeta, ZodBody } from '@enclave/http';
+import { type Config, InjectConfig } from '@enclave/config';
+import { ApiError, Public, requestMeta, ZodBody } from '@enclave/http';
 import { clearSessionCookies, SESSION_COOKIE, setSessionCookies } from './cookies.js';
 import { CurrentPrincipal } from './decorators.js';
 import type { Principal } from './principal.js';
@@ -15,7 +16,21 @@ const SignInBody = z.strictObject({
 /** Sign-in for the web UIs (chat and admin): a session cookie plus a CSRF token. */
 @Controller('api/auth')
 export class AuthController {
-  constructor(private readonly sessions: SessionService) {}
+  constructor(
+    private readonly sessions: SessionService,
+    @InjectConfig() private readonly config: Config,
+  ) {}
+
+  /** How this Enclave lets people sign in, for the sign-in pages to offer the right buttons. */
+  @Public()
+  @Get('config')
+  signInOptions() {
+    const oidc = this.config.auth.oidc;
+    return {
+      localLogin: this.config.auth.localLogin,
+      sso: { enabled: oidc !== null, label: oidc?.label ?? null },
+    };
+  }
 
   @Public()
   @Post('login')
@@ -25,6 +40,13 @@ export class AuthController {
     @Req() req: Request,
     @Res({ passthrough: true }) res: Response,
   ) {
+    if (!this.config.auth.localLogin) {
+      throw new ApiError(
+        403,
+        'local_login_disabled',
+        `Sign-in with a password is turned off here; sign in with ${this.config.auth.oidc?.label ?? 'single sign-on'}.`,
+      );
+    }
     const signedIn = await this.sessions.signIn(body.email, body.password, requestMeta(req));
     setSessionCookies(req, res, signedIn);
     return { user: signedIn.user, csrfToken: signedIn.csrfToken, expiresAt: signedIn.expiresAt };

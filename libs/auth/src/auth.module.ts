@@ -9,13 +9,17 @@ import { SessionService } from './session.service.js';
 import { SessionsRepository } from './sessions.repository.js';
 import { UsersRepository } from './users.repository.js';
 import { UsersService } from './users.service.js';
+import { OidcClient } from './sso/oidc-client.js';
+import { OidcLoginsRepository } from './sso/oidc-logins.repository.js';
+import { SsoController } from './sso/sso.controller.js';
+import { SsoService } from './sso/sso.service.js';
 
 /**
- * Authentication for every app: the global guard (deny by default), sign-in routes and each
- * user's own API keys; the services the admin API builds on.
+ * Authentication for every app: the global guard (deny by default), sign-in routes (password
+ * and single sign-on) and each user's own API keys; the services the admin API builds on.
  */
 @Module({
-  controllers: [AuthController, ApiKeysController],
+  controllers: [AuthController, SsoController, ApiKeysController],
   providers: [
     UsersRepository,
     SessionsRepository,
@@ -23,6 +27,9 @@ import { UsersService } from './users.service.js';
     ApiKeyService,
     SessionService,
     UsersService,
+    OidcClient,
+    OidcLoginsRepository,
+    SsoService,
     { provide: APP_GUARD, useClass: AuthGuard },
   ],
   exports: [UsersRepository, ApiKeysRepository, ApiKeyService, SessionService, UsersService],

@@ -40,3 +40,7 @@ export {
   verifyPassword,
   parseApiKey,
 } from './secrets.js';
+export { SsoService } from './sso/sso.service.js';
+export { SSO_BINDING_COOKIE } from './sso/sso.controller.js';
+export { roleFromClaim } from './sso/role-mapping.js';
+export { safeReturnTo } from './sso/return-to.js';

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { AuditLog } from '@enclave/audit';
 import { type Config, InjectConfig } from '@enclave/config';
 import { ApiError, type RequestMeta } from '@enclave/http';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import type { Principal } from './principal.js';
 import { burnPasswordCheck, randomToken, sha256, verifyPassword } from './secrets.js';
 import { SessionsRepository } from './sessions.repository.js';
@@ -77,17 +77,7 @@ export class SessionService {
       }
 
       await this.users.recordSuccessfulLogin(db, user.id);
-      const token = randomToken();
-      const csrfToken = randomToken();
-      const expiresAt = new Date(Date.now() + this.config.auth.sessionTtlHours * 3_600_000);
-      await this.sessions.insert(db, {
-        tokenHash: sha256(token),
-        userId: user.id,
-        csrfToken,
-        expiresAt,
-        ip: meta.ip,
-        userAgent: meta.userAgent,
-      });
+      const signedIn = await this.startSession(db, user, meta);
       await this.audit.append(db, {
         actor: { type: 'user', id: user.id, label: user.email },
         action: 'auth.login.succeeded',
@@ -95,19 +85,34 @@ export class SessionService {
         outcome: 'success',
         meta,
       });
-      const { id, role, displayName } = user;
-      return {
-        ok: true,
-        signedIn: {
-          token,
-          csrfToken,
-          expiresAt,
-          user: { id, email: user.email, role, displayName },
-        },
-      };
+      return { ok: true, signedIn };
     });
     if (!attempt.ok) throw attempt.error.markAudited();
     return attempt.signedIn;
+  }
+
+  /**
+   * A new session for a user already authenticated (by password or single sign-on), in the
+   * caller's transaction; the caller audits how the user signed in.
+   */
+  async startSession(
+    db: EntityManager,
+    user: Pick<User, 'id' | 'email' | 'role' | 'displayName'>,
+    meta: RequestMeta,
+  ): Promise<SignedIn> {
+    const token = randomToken();
+    const csrfToken = randomToken();
+    const expiresAt = new Date(Date.now() + this.config.auth.sessionTtlHours * 3_600_000);
+    await this.sessions.insert(db, {
+      tokenHash: sha256(token),
+      userId: user.id,
+      csrfToken,
+      expiresAt,
+      ip: meta.ip,
+      userAgent: meta.userAgent,
+    });
+    const { id, email, role, displayName } = user;
+    return { token, csrfToken, expiresAt, user: { id, email, role, displayName } };
   }
 
   async signOut(token: string, meta: RequestMeta): Promise<void> {

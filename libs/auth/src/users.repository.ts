@@ -12,6 +12,9 @@ export interface User {
   failedLogins: number;
   lockedUntil: Date | null;
   disabledAt: Date | null;
+  /** Set together for a user who signs in through single sign-on (the provider's account). */
+  oidcIssuer: string | null;
+  oidcSubject: string | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -21,7 +24,7 @@ const USER_CREATION_LOCK = 7_315_002;
 
 const COLUMNS = `id, email, display_name AS "displayName", role, password_hash AS "passwordHash",
   failed_logins AS "failedLogins", locked_until AS "lockedUntil", disabled_at AS "disabledAt",
-  created_at AS "createdAt", updated_at AS "updatedAt"`;
+  oidc_issuer AS "oidcIssuer", oidc_subject AS "oidcSubject", created_at AS "createdAt", updated_at AS "updatedAt"`;
 
 /** Users. Methods that change rows take the caller's EntityManager (its transaction). */
 @Injectable()
@@ -60,6 +63,19 @@ export class UsersRepository {
     return rows[0] ?? null;
   }
 
+  /** The user linked to this provider account, locked for the rest of the transaction. */
+  async findByOidcLinkForUpdate(
+    issuer: string,
+    subject: string,
+    db: EntityManager,
+  ): Promise<User | null> {
+    const rows: User[] = await db.query(
+      `SELECT ${COLUMNS} FROM users WHERE oidc_issuer = $1 AND oidc_subject = $2 FOR UPDATE`,
+      [issuer, subject],
+    );
+    return rows[0] ?? null;
+  }
+
   async list(db: EntityManager = this.dataSource.manager): Promise<User[]> {
     return db.query(`SELECT ${COLUMNS} FROM users ORDER BY email`);
   }
@@ -79,12 +95,25 @@ export class UsersRepository {
 
   async insert(
     db: EntityManager,
-    user: { email: string; role: Role; passwordHash: string | null; displayName?: string | null },
+    user: {
+      email: string;
+      role: Role;
+      passwordHash: string | null;
+      displayName?: string | null;
+      oidc?: { issuer: string; subject: string } | null;
+    },
   ): Promise<User> {
     const rows: User[] = await db.query(
-      `INSERT INTO users (email, role, password_hash, display_name) VALUES ($1, $2, $3, $4)
-       RETURNING ${COLUMNS}`,
-      [user.email.trim().toLowerCase(), user.role, user.passwordHash, user.displayName ?? null],
+      `INSERT INTO users (email, role, password_hash, display_name, oidc_issuer, oidc_subject)
+       VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${COLUMNS}`,
+      [
+        user.email.trim().toLowerCase(),
+        user.role,
+        user.passwordHash,
+        user.displayName ?? null,
+        user.oidc?.issuer ?? null,
+        user.oidc?.subject ?? null,
+      ],
     );
     return rows[0]!;
   }

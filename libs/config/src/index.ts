@@ -5,5 +5,6 @@ export {
   ConfigError,
   DEFAULT_CONFIG_FILE,
   type Config,
+  type OidcConfig,
 } from './load.js';
 export { ConfigModule, ENCLAVE_CONFIG, InjectConfig } from './config.module.js';

@@ -168,6 +168,77 @@ const keys = {
     1_000,
   ),
   AUTH_LOCKOUT_MINUTES: wholeNumber(15, 'How long a locked account stays locked.', 1, 10_080),
+  ENCLAVE_PUBLIC_URL: {
+    schema: z
+      .url({ protocol: /^https?$/ })
+      .refine((v) => {
+        const u = new URL(v);
+        return (u.pathname === '/' || u.pathname === '') && !u.search && !u.hash;
+      }, 'has a path, query or fragment')
+      .transform((v) => new URL(v).origin),
+    expected: 'the https://host[:port] users open Enclave at, without a path',
+    doc: 'Where users reach Enclave (nginx). Single sign-on sends the identity provider back to `<this>/api/auth/oidc/callback`, which must be registered there as the redirect URI. Needed with ENCLAVE_OIDC_ISSUER.',
+  },
+  ENCLAVE_LOCAL_LOGIN: flag(
+    true,
+    'Sign-in with email and password. `false` leaves single sign-on as the only way to sign in (POST /api/auth/login answers 403 local_login_disabled); API keys keep working.',
+  ),
+  ENCLAVE_OIDC_ISSUER: {
+    schema: z.url({ protocol: /^https?$/ }).refine((v) => {
+      const u = new URL(v);
+      return u.protocol === 'https:' || ['127.0.0.1', 'localhost', '[::1]'].includes(u.hostname);
+    }, 'plain http is only allowed on loopback'),
+    expected: 'the https:// issuer URL of the OpenID Connect provider (http:// only on loopback)',
+    doc: 'Turns on single sign-on (OpenID Connect, authorization code + PKCE) with this provider; its `/.well-known/openid-configuration` is read on the first sign-in. Unset: no SSO.',
+  },
+  ENCLAVE_OIDC_CLIENT_ID: {
+    schema: z.string().trim().min(1),
+    expected: 'the client id registered at the provider',
+    doc: "Enclave's client id at the OpenID provider. Needed with ENCLAVE_OIDC_ISSUER.",
+  },
+  ENCLAVE_OIDC_CLIENT_SECRET: {
+    schema: z.string().trim().min(1),
+    expected: 'the client secret registered at the provider',
+    doc: "Enclave's client secret (sent with client_secret_basic). Unset: a public client (PKCE only).",
+  },
+  ENCLAVE_OIDC_ROLE_CLAIM: {
+    schema: z.string().trim().min(1),
+    default: 'groups',
+    expected: 'a claim name',
+    doc: 'The ID token (or userinfo) claim whose values ENCLAVE_OIDC_ROLE_MAP maps to Enclave roles: a string or a list of strings.',
+  },
+  ENCLAVE_OIDC_ROLE_MAP: {
+    schema: z
+      .string()
+      .transform((s) =>
+        s
+          .split(',')
+          .map((pair) => pair.trim())
+          .filter(Boolean),
+      )
+      .pipe(
+        z
+          .array(
+            z
+              .string()
+              .regex(/^.+:(user|auditor|admin)$/)
+              .transform((pair) => {
+                const at = pair.lastIndexOf(':');
+                return [pair.slice(0, at).trim(), pair.slice(at + 1)] as const;
+              }),
+          )
+          .min(1),
+      )
+      .transform((pairs) => Object.fromEntries(pairs)),
+    expected: 'comma-separated claim-value:role pairs, role one of user, auditor, admin',
+    doc: 'Which claim values give which role, e.g. `enclave-admins:admin,enclave-auditors:auditor,staff:user`; the highest role wins. A user with none of them is refused. Needed with ENCLAVE_OIDC_ISSUER.',
+  },
+  ENCLAVE_OIDC_LABEL: {
+    schema: z.string().trim().min(1).max(80),
+    default: 'SSO',
+    expected: 'a short name (up to 80 characters)',
+    doc: 'What the sign-in pages call the provider, as in "Sign in with <label>".',
+  },
   AUDIT_SIGNING_KEY_FILE: {
     schema: z.string().trim().min(1),
     expected: 'a file path',
@@ -194,6 +265,12 @@ const keys = {
   AUDIT_UNSEALED_ALERT_SECONDS: wholeNumber(
     120,
     'Log a warning when a committed audit event has waited longer than this to be sealed.',
+    1,
+    86_400,
+  ),
+  AUDIT_RETENTION_INTERVAL_SECONDS: wholeNumber(
+    3_600,
+    'Audit app: how often the active instance applies retention and creates audit partitions ahead.',
     1,
     86_400,
   ),

@@ -30,7 +30,13 @@ describe('loadConfig', () => {
     });
     expect(config.masterKey).toBeNull();
     expect(config.http.maxBodyBytes).toBe(4 * 1024 * 1024);
-    expect(config.auth).toEqual({ sessionTtlHours: 12, lockoutThreshold: 5, lockoutMinutes: 15 });
+    expect(config.auth).toEqual({
+      sessionTtlHours: 12,
+      lockoutThreshold: 5,
+      lockoutMinutes: 15,
+      localLogin: true,
+      oidc: null,
+    });
     expect(config.configFile).toBeNull();
   });
 
@@ -108,5 +114,62 @@ describe('loadConfig', () => {
     writeFileSync(file, 'DATABASE_POOL_SIZE=0\n');
     const err = errorOf(() => loadConfig({ ENCLAVE_CONFIG: file }, NO_FILE));
     expect(err.message).toContain('DATABASE_POOL_SIZE="0" is invalid');
+  });
+});
+
+describe('single sign-on config', () => {
+  const SSO = {
+    ENCLAVE_OIDC_ISSUER: 'https://idp.example.com/realms/corp',
+    ENCLAVE_OIDC_CLIENT_ID: 'enclave',
+    ENCLAVE_PUBLIC_URL: 'https://enclave.example.com/',
+    ENCLAVE_OIDC_ROLE_MAP: 'enclave-admins:admin, cn=auditors:ou=x:auditor,staff:user',
+  };
+
+  it('derives the redirect URI from the public URL and parses the role map', () => {
+    const config = loadConfig(SSO, NO_FILE);
+    expect(config.publicUrl).toBe('https://enclave.example.com');
+    expect(config.auth.oidc).toEqual({
+      issuer: 'https://idp.example.com/realms/corp',
+      clientId: 'enclave',
+      clientSecret: null,
+      redirectUri: 'https://enclave.example.com/api/auth/oidc/callback',
+      roleClaim: 'groups',
+      roleMap: { 'enclave-admins': 'admin', 'cn=auditors:ou=x': 'auditor', staff: 'user' },
+      label: 'SSO',
+    });
+  });
+
+  it.each(['ENCLAVE_OIDC_CLIENT_ID', 'ENCLAVE_PUBLIC_URL', 'ENCLAVE_OIDC_ROLE_MAP'])(
+    'names %s when SSO is on without it',
+    (key) => {
+      const err = errorOf(() => loadConfig({ ...SSO, [key]: undefined }, NO_FILE));
+      expect(err.key).toBe(key);
+      expect(err.message).toContain('single sign-on');
+    },
+  );
+
+  it('refuses a role map naming no known role, and a plain-http issuer off loopback', () => {
+    expect(
+      errorOf(() => loadConfig({ ...SSO, ENCLAVE_OIDC_ROLE_MAP: 'x:root' }, NO_FILE)).key,
+    ).toBe('ENCLAVE_OIDC_ROLE_MAP');
+    const issuer = { ...SSO, ENCLAVE_OIDC_ISSUER: 'http://idp.example.com' };
+    expect(errorOf(() => loadConfig(issuer, NO_FILE)).message).toContain('loopback');
+    const loopback = { ...SSO, ENCLAVE_OIDC_ISSUER: 'http://127.0.0.1:9999' };
+    expect(loadConfig(loopback, NO_FILE).auth.oidc?.issuer).toBe('http://127.0.0.1:9999');
+  });
+
+  it('refuses a public URL with a path', () => {
+    const err = errorOf(() =>
+      loadConfig({ ...SSO, ENCLAVE_PUBLIC_URL: 'https://enclave.example.com/chat' }, NO_FILE),
+    );
+    expect(err.key).toBe('ENCLAVE_PUBLIC_URL');
+  });
+
+  it('refuses turning local login off without SSO, since nobody could sign in', () => {
+    const err = errorOf(() => loadConfig({ ENCLAVE_LOCAL_LOGIN: 'false' }, NO_FILE));
+    expect(err.key).toBe('ENCLAVE_LOCAL_LOGIN');
+    expect(loadConfig({ ...SSO, ENCLAVE_LOCAL_LOGIN: 'false' }, NO_FILE).auth.localLogin).toBe(
+      false,
+    );
   });
 });

@@ -44,13 +44,24 @@ export interface Config {
   cache: { scope: 'user' | 'global' | 'off'; ttlSeconds: number; maxEntries: number };
   /** token null: /metrics answers loopback callers only. */
   metrics: { token: string | null };
-  auth: { sessionTtlHours: number; lockoutThreshold: number; lockoutMinutes: number };
+  /** Where users reach Enclave (origin only), or null when not configured. */
+  publicUrl: string | null;
+  auth: {
+    sessionTtlHours: number;
+    lockoutThreshold: number;
+    lockoutMinutes: number;
+    /** Email + password sign-in (POST /api/auth/login). */
+    localLogin: boolean;
+    /** Single sign-on, or null when ENCLAVE_OIDC_ISSUER is unset. */
+    oidc: OidcConfig | null;
+  };
   audit: {
     signingKeyFile: string;
     checkpointEvery: number;
     checkpointSeconds: number;
     sealIntervalMs: number;
     unsealedAlertSeconds: number;
+    retentionIntervalSeconds: number;
     exportDir: string;
   };
   llmSim: {
@@ -65,6 +76,19 @@ export interface Config {
     dropRate: number;
     dropAfterTokens: number;
   };
+}
+
+export interface OidcConfig {
+  issuer: string;
+  clientId: string;
+  /** null: a public client (PKCE only). */
+  clientSecret: string | null;
+  /** `${publicUrl}/api/auth/oidc/callback`, registered at the provider. */
+  redirectUri: string;
+  roleClaim: string;
+  /** Claim value → role name (user, auditor or admin). */
+  roleMap: Record<string, 'user' | 'auditor' | 'admin'>;
+  label: string;
 }
 
 type Values = { [K in ConfigKey]: unknown };
@@ -118,6 +142,41 @@ function readEnvFile(path: string): Record<string, string> {
   return parseEnvFile(text);
 }
 
+/** Single sign-on needs its keys together; signing in must stay possible somehow. */
+function toOidcConfig(v: Values): OidcConfig | null {
+  const issuer = v.ENCLAVE_OIDC_ISSUER as string | undefined;
+  if (issuer === undefined) {
+    if (v.ENCLAVE_LOCAL_LOGIN === false) {
+      throw new ConfigError(
+        'ENCLAVE_LOCAL_LOGIN',
+        'config: ENCLAVE_LOCAL_LOGIN=false needs single sign-on (ENCLAVE_OIDC_ISSUER), or nobody could sign in',
+      );
+    }
+    return null;
+  }
+  for (const key of [
+    'ENCLAVE_OIDC_CLIENT_ID',
+    'ENCLAVE_PUBLIC_URL',
+    'ENCLAVE_OIDC_ROLE_MAP',
+  ] as const) {
+    if (v[key] === undefined) {
+      throw new ConfigError(
+        key,
+        `config: ${key} is unset; single sign-on (ENCLAVE_OIDC_ISSUER) needs it: ${KEYS[key].expected}`,
+      );
+    }
+  }
+  return {
+    issuer,
+    clientId: v.ENCLAVE_OIDC_CLIENT_ID as string,
+    clientSecret: (v.ENCLAVE_OIDC_CLIENT_SECRET as string | undefined) ?? null,
+    redirectUri: `${v.ENCLAVE_PUBLIC_URL as string}/api/auth/oidc/callback`,
+    roleClaim: v.ENCLAVE_OIDC_ROLE_CLAIM as string,
+    roleMap: v.ENCLAVE_OIDC_ROLE_MAP as OidcConfig['roleMap'],
+    label: v.ENCLAVE_OIDC_LABEL as string,
+  };
+}
+
 function toConfig(v: Values, configFile: string | null): Config {
   const llmSimPort = v.LLM_SIM_PORT as number;
   const upstreamUrl = v.ENCLAVE_UPSTREAM_URL as string | undefined;
@@ -153,11 +212,14 @@ function toConfig(v: Values, configFile: string | null): Config {
       ttlSeconds: v.ENCLAVE_CACHE_TTL_SECONDS as number,
       maxEntries: v.ENCLAVE_CACHE_MAX_ENTRIES as number,
     },
+    publicUrl: (v.ENCLAVE_PUBLIC_URL as string | undefined) ?? null,
     metrics: { token: (v.ENCLAVE_METRICS_TOKEN as string | undefined) ?? null },
     auth: {
       sessionTtlHours: v.AUTH_SESSION_TTL_HOURS as number,
       lockoutThreshold: v.AUTH_LOCKOUT_THRESHOLD as number,
       lockoutMinutes: v.AUTH_LOCKOUT_MINUTES as number,
+      localLogin: v.ENCLAVE_LOCAL_LOGIN as boolean,
+      oidc: toOidcConfig(v),
     },
     audit: {
       signingKeyFile:
@@ -167,6 +229,7 @@ function toConfig(v: Values, configFile: string | null): Config {
       checkpointSeconds: v.AUDIT_CHECKPOINT_SECONDS as number,
       sealIntervalMs: v.AUDIT_SEAL_INTERVAL_MS as number,
       unsealedAlertSeconds: v.AUDIT_UNSEALED_ALERT_SECONDS as number,
+      retentionIntervalSeconds: v.AUDIT_RETENTION_INTERVAL_SECONDS as number,
       exportDir:
         (v.AUDIT_EXPORT_DIR as string | undefined) ??
         join(v.ENCLAVE_DATA_DIR as string, 'audit', 'exports'),

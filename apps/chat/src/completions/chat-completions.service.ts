@@ -3,7 +3,7 @@ import { AuditLog, type AuditOutcome } from '@enclave/audit';
 import { type Principal, principalActor } from '@enclave/auth';
 import { ApiError, type RequestMeta } from '@enclave/http';
 import { type CachedAnswer, ResponseCache, UpstreamPool } from '@enclave/llm';
-import { PolicyService, RuntimePoliciesService } from '@enclave/policy';
+import { PolicyService, type RuntimePolicies, RuntimePoliciesService } from '@enclave/policy';
 import { Metrics } from '@enclave/observability';
 import type {
   ChatCompletion,
@@ -393,23 +393,67 @@ export class ChatCompletionsService {
         target: { type: 'message', id: messageId },
         outcome: AUDIT_OUTCOME[result.outcome],
         meta: ctx.meta,
-        payload: {
-          model: body.model,
-          upstream: result.upstream,
-          stream: how.stream,
-          cache: how.cache,
-          outcome: result.outcome,
-          finishReason: result.finishReason,
-          promptTokens: result.promptTokens,
-          completionTokens: result.completionTokens,
-          latencyMs: result.latencyMs,
-          ttftMs: result.ttftMs,
-          conversationId: ctx.conversationId,
-          errorCode: how.errorCode ?? null,
-        },
+        payload: completionAuditPayload(
+          this.runtimePolicies.get().auditContent,
+          body,
+          how,
+          result,
+          ctx.conversationId,
+        ),
       });
     });
   }
+}
+
+/**
+ * The `chat.completion` payload at the content level set by policy (docs/audit-events.md):
+ * `none` keeps ids, model, outcome, token counts and timings; `metadata` adds what is derived
+ * from the content without saying it (finish reason, counts, sizes); `full` adds the prompt
+ * messages and the answer text.
+ */
+export function completionAuditPayload(
+  level: RuntimePolicies['auditContent'],
+  body: ChatCompletionRequest,
+  how: { stream: boolean; cache: CacheState; errorCode?: string | null },
+  result: FinishedMessage,
+  conversationId: string | null,
+): Record<string, unknown> {
+  const payload: Record<string, unknown> = {
+    content: level,
+    model: body.model,
+    upstream: result.upstream,
+    stream: how.stream,
+    cache: how.cache,
+    outcome: result.outcome,
+    promptTokens: result.promptTokens,
+    completionTokens: result.completionTokens,
+    latencyMs: result.latencyMs,
+    ttftMs: result.ttftMs,
+    conversationId,
+    errorCode: how.errorCode ?? null,
+  };
+  if (level === 'none') return payload;
+  payload.finishReason = result.finishReason;
+  payload.promptMessages = body.messages.length;
+  payload.promptChars = body.messages.reduce((n, m) => n + contentText(m.content).length, 0);
+  payload.answerChars = result.content.length;
+  payload.toolCalls = result.toolCalls?.length ?? 0;
+  if (level === 'metadata') return payload;
+  payload.prompt = body.messages.map((m) => ({ role: m.role, content: contentText(m.content) }));
+  payload.answer = result.content;
+  if (result.toolCalls?.length) payload.answerToolCalls = result.toolCalls;
+  return payload;
+}
+
+/** A message's text: a string as is, content parts joined (non-text parts by their type). */
+function contentText(content: unknown): string {
+  if (typeof content === 'string') return content;
+  if (!Array.isArray(content)) return '';
+  return content
+    .map((part: { type?: string; text?: string }) =>
+      part?.type === 'text' && typeof part.text === 'string' ? part.text : `[${part?.type}]`,
+    )
+    .join('\n');
 }
 
 function emptyResult(started: number): Omit<FinishedMessage, 'outcome' | 'cacheHit'> {

@@ -1,5 +1,8 @@
-import { type FormEvent, useState } from 'react';
-import { api, ApiFailure, type User } from './api';
+import { type FormEvent, useEffect, useState } from 'react';
+import { api, ApiFailure, type SignInOptions, SSO_LOGIN_URL, type User } from './api';
+
+// Until the server says otherwise: the password form alone, as without single sign-on.
+const PASSWORD_ONLY: SignInOptions = { localLogin: true, sso: { enabled: false, label: null } };
 
 export function SignIn(props: {
   notice: string | null;
@@ -9,6 +12,11 @@ export function SignIn(props: {
   const [password, setPassword] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const [options, setOptions] = useState<SignInOptions>(PASSWORD_ONLY);
+
+  useEffect(() => {
+    api.signInOptions().then(setOptions, () => undefined);
+  }, []);
 
   async function submit(e: FormEvent) {
     e.preventDefault();
@@ -33,28 +41,42 @@ export function SignIn(props: {
             {error}
           </p>
         )}
-        <label htmlFor="email">Email</label>
-        <input
-          id="email"
-          type="email"
-          autoComplete="username"
-          required
-          autoFocus
-          value={email}
-          onChange={(e) => setEmail(e.target.value)}
-        />
-        <label htmlFor="password">Password</label>
-        <input
-          id="password"
-          type="password"
-          autoComplete="current-password"
-          required
-          value={password}
-          onChange={(e) => setPassword(e.target.value)}
-        />
-        <button type="submit" className="primary" disabled={busy}>
-          {busy ? 'Signing in…' : 'Sign in'}
-        </button>
+        {options.sso.enabled && (
+          <a className="sso-button" href={SSO_LOGIN_URL}>
+            Sign in with {options.sso.label ?? 'SSO'}
+          </a>
+        )}
+        {options.sso.enabled && options.localLogin && (
+          <p className="sign-in-or" aria-hidden="true">
+            or
+          </p>
+        )}
+        {options.localLogin && (
+          <>
+            <label htmlFor="email">Email</label>
+            <input
+              id="email"
+              type="email"
+              autoComplete="username"
+              required
+              autoFocus
+              value={email}
+              onChange={(e) => setEmail(e.target.value)}
+            />
+            <label htmlFor="password">Password</label>
+            <input
+              id="password"
+              type="password"
+              autoComplete="current-password"
+              required
+              value={password}
+              onChange={(e) => setPassword(e.target.value)}
+            />
+            <button type="submit" className="primary" disabled={busy}>
+              {busy ? 'Signing in…' : 'Sign in'}
+            </button>
+          </>
+        )}
       </form>
     </main>
   );

@@ -117,7 +117,17 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
 
 const enc = encodeURIComponent;
 
+/** How this Enclave lets people sign in (GET /api/auth/config). */
+export interface SignInOptions {
+  localLogin: boolean;
+  sso: { enabled: boolean; label: string | null };
+}
+
+/** Where the single sign-on button goes; the provider sends the browser back to the chat. */
+export const SSO_LOGIN_URL = '/api/auth/oidc/login?returnTo=%2F';
+
 export const api = {
+  signInOptions: () => call<SignInOptions>('GET', '/api/auth/config'),
   me: () => call<{ user: User; csrfToken: string | null }>('GET', '/api/auth/me'),
   signIn: (email: string, password: string) =>
     call<{ user: User; csrfToken: string }>('POST', '/api/auth/login', { email, password }),

@@ -9,6 +9,9 @@ import { ResponseCache1764460800020 } from './1764460800020-response-cache.js';
 import { Feedback1764547200000 } from './1764547200000-feedback.js';
 import { MessageCacheHit1764633600000 } from './1764633600000-message-cache-hit.js';
 import { AuditExports1764633600010 } from './1764633600010-audit-exports.js';
+import { AuditRetention1764720000000 } from './1764720000000-audit-retention.js';
+import { MessagesPartitions1764720000001 } from './1764720000001-messages-partitions.js';
+import { SingleSignOn1764892800000 } from './1764892800000-single-sign-on.js';
 
 /**
  * The one ordered list of migrations, for every lib's tables. A landed migration is never edited:
@@ -26,4 +29,7 @@ export const MIGRATIONS = [
   Feedback1764547200000,
   MessageCacheHit1764633600000,
   AuditExports1764633600010,
+  AuditRetention1764720000000,
+  MessagesPartitions1764720000001,
+  SingleSignOn1764892800000,
 ];

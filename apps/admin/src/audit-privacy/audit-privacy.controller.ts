@@ -1,0 +1,71 @@
+import { Body, Controller, Get, HttpCode, Param, Post, Req } from '@nestjs/common';
+import type { Request } from 'express';
+import { eraseUser, LegalHolds, sqlOf } from '@enclave/audit';
+import { CurrentPrincipal, type Principal, principalActor, Roles } from '@enclave/auth';
+import { requestMeta, UuidParam, ZodBody } from '@enclave/http';
+import { DataSource } from 'typeorm';
+import { CreateHoldBody, ErasureBody } from './audit-privacy.schema.js';
+
+/**
+ * Legal holds and erasure (docs/audit.md): auditors may see the holds; only admins place,
+ * release or erase. Each change is audited in its own transaction.
+ */
+@Controller('api/admin/audit')
+@Roles('admin')
+export class AuditPrivacyController {
+  private readonly holds = new LegalHolds();
+
+  constructor(private readonly dataSource: DataSource) {}
+
+  @Get('holds')
+  @Roles('admin', 'auditor')
+  async listHolds() {
+    return { data: await this.holds.list(sqlOf(this.dataSource)) };
+  }
+
+  @Post('holds')
+  @HttpCode(201)
+  createHold(
+    @Body(new ZodBody(CreateHoldBody)) body: CreateHoldBody,
+    @CurrentPrincipal() p: Principal,
+    @Req() req: Request,
+  ) {
+    return this.dataSource.transaction((db) =>
+      this.holds.create(
+        db,
+        {
+          userId: body.userId ?? null,
+          from: body.from ? new Date(body.from) : null,
+          to: body.to ? new Date(body.to) : null,
+          reason: body.reason,
+        },
+        principalActor(p),
+        requestMeta(req),
+      ),
+    );
+  }
+
+  @Post('holds/:id/release')
+  @HttpCode(200)
+  releaseHold(
+    @Param('id', UuidParam) id: string,
+    @CurrentPrincipal() p: Principal,
+    @Req() req: Request,
+  ) {
+    return this.dataSource.transaction((db) =>
+      this.holds.release(db, id, principalActor(p), requestMeta(req)),
+    );
+  }
+
+  @Post('erasures')
+  @HttpCode(200)
+  erase(
+    @Body(new ZodBody(ErasureBody)) body: ErasureBody,
+    @CurrentPrincipal() p: Principal,
+    @Req() req: Request,
+  ) {
+    return this.dataSource.transaction((db) =>
+      eraseUser(db, body.userId, body.reason, principalActor(p), requestMeta(req)),
+    );
+  }
+}

@@ -1,0 +1,68 @@
+import {
+  type BeforeApplicationShutdown,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
+import { applyRetention, type RetentionResult } from '@enclave/audit';
+import { type Config, InjectConfig } from '@enclave/config';
+import { RuntimePoliciesService } from '@enclave/policy';
+import { DataSource } from 'typeorm';
+import { SealerService } from './sealer.service.js';
+
+/**
+ * The audit app's maintenance: every AUDIT_RETENTION_INTERVAL_SECONDS the active instance (the
+ * one whose sealer holds the lock; a standby does nothing) creates audit partitions ahead and
+ * applies the retention policies (docs/audit.md). A transaction lock inside `applyRetention`
+ * also keeps two runs from overlapping should two instances both believe they are active.
+ */
+@Injectable()
+export class RetentionService implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly log = new Logger('AuditRetention');
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<unknown> | null = null;
+  lastResult: RetentionResult | null = null;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly policies: RuntimePoliciesService,
+    private readonly sealer: SealerService,
+    @InjectConfig() private readonly config: Config,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    const every = this.config.audit.retentionIntervalSeconds * 1_000;
+    this.timer = setInterval(() => void this.tick(), every);
+    this.timer.unref();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.running;
+  }
+
+  private async tick(): Promise<void> {
+    if (this.running || !this.sealer.status?.active) return;
+    this.running = this.runOnce(new Date()).finally(() => (this.running = null));
+    await this.running;
+  }
+
+  /** One run at `now`; errors are logged and the next tick tries again. */
+  async runOnce(now: Date): Promise<RetentionResult | null> {
+    try {
+      const p = await this.policies.reload();
+      const result = await applyRetention(
+        this.dataSource,
+        { audit: p.auditRetentionDays, messageDays: p.messageRetentionDays },
+        now,
+      );
+      this.lastResult = result;
+      if (result.auditEventsPruned || result.messagesDeleted || result.partitionsCreated.length)
+        this.log.log({ ...result }, 'audit retention applied');
+      return result;
+    } catch (err) {
+      this.log.error({ err: (err as Error).message }, 'audit retention failed');
+      return null;
+    }
+  }
+}
