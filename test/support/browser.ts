@@ -162,11 +162,12 @@ export function xssMarker(page: Page): Promise<unknown> {
 /** The admin app (API and console at /admin) on the harness's database, on a loopback port. */
 export async function startAdminApp(
   h: ChatHarness,
+  port = 0,
 ): Promise<{ app: INestApplication; url: string }> {
   const app = await startApp(AdminAppModule.forRoot(h.config), h.config);
-  await app.listen(0, '127.0.0.1');
-  const { port } = app.getHttpServer().address() as AddressInfo;
-  return { app, url: `http://127.0.0.1:${port}` };
+  await app.listen(port, '127.0.0.1');
+  const bound = (app.getHttpServer().address() as AddressInfo).port;
+  return { app, url: `http://127.0.0.1:${bound}` };
 }
 
 /** Opens the console's sign-in page and signs in through the form. */
