@@ -270,7 +270,7 @@ install_nginx() {
   chat=$(chat_ports | tr ' ' ',')
   # What scripts/scale needs to render the upstream again.
   cat > "$ETC/nginx.args" <<EOF
---out $site --admin $ADMIN_PORT --admin-networks $ADMIN_NETWORKS --server-name $name --cert $ETC/tls/enclave.crt --key $ETC/tls/enclave.key --static-root $PREFIX/current/dist/web/chat --etc-dir $ETC
+--out $site --admin $ADMIN_PORT --admin-networks $ADMIN_NETWORKS --server-name $name --cert $ETC/tls/enclave.crt --key $ETC/tls/enclave.key --static-root $PREFIX/current/dist/apps/chat/web --etc-dir $ETC
 EOF
   # shellcheck disable=SC2046
   "$PREFIX/$VERSION/bin/node" "$PREFIX/$VERSION/deploy/nginx/render.mjs" $(cat "$ETC/nginx.args") --chat "$chat"

@@ -13,7 +13,7 @@
 //   --rate N [10] requests/s per client address, --burst N [40]
 //   --max-body-mb N [4]    (keep in step with ENCLAVE_MAX_BODY_MB)
 //   --stream-timeout DUR [600s]   how long a streamed answer may go quiet
-//   --static-root DIR [/opt/enclave/current/dist/web/chat]   built UI assets (under /assets/)
+//   --static-root DIR [/opt/enclave/current/dist/apps/chat/web]   built UI assets (under /assets/)
 //   --etc-dir DIR [/etc/enclave]   only named in the header comment
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -40,7 +40,7 @@ const { values: opt } = parseArgs({
     burst: { type: 'string', default: '40' },
     'max-body-mb': { type: 'string', default: '4' },
     'stream-timeout': { type: 'string', default: '600s' },
-    'static-root': { type: 'string', default: '/opt/enclave/current/dist/web/chat' },
+    'static-root': { type: 'string', default: '/opt/enclave/current/dist/apps/chat/web' },
     'etc-dir': { type: 'string', default: '/etc/enclave' },
   },
   strict: true,
