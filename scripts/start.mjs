@@ -74,7 +74,7 @@ try {
       '',
       'Enclave is running:',
       `  chat   ${base(config.ports.chat)}   (OpenAI-compatible API under /v1)`,
-      `  admin  ${base(config.ports.admin)}`,
+      `  admin  ${base(config.ports.admin)}/admin/   (the console; API under /api/admin)`,
       `  audit  ${base(config.ports.audit)}`,
       `  database  ${config.database.url ? 'DATABASE_URL' : `embedded, data in ${config.database.dataDir}`}`,
       `  upstream  ${config.upstream.isBundledSimulator ? `bundled LLM simulator ${base(config.ports.llmSim)}` : config.upstream.url}`,
