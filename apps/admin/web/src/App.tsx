@@ -1,4 +1,4 @@
-import { type ComponentType, useCallback, useEffect, useState } from 'react';
+import { type ComponentType, useCallback, useEffect, useRef, useState } from 'react';
 import { api, ApiFailure, type Me, onSessionEnded, type Role, setCsrfToken } from './api';
 import { linkProps, usePath } from './router';
 import { SignIn } from './SignIn';
@@ -121,6 +121,14 @@ function Console(props: { me: Me; onSignOut(): void }) {
     document.title = section ? `${section.label} · Enclave console` : 'Enclave console';
   }, [section]);
 
+  // After a click in the menu, keyboard and screen-reader users continue on the new page.
+  const main = useRef<HTMLElement>(null);
+  const first = useRef(true);
+  useEffect(() => {
+    if (first.current) first.current = false;
+    else main.current?.focus();
+  }, [path]);
+
   return (
     <div className="console">
       <a className="skip-link" href="#main">
@@ -146,7 +154,7 @@ function Console(props: { me: Me; onSignOut(): void }) {
           ))}
         </ul>
       </nav>
-      <main id="main" className="content">
+      <main id="main" className="content" ref={main} tabIndex={-1}>
         {Page ? (
           <Page key={path} me={props.me} param={param} />
         ) : (
