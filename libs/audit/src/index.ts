@@ -38,6 +38,7 @@ export { AuditChainRepository, type ChainHead } from './audit-chain.repository.j
 export {
   AuditSealer,
   SEALER_LOCK,
+  type QueueStats,
   type SealerLog,
   type SealerOptions,
   type SealerStatus,
@@ -54,3 +55,17 @@ export {
   type ExportManifest,
 } from './audit-export.js';
 export { verifyExport, type ExportVerdict } from './verify-export.js';
+export {
+  SIEM_FORWARDER_LOCK,
+  SiemForwarder,
+  type SiemForwarderOptions,
+  type SiemObserver,
+  type SiemReceiver,
+  type SiemStatus,
+} from './siem/siem-forwarder.js';
+export {
+  SYSLOG_SD_ID,
+  auditSyslogMessage,
+  eventJson,
+  octetCountingFrame,
+} from './siem/syslog-message.js';

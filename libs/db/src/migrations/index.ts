@@ -7,6 +7,7 @@ import { Backends1764460800000 } from './1764460800000-backends.js';
 import { Policy1764460800010 } from './1764460800010-policy.js';
 import { ResponseCache1764460800020 } from './1764460800020-response-cache.js';
 import { Feedback1764547200000 } from './1764547200000-feedback.js';
+import { AuditSiemCursor1764806400000 } from './1764806400000-audit-siem-cursor.js';
 
 /**
  * The one ordered list of migrations, for every lib's tables. A landed migration is never edited:
@@ -22,4 +23,5 @@ export const MIGRATIONS = [
   Policy1764460800010,
   ResponseCache1764460800020,
   Feedback1764547200000,
+  AuditSiemCursor1764806400000,
 ];
