@@ -22,6 +22,7 @@ import { realmFetch } from './support/openai.js';
 import { freePort } from './support/ports.js';
 import { createTestDatabase, type TestDatabase } from './support/postgres.js';
 import { type ReceivedFields, testCa, TestRsyslog } from './support/rsyslog.js';
+import { TcpProxy } from './support/tcp-proxy.js';
 
 // Real processes: the built audit app forwards to the machine's rsyslogd on loopback.
 const AUDIT_MAIN = fileURLToPath(new URL('../dist/apps/audit/src/main.js', import.meta.url));
@@ -308,6 +309,51 @@ describe('SIEM forwarding to a real rsyslog receiver', () => {
     const verdict = await verifyDatabaseChain(sqlOf(f.ds), loadSigningKey(f.keyPath)!.publicKey);
     expect(verdict.ok).toBe(true);
     await f.stopAudit(again);
+  });
+});
+
+describe('SIEM forwarding when messages are lost in transit', () => {
+  const f = new Fixture();
+  let rsyslog: TestRsyslog;
+  let proxy: TcpProxy;
+
+  beforeAll(async () => {
+    await f.setUp();
+    rsyslog = new TestRsyslog(mkdtempSync(join(tmpdir(), 'enclave-rsyslog-')), await freePort());
+    await rsyslog.start();
+    proxy = new TcpProxy('127.0.0.1', rsyslog.port);
+    await proxy.start();
+  });
+
+  afterAll(async () => {
+    await proxy?.stop();
+    await rsyslog?.stop();
+    await f.tearDown();
+  });
+
+  it('what was written just before the connection broke is sent again after reconnecting', async () => {
+    await f.append(20);
+    const app = await f.startAudit({ AUDIT_SIEM_URL: `tcp://127.0.0.1:${proxy.port}` });
+    await until('20 messages at the receiver', () => rsyslog.fields().length >= 20);
+    await until('the cursor to settle at 20', async () => (await f.cursor()) === 20);
+
+    // Written by the forwarder (the kernel took the bytes) but never delivered, then the
+    // connection breaks within the settle window: the cursor must not have passed them.
+    proxy.swallowed = [];
+    await f.append(10);
+    await until('the forwarder to write all 30', () =>
+      Buffer.concat(proxy.swallowed!).toString().includes('pos="30"'),
+    );
+    await proxy.cut();
+    proxy.swallowed = null;
+    expect(rsyslog.fields().length).toBe(20);
+    await proxy.restore();
+
+    await until('all 30 at the receiver', () => new Set(positionsOf(rsyslog.fields())).size === 30);
+    // Resent from the persisted cursor: exactly the lost ones, nothing settled before them.
+    expect(positionsOf(rsyslog.fields())).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+    await until('the cursor to settle', async () => (await f.cursor()) === 30);
+    await f.stopAudit(app);
   });
 });
 
