@@ -214,7 +214,7 @@ const keys = {
   ),
   AUDIT_UNSEALED_ALERT_SECONDS: wholeNumber(
     120,
-    'Log a warning when a committed audit event has waited longer than this to be sealed.',
+    "Log a warning when a committed audit event has waited longer than this to be sealed (the audit app's `/metrics` has `enclave_audit_unsealed_events` and `enclave_audit_oldest_unsealed_seconds`).",
     1,
     86_400,
   ),
