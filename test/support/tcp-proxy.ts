@@ -9,6 +9,8 @@ export class TcpProxy {
   private readonly sockets = new Set<Socket>();
   /** Delay added to every chunk the target sends back. */
   latencyMs = 0;
+  /** While set, what clients send is kept here instead of reaching the target (lost in transit). */
+  swallowed: Buffer[] | null = null;
   port = 0;
 
   constructor(
@@ -60,7 +62,12 @@ export class TcpProxy {
     };
     client.on('error', drop).on('close', drop);
     upstream.on('error', drop).on('close', drop);
-    client.pipe(upstream);
+    client.on('data', (chunk: Buffer) => {
+      if (this.swallowed) this.swallowed.push(chunk);
+      else if (!upstream.write(chunk)) client.pause();
+    });
+    upstream.on('drain', () => client.resume());
+    client.on('end', () => upstream.end());
     upstream.on('data', (chunk) => {
       if (this.latencyMs === 0) client.write(chunk);
       else setTimeout(() => client.writable && client.write(chunk), this.latencyMs);

@@ -5,8 +5,9 @@ import { PlatformModule } from '@enclave/server';
 import { RetentionService } from './retention.service.js';
 import { SealerService } from './sealer.service.js';
 import { ExportRunnerService } from './export-runner.service.js';
+import { SiemService } from './siem.service.js';
 
-/** The audit app: the audit sealer, exports and retention. */
+/** The audit app: the audit sealer, SIEM forwarding, exports and retention. */
 @Module({})
 export class AuditAppModule {
   static forRoot(config: Config): DynamicModule {
@@ -14,7 +15,13 @@ export class AuditAppModule {
       module: AuditAppModule,
       imports: [PlatformModule.forRoot(config, 'audit')],
       // Only the runtime policies of libs/policy (its quota and usage jobs belong to the chat app).
-      providers: [SealerService, ExportRunnerService, RetentionService, RuntimePoliciesService],
+      providers: [
+        SealerService,
+        SiemService,
+        ExportRunnerService,
+        RetentionService,
+        RuntimePoliciesService,
+      ],
     };
   }
 }

@@ -13,6 +13,7 @@ import {
 } from '@enclave/audit';
 import { type Config, InjectConfig } from '@enclave/config';
 import { databaseUrl } from '@enclave/db';
+import { Metrics } from '@enclave/observability';
 
 /** Runs the audit sealer in the audit app: active when it holds the lock, standby otherwise. */
 @Injectable()
@@ -21,7 +22,10 @@ export class SealerService implements OnApplicationBootstrap, BeforeApplicationS
   private sealer: AuditSealer | null = null;
   readonly signingKey: SigningKey | null;
 
-  constructor(@InjectConfig() private readonly config: Config) {
+  constructor(
+    @InjectConfig() private readonly config: Config,
+    private readonly metrics: Metrics,
+  ) {
     this.signingKey = this.loadKey();
   }
 
@@ -38,6 +42,7 @@ export class SealerService implements OnApplicationBootstrap, BeforeApplicationS
       checkpointSeconds: this.config.audit.checkpointSeconds,
       intervalMs: this.config.audit.sealIntervalMs,
       unsealedAlertSeconds: this.config.audit.unsealedAlertSeconds,
+      onQueueStats: (s) => this.metrics.auditQueue(s.unsealed, s.oldestQueuedSeconds),
       log: {
         info: (obj, msg) => log.log(obj, msg),
         warn: (obj, msg) => log.warn(obj, msg),

@@ -33,6 +33,15 @@ export interface SealerOptions {
   unsealedAlertSeconds: number;
   batchSize?: number;
   log: SealerLog;
+  /** Each check of the seal queue (active or standby): feeds the unsealed-events gauges. */
+  onQueueStats?: (stats: QueueStats) => void;
+}
+
+export interface QueueStats {
+  /** Committed events waiting to be sealed. */
+  unsealed: number;
+  /** Seconds the oldest of them has waited; null when none wait. */
+  oldestQueuedSeconds: number | null;
 }
 
 export interface SealerStatus {
@@ -167,9 +176,12 @@ export class AuditSealer {
   }
 
   private async maybeAlert(client: pg.Client): Promise<void> {
-    if (Date.now() - this.lastAlertCheck < ALERT_CHECK_MS) return;
+    // Every 10 s, or twice per alert bound when that is shorter.
+    const every = Math.min(ALERT_CHECK_MS, this.opts.unsealedAlertSeconds * 500);
+    if (Date.now() - this.lastAlertCheck < every) return;
     this.lastAlertCheck = Date.now();
     const stats = await new AuditChainRepository(sqlOfClient(client)).queueStats();
+    this.opts.onQueueStats?.(stats);
     if ((stats.oldestQueuedSeconds ?? 0) > this.opts.unsealedAlertSeconds) {
       this.opts.log.warn(
         {

@@ -39,6 +39,7 @@ export { AuditChainRepository, type ChainHead } from './audit-chain.repository.j
 export {
   AuditSealer,
   SEALER_LOCK,
+  type QueueStats,
   type SealerLog,
   type SealerOptions,
   type SealerStatus,
@@ -78,3 +79,17 @@ export {
   type MonthPartition,
   type PartitionedTable,
 } from './monthly-partitions.js';
+export {
+  SIEM_FORWARDER_LOCK,
+  SiemForwarder,
+  type SiemForwarderOptions,
+  type SiemObserver,
+  type SiemReceiver,
+  type SiemStatus,
+} from './siem/siem-forwarder.js';
+export {
+  SYSLOG_SD_ID,
+  auditSyslogMessage,
+  eventJson,
+  octetCountingFrame,
+} from './siem/syslog-message.js';

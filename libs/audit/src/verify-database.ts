@@ -8,7 +8,7 @@ export interface DatabaseVerdict extends ChainVerdict {
   unsealed: number;
 }
 
-const BATCH = 10_000;
+const BATCH = 2_000;
 const MAX_UNCHAINED = 100;
 
 /**
@@ -23,8 +23,11 @@ export async function walkLinks(
   after: number,
   batch: number,
 ): Promise<void> {
+  // The next page is requested before this one is walked: Postgres reads while the walker hashes.
+  let next = repo.links(after, batch);
   for (;;) {
-    const links = await repo.links(after, batch);
+    const links = await next;
+    if (links.length === batch) next = repo.links(links[links.length - 1]!.pos, batch);
     for (const link of links) {
       walker.visit({
         pos: link.pos,
@@ -36,7 +39,6 @@ export async function walkLinks(
       });
     }
     if (links.length < batch) return;
-    after = links[links.length - 1]!.pos;
   }
 }
 

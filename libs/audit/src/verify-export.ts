@@ -1,7 +1,6 @@
-import { createHash, type KeyObject } from 'node:crypto';
+import { createHash, type Hash, type KeyObject } from 'node:crypto';
 import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { parse } from 'csv-parse';
 import {
   CSV_COLUMNS,
@@ -28,24 +27,51 @@ interface Line {
   link?: { leaf: string; hash: string; pruned: boolean };
 }
 
-async function sha256File(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
+/**
+ * The lines of a file as they stream in, a chunk's worth at a time, with every chunk also fed to
+ * `hash`: one read gives both the SHA-256 to compare with the manifest and the lines (an export
+ * can be gigabytes). Splits on \n itself (and drops a \r before it) and hands out arrays: readline
+ * and a chain of per-line async generators were over a third of the offline verifier's time.
+ */
+async function* textLines(path: string, hash: Hash): AsyncGenerator<[number, string][]> {
+  let rest: Buffer | null = null;
+  let n = 0;
+  for await (const chunk of createReadStream(path, { highWaterMark: 64 << 10 })) {
+    hash.update(chunk as Buffer);
+    const buf: Buffer = rest ? Buffer.concat([rest, chunk as Buffer]) : (chunk as Buffer);
+    const lines: [number, string][] = [];
+    let start = 0;
+    for (let end = buf.indexOf(0x0a); end !== -1; end = buf.indexOf(0x0a, start)) {
+      n++;
+      lines.push([
+        n,
+        buf.toString('utf8', start, end > start && buf[end - 1] === 0x0d ? end - 1 : end),
+      ]);
+      start = end + 1;
+    }
+    rest = start < buf.length ? buf.subarray(start) : null;
+    yield lines;
+  }
+  if (rest) yield [[n + 1, rest.toString('utf8')]];
 }
 
-async function* jsonLines(path: string): AsyncGenerator<[number, unknown]> {
-  const rl = createInterface({ input: createReadStream(path), crlfDelay: Infinity });
-  let n = 0;
-  for await (const text of rl) {
-    n++;
-    if (text.trim()) yield [n, JSON.parse(text)];
+async function* jsonLines<T>(
+  path: string,
+  hash: Hash,
+  toLine: (n: number, value: unknown) => T,
+): AsyncGenerator<T[]> {
+  for await (const lines of textLines(path, hash)) {
+    const out: T[] = [];
+    for (const [n, text] of lines) if (text.trim()) out.push(toLine(n, JSON.parse(text)));
+    yield out;
   }
 }
 
-async function* dataLines(path: string, format: string): AsyncGenerator<Line> {
+async function* dataLines(path: string, format: string, hash: Hash): AsyncGenerator<Line[]> {
   if (format === 'csv') {
-    const parser = createReadStream(path).pipe(
+    const input = createReadStream(path);
+    input.on('data', (chunk) => hash.update(chunk as Buffer));
+    const parser = input.pipe(
       parse({
         columns: true,
         // A null is an empty unquoted field; an empty string is "".
@@ -61,35 +87,77 @@ async function* dataLines(path: string, format: string): AsyncGenerator<Line> {
       >;
       e.pos = Number(row.pos);
       e.payload = JSON.parse(String(row.payload));
-      yield { pos: e.pos as number, line: n, event: e as unknown as ExportedEvent };
+      yield [{ pos: e.pos as number, line: n, event: e as unknown as ExportedEvent }];
     }
     return;
   }
-  for await (const [n, value] of jsonLines(path)) {
+  yield* jsonLines(path, hash, (n, value) => {
     const e = value as ExportedEvent;
-    yield { pos: e.pos, line: n, event: e };
-  }
+    return { pos: e.pos, line: n, event: e };
+  });
 }
 
-async function* linkLines(path: string): AsyncGenerator<Line> {
-  for await (const [n, value] of jsonLines(path)) {
+function linkLines(path: string, hash: Hash): AsyncGenerator<Line[]> {
+  return jsonLines(path, hash, (n, value) => {
     const l = value as { pos: number; leaf: string; hash: string; pruned?: boolean };
-    yield { pos: l.pos, line: n, link: { leaf: l.leaf, hash: l.hash, pruned: l.pruned === true } };
+    return { pos: l.pos, line: n, link: { leaf: l.leaf, hash: l.hash, pruned: l.pruned === true } };
+  });
+}
+
+/** One side of the merge: the current batch of lines, refilled only when it runs out. */
+class LineCursor {
+  private batch: Line[] = [];
+  private i = 0;
+  private ended = false;
+
+  constructor(private readonly source: AsyncGenerator<Line[]>) {}
+
+  get head(): Line | undefined {
+    return this.batch[this.i];
+  }
+
+  /** The batch ran out but the source has more. */
+  get needsFill(): boolean {
+    return this.i >= this.batch.length && !this.ended;
+  }
+
+  next(): void {
+    this.i++;
+  }
+
+  async fill(): Promise<void> {
+    while (this.needsFill) {
+      const r = await this.source.next();
+      if (r.done) this.ended = true;
+      else [this.batch, this.i] = [r.value, 0];
+    }
   }
 }
 
-/** Merges two streams ordered by position (as the exporter wrote them). */
-async function* byPosition(a: AsyncGenerator<Line>, b: AsyncGenerator<Line>): AsyncGenerator<Line> {
-  let x = await a.next();
-  let y = await b.next();
-  while (!x.done || !y.done) {
-    if (!y.done && (x.done || y.value.pos < x.value.pos)) {
-      yield y.value;
-      y = await b.next();
-    } else {
-      yield x.value;
-      x = await a.next();
+/** Merges two streams ordered by position (as the exporter wrote them), a batch at a time. */
+async function* byPosition(
+  a: AsyncGenerator<Line[]>,
+  b: AsyncGenerator<Line[]>,
+): AsyncGenerator<Line[]> {
+  const x = new LineCursor(a);
+  const y = new LineCursor(b);
+  for (;;) {
+    await x.fill();
+    await y.fill();
+    const out: Line[] = [];
+    while (!x.needsFill && !y.needsFill) {
+      const [xl, yl] = [x.head, y.head];
+      if (!xl && !yl) break;
+      if (yl && (!xl || yl.pos < xl.pos)) {
+        out.push(yl);
+        y.next();
+      } else {
+        out.push(xl!);
+        x.next();
+      }
     }
+    if (!out.length && !x.head && !y.head && !x.needsFill && !y.needsFill) return;
+    yield out;
   }
 }
 
@@ -176,51 +244,57 @@ export async function verifyExport(
   const dir = dirname(manifestPath);
   const dataPath = join(dir, manifest.dataFile.name);
   const linksPath = join(dir, manifest.linksFile.name);
-  for (const [path, expected] of [
-    [dataPath, manifest.dataFile.sha256],
-    [linksPath, manifest.linksFile.sha256],
-  ] as const) {
+  for (const path of [dataPath, linksPath]) {
     if (!existsSync(path)) {
       walker.report(null, 'file_modified', `${path} is missing`);
       return { ...walker.finish(), manifest };
     }
-    if ((await sha256File(path)) !== expected) {
-      walker.report(null, 'file_modified', `${path} does not match the SHA-256 in the manifest`);
+  }
+  const dataHash = createHash('sha256');
+  const linksHash = createHash('sha256');
+  let events = 0;
+  for await (const lines of byPosition(
+    dataLines(dataPath, manifest.dataFile.format, dataHash),
+    linkLines(linksPath, linksHash),
+  )) {
+    for (const l of lines) {
+      if (!Number.isSafeInteger(l.pos) || l.pos <= chain.fromPos || l.pos > chain.toPos) {
+        walker.report(
+          l.pos,
+          'outside_filter',
+          `line ${l.line}: position ${l.pos} is outside the exported range`,
+        );
+        continue;
+      }
+      if (l.event) {
+        events++;
+        const { pos, chainHash, ...record } = l.event;
+        if (!matchesFilter(record, manifest.filter)) {
+          walker.report(
+            pos,
+            'outside_filter',
+            `line ${l.line}: event ${record.id} does not match the export's filter`,
+          );
+        }
+        walker.visit({ pos, leafHash: null, hash: chainHash, record });
+      } else {
+        walker.visit({
+          pos: l.pos,
+          leafHash: l.link!.leaf,
+          hash: l.link!.hash,
+          record: null,
+          absentByDesign: true,
+          pruned: l.link!.pruned,
+        });
+      }
     }
   }
-  let events = 0;
-  for await (const l of byPosition(
-    dataLines(dataPath, manifest.dataFile.format),
-    linkLines(linksPath),
-  )) {
-    if (!Number.isSafeInteger(l.pos) || l.pos <= chain.fromPos || l.pos > chain.toPos) {
-      walker.report(
-        l.pos,
-        'outside_filter',
-        `line ${l.line}: position ${l.pos} is outside the exported range`,
-      );
-      continue;
-    }
-    if (l.event) {
-      events++;
-      const { pos, chainHash, ...record } = l.event;
-      if (!matchesFilter(record, manifest.filter)) {
-        walker.report(
-          pos,
-          'outside_filter',
-          `line ${l.line}: event ${record.id} does not match the export's filter`,
-        );
-      }
-      walker.visit({ pos, leafHash: null, hash: chainHash, record });
-    } else {
-      walker.visit({
-        pos: l.pos,
-        leafHash: l.link!.leaf,
-        hash: l.link!.hash,
-        record: null,
-        absentByDesign: true,
-        pruned: l.link!.pruned,
-      });
+  for (const [path, hash, expected] of [
+    [dataPath, dataHash, manifest.dataFile.sha256],
+    [linksPath, linksHash, manifest.linksFile.sha256],
+  ] as const) {
+    if (hash.digest('hex') !== expected) {
+      walker.report(null, 'file_modified', `${path} does not match the SHA-256 in the manifest`);
     }
   }
   if (events !== manifest.dataFile.events) {

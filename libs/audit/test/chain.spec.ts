@@ -43,6 +43,44 @@ describe('canonical JSON and the chain functions', () => {
     expect(canonicalJson(JSON.parse('{"z":1,"a":2}'))).toBe(canonicalJson({ a: 2, z: 1 }));
   });
 
+  it('writes the same text as the plain definition (sorted entries, JSON.stringify for scalars)', () => {
+    // The definition in docs/audit.md, written the obvious way: hashes sealed before the fast
+    // version must still verify, so the two may never differ.
+    const reference = (v: unknown): string => {
+      if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'null';
+      if (Array.isArray(v))
+        return `[${v.map((x) => (x === undefined ? 'null' : reference(x))).join(',')}]`;
+      if (typeof (v as { toJSON?: unknown }).toJSON === 'function')
+        return reference((v as { toJSON(): unknown }).toJSON());
+      const entries = Object.entries(v as Record<string, unknown>)
+        .filter(([, x]) => x !== undefined && typeof x !== 'function')
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+      return `{${entries.map(([k, x]) => `${JSON.stringify(k)}:${reference(x)}`).join(',')}}`;
+    };
+    const values: unknown[] = [
+      null,
+      true,
+      0,
+      -0,
+      1e21,
+      1.5e-7,
+      NaN,
+      -Infinity,
+      '',
+      'plain ascii',
+      'quote " backslash \\ tab \t newline \n',
+      'é ünïcödé 😀 \u2028',
+      '\ud800 lone surrogate',
+      '\u007f\u0000',
+      [1, undefined, () => 1, 'x', [[]], {}],
+      { b: 1, a: [{ z: null, y: undefined, x: 'ä' }], '10': 'n', '9': 'm', é: 1, Z: 2, _: 3 },
+      { toJSON: () => ({ d: 1, c: 2 }) },
+      new Date('2025-11-28T10:00:00.123Z'),
+      { nested: { deeper: { deepest: [false, 'a"b', 3.14159] } }, f: () => 1 },
+    ];
+    for (const v of values) expect(canonicalJson(v)).toBe(reference(v));
+  });
+
   it('leafHash is SHA-256 of the canonical leaf object (as docs/audit.md defines it)', () => {
     const r = record(1);
     const { payload: _p, payloadSalt: _s, redactedAt: _r, ...fields } = r;

@@ -65,6 +65,27 @@ function isPostgresUrl(value: string): boolean {
   return m[1]!.split(',').every((h) => h !== '' && URL.canParse(`postgres://${h}`));
 }
 
+/** Why an AUDIT_SIEM_URL is not usable, or null: tcp:// or tls://, a host, an optional port, nothing else. */
+export function siemUrlProblem(value: string): string | null {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return 'not a URL';
+  }
+  if (url.protocol !== 'tcp:' && url.protocol !== 'tls:') return 'the scheme must be tcp or tls';
+  if (!url.hostname) return 'no host';
+  if (
+    url.username ||
+    url.password ||
+    (url.pathname && url.pathname !== '/') ||
+    url.search ||
+    url.hash
+  )
+    return 'only a host and a port are allowed';
+  return null;
+}
+
 const keys = {
   ENCLAVE_HOST: {
     schema: z.string().trim().min(1),
@@ -264,7 +285,7 @@ const keys = {
   ),
   AUDIT_UNSEALED_ALERT_SECONDS: wholeNumber(
     120,
-    'Log a warning when a committed audit event has waited longer than this to be sealed.',
+    "Log a warning when a committed audit event has waited longer than this to be sealed (the audit app's `/metrics` has `enclave_audit_unsealed_events` and `enclave_audit_oldest_unsealed_seconds`).",
     1,
     86_400,
   ),
@@ -279,6 +300,44 @@ const keys = {
     expected: 'a directory path',
     doc: 'Where audit exports made through the API are written. Unset: ENCLAVE_DATA_DIR/audit/exports.',
   },
+  AUDIT_SIEM_URL: {
+    schema: z
+      .string()
+      .trim()
+      .refine((v) => siemUrlProblem(v) === null, {
+        error: (issue) => siemUrlProblem(String(issue.input)) ?? 'invalid',
+      }),
+    expected: 'tcp://host[:port] (port 514 if omitted) or tls://host[:port] (6514)',
+    doc: 'Forward sealed audit events to a SIEM as RFC 5424 syslog over TCP or TLS (octet-counted frames). Unset: no forwarding.',
+  },
+  AUDIT_SIEM_CA_FILE: {
+    schema: z.string().trim().min(1),
+    expected: 'the path of a PEM file of CA certificates',
+    doc: "For a `tls://` AUDIT_SIEM_URL: the CA certificates that signed the receiver's certificate. Unset: the system's CAs.",
+  },
+  AUDIT_SIEM_HOSTNAME: {
+    schema: z
+      .string()
+      .trim()
+      .regex(/^[\x21-\x7e]{1,255}$/),
+    expected: '1–255 printable ASCII characters without spaces',
+    doc: "The HOSTNAME field of forwarded syslog messages. Unset: the machine's host name.",
+  },
+  AUDIT_SIEM_APP_NAME: {
+    schema: z
+      .string()
+      .trim()
+      .regex(/^[\x21-\x7e]{1,48}$/),
+    default: 'enclave',
+    expected: '1–48 printable ASCII characters without spaces',
+    doc: 'The APP-NAME field of forwarded syslog messages.',
+  },
+  AUDIT_SIEM_MAX_MESSAGE_BYTES: wholeNumber(
+    8_192,
+    'Largest forwarded syslog message; a longer one is sent without its payload (the payload hash stays). Match the receiver (rsyslog: maxMessageSize, default 8k).',
+    1_024,
+    1_048_576,
+  ),
   ENCLAVE_UPSTREAM_API_KEY: {
     schema: z.string().min(1),
     expected: 'a non-empty string',

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseEnvFile } from 'dotenv';
 import { KEYS, type ConfigKey, type KeySpec } from './keys.js';
@@ -63,6 +64,17 @@ export interface Config {
     unsealedAlertSeconds: number;
     retentionIntervalSeconds: number;
     exportDir: string;
+    /** SIEM forwarding (AUDIT_SIEM_*); null: off. */
+    siem: {
+      url: string;
+      tls: boolean;
+      host: string;
+      port: number;
+      caFile: string | null;
+      hostname: string;
+      appName: string;
+      maxMessageBytes: number;
+    } | null;
   };
   llmSim: {
     models: string[];
@@ -233,6 +245,7 @@ function toConfig(v: Values, configFile: string | null): Config {
       exportDir:
         (v.AUDIT_EXPORT_DIR as string | undefined) ??
         join(v.ENCLAVE_DATA_DIR as string, 'audit', 'exports'),
+      siem: siemConfig(v),
     },
     llmSim: {
       models: v.LLM_SIM_MODELS as string[],
@@ -246,6 +259,51 @@ function toConfig(v: Values, configFile: string | null): Config {
       dropRate: v.LLM_SIM_DROP_RATE as number,
       dropAfterTokens: v.LLM_SIM_DROP_AFTER_TOKENS as number,
     },
+  };
+}
+
+/** SIEM forwarding, or null when AUDIT_SIEM_URL is unset; checks the keys that go together. */
+function siemConfig(v: Values): Config['audit']['siem'] {
+  const raw = v.AUDIT_SIEM_URL as string | undefined;
+  const caFile = (v.AUDIT_SIEM_CA_FILE as string | undefined) ?? null;
+  if (!raw) {
+    if (caFile)
+      throw new ConfigError(
+        'AUDIT_SIEM_CA_FILE',
+        'config: AUDIT_SIEM_CA_FILE is set but AUDIT_SIEM_URL is not; expected both (tls://host:port and the CA file) or neither',
+      );
+    return null;
+  }
+  const url = new URL(raw);
+  const tls = url.protocol === 'tls:';
+  if (caFile && !tls) {
+    throw new ConfigError(
+      'AUDIT_SIEM_CA_FILE',
+      `config: AUDIT_SIEM_CA_FILE is set but AUDIT_SIEM_URL=${JSON.stringify(raw)} is plain TCP; expected a tls:// URL with a CA file`,
+    );
+  }
+  if (caFile) {
+    try {
+      readFileSync(caFile);
+    } catch (err) {
+      const reason =
+        (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : String(err);
+      throw new ConfigError(
+        'AUDIT_SIEM_CA_FILE',
+        `config: AUDIT_SIEM_CA_FILE=${JSON.stringify(caFile)} cannot be read (${reason}); expected the path of a PEM file of CA certificates`,
+      );
+    }
+  }
+  return {
+    url: raw,
+    tls,
+    // URL keeps IPv6 literals in brackets; sockets want them bare.
+    host: url.hostname.replace(/^\[(.*)\]$/, '$1'),
+    port: url.port ? Number(url.port) : tls ? 6514 : 514,
+    caFile,
+    hostname: (v.AUDIT_SIEM_HOSTNAME as string | undefined) ?? hostname(),
+    appName: v.AUDIT_SIEM_APP_NAME as string,
+    maxMessageBytes: v.AUDIT_SIEM_MAX_MESSAGE_BYTES as number,
   };
 }
 

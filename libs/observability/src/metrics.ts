@@ -92,6 +92,44 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  /** The audit app's series, registered on first use so the other apps do not show them at 0. */
+  private auditSeries: ReturnType<Metrics['makeAuditSeries']> | null = null;
+
+  private audit(): ReturnType<Metrics['makeAuditSeries']> {
+    return (this.auditSeries ??= this.makeAuditSeries());
+  }
+
+  private makeAuditSeries() {
+    const registers = [this.registry];
+    return {
+      unsealed: new Gauge({
+        name: 'enclave_audit_unsealed_events',
+        help: 'Committed audit events waiting to be sealed into the chain (refreshed every 10 s, or twice per AUDIT_UNSEALED_ALERT_SECONDS when shorter).',
+        registers,
+      }),
+      oldestUnsealed: new Gauge({
+        name: 'enclave_audit_oldest_unsealed_seconds',
+        help: 'How long the oldest unsealed audit event has waited, in seconds (0 when none wait). Alert above AUDIT_UNSEALED_ALERT_SECONDS.',
+        registers,
+      }),
+      siemForwarded: new Counter({
+        name: 'enclave_audit_siem_forwarded_total',
+        help: 'Sealed audit events forwarded to the SIEM receiver and settled there (the cursor moved past them).',
+        registers,
+      }),
+      siemLag: new Gauge({
+        name: 'enclave_audit_siem_lag_positions',
+        help: 'Chain positions sealed but not yet known to be at the SIEM receiver.',
+        registers,
+      }),
+      siemConnected: new Gauge({
+        name: 'enclave_audit_siem_connected',
+        help: '1 while this audit app forwards to the SIEM and has a connection to the receiver, else 0.',
+        registers,
+      }),
+    };
+  }
+
   constructor(
     @Optional() @Inject(METRICS_APP_NAME) appName?: string,
     @Optional() private readonly dataSource?: DataSource,
@@ -152,6 +190,24 @@ export class Metrics {
   /** A backend that was removed: its series goes instead of staying at its last value. */
   forgetBackend(backend: string): void {
     this.backendUp.remove({ backend });
+  }
+
+  /** The seal queue as the audit app last checked it. */
+  auditQueue(unsealed: number, oldestSeconds: number | null): void {
+    this.audit().unsealed.set(unsealed);
+    this.audit().oldestUnsealed.set(oldestSeconds ?? 0);
+  }
+
+  siemEventsForwarded(events: number): void {
+    this.audit().siemForwarded.inc(events);
+  }
+
+  siemLagPositions(positions: number): void {
+    this.audit().siemLag.set(positions);
+  }
+
+  siemConnection(connected: boolean): void {
+    this.audit().siemConnected.set(connected ? 1 : 0);
   }
 
   /** Read at scrape time from the DataSource's node-postgres pools (none: no series). */

@@ -11,6 +11,7 @@ import { MessageCacheHit1764633600000 } from './1764633600000-message-cache-hit.
 import { AuditExports1764633600010 } from './1764633600010-audit-exports.js';
 import { AuditRetention1764720000000 } from './1764720000000-audit-retention.js';
 import { MessagesPartitions1764720000001 } from './1764720000001-messages-partitions.js';
+import { AuditSiemCursor1764806400000 } from './1764806400000-audit-siem-cursor.js';
 import { SingleSignOn1764892800000 } from './1764892800000-single-sign-on.js';
 
 /**
@@ -31,5 +32,6 @@ export const MIGRATIONS = [
   AuditExports1764633600010,
   AuditRetention1764720000000,
   MessagesPartitions1764720000001,
+  AuditSiemCursor1764806400000,
   SingleSignOn1764892800000,
 ];
