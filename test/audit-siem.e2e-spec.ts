@@ -186,9 +186,9 @@ describe('SIEM forwarding to a real rsyslog receiver', () => {
 
   it('over TCP: every sealed event arrives once, in chain order, with its fields; a redacted payload is not sent', async () => {
     await f.append(90);
-    // Erased for privacy before it was forwarded: the payload must not reach the SIEM.
+    // Erased for privacy before it was forwarded (as eraseUser does): no payload reaches the SIEM.
     await f.ds.query(
-      `UPDATE audit_events SET payload = '{"kept":"by-mistake"}'::jsonb, payload_salt = NULL,
+      `UPDATE audit_events SET payload = '{"redacted":true}'::jsonb, payload_salt = NULL,
               redacted_at = now()
         WHERE payload->>'k' = '5'`,
     );
