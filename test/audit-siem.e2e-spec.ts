@@ -333,7 +333,11 @@ describe('SIEM forwarding when messages are lost in transit', () => {
 
   it('what was written just before the connection broke is sent again after reconnecting', async () => {
     await f.append(20);
-    const app = await f.startAudit({ AUDIT_SIEM_URL: `tcp://127.0.0.1:${proxy.port}` });
+    // A long settle window: the cut below must come before it ends, however busy the machine.
+    const app = await f.startAudit({
+      AUDIT_SIEM_URL: `tcp://127.0.0.1:${proxy.port}`,
+      AUDIT_SIEM_SETTLE_MS: '5000',
+    });
     await until('20 messages at the receiver', () => rsyslog.fields().length >= 20);
     await until('the cursor to settle at 20', async () => (await f.cursor()) === 20);
 

@@ -35,6 +35,7 @@ export class SiemService implements OnApplicationBootstrap, BeforeApplicationShu
       databaseUrl: databaseUrl(this.config),
       receiver,
       intervalMs: this.config.audit.sealIntervalMs,
+      settleMs: receiver.settleMs,
       log: {
         info: (obj, msg) => log.log(obj, msg),
         warn: (obj, msg) => log.warn(obj, msg),

@@ -332,6 +332,12 @@ const keys = {
     expected: '1–48 printable ASCII characters without spaces',
     doc: 'The APP-NAME field of forwarded syslog messages.',
   },
+  AUDIT_SIEM_SETTLE_MS: wholeNumber(
+    1_000,
+    'SIEM forwarding: how long a written batch must stay on an unbroken connection before it counts as delivered (TCP syslog has no acknowledgements; a longer window resends more after an outage, a shorter one trusts the receiver sooner).',
+    100,
+    600_000,
+  ),
   AUDIT_SIEM_MAX_MESSAGE_BYTES: wholeNumber(
     8_192,
     'Largest forwarded syslog message; a longer one is sent without its payload (the payload hash stays). Match the receiver (rsyslog: maxMessageSize, default 8k).',

@@ -74,6 +74,7 @@ export interface Config {
       hostname: string;
       appName: string;
       maxMessageBytes: number;
+      settleMs: number;
     } | null;
   };
   llmSim: {
@@ -304,6 +305,7 @@ function siemConfig(v: Values): Config['audit']['siem'] {
     hostname: (v.AUDIT_SIEM_HOSTNAME as string | undefined) ?? hostname(),
     appName: v.AUDIT_SIEM_APP_NAME as string,
     maxMessageBytes: v.AUDIT_SIEM_MAX_MESSAGE_BYTES as number,
+    settleMs: v.AUDIT_SIEM_SETTLE_MS as number,
   };
 }
 
