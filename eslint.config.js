@@ -37,8 +37,8 @@ export default tseslint.config(
     },
   },
   {
-    // The web UIs run in the browser.
-    files: ['apps/*/web/**/*.{ts,tsx}'],
+    // The web UIs, and the code they share, run in the browser.
+    files: ['apps/*/web/**/*.{ts,tsx}', 'libs/web/**/*.{ts,tsx}'],
     languageOptions: { globals: { ...globals.browser } },
   },
   {

@@ -7,6 +7,9 @@ import { fileURLToPath } from 'node:url';
 
 export const root = dirname(dirname(fileURLToPath(import.meta.url)));
 
+/** The browser code the web UIs share (libs/web): built by Vite with them, not by tsc. */
+const SHARED_WEB = 'web';
+
 export function ensureInstalled() {
   const marker = join(root, 'node_modules', '.package-lock.json');
   const lock = join(root, 'package-lock.json');
@@ -22,7 +25,11 @@ export function buildIfStale() {
     join(root, f),
   );
   for (const top of ['apps', 'libs']) {
-    for (const name of readdirSync(join(root, top))) sources.push(join(root, top, name, 'src'));
+    for (const name of readdirSync(join(root, top))) {
+      // libs/web is browser code: the web builds below watch it, the Node build leaves it out.
+      if (top === 'libs' && name === SHARED_WEB) continue;
+      sources.push(join(root, top, name, 'src'));
+    }
   }
   if (built && !sources.some((p) => existsSync(p) && newestMtime(p) > built))
     return buildWebIfStale();
@@ -30,14 +37,20 @@ export function buildIfStale() {
   run('npm', ['run', '--silent', 'build']);
 }
 
-// The web UIs (Vite) have their own stamps: the index.html that every web build writes.
+// The web UIs (Vite) have their own stamps: the index.html that every web build writes. Each is
+// stale when its own folder or the browser code they share (libs/web) is newer than its stamp.
 const WEB_UIS = ['chat', 'admin'];
 
 function buildWebIfStale() {
+  const shared = join(root, 'libs', SHARED_WEB);
+  const sharedMtime = existsSync(shared) ? newestMtime(shared) : 0;
   const stale = WEB_UIS.some((app) => {
     const web = join(root, 'apps', app, 'web');
     const stamp = join(root, 'dist', 'apps', app, 'web', 'index.html');
-    return existsSync(web) && (!existsSync(stamp) || newestMtime(web) > statSync(stamp).mtimeMs);
+    if (!existsSync(web)) return false;
+    if (!existsSync(stamp)) return true;
+    const built = statSync(stamp).mtimeMs;
+    return newestMtime(web) > built || sharedMtime > built;
   });
   if (!stale) return;
   console.log('enclave: building the web UIs…');

@@ -6,6 +6,10 @@ import { defineConfig } from 'vite';
 export default defineConfig({
   root: fileURLToPath(new URL('.', import.meta.url)),
   base: '/admin/',
+  // The browser code both web UIs share (libs/web): `@enclave/web` and `@enclave/web/base.css`.
+  resolve: {
+    alias: { '@enclave/web': fileURLToPath(new URL('../../../libs/web/src', import.meta.url)) },
+  },
   oxc: { jsx: { runtime: 'automatic', importSource: 'react' } },
   build: {
     outDir: fileURLToPath(new URL('../../../dist/apps/admin/web', import.meta.url)),

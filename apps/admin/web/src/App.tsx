@@ -1,7 +1,8 @@
-import { type ComponentType, useCallback, useEffect, useRef, useState } from 'react';
-import { api, ApiFailure, type Me, onSessionEnded, type Role, setCsrfToken } from './api';
+import { SessionGate } from '@enclave/web';
+import { type ComponentType, useEffect, useRef } from 'react';
+import { api, client, type Me, type Role } from './api';
 import { linkProps, usePath } from './router';
-import { SignIn } from './SignIn';
+import { messageOf } from './ui';
 import { AuditPage } from './pages/AuditPage';
 import { BackendsPage } from './pages/BackendsPage';
 import { ConversationsPage } from './pages/ConversationsPage';
@@ -11,11 +12,6 @@ import { PoliciesPage } from './pages/PoliciesPage';
 import { QuotasPage } from './pages/QuotasPage';
 import { UserPage } from './pages/UserPage';
 import { UsersPage } from './pages/UsersPage';
-
-type Session =
-  | { state: 'checking' }
-  | { state: 'signed-out'; notice: string | null }
-  | { state: 'signed-in'; user: Me };
 
 export interface PageProps {
   me: Me;
@@ -52,59 +48,33 @@ const SECTIONS: Section[] = [
   { path: '/audit', label: 'Audit', roles: ['admin', 'auditor'], page: AuditPage },
 ];
 
+/** Where the identity provider sends the browser back to: the console. */
+const SSO_LOGIN = '/api/auth/oidc/login?returnTo=/admin/';
+
 /** Signed in (the console, or the no-access page) or not (the sign-in form). */
 export function App() {
-  const [session, setSession] = useState<Session>({ state: 'checking' });
-
-  const signedOut = useCallback((notice: string | null) => {
-    setCsrfToken(null);
-    setSession({ state: 'signed-out', notice });
-  }, []);
-
-  useEffect(() => {
-    onSessionEnded(() => signedOut('Your session has ended; sign in again.'));
-    api
-      .me()
-      .then(({ user, csrfToken }) => {
-        setCsrfToken(csrfToken);
-        setSession({ state: 'signed-in', user });
-      })
-      .catch((err: unknown) => {
-        const notice =
-          err instanceof ApiFailure && err.status !== 401
-            ? `Enclave cannot be reached: ${err.message}`
-            : null;
-        setSession({ state: 'signed-out', notice });
-      });
-    return () => onSessionEnded(null);
-  }, [signedOut]);
-
-  if (session.state === 'checking') {
-    return (
-      <p className="page-status" role="status">
-        Loading…
-      </p>
-    );
-  }
-  if (session.state === 'signed-out') {
-    return (
-      <SignIn
-        notice={session.notice}
-        onSignedIn={(user, csrf) => {
-          setCsrfToken(csrf);
-          setSession({ state: 'signed-in', user });
-        }}
-      />
-    );
-  }
-  const signOut = () => {
-    void api
-      .signOut()
-      .catch(() => undefined)
-      .then(() => signedOut(null));
-  };
-  if (session.user.role === 'user') return <NoAccess me={session.user} onSignOut={signOut} />;
-  return <Console me={session.user} onSignOut={signOut} />;
+  return (
+    <SessionGate
+      client={client}
+      signIn={{
+        title: 'Enclave console',
+        ssoHref: SSO_LOGIN,
+        ssoPlacement: 'last',
+        describeError: messageOf,
+      }}
+    >
+      {(me, signedOut) => {
+        const signOut = () => {
+          void api
+            .signOut()
+            .catch(() => undefined)
+            .then(() => signedOut(null));
+        };
+        if (me.role === 'user') return <NoAccess me={me} onSignOut={signOut} />;
+        return <Console me={me} onSignOut={signOut} />;
+      }}
+    </SessionGate>
+  );
 }
 
 function Console(props: { me: Me; onSignOut(): void }) {

@@ -1,5 +1,9 @@
-// The admin API as the console uses it: same-origin fetch with the session cookie, and the CSRF
-// token echoed on every write (as the chat UI does). Shapes follow the API's answers.
+// The admin API as the console uses it. Fetching, the CSRF token, the error shape and the
+// session endpoints are the shared core's (libs/web, as in the chat UI); this file adds the
+// admin endpoints. Shapes follow the API's answers.
+import { createApiClient } from '@enclave/web';
+
+export { ApiFailure } from '@enclave/web';
 
 export type Role = 'user' | 'auditor' | 'admin';
 
@@ -218,68 +222,11 @@ export interface ErasureResult {
   erasedAt: string;
 }
 
-/** `GET /api/auth/config`: how this Enclave lets people sign in. */
-export interface AuthConfig {
-  localLogin?: boolean;
-  sso?: { enabled: boolean; label: string | null } | null;
-}
-
-/** An error answer of the API (`{"error":{"message","code"}}`), or no answer at all (status 0). */
-export class ApiFailure extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-let csrfToken: string | null = null;
-let onSignedOut: (() => void) | null = null;
-
-export function setCsrfToken(token: string | null): void {
-  csrfToken = token;
-}
-
-/** Called when the session has ended (any 401 outside sign-in). */
-export function onSessionEnded(handler: (() => void) | null): void {
-  onSignedOut = handler;
-}
-
-async function failureOf(res: Response): Promise<ApiFailure> {
-  let error: { code?: unknown; message?: unknown } | undefined;
-  try {
-    error = ((await res.json()) as { error?: typeof error }).error;
-  } catch {
-    error = undefined;
-  }
-  if (res.status === 401) onSignedOut?.();
-  return new ApiFailure(
-    res.status,
-    typeof error?.code === 'string' ? error.code : `http_${res.status}`,
-    typeof error?.message === 'string' ? error.message : `The server answered ${res.status}.`,
-  );
-}
-
-async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const headers: Record<string, string> = { accept: 'application/json' };
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  if (method !== 'GET' && csrfToken) headers['x-csrf-token'] = csrfToken;
-  let res: Response;
-  try {
-    res = await fetch(path, {
-      method,
-      credentials: 'same-origin',
-      headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-  } catch {
-    throw new ApiFailure(0, 'connection_lost', 'Enclave cannot be reached; check your network.');
-  }
-  if (!res.ok) throw await failureOf(res);
-  return (res.status === 204 ? undefined : await res.json()) as T;
-}
+/** The console's client: the shared core (libs/web) with the console's own wording. */
+export const client = createApiClient<Me>({
+  connectionLostMessage: 'Enclave cannot be reached; check your network.',
+});
+const call = client.call;
 
 /** `?a=1&b=2` from the given values, leaving out empty ones. */
 function query(params: Record<string, string | number | null | undefined>): string {
@@ -294,11 +241,7 @@ const enc = encodeURIComponent;
 const A = '/api/admin';
 
 export const api = {
-  me: () => call<{ user: Me; csrfToken: string | null }>('GET', '/api/auth/me'),
-  signIn: (email: string, password: string) =>
-    call<{ user: Me; csrfToken: string }>('POST', '/api/auth/login', { email, password }),
-  signOut: () => call<void>('POST', '/api/auth/logout'),
-  authConfig: () => call<AuthConfig>('GET', '/api/auth/config'),
+  signOut: client.auth.signOut,
 
   dashboard: (minutes: number) => call<Dashboard>('GET', `${A}/dashboard${query({ minutes })}`),
 

@@ -1,3 +1,4 @@
+import { ConfirmDialog } from '@enclave/web';
 import { type ReactNode, useCallback, useEffect, useId, useRef, useState } from 'react';
 import { ApiFailure } from './api';
 
@@ -69,7 +70,7 @@ export function Dialog(props: { title: string; onClose(): void; children: ReactN
   );
 }
 
-/** A question with Cancel and a (dangerous) confirm button. */
+/** A question with Cancel and a (dangerous) confirm button, shown while it is mounted. */
 export function Confirm(props: {
   title: string;
   body: string;
@@ -77,19 +78,7 @@ export function Confirm(props: {
   onConfirm(): void;
   onCancel(): void;
 }) {
-  return (
-    <Dialog title={props.title} onClose={props.onCancel}>
-      <p>{props.body}</p>
-      <div className="dialog-actions">
-        <button type="button" className="quiet" onClick={props.onCancel} autoFocus>
-          Cancel
-        </button>
-        <button type="button" className="danger" onClick={props.onConfirm}>
-          {props.confirmLabel}
-        </button>
-      </div>
-    </Dialog>
-  );
+  return <ConfirmDialog open className="modal" {...props} />;
 }
 
 /** A secret the server shows only now (a new API key, a generated password), with Copy. */

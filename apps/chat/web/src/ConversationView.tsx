@@ -6,6 +6,7 @@ import {
   useRef,
   useState,
 } from 'react';
+import { ConfirmDialog } from '@enclave/web';
 import {
   api,
   ApiFailure,
@@ -15,7 +16,6 @@ import {
   type Feedback,
   type StoredMessage,
 } from './api';
-import { ConfirmDialog } from './ConfirmDialog';
 import { describeFailure, type UiError } from './errors';
 import { MessageItem, type UiMessage } from './MessageItem';
 import { streamTurn, type Turn } from './stream';
@@ -510,6 +510,7 @@ export function ConversationView(props: {
 
       <ConfirmDialog
         open={confirmDelete}
+        className="confirm"
         title="Delete this conversation?"
         body="The conversation and all its messages are deleted for good."
         confirmLabel="Delete"

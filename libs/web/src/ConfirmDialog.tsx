@@ -1,8 +1,12 @@
 import { useEffect, useId, useRef } from 'react';
 
-/** A modal question (the native <dialog>: focus stays inside, Escape cancels). */
+/**
+ * A modal question with Cancel and a (dangerous) confirm button (the native <dialog>: focus
+ * stays inside, Escape cancels). Shown while `open`; each app styles it by `className`.
+ */
 export function ConfirmDialog(props: {
   open: boolean;
+  className: string;
   title: string;
   body: string;
   confirmLabel: string;
@@ -18,7 +22,12 @@ export function ConfirmDialog(props: {
     if (!props.open && dialog.open) dialog.close();
   }, [props.open]);
   return (
-    <dialog ref={ref} className="confirm" aria-labelledby={titleId} onClose={props.onCancel}>
+    <dialog
+      ref={ref}
+      className={props.className}
+      aria-labelledby={titleId}
+      onClose={props.onCancel}
+    >
       <h2 id={titleId}>{props.title}</h2>
       <p>{props.body}</p>
       <div className="dialog-actions">

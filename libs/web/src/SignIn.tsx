@@ -1,55 +1,84 @@
 import { type FormEvent, useEffect, useState } from 'react';
-import { api, type Me } from './api';
-import { messageOf } from './ui';
+import { ApiFailure, type AuthApi } from './api-client';
 
-/** Where the identity provider sends the browser back to: the console. */
-const SSO_LOGIN = '/api/auth/oidc/login?returnTo=/admin/';
+export interface SignInProps<U> {
+  auth: AuthApi<U>;
+  /** The card's heading. */
+  title: string;
+  /** Where "Sign in with …" goes; it names where the provider sends the browser back to. */
+  ssoHref: string;
+  /**
+   * Where the SSO link stands: 'first', the main way in, above the password form with "or"
+   * between them (the chat UI); 'last', a second way in, below the form (the console).
+   */
+  ssoPlacement: 'first' | 'last';
+  /** The line shown when signing in fails; by default the API's message. */
+  describeError?: (err: unknown) => string;
+  notice: string | null;
+  onSignedIn(user: U, csrfToken: string): void;
+}
+
+function apiMessage(err: unknown): string {
+  return err instanceof ApiFailure ? err.message : String(err);
+}
 
 /**
- * Local sign-in, plus "Sign in with SSO" when the server has single sign-on turned on
- * (`GET /api/auth/config`; a server without that endpoint simply has no SSO).
+ * Email and password, plus "Sign in with …" when the server has single sign-on turned on
+ * (`GET /api/auth/config`; a server without that endpoint, or any failure, means the password
+ * form alone).
  */
-export function SignIn(props: { notice: string | null; onSignedIn(user: Me, csrf: string): void }) {
+export function SignIn<U>(props: SignInProps<U>) {
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  /** The SSO button's label (the provider's name, else 'SSO'), or null without SSO. */
+  /** The SSO link's label (the provider's name, else 'SSO'), or null without SSO. */
   const [sso, setSso] = useState<string | null>(null);
   const [localLogin, setLocalLogin] = useState(true);
+  const { auth } = props;
 
   useEffect(() => {
-    api.authConfig().then(
+    auth.config().then(
       (c) => {
         setSso(c.sso?.enabled ? c.sso.label || 'SSO' : null);
-        if (c.localLogin === false) setLocalLogin(false);
+        setLocalLogin(c.localLogin !== false);
       },
-      // 404 (no SSO built in) or any failure: local sign-in only.
-      () => setSso(null),
+      () => undefined,
     );
-  }, []);
+  }, [auth]);
 
   async function submit(e: FormEvent) {
     e.preventDefault();
     setBusy(true);
     setError(null);
     try {
-      const { user, csrfToken } = await api.signIn(email, password);
+      const { user, csrfToken } = await auth.signIn(email, password);
       props.onSignedIn(user, csrfToken);
     } catch (err) {
-      setError(messageOf(err));
+      setError((props.describeError ?? apiMessage)(err));
       setBusy(false);
     }
   }
 
+  const first = props.ssoPlacement === 'first';
   return (
     <main className="sign-in">
       <form className="sign-in-card" onSubmit={submit} aria-labelledby="sign-in-title">
-        <h1 id="sign-in-title">Enclave console</h1>
+        <h1 id="sign-in-title">{props.title}</h1>
         {props.notice && !error && <p className="notice">{props.notice}</p>}
         {error && (
           <p className="form-error" role="alert">
             {error}
+          </p>
+        )}
+        {first && sso && (
+          <a className="sso-button" href={props.ssoHref}>
+            Sign in with {sso}
+          </a>
+        )}
+        {first && sso && localLogin && (
+          <p className="sign-in-or" aria-hidden="true">
+            or
           </p>
         )}
         {localLogin && (
@@ -78,8 +107,8 @@ export function SignIn(props: { notice: string | null; onSignedIn(user: Me, csrf
             </button>
           </>
         )}
-        {sso && (
-          <a className="button sso" href={SSO_LOGIN}>
+        {!first && sso && (
+          <a className="button sso" href={props.ssoHref}>
             Sign in with {sso}
           </a>
         )}

@@ -1,0 +1,76 @@
+import { type ReactNode, useCallback, useEffect, useState } from 'react';
+import { type ApiClient, ApiFailure } from './api-client';
+import { SignIn, type SignInProps } from './SignIn';
+
+type Session<U> =
+  | { state: 'checking' }
+  | { state: 'signed-out'; notice: string | null }
+  | { state: 'signed-in'; user: U };
+
+/** What the sign-in form says and where its SSO link goes (see SignIn). */
+export type SignInText = Pick<
+  SignInProps<unknown>,
+  'title' | 'ssoHref' | 'ssoPlacement' | 'describeError'
+>;
+
+/**
+ * Signed in (the app, from `children`) or not (the sign-in form). The session is asked for once
+ * (`GET /api/auth/me`); one that ends later (any 401) returns to the form with a notice.
+ */
+export function SessionGate<U>(props: {
+  client: ApiClient<U>;
+  signIn: SignInText;
+  /** The app for a signed-in user; `signedOut(notice)` returns to the form. */
+  children(user: U, signedOut: (notice: string | null) => void): ReactNode;
+}) {
+  const { client } = props;
+  const [session, setSession] = useState<Session<U>>({ state: 'checking' });
+
+  const signedOut = useCallback(
+    (notice: string | null) => {
+      client.setCsrfToken(null);
+      setSession({ state: 'signed-out', notice });
+    },
+    [client],
+  );
+
+  useEffect(() => {
+    client.onSessionEnded(() => signedOut('Your session has ended; sign in again.'));
+    client.auth
+      .me()
+      .then(({ user, csrfToken }) => {
+        client.setCsrfToken(csrfToken);
+        setSession({ state: 'signed-in', user });
+      })
+      .catch((err: unknown) => {
+        const notice =
+          err instanceof ApiFailure && err.status !== 401
+            ? `Enclave cannot be reached: ${err.message}`
+            : null;
+        setSession({ state: 'signed-out', notice });
+      });
+    return () => client.onSessionEnded(null);
+  }, [client, signedOut]);
+
+  if (session.state === 'checking') {
+    return (
+      <p className="page-status" role="status">
+        Loading…
+      </p>
+    );
+  }
+  if (session.state === 'signed-out') {
+    return (
+      <SignIn
+        {...props.signIn}
+        auth={client.auth}
+        notice={session.notice}
+        onSignedIn={(user, csrf) => {
+          client.setCsrfToken(csrf);
+          setSession({ state: 'signed-in', user });
+        }}
+      />
+    );
+  }
+  return props.children(session.user, signedOut);
+}

@@ -1,0 +1,17 @@
+// The browser code both web UIs share (apps/chat/web and apps/admin/web import it as
+// `@enclave/web`, a Vite alias): the API client core, the session gate, the sign-in form and the
+// confirm dialog.
+// The shared stylesheet is `@enclave/web/base.css`, imported at the top of each app's styles.css.
+// Built by each app's Vite build, never by the Node build (tsconfig.json leaves libs/web out).
+export {
+  ApiFailure,
+  CONNECTION_LOST,
+  createApiClient,
+  type ApiClient,
+  type ApiClientOptions,
+  type AuthApi,
+  type AuthConfig,
+} from './api-client';
+export { ConfirmDialog } from './ConfirmDialog';
+export { SessionGate, type SignInText } from './SessionGate';
+export { SignIn, type SignInProps } from './SignIn';
