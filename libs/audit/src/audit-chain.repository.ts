@@ -44,15 +44,38 @@ interface LinkRow extends Omit<AuditRecord, 'id'> {
   id: string | null;
 }
 
+/**
+ * The record is built field by field: a rest spread (`...record`) of each row cost more than the
+ * rest of the mapping when exporting or verifying (copying with excluded keys is slow in V8).
+ */
 function toLink(row: LinkRow): StoredLink {
-  const { pos, eventId, leafHash, hash, prunedAt, ...record } = row;
   return {
-    pos: Number(pos),
-    eventId,
-    leafHash,
-    hash,
-    prunedAt,
-    record: record.id === null ? null : (record as AuditRecord),
+    pos: Number(row.pos),
+    eventId: row.eventId,
+    leafHash: row.leafHash,
+    hash: row.hash,
+    prunedAt: row.prunedAt,
+    record:
+      row.id === null
+        ? null
+        : {
+            id: row.id,
+            occurredAt: row.occurredAt,
+            actorType: row.actorType,
+            actorId: row.actorId,
+            actorLabel: row.actorLabel,
+            action: row.action,
+            targetType: row.targetType,
+            targetId: row.targetId,
+            outcome: row.outcome,
+            sourceIp: row.sourceIp,
+            userAgent: row.userAgent,
+            requestId: row.requestId,
+            payload: row.payload,
+            payloadSalt: row.payloadSalt,
+            payloadHash: row.payloadHash,
+            redactedAt: row.redactedAt,
+          },
   };
 }
 
