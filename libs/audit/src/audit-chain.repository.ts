@@ -44,15 +44,38 @@ interface LinkRow extends Omit<AuditRecord, 'id'> {
   id: string | null;
 }
 
+/**
+ * The record is built field by field: a rest spread (`...record`) of each row cost more than the
+ * rest of the mapping when exporting or verifying (copying with excluded keys is slow in V8).
+ */
 function toLink(row: LinkRow): StoredLink {
-  const { pos, eventId, leafHash, hash, prunedAt, ...record } = row;
   return {
-    pos: Number(pos),
-    eventId,
-    leafHash,
-    hash,
-    prunedAt,
-    record: record.id === null ? null : (record as AuditRecord),
+    pos: Number(row.pos),
+    eventId: row.eventId,
+    leafHash: row.leafHash,
+    hash: row.hash,
+    prunedAt: row.prunedAt,
+    record:
+      row.id === null
+        ? null
+        : {
+            id: row.id,
+            occurredAt: row.occurredAt,
+            actorType: row.actorType,
+            actorId: row.actorId,
+            actorLabel: row.actorLabel,
+            action: row.action,
+            targetType: row.targetType,
+            targetId: row.targetId,
+            outcome: row.outcome,
+            sourceIp: row.sourceIp,
+            userAgent: row.userAgent,
+            requestId: row.requestId,
+            payload: row.payload,
+            payloadSalt: row.payloadSalt,
+            payloadHash: row.payloadHash,
+            redactedAt: row.redactedAt,
+          },
   };
 }
 
@@ -185,13 +208,18 @@ export class AuditChainRepository {
     // join that scans every event for every page (quadratic over a long chain). The LIMIT 1
     // keeps the planner from flattening the LATERAL subquery into exactly that join (it did:
     // 90 ms per page of 5,000 at 100,000 events, most of the export's and verifier's time).
+    // The upper bound is applied outside the page: with both bounds inside, a chain freshly sealed
+    // (not yet analysed) is estimated at a few rows per range, and Postgres read the whole rest of
+    // the range into a bitmap and sorted it for every page (57 ms instead of 9 ms per page at
+    // 400,000 events, growing with the chain). One bound keeps it an ordered index scan.
     const rows = await this.sql<LinkRow>(
       `SELECT c.pos::text AS pos, c.event_id::text AS "eventId",
               encode(c.leaf_hash, 'hex') AS "leafHash", encode(c.hash, 'hex') AS hash,
               to_char(c.pruned_at AT TIME ZONE 'UTC', ${ISO_US}) AS "prunedAt", e.*
-         FROM (SELECT * FROM audit_chain WHERE pos > $1 AND pos <= $3 ORDER BY pos LIMIT $2) c
+         FROM (SELECT * FROM audit_chain WHERE pos > $1 ORDER BY pos LIMIT $2) c
          LEFT JOIN LATERAL (SELECT ${RECORD_COLUMNS} FROM audit_events e WHERE e.id = c.event_id LIMIT 1) e
            ON true
+        WHERE c.pos <= $3
         ORDER BY c.pos`,
       [afterPos, limit, toPos],
     );

@@ -64,11 +64,18 @@ export function payloadHash(saltHex: string, payload: unknown): string {
   return payloadTextHash(saltHex, canonicalJson(payload));
 }
 
+// One scratch buffer for the salt ‖ payload and prev ‖ leaf inputs: Buffer.concat and
+// Buffer.from(hex) allocated three buffers per hash, garbage the verifiers made per event.
+let scratch = Buffer.allocUnsafe(4096);
+
 /** payloadHash() of a payload whose canonical JSON text the caller already has. */
 export function payloadTextHash(saltHex: string, canonicalPayload: string): string {
-  return sha256Hex(
-    Buffer.concat([Buffer.from(saltHex, 'hex'), Buffer.from(canonicalPayload, 'utf8')]),
-  );
+  // At most 3 UTF-8 bytes per UTF-16 code unit.
+  const room = saltHex.length + canonicalPayload.length * 3;
+  if (room > scratch.length) scratch = Buffer.allocUnsafe(room);
+  const saltBytes = scratch.write(saltHex, 0, 'hex');
+  const end = saltBytes + scratch.write(canonicalPayload, saltBytes, 'utf8');
+  return sha256Hex(scratch.subarray(0, end));
 }
 
 /** What an erased payload is replaced by; a redacted event with anything else was tampered with. */
@@ -79,6 +86,15 @@ const REDACTED_CANONICAL = canonicalJson(REDACTED_PAYLOAD);
 function payloadIntact(r: AuditRecord, canonicalPayload: string): boolean {
   if (r.redactedAt) return canonicalPayload === REDACTED_CANONICAL;
   return !!r.payloadSalt && payloadTextHash(r.payloadSalt, canonicalPayload) === r.payloadHash;
+}
+
+/**
+ * payloadIntact() of a payload read as JSON text (an export line). The exporter writes the
+ * canonical text, so the text as it stands is tried first; only when that does not match is it
+ * parsed and canonicalised, so a payload still verifies exactly when its parsed value does.
+ */
+function payloadTextIntact(r: AuditRecord, text: string): boolean {
+  return payloadIntact(r, text) || payloadIntact(r, canonicalJson(JSON.parse(text)));
 }
 
 /**
@@ -96,7 +112,12 @@ export function leafHash(pos: number, r: AuditRecord): string {
 }
 
 export function linkHash(prevHex: string, leafHex: string): string {
-  return sha256Hex(Buffer.from(prevHex + leafHex, 'hex'));
+  if (prevHex.length !== 64 || leafHex.length !== 64) {
+    return sha256Hex(Buffer.from(prevHex + leafHex, 'hex'));
+  }
+  scratch.write(prevHex, 0, 'hex');
+  scratch.write(leafHex, 32, 'hex');
+  return sha256Hex(scratch.subarray(0, 64));
 }
 
 /** A short, stable name for a public key: the first 16 hex digits of SHA-256 of its SPKI DER. */
@@ -182,6 +203,11 @@ export interface ChainStep {
   pruned?: boolean;
   /** canonicalJson(record.payload), when the caller needs that text too (the exporter writes it). */
   canonicalPayload?: string;
+  /**
+   * The payload as JSON text as read from a file, when record.payload was left unparsed (the
+   * offline verifier parses a payload only when its text is not already the sealed one).
+   */
+  payloadText?: string;
 }
 
 export interface ChainVerdict {
@@ -279,7 +305,11 @@ export class ChainWalker {
     if (r) {
       this.events++;
       if (r.redactedAt) this.redacted++;
-      if (!payloadIntact(r, step.canonicalPayload ?? canonicalJson(r.payload))) {
+      const intact =
+        step.payloadText !== undefined
+          ? payloadTextIntact(r, step.payloadText)
+          : payloadIntact(r, step.canonicalPayload ?? canonicalJson(r.payload));
+      if (!intact) {
         this.report(
           pos,
           'payload_modified',

@@ -8,7 +8,8 @@ export interface DatabaseVerdict extends ChainVerdict {
   unsealed: number;
 }
 
-const BATCH = 2_000;
+// As the exporter's pages: fewer round trips (~20% of the wall time at 2,000), memory still flat.
+const BATCH = 5_000;
 const MAX_UNCHAINED = 100;
 
 /**

@@ -11,6 +11,7 @@ import {
   matchesFilter,
 } from './audit-export.js';
 import {
+  type AuditRecord,
   type ChainProblem,
   type ChainVerdict,
   ChainWalker,
@@ -24,6 +25,8 @@ interface Line {
   /** 1-based line number in its file, for messages. */
   line: number;
   event?: ExportedEvent;
+  /** The event's payload as text, left unparsed (event.payload is then unset). */
+  payloadText?: string;
   link?: { leaf: string; hash: string; pruned: boolean };
 }
 
@@ -91,10 +94,67 @@ async function* dataLines(path: string, format: string, hash: Hash): AsyncGenera
     }
     return;
   }
-  yield* jsonLines(path, hash, (n, value) => {
-    const e = value as ExportedEvent;
-    return { pos: e.pos, line: n, event: e };
-  });
+  for await (const lines of textLines(path, hash)) {
+    const out: Line[] = [];
+    for (const [n, text] of lines) {
+      if (!text.trim()) continue;
+      const fast = exportedLine(text);
+      if (fast) out.push({ pos: fast.event.pos, line: n, ...fast });
+      else {
+        const e = JSON.parse(text) as ExportedEvent;
+        out.push({ pos: e.pos, line: n, event: e });
+      }
+    }
+    yield out;
+  }
+}
+
+// A JSON string without escapes or control characters (its value is the text between the
+// quotes), or null. All the fields of a data line but the payload are written as such.
+const PLAIN = '(null|"[^"\\\\\\x00-\\x1f]*")';
+/** The layout the exporter writes (jsonLine()), with the payload's text captured whole. */
+const EXPORTED_LINE = new RegExp(
+  `^\\{"pos":(0|[1-9]\\d{0,14}),${CSV_COLUMNS.slice(1)
+    .map((f) => `"${f}":${f === 'payload' ? '(.*)' : PLAIN}`)
+    .join(',')}\\}$`,
+  's',
+);
+
+/**
+ * A data line in the exporter's own layout, read without JSON.parse (that was a third of the
+ * offline verifier's time): gives what JSON.parse would, but leaves the payload as its text,
+ * which the walker hashes as it stands (payloadText). Null for any other line (edited by hand,
+ * or with escaped strings), which is parsed as JSON.
+ */
+function exportedLine(text: string): { event: ExportedEvent; payloadText: string } | null {
+  const m = EXPORTED_LINE.exec(text);
+  if (!m) return null;
+  const event = {
+    pos: Number(m[1]),
+    chainHash: unquote(m[2]!),
+    id: unquote(m[3]!),
+    occurredAt: unquote(m[4]!),
+    actorType: unquote(m[5]!),
+    actorId: unquote(m[6]!),
+    actorLabel: unquote(m[7]!),
+    action: unquote(m[8]!),
+    targetType: unquote(m[9]!),
+    targetId: unquote(m[10]!),
+    outcome: unquote(m[11]!),
+    sourceIp: unquote(m[12]!),
+    userAgent: unquote(m[13]!),
+    requestId: unquote(m[14]!),
+    payload: undefined,
+    payloadSalt: unquote(m[16]!),
+    payloadHash: unquote(m[17]!),
+    redactedAt: unquote(m[18]!),
+  };
+  // Typed as ExportedEvent as JSON.parse's result is: the walker checks what it finds.
+  return { event: event as unknown as ExportedEvent, payloadText: m[15]! };
+}
+
+function unquote(token: string): string | null {
+  return token === 'null' ? null : token.slice(1, -1);
 }
 
 function linkLines(path: string, hash: Hash): AsyncGenerator<Line[]> {
@@ -268,7 +328,10 @@ export async function verifyExport(
       }
       if (l.event) {
         events++;
-        const { pos, chainHash, ...record } = l.event;
+        // The line is the record (with pos and chainHash besides, which the chain does not
+        // read): a rest spread to drop them cost more per event than a hash.
+        const { pos, chainHash } = l.event;
+        const record: AuditRecord = l.event;
         if (!matchesFilter(record, manifest.filter)) {
           walker.report(
             pos,
@@ -276,7 +339,7 @@ export async function verifyExport(
             `line ${l.line}: event ${record.id} does not match the export's filter`,
           );
         }
-        walker.visit({ pos, leafHash: null, hash: chainHash, record });
+        walker.visit({ pos, leafHash: null, hash: chainHash, record, payloadText: l.payloadText });
       } else {
         walker.visit({
           pos: l.pos,

@@ -249,6 +249,32 @@ describe('tamper matrix (a text editor on the exported files)', () => {
     });
   });
 
+  it('a line rewritten by another JSON tool is judged by its values, not its text', async () => {
+    // Same values, other text: payload keys in reverse order, a string with an escape. The
+    // verifier reads the exporter's own layout without JSON.parse and hashes the payload text as
+    // it stands; any other text must still be parsed and canonicalised, as before.
+    const m = copyExport('full');
+    editLines(m.replace('.manifest.json', '.jsonl'), (ls) => {
+      // Position 30: the exporter's layout but for the payload's key order.
+      const e = JSON.parse(ls[lineOfPos(30)]!);
+      e.payload = Object.fromEntries(Object.entries(e.payload as object).reverse());
+      ls[lineOfPos(30)] = JSON.stringify(e);
+      // Position 31: the action written with escapes.
+      const f = JSON.parse(ls[lineOfPos(31)]!);
+      const escaped = [...(f.action as string)]
+        .map((c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+        .join('');
+      ls[lineOfPos(31)] = ls[lineOfPos(31)]!.replace(
+        `"action":"${f.action}"`,
+        `"action":"${escaped}"`,
+      );
+      expect(JSON.parse(ls[lineOfPos(31)]!).action).toBe(f.action);
+      return ls;
+    });
+    const v = await verifyExport(m, key.publicKey);
+    expect(v.problems.map((p) => p.kind)).toEqual(['file_modified']);
+  });
+
   it('untouched copies verify clean', async () => {
     expect((await verifyExport(copyExport('full'), key.publicKey)).ok).toBe(true);
     expect((await verifyExport(copyExport('filtered'), key.publicKey)).ok).toBe(true);
