@@ -1,4 +1,3 @@
-import { pgClient } from '@enclave/db';
 import type pg from 'pg';
 import { AuditChainRepository } from './audit-chain.repository.js';
 import {
@@ -11,6 +10,7 @@ import {
   signCheckpoint,
 } from './chain.js';
 import type { SigningKey } from './signing-key.js';
+import { LockConnection } from './lock-connection.js';
 import { sqlOfClient } from './sql.js';
 
 /** Arbitrary but fixed: the session advisory lock held by the one active sealer. */
@@ -62,7 +62,7 @@ const ALERT_CHECK_MS = 10_000;
  * lock's connection, so a sealer that lost its connection has lost the lock and cannot write.
  */
 export class AuditSealer {
-  private client: pg.Client | null = null;
+  private readonly lock: LockConnection;
   private stopped = false;
   private loop: Promise<void> | null = null;
   private wake: (() => void) | null = null;
@@ -70,7 +70,12 @@ export class AuditSealer {
   private lastAlertCheck = 0;
   readonly status: SealerStatus = { active: false, sealed: 0, checkpoints: 0, lastError: null };
 
-  constructor(private readonly opts: SealerOptions) {}
+  constructor(private readonly opts: SealerOptions) {
+    this.lock = new LockConnection(opts.databaseUrl, 'enclave-audit-sealer', (err) => {
+      this.status.lastError = err.message;
+      opts.log.warn({ err: err.message }, 'audit sealer connection lost');
+    });
+  }
 
   start(): void {
     this.loop ??= this.run();
@@ -86,7 +91,7 @@ export class AuditSealer {
   private async run(): Promise<void> {
     while (!this.stopped) {
       try {
-        const client = await this.connection();
+        const client = await this.lock.open();
         if (!this.status.active) {
           const [row] = (await client.query('SELECT pg_try_advisory_lock($1) AS ok', [SEALER_LOCK]))
             .rows;
@@ -194,29 +199,10 @@ export class AuditSealer {
     }
   }
 
-  private async connection(): Promise<pg.Client> {
-    if (this.client) return this.client;
-    // pgClient follows the primary when DATABASE_URL names several hosts.
-    const client = pgClient(this.opts.databaseUrl, {
-      application_name: 'enclave-audit-sealer',
-      connectionTimeoutMillis: 5_000,
-      keepAlive: true,
-    });
-    client.on('error', (err) => {
-      this.status.lastError = err.message;
-      this.opts.log.warn({ err: err.message }, 'audit sealer connection lost');
-    });
-    await client.connect();
-    this.client = client;
-    return client;
-  }
-
   private async disconnect(): Promise<void> {
-    const client = this.client;
-    this.client = null;
     if (this.status.active) this.opts.log.warn({}, 'audit sealer standing down');
     this.status.active = false;
-    await client?.end().catch(() => undefined);
+    await this.lock.close();
   }
 
   private sleep(ms: number): Promise<void> {

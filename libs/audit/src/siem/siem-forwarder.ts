@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { connect as tcpConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
-import { pgClient } from '@enclave/db';
 import type pg from 'pg';
 import { AuditChainRepository } from '../audit-chain.repository.js';
 import type { SealerLog } from '../audit-sealer.js';
+import { LockConnection } from '../lock-connection.js';
 import { sqlOfClient } from '../sql.js';
 import { SiemCursorRepository } from './siem-cursor.repository.js';
 import { auditSyslogMessage, octetCountingFrame } from './syslog-message.js';
@@ -81,7 +81,7 @@ const CONNECT_TIMEOUT_MS = 5_000;
  * 30 s).
  */
 export class SiemForwarder {
-  private db: pg.Client | null = null;
+  private readonly lock: LockConnection;
   private socket: Socket | null = null;
   private stopped = false;
   private loop: Promise<void> | null = null;
@@ -102,6 +102,10 @@ export class SiemForwarder {
 
   constructor(private readonly opts: SiemForwarderOptions) {
     this.backoffMs = opts.backoffMinMs ?? 500;
+    this.lock = new LockConnection(opts.databaseUrl, 'enclave-audit-siem', (err) => {
+      this.status.lastError = err.message;
+      opts.log.warn({ err: err.message }, 'SIEM forwarder database connection lost');
+    });
   }
 
   start(): void {
@@ -123,7 +127,7 @@ export class SiemForwarder {
   private async run(): Promise<void> {
     while (!this.stopped) {
       try {
-        const db = await this.connection();
+        const db = await this.lock.open();
         if (!this.status.active && !(await this.acquire(db))) {
           await this.sleep(this.opts.intervalMs);
           continue;
@@ -152,7 +156,8 @@ export class SiemForwarder {
       }
     }
     // Whatever settled before the stop is kept; the rest is sent again by the next forwarder.
-    if (this.db && this.status.active) await this.settle(this.db).catch(() => undefined);
+    const db = this.lock.current;
+    if (db && this.status.active) await this.settle(db).catch(() => undefined);
   }
 
   private async acquire(db: pg.Client): Promise<boolean> {
@@ -294,28 +299,10 @@ export class SiemForwarder {
     }
   }
 
-  private async connection(): Promise<pg.Client> {
-    if (this.db) return this.db;
-    const client = pgClient(this.opts.databaseUrl, {
-      application_name: 'enclave-audit-siem',
-      connectionTimeoutMillis: 5_000,
-      keepAlive: true,
-    });
-    client.on('error', (err) => {
-      this.status.lastError = err.message;
-      this.opts.log.warn({ err: err.message }, 'SIEM forwarder database connection lost');
-    });
-    await client.connect();
-    this.db = client;
-    return client;
-  }
-
   private async disconnectDb(): Promise<void> {
-    const db = this.db;
-    this.db = null;
     // Without its connection it has lost the lock: another instance may forward now.
     this.status.active = false;
-    await db?.end().catch(() => undefined);
+    await this.lock.close();
   }
 
   private sleep(ms: number): Promise<void> {
