@@ -1,10 +1,12 @@
 #!/usr/bin/env node
-// `node scripts/bench-audit.mjs [--events=N] [--no-write]`: what the audit chain costs and how fast
+// `node scripts/bench-audit.mjs [--events=N] [--no-write] [--keep]`: what the audit chain costs and how fast
 // it is, on a throwaway database of the test Postgres (ENCLAVE_BENCH_POSTGRES_URL or
 // ENCLAVE_TEST_POSTGRES_URL): append overhead per event (AuditLog.append vs the bare INSERT it
 // replaced), seal rate, database verify rate, export rate to JSONL with the exporter's peak RSS at
 // N and 4×N events (flat = bounded memory), and the offline verify rate. Writes its table into
-// docs/benchmarks.md between the bench:audit markers (the rest of the file is kept).
+// docs/benchmarks.md between the bench:audit markers (the rest of the file is kept). `--keep` leaves
+// the databases, exports and key in place and prints each phase's command, to profile one phase
+// (`node --cpu-prof scripts/bench-audit.mjs --phase=export …`).
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -44,6 +46,7 @@ if (opt('phase', null)) {
     if (phase === 'export') {
       const { manifest } = await audit.writeExport({
         sql,
+        copyOut: audit.copyOutOfClient(client),
         dir: opt('dir'),
         name: 'bench',
         format: 'jsonl',
@@ -89,6 +92,7 @@ const EVENTS = Number(opt('events', '200000'));
 // Other work on the machine skews every figure: the table says how busy it was.
 const LOAD_AT_START = loadavg()[0];
 const APPENDS = Number(opt('appends', '2000'));
+const KEEP = argv.includes('--keep');
 const work = mkdtempSync(join(tmpdir(), 'enclave-bench-audit-'));
 const keyPath = join(work, 'key.pem');
 const key = audit.generateSigningKey(keyPath);
@@ -303,6 +307,12 @@ for (const n of [EVENTS, EVENTS * 4]) {
     `verify ${JSON.stringify(verify)} export ${JSON.stringify(exp)} offline ${JSON.stringify(offline)}`,
   );
   await db.ds.destroy();
+  if (KEEP) {
+    const self = `node ${fileURLToPath(import.meta.url)} --key=${keyPath}`;
+    log(`kept: ${self} --phase=export --url=${db.url} --dir=${dir}`);
+    log(`kept: ${self} --phase=verify-file --dir=${dir}`);
+    continue;
+  }
   await admin(`DROP DATABASE ${db.name} WITH (FORCE)`);
   rmSync(dir, { recursive: true, force: true });
 }
@@ -341,4 +351,4 @@ if (!argv.includes('--no-write')) {
   ]);
   log(`wrote ${path}`);
 }
-rmSync(work, { recursive: true, force: true });
+if (!KEEP) rmSync(work, { recursive: true, force: true });

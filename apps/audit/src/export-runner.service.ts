@@ -4,7 +4,7 @@ import {
   Logger,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
-import { AuditLog, type ExportFileFormat, sqlOf, writeExport } from '@enclave/audit';
+import { AuditLog, copyOutOf, type ExportFileFormat, sqlOf, writeExport } from '@enclave/audit';
 import { type Config, InjectConfig } from '@enclave/config';
 import { DataSource } from 'typeorm';
 import { SealerService } from './sealer.service.js';
@@ -86,6 +86,7 @@ export class ExportRunnerService implements OnApplicationBootstrap, BeforeApplic
     try {
       const { manifest } = await writeExport({
         sql: sqlOf(this.dataSource),
+        copyOut: copyOutOf(this.dataSource),
         dir: this.config.audit.exportDir,
         name: job.fileName,
         format: job.format,

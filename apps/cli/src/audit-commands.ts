@@ -11,6 +11,7 @@ import {
   loadSigningKey,
   parsePublicKey,
   publicKeyPem,
+  copyOutOf,
   sqlOf,
   verifyDatabaseChain,
   verifyExport,
@@ -119,6 +120,7 @@ export function registerAuditCommands(program: Command): void {
       const result = await withDatabase(config, async (ds) => {
         const written = await writeExport({
           sql: sqlOf(ds),
+          copyOut: copyOutOf(ds),
           dir: opts.out,
           name,
           format: opts.format as ExportFileFormat,

@@ -3,22 +3,31 @@ import { createWriteStream, mkdirSync, renameSync, writeFileSync, type WriteStre
 import { once } from 'node:events';
 import { basename, join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
+import { escapeLiteral } from 'pg';
 import { AuditChainRepository } from './audit-chain.repository.js';
-import { canonicalJson, jsonString } from './canonical-json.js';
+import { canonicalJson } from './canonical-json.js';
 import {
-  type AuditRecord,
   type Checkpoint,
   ChainWalker,
   GENESIS_HASH,
+  leafHashOfTokens,
+  payloadIntact,
   signCheckpoint,
   signText,
 } from './chain.js';
+import {
+  CSV_COLUMNS,
+  EXPORT_FORMAT,
+  type ExportFileFormat,
+  type ExportManifest,
+  jsonLine,
+  type LineTokens,
+  manifestMessage,
+  unquote,
+} from './export-format.js';
 import type { SigningKey } from './signing-key.js';
 import { walkLinks } from './verify-database.js';
-import type { Sql } from './sql.js';
-
-export const EXPORT_FORMAT = 'enclave.audit.export/v1';
-export type ExportFileFormat = 'jsonl' | 'csv';
+import type { CopyOut, Sql } from './sql.js';
 
 export interface ExportFilter {
   /** Inclusive lower bound of occurred_at. */
@@ -30,96 +39,72 @@ export interface ExportFilter {
   action?: string | null;
 }
 
-/** One line of an export's data file: the event, its position and its chain hash. */
-export interface ExportedEvent extends AuditRecord {
-  pos: number;
-  chainHash: string;
-}
-
-/** The columns of a CSV export, in order (payload as JSON text; null as an empty unquoted field). */
-export const CSV_COLUMNS: (keyof ExportedEvent)[] = [
-  'pos',
-  'chainHash',
-  'id',
-  'occurredAt',
-  'actorType',
-  'actorId',
-  'actorLabel',
-  'action',
-  'targetType',
-  'targetId',
-  'outcome',
-  'sourceIp',
-  'userAgent',
-  'requestId',
-  'payload',
-  'payloadSalt',
-  'payloadHash',
-  'redactedAt',
-];
-
-export interface ExportManifest {
-  format: typeof EXPORT_FORMAT;
-  createdAt: string;
-  createdBy: string;
-  filter: { from: string | null; to: string | null; actorId: string | null; action: string | null };
-  dataFile: {
-    name: string;
-    format: ExportFileFormat;
-    sha256: string;
-    bytes: number;
-    events: number;
-  };
-  /** Links of the positions in the covered range whose events are not in the data file. */
-  linksFile: { name: string; sha256: string; bytes: number; links: number };
-  firstEventAt: string | null;
-  lastEventAt: string | null;
-  /** The chain range covered: after fromPos (anchored by fromHash) up to toPos. */
-  chain: { fromPos: number; fromHash: string; toPos: number; toHash: string };
-  /** The signed checkpoints at fromPos (unless 0) and toPos and any between. */
-  checkpoints: Checkpoint[];
-  keyId: string;
-  signature: string;
-}
-
-export function manifestMessage(m: Omit<ExportManifest, 'signature'> | ExportManifest): string {
-  const { signature: _signature, ...unsigned } = m as ExportManifest;
-  return canonicalJson(unsigned);
-}
-
-/** Whether an event falls within the filter (the same test the SQL makes). */
-export function matchesFilter(r: AuditRecord, f: ExportManifest['filter']): boolean {
-  if (f.from && r.occurredAt < f.from) return false;
-  if (f.to && r.occurredAt >= f.to) return false;
-  if (f.actorId && r.actorId !== f.actorId) return false;
-  if (f.action) {
-    if (f.action.endsWith('.*')) {
-      if (!r.action.startsWith(f.action.slice(0, -1))) return false;
-    } else if (r.action !== f.action) return false;
-  }
-  return true;
-}
-
 /** ISO with microseconds, comparable as text with stored occurredAt values. */
 function microIso(d: Date | null | undefined): string | null {
   return d ? d.toISOString().replace('Z', '000Z') : null;
 }
 
-function filterSql(f: ExportManifest['filter']): { where: string; params: unknown[] } {
-  const clauses: string[] = [];
-  const params: unknown[] = [];
-  if (f.from) clauses.push(`e.occurred_at >= $${params.push(f.from)}::timestamptz`);
-  if (f.to) clauses.push(`e.occurred_at < $${params.push(f.to)}::timestamptz`);
-  if (f.actorId) clauses.push(`e.actor_id = $${params.push(f.actorId)}::uuid`);
+/**
+ * The filter as an SQL condition on `e` (audit_events), values as quoted literals: a COPY takes
+ * no parameters. An event outside the filter (or absent) makes it false, never null.
+ */
+function filterSql(f: ExportManifest['filter']): string {
+  const clauses = ['e.id IS NOT NULL'];
+  if (f.from) clauses.push(`e.occurred_at >= ${escapeLiteral(f.from)}::timestamptz`);
+  if (f.to) clauses.push(`e.occurred_at < ${escapeLiteral(f.to)}::timestamptz`);
+  if (f.actorId) clauses.push(`e.actor_id = ${escapeLiteral(f.actorId)}::uuid`);
   if (f.action?.endsWith('.*'))
-    clauses.push(`starts_with(e.action, $${params.push(f.action.slice(0, -1))})`);
-  else if (f.action) clauses.push(`e.action = $${params.push(f.action)}`);
-  return { where: clauses.length ? `WHERE ${clauses.join(' AND ')}` : '', params };
+    clauses.push(`starts_with(e.action, ${escapeLiteral(f.action.slice(0, -1))})`);
+  else if (f.action) clauses.push(`e.action = ${escapeLiteral(f.action)}`);
+  return `coalesce(${clauses.join(' AND ')}, false)`;
 }
 
-// Pages of 5,000 links: at 2,000 the export waited on each page's round trip and query start
-// (~25% of its wall time at 100,000 events); two pages in memory cost ~25 MB more, still flat.
-const BATCH = 5_000;
+const ISO_US = `'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'`;
+
+/**
+ * The positions (after, upTo] with their events, one COPY text row each: position, leaf and chain
+ * hash (hex), pruned, present, in the filter, then the event's fields as JSON texts (to_json()
+ * escapes a string as JSON.stringify does, so each is what jsonString() gives: the texts the leaf
+ * is hashed from and the line is written with) and the payload as jsonb text. The page of links
+ * first and one index lookup per event (LIMIT 1 keeps the planner from a hash join over every event).
+ */
+function rangeCopySql(after: number, upTo: number, inFilter: string): string {
+  const token = (expr: string) => `to_json(${expr})`;
+  return `COPY (
+    SELECT c.pos, encode(c.leaf_hash, 'hex'), encode(c.hash, 'hex'), c.pruned_at IS NOT NULL,
+           e.id IS NOT NULL, ${inFilter},
+           ${token('e.id::text')}, ${token(`to_char(e.occurred_at AT TIME ZONE 'UTC', ${ISO_US})`)},
+           ${token('e.actor_type')}, ${token('e.actor_id::text')}, ${token('e.actor_label')},
+           ${token('e.action')}, ${token('e.target_type')}, ${token('e.target_id')},
+           ${token('e.outcome')}, ${token('e.source_ip')}, ${token('e.user_agent')},
+           ${token('e.request_id')}, e.payload, ${token(`encode(e.payload_salt, 'hex')`)},
+           ${token(`encode(e.payload_hash, 'hex')`)},
+           ${token(`to_char(e.redacted_at AT TIME ZONE 'UTC', ${ISO_US})`)}
+      FROM audit_chain c
+      LEFT JOIN LATERAL (SELECT * FROM audit_events e WHERE e.id = c.event_id LIMIT 1) e ON true
+     WHERE c.pos > ${Math.trunc(after)} AND c.pos <= ${Math.trunc(upTo)}
+     ORDER BY c.pos) TO STDOUT`;
+}
+
+/** A COPY text field: \N is null; backslash escapes (\\, \t, \n, …) are undone. */
+function copyField(field: string): string | null {
+  if (field === '\\N') return null;
+  if (field.indexOf('\\') === -1) return field;
+  return field.replace(/\\(.)/g, (_, c: string) => COPY_ESCAPES[c] ?? c);
+}
+const COPY_ESCAPES: Record<string, string> = {
+  b: '\b',
+  f: '\f',
+  n: '\n',
+  r: '\r',
+  t: '\t',
+  v: '\v',
+};
+
+/** A JSON text field of the COPY row: null when SQL NULL. */
+function tokenField(field: string): string {
+  return copyField(field) ?? 'null';
+}
 const CHUNK_BYTES = 1 << 20;
 
 /**
@@ -189,6 +174,8 @@ export class ExportRefusedError extends Error {}
  */
 export async function writeExport(opts: {
   sql: Sql;
+  /** COPY … TO STDOUT on the same database: how the events are read. */
+  copyOut: CopyOut;
   dir: string;
   name: string;
   format: ExportFileFormat;
@@ -203,11 +190,10 @@ export async function writeExport(opts: {
     actorId: opts.filter.actorId ?? null,
     action: opts.filter.action ?? null,
   };
-  const { where, params } = filterSql(filter);
+  const inFilter = filterSql(filter);
   const [span] = await opts.sql<{ min: string | null; max: string | null }>(
     `SELECT min(c.pos)::text AS min, max(c.pos)::text AS max
-       FROM audit_chain c JOIN audit_events e ON e.id = c.event_id ${where}`,
-    params,
+       FROM audit_chain c JOIN audit_events e ON e.id = c.event_id WHERE ${inFilter}`,
   );
   const head = await repo.head();
   const first = span?.min ? Number(span.min) : head.pos;
@@ -238,46 +224,81 @@ export async function writeExport(opts: {
   let firstEventAt: string | null = null;
   let lastEventAt: string | null = null;
   if (opts.format === 'csv') data.append(stringify([CSV_COLUMNS]));
-  // The next batch is requested before this one is processed, so Postgres reads it while the
-  // walker hashes (at most two batches in memory).
-  const page = (after: number) =>
-    after < cover.pos ? repo.links(after, BATCH, cover.pos) : Promise.resolve([]);
-  for (let next = page(fromPos); ;) {
-    const batch = await next;
-    if (!batch.length) break;
-    next = page(batch[batch.length - 1]!.pos);
-    for (const link of batch) {
-      const r = link.record;
-      const exported = r !== null && matchesFilter(r, filter);
-      // Canonicalised once: hashed by the walker and written as the line's payload.
-      const canonicalPayload = exported && !r.redactedAt ? canonicalJson(r.payload) : undefined;
-      walker.visit({
-        pos: link.pos,
-        leafHash: link.leafHash,
-        hash: link.hash,
-        record: r,
-        absentByDesign: r === null && link.prunedAt !== null,
-        pruned: link.prunedAt !== null,
-        canonicalPayload,
-      });
-      if (exported) {
-        data.append(
-          opts.format === 'csv'
-            ? csvLine({ pos: link.pos, chainHash: link.hash, ...r })
-            : jsonLine(link.pos, link.hash, r, canonicalPayload ?? canonicalJson(r.payload)),
-        );
-        events++;
-        firstEventAt ??= r.occurredAt;
-        lastEventAt = r.occurredAt;
-      } else {
-        // `pruned` tells the offline verifier that retention removed the event (not the filter).
-        const pruned = r === null && link.prunedAt !== null ? ',"pruned":true' : '';
-        links.append(
-          `{"pos":${link.pos},"leaf":${JSON.stringify(link.leafHash)},"hash":${JSON.stringify(link.hash)}${pruned}}\n`,
-        );
-        linkCount++;
-      }
+
+  const row = (text: string): void => {
+    const f = text.split('\t');
+    const pos = Number(f[0]);
+    const leaf = f[1]!;
+    const hash = f[2]!;
+    const pruned = f[3] === 't';
+    if (f[4] !== 't') {
+      walker.visit({ pos, leafHash: leaf, hash, record: null, absentByDesign: pruned, pruned });
+      // `pruned` tells the offline verifier that retention removed the event (not the filter).
+      links.append(
+        `{"pos":${pos},"leaf":"${leaf}","hash":"${hash}"${pruned ? ',"pruned":true' : ''}}\n`,
+      );
+      linkCount++;
+      return;
     }
+    const t: LineTokens = {
+      id: tokenField(f[6]!),
+      occurredAt: tokenField(f[7]!),
+      actorType: tokenField(f[8]!),
+      actorId: tokenField(f[9]!),
+      actorLabel: tokenField(f[10]!),
+      action: tokenField(f[11]!),
+      targetType: tokenField(f[12]!),
+      targetId: tokenField(f[13]!),
+      outcome: tokenField(f[14]!),
+      sourceIp: tokenField(f[15]!),
+      userAgent: tokenField(f[16]!),
+      requestId: tokenField(f[17]!),
+      payloadSalt: tokenField(f[19]!),
+      payloadHash: tokenField(f[20]!),
+      redactedAt: tokenField(f[21]!),
+    };
+    // Canonicalised once: hashed for the check and written as the line's payload.
+    const payload = canonicalJson(JSON.parse(copyField(f[18]!) ?? 'null'));
+    const leafHash = leafHashOfTokens(pos, t);
+    const redactedAt = unquote(t.redactedAt);
+    walker.visitChecked({
+      pos,
+      hash,
+      storedLeaf: leaf,
+      event: {
+        id: unquote(t.id)!,
+        redacted: redactedAt !== null,
+        payloadIntact: payloadIntact(
+          { redactedAt, payloadSalt: unquote(t.payloadSalt), payloadHash: unquote(t.payloadHash)! },
+          payload,
+        ),
+        leafHash,
+        link: null,
+      },
+    });
+    if (f[5] !== 't') {
+      links.append(`{"pos":${pos},"leaf":"${leaf}","hash":"${hash}"}\n`);
+      linkCount++;
+      return;
+    }
+    data.append(
+      opts.format === 'csv' ? csvLine(pos, hash, t, payload) : jsonLine(pos, hash, t, payload),
+    );
+    events++;
+    firstEventAt ??= unquote(t.occurredAt);
+    lastEventAt = unquote(t.occurredAt);
+  };
+
+  // Rows arrive as COPY text: split on \n here (a row never holds a raw newline: COPY escapes it).
+  let rest: Buffer | null = null;
+  for await (const chunk of opts.copyOut(rangeCopySql(fromPos, cover.pos, inFilter))) {
+    const buf: Buffer = rest ? Buffer.concat([rest, chunk]) : chunk;
+    let start = 0;
+    for (let end = buf.indexOf(0x0a); end !== -1; end = buf.indexOf(0x0a, start)) {
+      row(buf.toString('utf8', start, end));
+      start = end + 1;
+    }
+    rest = start < buf.length ? buf.subarray(start) : null;
     await data.flush();
     await links.flush();
   }
@@ -315,26 +336,17 @@ export async function writeExport(opts: {
   return { manifestPath, manifest };
 }
 
-/**
- * One JSONL line: what JSON.stringify of the ExportedEvent gives, written field by field (hot
- * path: no intermediate object), with the payload as the canonical text already made for hashing.
- */
-function jsonLine(pos: number, chainHash: string, r: AuditRecord, payload: string): string {
-  return (
-    `{"pos":${pos},"chainHash":${jsonString(chainHash)},"id":${jsonString(r.id)},"occurredAt":${jsonString(r.occurredAt)},` +
-    `"actorType":${jsonString(r.actorType)},"actorId":${jsonString(r.actorId)},"actorLabel":${jsonString(r.actorLabel)},` +
-    `"action":${jsonString(r.action)},"targetType":${jsonString(r.targetType)},"targetId":${jsonString(r.targetId)},` +
-    `"outcome":${jsonString(r.outcome)},"sourceIp":${jsonString(r.sourceIp)},"userAgent":${jsonString(r.userAgent)},` +
-    `"requestId":${jsonString(r.requestId)},"payload":${payload},"payloadSalt":${jsonString(r.payloadSalt)},` +
-    `"payloadHash":${jsonString(r.payloadHash)},"redactedAt":${jsonString(r.redactedAt)}}\n`
-  );
-}
-
-function csvLine(e: ExportedEvent): string {
+/** A CSV row of the same event: each field's value (its JSON text parsed), the payload as JSON text. */
+function csvLine(pos: number, chainHash: string, t: LineTokens, payload: string): string {
+  const e = { pos, chainHash, ...t, payload } as Record<string, string | number>;
   return stringify(
     [
       CSV_COLUMNS.map((c) =>
-        c === 'payload' ? JSON.stringify(e.payload) : c === 'pos' ? String(e.pos) : e[c],
+        c === 'pos' || c === 'payload'
+          ? String(e[c])
+          : c === 'chainHash'
+            ? chainHash
+            : JSON.parse(e[c] as string),
       ),
     ],
     { quoted_string: true },
@@ -354,7 +366,7 @@ async function checkpointHead(repo: AuditChainRepository, key: SigningKey): Prom
     checkpoints: last ? [last] : [],
     publicKey: key.publicKey,
   });
-  await walkLinks(repo, walker, last?.pos ?? 0, BATCH);
+  await walkLinks(repo, walker, last?.pos ?? 0, 5_000);
   const verdict = walker.finish();
   if (!verdict.ok) {
     throw new ExportRefusedError(

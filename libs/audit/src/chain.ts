@@ -83,7 +83,10 @@ export const REDACTED_PAYLOAD = { redacted: true } as const;
 const REDACTED_CANONICAL = canonicalJson(REDACTED_PAYLOAD);
 
 /** Whether the stored payload is what the chain committed to (or, once erased, the marker). */
-function payloadIntact(r: AuditRecord, canonicalPayload: string): boolean {
+export function payloadIntact(
+  r: Pick<AuditRecord, 'redactedAt' | 'payloadSalt' | 'payloadHash'>,
+  canonicalPayload: string,
+): boolean {
   if (r.redactedAt) return canonicalPayload === REDACTED_CANONICAL;
   return !!r.payloadSalt && payloadTextHash(r.payloadSalt, canonicalPayload) === r.payloadHash;
 }
@@ -93,8 +96,28 @@ function payloadIntact(r: AuditRecord, canonicalPayload: string): boolean {
  * canonical text, so the text as it stands is tried first; only when that does not match is it
  * parsed and canonicalised, so a payload still verifies exactly when its parsed value does.
  */
-function payloadTextIntact(r: AuditRecord, text: string): boolean {
+export function payloadTextIntact(
+  r: Pick<AuditRecord, 'redactedAt' | 'payloadSalt' | 'payloadHash'>,
+  text: string,
+): boolean {
   return payloadIntact(r, text) || payloadIntact(r, canonicalJson(JSON.parse(text)));
+}
+
+/** The leaf's fields as JSON texts: for each, what jsonString() gives for the stored value. */
+export interface LeafTokens {
+  action: string;
+  actorId: string;
+  actorLabel: string;
+  actorType: string;
+  id: string;
+  occurredAt: string;
+  outcome: string;
+  payloadHash: string;
+  requestId: string;
+  sourceIp: string;
+  targetId: string;
+  targetType: string;
+  userAgent: string;
 }
 
 /**
@@ -102,12 +125,33 @@ function payloadTextIntact(r: AuditRecord, text: string): boolean {
  * directly in sorted key order (hot path; chain.spec.ts checks it equals the canonical form).
  */
 export function leafHash(pos: number, r: AuditRecord): string {
+  return leafHashOfTokens(pos, {
+    action: jsonString(r.action),
+    actorId: jsonString(r.actorId),
+    actorLabel: jsonString(r.actorLabel),
+    actorType: jsonString(r.actorType),
+    id: jsonString(r.id),
+    occurredAt: jsonString(r.occurredAt),
+    outcome: jsonString(r.outcome),
+    payloadHash: jsonString(r.payloadHash),
+    requestId: jsonString(r.requestId),
+    sourceIp: jsonString(r.sourceIp),
+    targetId: jsonString(r.targetId),
+    targetType: jsonString(r.targetType),
+    userAgent: jsonString(r.userAgent),
+  });
+}
+
+/**
+ * leafHash() of fields that are JSON texts already (an export line's tokens, or values Postgres
+ * wrote as JSON): the exporter and the offline verifier skip re-encoding each field.
+ */
+export function leafHashOfTokens(pos: number, t: LeafTokens): string {
   return sha256Hex(
-    `{"action":${jsonString(r.action)},"actorId":${jsonString(r.actorId)},"actorLabel":${jsonString(r.actorLabel)},` +
-      `"actorType":${jsonString(r.actorType)},"id":${jsonString(r.id)},"occurredAt":${jsonString(r.occurredAt)},` +
-      `"outcome":${jsonString(r.outcome)},"payloadHash":${jsonString(r.payloadHash)},"pos":${pos},` +
-      `"requestId":${jsonString(r.requestId)},"sourceIp":${jsonString(r.sourceIp)},"targetId":${jsonString(r.targetId)},` +
-      `"targetType":${jsonString(r.targetType)},"userAgent":${jsonString(r.userAgent)},"v":${LEAF_VERSION}}`,
+    `{"action":${t.action},"actorId":${t.actorId},"actorLabel":${t.actorLabel},"actorType":${t.actorType},` +
+      `"id":${t.id},"occurredAt":${t.occurredAt},"outcome":${t.outcome},"payloadHash":${t.payloadHash},` +
+      `"pos":${pos},"requestId":${t.requestId},"sourceIp":${t.sourceIp},"targetId":${t.targetId},` +
+      `"targetType":${t.targetType},"userAgent":${t.userAgent},"v":${LEAF_VERSION}}`,
   );
 }
 
@@ -210,6 +254,28 @@ export interface ChainStep {
   payloadText?: string;
 }
 
+/** What was checked of an event where it was read (a worker): its payload, its leaf, its link. */
+export interface EventCheck {
+  id: string;
+  redacted: boolean;
+  /** The payload matches its sealed hash (or, once erased, is the redaction marker). */
+  payloadIntact: boolean;
+  /** leafHash(pos, event). */
+  leafHash: string;
+  /** linkHash(prev, leafHash), made alongside when the previous hash was known there. */
+  link: { prev: string; hash: string } | null;
+}
+
+/** A position whose event was checked where it was read: the walker links it and counts it. */
+export interface CheckedStep {
+  pos: number;
+  /** The chain hash stated with the event (an export line's chainHash); null when it has none. */
+  hash: string | null;
+  /** The leaf hash stored with the link (the database); absent for an export line. */
+  storedLeaf?: string;
+  event: EventCheck;
+}
+
 export interface ChainVerdict {
   ok: boolean;
   /** Positions walked (from fromPos + 1 to lastPos). */
@@ -278,6 +344,37 @@ export class ChainWalker {
   }
 
   visit(step: ChainStep): void {
+    const r = step.record;
+    let check: EventCheck | null = null;
+    if (r) {
+      check = {
+        id: r.id,
+        redacted: !!r.redactedAt,
+        payloadIntact:
+          step.payloadText !== undefined
+            ? payloadTextIntact(r, step.payloadText)
+            : payloadIntact(r, step.canonicalPayload ?? canonicalJson(r.payload)),
+        leafHash: leafHash(step.pos, r),
+        link: null,
+      };
+    }
+    this.advance(step, check, r);
+  }
+
+  /** visit() of an event already checked where it was read (same verdicts, no hashing here). */
+  visitChecked(step: CheckedStep): void {
+    this.advance(
+      { pos: step.pos, leafHash: step.storedLeaf ?? null, hash: step.hash },
+      step.event,
+      null,
+    );
+  }
+
+  private advance(
+    step: Omit<ChainStep, 'record'>,
+    event: EventCheck | null,
+    record: AuditRecord | null,
+  ): void {
     const { pos } = step;
     const problemsBefore = this.problems.length;
     if (pos < this.expected) {
@@ -297,28 +394,22 @@ export class ChainWalker {
     }
     this.positions++;
     let leaf = step.leafHash;
-    const r = step.record;
-    if (step.pruned && !r) {
+    if (step.pruned && !event) {
       this.pruned++;
       this.prunedRange = { from: this.prunedRange?.from ?? pos, to: pos };
     }
-    if (r) {
+    if (event) {
       this.events++;
-      if (r.redactedAt) this.redacted++;
-      const intact =
-        step.payloadText !== undefined
-          ? payloadTextIntact(r, step.payloadText)
-          : payloadIntact(r, step.canonicalPayload ?? canonicalJson(r.payload));
-      if (!intact) {
+      if (event.redacted) this.redacted++;
+      if (!event.payloadIntact) {
         this.report(
           pos,
           'payload_modified',
-          `event ${r.id} at position ${pos}: the payload does not match its sealed hash`,
+          `event ${event.id} at position ${pos}: the payload does not match its sealed hash`,
         );
       }
-      const computed = leafHash(pos, r);
-      if (leaf !== null && computed !== leaf) this.eventMismatch(pos, r, leaf);
-      leaf ??= computed;
+      if (leaf !== null && event.leafHash !== leaf) this.eventMismatch(pos, event.id, record, leaf);
+      leaf ??= event.leafHash;
     } else if (!step.absentByDesign) {
       this.report(pos, 'event_missing', `the event sealed at position ${pos} is gone`);
     }
@@ -328,13 +419,17 @@ export class ChainWalker {
       if (step.hash === null)
         this.report(pos, 'link_broken', `position ${pos} has neither an event nor a link`);
     } else {
-      hash = linkHash(this.prevHash, leaf);
-      if (step.hash !== null && step.hash !== hash && step.leafHash === null && r) {
+      const made = event?.link;
+      hash =
+        made && made.prev === this.prevHash && leaf === event.leafHash
+          ? made.hash
+          : linkHash(this.prevHash, leaf);
+      if (step.hash !== null && step.hash !== hash && step.leafHash === null && event) {
         // No stored leaf to compare with (an export line): the event or its predecessor changed.
         this.report(
           pos,
           'event_modified',
-          `event ${r.id} at position ${pos} does not match its chain hash`,
+          `event ${event.id} at position ${pos} does not match its chain hash`,
         );
       } else if (step.hash !== null && step.hash !== hash) {
         this.report(
@@ -363,13 +458,14 @@ export class ChainWalker {
   }
 
   /** The event does not hash to its sealed leaf: moved (sealed at a neighbouring position) or changed. */
-  private eventMismatch(pos: number, r: AuditRecord, sealedLeaf: string): void {
-    for (const sealedAt of [pos - 1, pos + 1]) {
-      if (sealedAt > 0 && leafHash(sealedAt, r) === sealedLeaf) {
+  private eventMismatch(pos: number, id: string, r: AuditRecord | null, sealedLeaf: string): void {
+    // With the record at hand (not only its check), a neighbouring position is tried too.
+    for (const sealedAt of r ? [pos - 1, pos + 1] : []) {
+      if (sealedAt > 0 && leafHash(sealedAt, r!) === sealedLeaf) {
         this.report(
           Math.min(pos, sealedAt),
           'event_moved',
-          `event ${r.id} was sealed at position ${sealedAt} but sits at ${pos}: events were inserted, removed or reordered here`,
+          `event ${id} was sealed at position ${sealedAt} but sits at ${pos}: events were inserted, removed or reordered here`,
         );
         return;
       }
@@ -377,7 +473,7 @@ export class ChainWalker {
     this.report(
       pos,
       'event_modified',
-      `event ${r.id} at position ${pos} differs from what was sealed`,
+      `event ${id} at position ${pos} differs from what was sealed`,
     );
   }
 

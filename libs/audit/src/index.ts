@@ -45,16 +45,14 @@ export {
   type SealerStatus,
 } from './audit-sealer.js';
 export { verifyDatabaseChain, type DatabaseVerdict } from './verify-database.js';
-export { sqlOf, sqlOfClient, type Sql } from './sql.js';
+export { copyOutOf, copyOutOfClient, sqlOf, sqlOfClient, type CopyOut, type Sql } from './sql.js';
+export { ExportRefusedError, writeExport, type ExportFilter } from './audit-export.js';
 export {
   CSV_COLUMNS,
   EXPORT_FORMAT,
-  ExportRefusedError,
-  writeExport,
   type ExportFileFormat,
-  type ExportFilter,
   type ExportManifest,
-} from './audit-export.js';
+} from './export-format.js';
 export { verifyExport, type ExportVerdict } from './verify-export.js';
 export {
   EVENT_HELD,

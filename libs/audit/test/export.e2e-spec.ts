@@ -6,6 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'csv-parse/sync';
 import type { DataSource } from 'typeorm';
 import {
+  AuditLog,
+  copyOutOf,
   type ExportManifest,
   type ExportVerdict,
   generateSigningKey,
@@ -13,10 +15,12 @@ import {
   signText,
   canonicalJson,
   type SigningKey,
+  sqlOf,
   verifyExport,
+  writeExport,
 } from '@enclave/audit';
 import type { TestDatabase } from '../../../test/support/postgres.js';
-import { appendEvents, migratedDatabase, sealAll, tempKey } from './chain-fixture.js';
+import { appendEvents, event, migratedDatabase, sealAll, tempKey } from './chain-fixture.js';
 
 const CLI = fileURLToPath(new URL('../../../dist/apps/cli/src/main.js', import.meta.url));
 
@@ -75,6 +79,21 @@ function copyExport(name: string): string {
 function editLines(path: string, edit: (lines: string[]) => string[]): void {
   const lines = readFileSync(path, 'utf8').split('\n').filter(Boolean);
   writeFileSync(path, `${edit(lines).join('\n')}\n`);
+}
+
+/**
+ * verifyExport() as the CLI runs it for a small file (lines checked on this thread), and with the
+ * lines checked on two worker threads in blocks of ~10 lines, so every tampering below also lands
+ * near a block seam: both must give the same verdict.
+ */
+async function verify(manifestPath: string): Promise<ExportVerdict> {
+  const inline = await verifyExport(manifestPath, key.publicKey, { workers: 0 });
+  const threaded = await verifyExport(manifestPath, key.publicKey, {
+    workers: 2,
+    blockBytes: 4096,
+  });
+  expect(threaded).toEqual(inline);
+  return inline;
 }
 
 function first(v: ExportVerdict) {
@@ -151,7 +170,7 @@ describe('tamper matrix (a text editor on the exported files)', () => {
       ls[lineOfPos(40)] = JSON.stringify(e);
       return ls;
     });
-    const v = await verifyExport(m, key.publicKey);
+    const v = await verify(m);
     expect(first(v)).toMatchObject({ pos: 40, kind: 'event_modified' });
     expect(v.problems.some((p) => p.kind === 'file_modified')).toBe(true);
   });
@@ -163,7 +182,7 @@ describe('tamper matrix (a text editor on the exported files)', () => {
         i === lineOfPos(77) ? l.replace('"model":"enclave-sim"', '"model":"other"') : l,
       ),
     );
-    expect(first(await verifyExport(m, key.publicKey))).toMatchObject({
+    expect(first(await verify(m))).toMatchObject({
       pos: 77,
       kind: 'payload_modified',
     });
@@ -174,7 +193,7 @@ describe('tamper matrix (a text editor on the exported files)', () => {
     editLines(m.replace('.manifest.json', '.jsonl'), (ls) =>
       ls.filter((_, i) => i !== lineOfPos(55)),
     );
-    expect(first(await verifyExport(m, key.publicKey))).toMatchObject({
+    expect(first(await verify(m))).toMatchObject({
       pos: 55,
       kind: 'position_missing',
     });
@@ -191,7 +210,7 @@ describe('tamper matrix (a text editor on the exported files)', () => {
       ls.splice(lineOfPos(91), 0, JSON.stringify(forged));
       return ls;
     });
-    expect(first(await verifyExport(m, key.publicKey))).toMatchObject({ pos: 90 });
+    expect(first(await verify(m))).toMatchObject({ pos: 90 });
   });
 
   it('reordered events are pinpointed', async () => {
@@ -200,13 +219,13 @@ describe('tamper matrix (a text editor on the exported files)', () => {
       [ls[lineOfPos(20)], ls[lineOfPos(21)]] = [ls[lineOfPos(21)]!, ls[lineOfPos(20)]!];
       return ls;
     });
-    expect(first(await verifyExport(m, key.publicKey)).pos).toBe(20);
+    expect(first(await verify(m)).pos).toBe(20);
   });
 
   it('a truncated tail is found against the covering checkpoint', async () => {
     const m = copyExport('full');
     editLines(m.replace('.manifest.json', '.jsonl'), (ls) => ls.slice(0, 110));
-    expect(first(await verifyExport(m, key.publicKey))).toMatchObject({
+    expect(first(await verify(m))).toMatchObject({
       pos: 111,
       kind: 'tail_truncated',
     });
@@ -219,7 +238,7 @@ describe('tamper matrix (a text editor on the exported files)', () => {
       m,
       JSON.stringify({ ...manifest, dataFile: { ...manifest.dataFile, events: 110 } }),
     );
-    expect(first(await verifyExport(m, key.publicKey)).kind).toBe('file_modified');
+    expect(first(await verify(m)).kind).toBe('file_modified');
   });
 
   it('a forged checkpoint is found even in a manifest re-signed with a stolen signature format', async () => {
@@ -231,7 +250,7 @@ describe('tamper matrix (a text editor on the exported files)', () => {
     const { signature: _s, ...unsigned } = manifest;
     manifest.signature = signText(attacker.privateKey, canonicalJson(unsigned));
     writeFileSync(m, JSON.stringify(manifest));
-    expect(first(await verifyExport(m, key.publicKey)).kind).toBe('file_modified');
+    expect(first(await verify(m)).kind).toBe('file_modified');
   });
 
   it('a modified CSV cell is pinpointed', async () => {
@@ -243,7 +262,7 @@ describe('tamper matrix (a text editor on the exported files)', () => {
       csvPath,
       readFileSync(csvPath, 'utf8').replace(`"${target.requestId}"`, '"req-forged"'),
     );
-    expect(first(await verifyExport(m, key.publicKey))).toMatchObject({
+    expect(first(await verify(m))).toMatchObject({
       pos: Number(target.pos),
       kind: 'event_modified',
     });
@@ -271,12 +290,75 @@ describe('tamper matrix (a text editor on the exported files)', () => {
       expect(JSON.parse(ls[lineOfPos(31)]!).action).toBe(f.action);
       return ls;
     });
-    const v = await verifyExport(m, key.publicKey);
+    const v = await verify(m);
     expect(v.problems.map((p) => p.kind)).toEqual(['file_modified']);
   });
 
+  it('a line that is no longer an event is named by its line number', async () => {
+    const m = copyExport('full');
+    editLines(m.replace('.manifest.json', '.jsonl'), (ls) =>
+      ls.map((l, i) => (i === lineOfPos(64) ? l.slice(0, 40) : l)),
+    );
+    const v = await verify(m);
+    expect(v.problems).toContainEqual(
+      expect.objectContaining({
+        kind: 'file_modified',
+        message: expect.stringMatching(/^line 64 of full\.jsonl is not an exported event/),
+      }),
+    );
+    expect(v.problems).toContainEqual(
+      expect.objectContaining({ pos: 64, kind: 'position_missing' }),
+    );
+  });
+
   it('untouched copies verify clean', async () => {
-    expect((await verifyExport(copyExport('full'), key.publicKey)).ok).toBe(true);
-    expect((await verifyExport(copyExport('filtered'), key.publicKey)).ok).toBe(true);
+    expect((await verify(copyExport('full'))).ok).toBe(true);
+    expect((await verify(copyExport('filtered'))).ok).toBe(true);
+  });
+});
+
+describe('values that JSON must escape', () => {
+  it('export (Postgres writes the JSON texts) and verify offline (either reader) agree with the sealer', async () => {
+    const { db: db2, ds: ds2 } = await migratedDatabase();
+    try {
+      const odd = 'quote " backslash \\ tab \t newline \n bell \u0007 é 😀 \u2028 end';
+      const audit = new AuditLog();
+      for (let i = 0; i < 3; i++) {
+        await ds2.transaction((m) =>
+          audit.append(m, {
+            ...event(i),
+            actor: { type: 'user', id: null, label: `${odd} #${i}` },
+            meta: { ip: null, userAgent: odd, requestId: null },
+            payload: { text: odd, [odd]: i },
+          }),
+        );
+      }
+      await sealAll(db2.url, key, 2);
+      const dir = mkdtempSync(join(tmpdir(), 'enclave-export-odd-'));
+      const { manifestPath, manifest } = await writeExport({
+        sql: sqlOf(ds2),
+        copyOut: copyOutOf(ds2),
+        dir,
+        name: 'odd',
+        format: 'jsonl',
+        filter: {},
+        signingKey: key,
+        createdBy: 'test',
+      });
+      expect(manifest.dataFile.events).toBe(3);
+      const lines = readFileSync(join(dir, 'odd.jsonl'), 'utf8').trim().split('\n');
+      expect(JSON.parse(lines[1]!)).toMatchObject({
+        actorLabel: `${odd} #1`,
+        userAgent: odd,
+        sourceIp: null,
+        payload: { text: odd, [odd]: 1 },
+      });
+      const v = await verify(manifestPath);
+      expect(v.problems).toEqual([]);
+      expect(v.events).toBe(3);
+    } finally {
+      await ds2.destroy();
+      await db2.drop();
+    }
   });
 });

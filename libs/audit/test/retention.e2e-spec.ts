@@ -12,6 +12,7 @@ import {
   LegalHolds,
   type RetentionRules,
   type SigningKey,
+  copyOutOf,
   sqlOf,
   verifyDatabaseChain,
   verifyExport,
@@ -87,6 +88,7 @@ async function exportAndVerify(ds: DataSource, name: string) {
   const dir = mkdtempSync(join(tmpdir(), 'enclave-retention-'));
   const { manifestPath } = await writeExport({
     sql: sqlOf(ds),
+    copyOut: copyOutOf(ds),
     dir,
     name,
     format: 'jsonl',
