@@ -153,3 +153,33 @@ export function PageHeader(props: { title: string; children?: ReactNode }) {
     </header>
   );
 }
+
+/**
+ * A list as a table: a header cell a column, and with `actions` a last column for the rows'
+ * buttons (its header is for screen readers only). `empty`, when given, stands instead of it.
+ */
+export function ListTable(props: {
+  columns: string[];
+  actions?: boolean;
+  empty?: string | false;
+  children: ReactNode;
+}) {
+  if (props.empty) return <p className="empty">{props.empty}</p>;
+  return (
+    <table>
+      <thead>
+        <tr>
+          {props.columns.map((c) => (
+            <th key={c}>{c}</th>
+          ))}
+          {props.actions && (
+            <th>
+              <span className="visually-hidden">Actions</span>
+            </th>
+          )}
+        </tr>
+      </thead>
+      <tbody>{props.children}</tbody>
+    </table>
+  );
+}

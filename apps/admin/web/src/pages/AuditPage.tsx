@@ -1,9 +1,10 @@
 import { type FormEvent, useEffect, useState } from 'react';
 import { api, type AuditExport, type AuditFilter, type AuditVerification } from '../api';
 import type { PageProps } from '../App';
-import { ErrorNote, formatTime, isoFromLocal, messageOf, PageHeader, useLoad } from '../ui';
+import { Field, useAction } from '../forms';
+import { ErrorNote, formatTime, isoFromLocal, ListTable, PageHeader, useLoad } from '../ui';
 import { LegalHolds } from './LegalHolds';
-import { usePaged } from './paging';
+import { LoadMore, usePaged } from './paging';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -44,8 +45,7 @@ export function AuditPage({ me }: PageProps) {
   const [draft, setDraft] = useState<FilterDraft>(EMPTY);
   const [filter, setFilter] = useState<AuditFilter>({});
   const events = usePaged((before) => api.auditEvents(filter, before), [JSON.stringify(filter)]);
-  const set = (k: keyof FilterDraft) => (e: { target: { value: string } }) =>
-    setDraft({ ...draft, [k]: e.target.value });
+  const set = (k: keyof FilterDraft) => (value: string) => setDraft({ ...draft, [k]: value });
 
   return (
     <>
@@ -63,86 +63,60 @@ export function AuditPage({ me }: PageProps) {
             setFilter(toFilter(draft));
           }}
         >
-          <label>
-            From
-            <input type="datetime-local" value={draft.from} onChange={set('from')} />
-          </label>
-          <label>
-            To
-            <input type="datetime-local" value={draft.to} onChange={set('to')} />
-          </label>
-          <label>
-            Actor
-            <input value={draft.actor} placeholder="email or id" onChange={set('actor')} />
-          </label>
-          <label>
-            Action
-            <input
-              value={draft.action}
-              placeholder="auth.* or admin.user.created"
-              onChange={set('action')}
-            />
-          </label>
+          <Field label="From" type="datetime-local" value={draft.from} onChange={set('from')} />
+          <Field label="To" type="datetime-local" value={draft.to} onChange={set('to')} />
+          <Field
+            label="Actor"
+            value={draft.actor}
+            placeholder="email or id"
+            onChange={set('actor')}
+          />
+          <Field
+            label="Action"
+            value={draft.action}
+            placeholder="auth.* or admin.user.created"
+            onChange={set('action')}
+          />
           <button type="submit">Search events</button>
         </form>
         <ErrorNote error={events.error} />
-        {events.items.length === 0 && !events.loading ? (
-          <p className="empty">No events match.</p>
-        ) : (
-          <table>
-            <thead>
-              <tr>
-                <th>Position</th>
-                <th>When</th>
-                <th>Actor</th>
-                <th>Action</th>
-                <th>Target</th>
-                <th>Outcome</th>
-                <th>Payload</th>
-              </tr>
-            </thead>
-            <tbody>
-              {events.items.map((e) => (
-                <tr key={e.id}>
-                  <td className="mono">
-                    {e.position ?? <span className="badge off">unsealed</span>}
-                  </td>
-                  <td className="time">{formatTime(e.occurredAt)}</td>
-                  <td>{describe(e.actor)}</td>
-                  <td className="mono">{e.action}</td>
-                  <td>{describe(e.target)}</td>
-                  <td>
-                    <span className={`badge ${e.outcome === 'success' ? 'good' : 'bad'}`}>
-                      {e.outcome}
-                    </span>
-                  </td>
-                  <td>
-                    {e.redacted ? (
-                      <span className="badge off">redacted</span>
-                    ) : (
-                      <details>
-                        <summary>Show</summary>
-                        {(e.sourceIp || e.requestId) && (
-                          <p className="muted">
-                            {e.sourceIp && `from ${e.sourceIp}`}
-                            {e.sourceIp && e.requestId && ' · '}
-                            {e.requestId && `request ${e.requestId}`}
-                          </p>
-                        )}
-                        <pre className="payload">{JSON.stringify(e.payload, null, 2)}</pre>
-                      </details>
+        <ListTable
+          columns={['Position', 'When', 'Actor', 'Action', 'Target', 'Outcome', 'Payload']}
+          empty={events.empty && 'No events match.'}
+        >
+          {events.items.map((e) => (
+            <tr key={e.id}>
+              <td className="mono">{e.position ?? <span className="badge off">unsealed</span>}</td>
+              <td className="time">{formatTime(e.occurredAt)}</td>
+              <td>{describe(e.actor)}</td>
+              <td className="mono">{e.action}</td>
+              <td>{describe(e.target)}</td>
+              <td>
+                <span className={`badge ${e.outcome === 'success' ? 'good' : 'bad'}`}>
+                  {e.outcome}
+                </span>
+              </td>
+              <td>
+                {e.redacted ? (
+                  <span className="badge off">redacted</span>
+                ) : (
+                  <details>
+                    <summary>Show</summary>
+                    {(e.sourceIp || e.requestId) && (
+                      <p className="muted">
+                        {e.sourceIp && `from ${e.sourceIp}`}
+                        {e.sourceIp && e.requestId && ' · '}
+                        {e.requestId && `request ${e.requestId}`}
+                      </p>
                     )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        )}
-        {events.more && (
-          <button type="button" onClick={events.loadMore}>
-            Load more
-          </button>
-        )}
+                    <pre className="payload">{JSON.stringify(e.payload, null, 2)}</pre>
+                  </details>
+                )}
+              </td>
+            </tr>
+          ))}
+        </ListTable>
+        <LoadMore list={events} />
       </section>
     </>
   );
@@ -151,21 +125,9 @@ export function AuditPage({ me }: PageProps) {
 function ChainStatus() {
   const status = useLoad(() => api.auditStatus(), [], 10_000);
   const [verification, setVerification] = useState<AuditVerification | null>(null);
-  const [verifying, setVerifying] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { error, busy: verifying, run } = useAction();
   const s = status.data;
-
-  async function verify() {
-    setVerifying(true);
-    setError(null);
-    try {
-      setVerification(await api.verifyAudit());
-    } catch (err) {
-      setError(messageOf(err));
-    } finally {
-      setVerifying(false);
-    }
-  }
+  const verify = () => run(async () => setVerification(await api.verifyAudit()));
 
   return (
     <section className="panel" aria-labelledby="chain-title">
@@ -212,7 +174,7 @@ function ChainStatus() {
 function Exports(props: { filter: FilterDraft }) {
   const exports = useLoad(() => api.exports(), []);
   const [format, setFormat] = useState<'jsonl' | 'csv'>('jsonl');
-  const [error, setError] = useState<string | null>(null);
+  const { error, setError, run } = useAction(exports.reload);
   const busy = exports.data?.data.some((x) => x.status === 'pending' || x.status === 'running');
 
   const reload = exports.reload;
@@ -222,9 +184,8 @@ function Exports(props: { filter: FilterDraft }) {
     return () => clearInterval(timer);
   }, [busy, reload]);
 
-  async function create(e: FormEvent) {
+  function create(e: FormEvent) {
     e.preventDefault();
-    setError(null);
     const filter = toFilter(props.filter);
     if (filter.actor && !UUID.test(filter.actor)) {
       setError(
@@ -232,12 +193,7 @@ function Exports(props: { filter: FilterDraft }) {
       );
       return;
     }
-    try {
-      await api.createExport({ ...filter, format });
-      await exports.reload();
-    } catch (err) {
-      setError(messageOf(err));
-    }
+    void run(() => api.createExport({ ...filter, format }));
   }
 
   return (
@@ -262,24 +218,11 @@ function Exports(props: { filter: FilterDraft }) {
       </form>
       <ErrorNote error={error ?? exports.error} />
       {exports.data && exports.data.data.length > 0 && (
-        <table>
-          <thead>
-            <tr>
-              <th>Created</th>
-              <th>By</th>
-              <th>Format</th>
-              <th>Filter</th>
-              <th>Status</th>
-              <th>Events</th>
-              <th>Download</th>
-            </tr>
-          </thead>
-          <tbody>
-            {exports.data.data.map((x) => (
-              <ExportRow key={x.id} x={x} />
-            ))}
-          </tbody>
-        </table>
+        <ListTable columns={['Created', 'By', 'Format', 'Filter', 'Status', 'Events', 'Download']}>
+          {exports.data.data.map((x) => (
+            <ExportRow key={x.id} x={x} />
+          ))}
+        </ListTable>
       )}
     </section>
   );

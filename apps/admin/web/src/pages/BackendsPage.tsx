@@ -1,11 +1,12 @@
-import { type FormEvent, useState } from 'react';
+import { useState } from 'react';
 import { api, type Backend, type BackendHealth, type BackendInput } from '../api';
+import { Field, FormPanel, useAction } from '../forms';
 import {
   Confirm,
   ErrorNote,
   formatTime,
   listFromText,
-  messageOf,
+  ListTable,
   PageHeader,
   useLoad,
 } from '../ui';
@@ -17,20 +18,10 @@ const REFRESH_MS = 5_000;
 /** LLM backends (add, edit, test, disable, remove; live health) and model aliases. */
 export function BackendsPage() {
   const backends = useLoad(() => api.backends(), [], REFRESH_MS);
-  const [error, setError] = useState<string | null>(null);
+  const { error, run: act } = useAction(backends.reload);
   const [editing, setEditing] = useState<string | null>(null);
   const [tested, setTested] = useState<{ id: string; result: BackendHealth | null } | null>(null);
   const [removing, setRemoving] = useState<Backend | null>(null);
-
-  async function act(work: () => Promise<unknown>) {
-    setError(null);
-    try {
-      await work();
-      await backends.reload();
-    } catch (err) {
-      setError(messageOf(err));
-    }
-  }
 
   return (
     <>
@@ -46,41 +37,26 @@ export function BackendsPage() {
       <ErrorNote error={error ?? backends.error} />
       <section className="panel" aria-labelledby="backend-list-title">
         <h2 id="backend-list-title">Backends</h2>
-        <table>
-          <thead>
-            <tr>
-              <th>Name</th>
-              <th>URL</th>
-              <th>Models</th>
-              <th>Weight</th>
-              <th>Health</th>
-              <th>Last error</th>
-              <th>
-                <span className="visually-hidden">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {backends.data?.map((b) => (
-              <BackendRow
-                key={b.id}
-                b={b}
-                editing={editing === b.id}
-                tested={tested?.id === b.id ? tested : null}
-                onEdit={() => setEditing(editing === b.id ? null : b.id)}
-                onSaved={async () => {
-                  setEditing(null);
-                  await backends.reload();
-                }}
-                onTest={() =>
-                  act(async () => setTested({ id: b.id, result: await api.testBackend(b.id) }))
-                }
-                onToggle={() => act(() => api.updateBackend(b.id, { enabled: !b.enabled }))}
-                onRemove={() => setRemoving(b)}
-              />
-            ))}
-          </tbody>
-        </table>
+        <ListTable columns={['Name', 'URL', 'Models', 'Weight', 'Health', 'Last error']} actions>
+          {backends.data?.map((b) => (
+            <BackendRow
+              key={b.id}
+              b={b}
+              editing={editing === b.id}
+              tested={tested?.id === b.id ? tested : null}
+              onEdit={() => setEditing(editing === b.id ? null : b.id)}
+              onSaved={async () => {
+                setEditing(null);
+                await backends.reload();
+              }}
+              onTest={() =>
+                act(async () => setTested({ id: b.id, result: await api.testBackend(b.id) }))
+              }
+              onToggle={() => act(() => api.updateBackend(b.id, { enabled: !b.enabled }))}
+              onRemove={() => setRemoving(b)}
+            />
+          ))}
+        </ListTable>
       </section>
       <Aliases />
       {removing && (
@@ -204,11 +180,9 @@ function BackendForm(props: {
   const [weight, setWeight] = useState(String(i?.weight ?? 1));
   const [maxConcurrent, setMaxConcurrent] = useState(String(i?.maxConcurrent ?? 256));
   const [timeoutMs, setTimeoutMs] = useState(String(i?.timeoutMs ?? 60_000));
-  const [error, setError] = useState<string | null>(null);
+  const { error, submit } = useAction();
 
-  async function submit(e: FormEvent) {
-    e.preventDefault();
-    setError(null);
+  async function save() {
     const all: BackendInput = {
       name,
       baseUrl,
@@ -226,154 +200,101 @@ function BackendForm(props: {
           ),
         )
       : all;
-    try {
-      await props.onSubmit(input);
-      if (!i) {
-        setName('');
-        setBaseUrl('');
-        setApiKey('');
-        setModels('');
-      }
-    } catch (err) {
-      setError(messageOf(err));
+    await props.onSubmit(input);
+    if (!i) {
+      setName('');
+      setBaseUrl('');
+      setApiKey('');
+      setModels('');
     }
   }
 
   return (
-    <form className="panel form-row" onSubmit={submit} aria-label={props.title}>
-      <h2>{props.title}</h2>
-      <label>
-        Name
-        <input required value={name} onChange={(e) => setName(e.target.value)} />
-      </label>
-      <label>
-        Base URL
-        <input
-          type="url"
-          required
-          placeholder="http://gpu-1:8000/v1"
-          value={baseUrl}
-          onChange={(e) => setBaseUrl(e.target.value)}
-        />
-      </label>
-      <label>
-        {i?.hasApiKey ? 'API key (empty: keep the stored one)' : 'API key (optional)'}
-        <input
-          type="password"
-          autoComplete="off"
-          value={apiKey}
-          onChange={(e) => setApiKey(e.target.value)}
-        />
-      </label>
-      <label>
-        Models (comma-separated; empty: ask the server)
-        <input value={models} onChange={(e) => setModels(e.target.value)} />
-      </label>
-      <label>
-        Weight
-        <input
-          type="number"
-          min={1}
-          max={1000}
-          value={weight}
-          onChange={(e) => setWeight(e.target.value)}
-        />
-      </label>
-      <label>
-        Max concurrent
-        <input
-          type="number"
-          min={1}
-          value={maxConcurrent}
-          onChange={(e) => setMaxConcurrent(e.target.value)}
-        />
-      </label>
-      <label>
-        Timeout (ms)
-        <input
-          type="number"
-          min={100}
-          value={timeoutMs}
-          onChange={(e) => setTimeoutMs(e.target.value)}
-        />
-      </label>
-      <button type="submit" className="primary">
-        {props.submitLabel}
-      </button>
-      <ErrorNote error={error} />
-    </form>
+    <FormPanel
+      title={props.title}
+      submitLabel={props.submitLabel}
+      error={error}
+      onSubmit={submit(save)}
+    >
+      <Field label="Name" required value={name} onChange={setName} />
+      <Field
+        label="Base URL"
+        type="url"
+        required
+        placeholder="http://gpu-1:8000/v1"
+        value={baseUrl}
+        onChange={setBaseUrl}
+      />
+      <Field
+        label={i?.hasApiKey ? 'API key (empty: keep the stored one)' : 'API key (optional)'}
+        type="password"
+        autoComplete="off"
+        value={apiKey}
+        onChange={setApiKey}
+      />
+      <Field
+        label="Models (comma-separated; empty: ask the server)"
+        value={models}
+        onChange={setModels}
+      />
+      <Field label="Weight" type="number" min={1} max={1000} value={weight} onChange={setWeight} />
+      <Field
+        label="Max concurrent"
+        type="number"
+        min={1}
+        value={maxConcurrent}
+        onChange={setMaxConcurrent}
+      />
+      <Field
+        label="Timeout (ms)"
+        type="number"
+        min={100}
+        value={timeoutMs}
+        onChange={setTimeoutMs}
+      />
+    </FormPanel>
   );
 }
 
 /** Model aliases: a name clients use (`default`) for a real model. */
 function Aliases() {
   const aliases = useLoad(() => api.aliases(), []);
+  const { error, run: act, submit } = useAction(aliases.reload);
   const [alias, setAlias] = useState('');
   const [model, setModel] = useState('');
-  const [error, setError] = useState<string | null>(null);
-
-  async function act(work: () => Promise<unknown>) {
-    setError(null);
-    try {
-      await work();
-      await aliases.reload();
-    } catch (err) {
-      setError(messageOf(err));
-    }
-  }
 
   return (
     <section className="panel" aria-labelledby="aliases-title">
       <h2 id="aliases-title">Model aliases</h2>
       <ErrorNote error={error ?? aliases.error} />
-      <table>
-        <thead>
-          <tr>
-            <th>Alias</th>
-            <th>Model</th>
-            <th>
-              <span className="visually-hidden">Actions</span>
-            </th>
+      <ListTable columns={['Alias', 'Model']} actions>
+        {aliases.data?.data.map((a) => (
+          <tr key={a.alias}>
+            <td className="mono">{a.alias}</td>
+            <td className="mono">{a.model}</td>
+            <td className="actions">
+              <button
+                type="button"
+                className="small"
+                aria-label={`Remove alias ${a.alias}`}
+                onClick={() => act(() => api.deleteAlias(a.alias))}
+              >
+                Remove
+              </button>
+            </td>
           </tr>
-        </thead>
-        <tbody>
-          {aliases.data?.data.map((a) => (
-            <tr key={a.alias}>
-              <td className="mono">{a.alias}</td>
-              <td className="mono">{a.model}</td>
-              <td className="actions">
-                <button
-                  type="button"
-                  className="small"
-                  aria-label={`Remove alias ${a.alias}`}
-                  onClick={() => act(() => api.deleteAlias(a.alias))}
-                >
-                  Remove
-                </button>
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+        ))}
+      </ListTable>
       <form
         className="form-row"
-        onSubmit={(e) => {
-          e.preventDefault();
-          void act(async () => {
-            await api.setAlias(alias.trim(), model.trim());
-            setAlias('');
-            setModel('');
-          });
-        }}
+        onSubmit={submit(async () => {
+          await api.setAlias(alias.trim(), model.trim());
+          setAlias('');
+          setModel('');
+        })}
       >
-        <label>
-          Alias
-          <input required value={alias} onChange={(e) => setAlias(e.target.value)} />
-        </label>
-        <label>
-          Model
-          <input required value={model} onChange={(e) => setModel(e.target.value)} />
-        </label>
+        <Field label="Alias" required value={alias} onChange={setAlias} />
+        <Field label="Model" required value={model} onChange={setModel} />
         <button type="submit">Set alias</button>
       </form>
     </section>

@@ -1,7 +1,8 @@
-import { type FormEvent, useState } from 'react';
+import { useState } from 'react';
 import { api, type ConversationSummary, type OpenedConversation } from '../api';
-import { Dialog, ErrorNote, formatTime, messageOf, PageHeader } from '../ui';
-import { usePaged } from './paging';
+import { Field, useAction } from '../forms';
+import { Dialog, ErrorNote, formatTime, ListTable, PageHeader } from '../ui';
+import { LoadMore, usePaged } from './paging';
 
 const MIN_REASON = 5;
 
@@ -28,10 +29,7 @@ export function ConversationsPage() {
           setSearch(q.trim());
         }}
       >
-        <label>
-          Search titles and users
-          <input type="search" value={q} onChange={(e) => setQ(e.target.value)} />
-        </label>
+        <Field label="Search titles and users" type="search" value={q} onChange={setQ} />
         <button type="submit">Search</button>
       </form>
       <ErrorNote error={list.error} />
@@ -39,50 +37,32 @@ export function ConversationsPage() {
         <OpenedView c={opened} onClose={() => setOpened(null)} />
       ) : (
         <section className="panel">
-          {list.items.length === 0 && !list.loading ? (
-            <p className="empty">No conversations found.</p>
-          ) : (
-            <table>
-              <thead>
-                <tr>
-                  <th>Title</th>
-                  <th>User</th>
-                  <th>Model</th>
-                  <th>Messages</th>
-                  <th>Last activity</th>
-                  <th>
-                    <span className="visually-hidden">Actions</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {list.items.map((c) => (
-                  <tr key={c.id}>
-                    <td>{c.title}</td>
-                    <td>{c.userEmail}</td>
-                    <td>{c.model ?? '—'}</td>
-                    <td>{c.messageCount}</td>
-                    <td className="time">{formatTime(c.updatedAt)}</td>
-                    <td className="actions">
-                      <button
-                        type="button"
-                        className="small"
-                        onClick={() => setAsking(c)}
-                        aria-label={`Open ${c.title}`}
-                      >
-                        Open…
-                      </button>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          )}
-          {list.more && (
-            <button type="button" onClick={list.loadMore}>
-              Load more
-            </button>
-          )}
+          <ListTable
+            columns={['Title', 'User', 'Model', 'Messages', 'Last activity']}
+            actions
+            empty={list.empty && 'No conversations found.'}
+          >
+            {list.items.map((c) => (
+              <tr key={c.id}>
+                <td>{c.title}</td>
+                <td>{c.userEmail}</td>
+                <td>{c.model ?? '—'}</td>
+                <td>{c.messageCount}</td>
+                <td className="time">{formatTime(c.updatedAt)}</td>
+                <td className="actions">
+                  <button
+                    type="button"
+                    className="small"
+                    onClick={() => setAsking(c)}
+                    aria-label={`Open ${c.title}`}
+                  >
+                    Open…
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </ListTable>
+          <LoadMore list={list} />
         </section>
       )}
       {asking && (
@@ -109,24 +89,16 @@ export function ReasonDialog(props: {
   onOpened(o: OpenedConversation): void;
 }) {
   const [reason, setReason] = useState('');
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-
-  async function submit(e: FormEvent) {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      props.onOpened(await api.openConversation(props.id, reason.trim()));
-    } catch (err) {
-      setError(messageOf(err));
-      setBusy(false);
-    }
-  }
+  const { error, busy, submit } = useAction();
 
   return (
     <Dialog title="Why do you open this conversation?" onClose={props.onCancel}>
-      <form onSubmit={submit} className="stack-form">
+      <form
+        onSubmit={submit(async () =>
+          props.onOpened(await api.openConversation(props.id, reason.trim())),
+        )}
+        className="stack-form"
+      >
         <p>Opening {props.what} is recorded in the audit trail with your reason.</p>
         <label>
           Reason

@@ -1,7 +1,7 @@
 import { useState } from 'react';
-import { api, type Dashboard } from '../api';
-import { LineChart } from '../LineChart';
-import { ErrorNote, formatTime, PageHeader, useLoad } from '../ui';
+import { api, type Dashboard, type MinuteStats } from '../api';
+import { LineChart, type Series } from '../LineChart';
+import { ErrorNote, formatTime, ListTable, PageHeader, useLoad } from '../ui';
 
 /** How often the dashboard asks for fresh numbers. */
 const REFRESH_MS = 5_000;
@@ -48,12 +48,31 @@ function DashboardView({ d }: { d: Dashboard }) {
   const t = d.totals;
   const latest = d.series.at(-1);
   const totalTokens = t.promptTokens + t.completionTokens;
+  /** A share of all requests in the window, in percent; none when there were no requests. */
+  const share = (part: number) => (t.requests ? pct(rate(part, t.requests)!) : null);
+  /** One line of a chart: a value a minute. */
+  const line = (name: string, tone: Series['tone'], value: (m: MinuteStats) => number | null) => ({
+    name,
+    tone,
+    values: d.series.map(value),
+  });
+  /** The median and 95th percentile of a duration, per minute. */
+  const percentiles = (title: string, p50: keyof MinuteStats, p95: keyof MinuteStats) => (
+    <LineChart
+      title={title}
+      times={times}
+      format={ms}
+      minTop={100}
+      summary={`p50 ${t[p50] ?? '—'} ms, p95 ${t[p95] ?? '—'} ms`}
+      series={[line('p50', 's1', (m) => m[p50]), line('p95', 's3', (m) => m[p95])]}
+    />
+  );
   return (
     <>
       <dl className="tiles" aria-label={`Totals of the last ${d.minutes} minutes`}>
         <Tile label="Requests" value={count(t.requests)} />
-        <Tile label="Errors" value={t.requests ? `${pct(rate(t.errors, t.requests)!)}` : '—'} />
-        <Tile label="Cache hits" value={t.requests ? pct(rate(t.cacheHits, t.requests)!) : '—'} />
+        <Tile label="Errors" value={share(t.errors) ?? '—'} />
+        <Tile label="Cache hits" value={share(t.cacheHits) ?? '—'} />
         <Tile label="Latency p95" value={t.latencyP95Ms === null ? '—' : ms(t.latencyP95Ms)} />
         <Tile label="First token p95" value={t.ttftP95Ms === null ? '—' : ms(t.ttftP95Ms)} />
         <Tile label="Tokens" value={count(totalTokens)} />
@@ -66,32 +85,12 @@ function DashboardView({ d }: { d: Dashboard }) {
           whole
           summary={`${plural(t.requests, 'request')}, ${plural(t.errors, 'error')} in ${d.minutes} minutes; ${latest?.requests ?? 0} in the last minute`}
           series={[
-            { name: 'Requests', tone: 's1', values: d.series.map((s) => s.requests) },
-            { name: 'Errors', tone: 's4', values: d.series.map((s) => s.errors) },
+            line('Requests', 's1', (m) => m.requests),
+            line('Errors', 's4', (m) => m.errors),
           ]}
         />
-        <LineChart
-          title="Latency"
-          times={times}
-          format={ms}
-          minTop={100}
-          summary={`p50 ${t.latencyP50Ms ?? '—'} ms, p95 ${t.latencyP95Ms ?? '—'} ms`}
-          series={[
-            { name: 'p50', tone: 's1', values: d.series.map((s) => s.latencyP50Ms) },
-            { name: 'p95', tone: 's3', values: d.series.map((s) => s.latencyP95Ms) },
-          ]}
-        />
-        <LineChart
-          title="Time to first token"
-          times={times}
-          format={ms}
-          minTop={100}
-          summary={`p50 ${t.ttftP50Ms ?? '—'} ms, p95 ${t.ttftP95Ms ?? '—'} ms`}
-          series={[
-            { name: 'p50', tone: 's1', values: d.series.map((s) => s.ttftP50Ms) },
-            { name: 'p95', tone: 's3', values: d.series.map((s) => s.ttftP95Ms) },
-          ]}
-        />
+        {percentiles('Latency', 'latencyP50Ms', 'latencyP95Ms')}
+        {percentiles('Time to first token', 'ttftP50Ms', 'ttftP95Ms')}
         <LineChart
           title="Tokens per minute"
           times={times}
@@ -99,8 +98,8 @@ function DashboardView({ d }: { d: Dashboard }) {
           whole
           summary={`${t.promptTokens} prompt and ${t.completionTokens} completion tokens`}
           series={[
-            { name: 'Prompt', tone: 's2', values: d.series.map((s) => s.promptTokens) },
-            { name: 'Completion', tone: 's1', values: d.series.map((s) => s.completionTokens) },
+            line('Prompt', 's2', (m) => m.promptTokens),
+            line('Completion', 's1', (m) => m.completionTokens),
           ]}
         />
         <LineChart
@@ -108,81 +107,48 @@ function DashboardView({ d }: { d: Dashboard }) {
           times={times}
           format={pct}
           minTop={10}
-          summary={`errors ${t.requests ? pct(rate(t.errors, t.requests)!) : 'none'}, cache hits ${t.requests ? pct(rate(t.cacheHits, t.requests)!) : 'none'}`}
+          summary={`errors ${share(t.errors) ?? 'none'}, cache hits ${share(t.cacheHits) ?? 'none'}`}
           series={[
-            {
-              name: 'Error rate',
-              tone: 's4',
-              values: d.series.map((s) => rate(s.errors, s.requests)),
-            },
-            {
-              name: 'Cache-hit rate',
-              tone: 's2',
-              values: d.series.map((s) => rate(s.cacheHits, s.requests)),
-            },
+            line('Error rate', 's4', (m) => rate(m.errors, m.requests)),
+            line('Cache-hit rate', 's2', (m) => rate(m.cacheHits, m.requests)),
           ]}
         />
       </div>
 
       <section className="panel" aria-labelledby="backends-title">
         <h2 id="backends-title">Backends</h2>
-        {d.backends.length === 0 ? (
-          <p className="empty">No backends are configured.</p>
-        ) : (
-          <table>
-            <thead>
-              <tr>
-                <th>Name</th>
-                <th>URL</th>
-                <th>Health</th>
-                <th>Last check</th>
-                <th>Last error</th>
-              </tr>
-            </thead>
-            <tbody>
-              {d.backends.map((b) => (
-                <tr key={b.name}>
-                  <td>{b.name}</td>
-                  <td className="mono">{b.baseUrl}</td>
-                  <td>
-                    <HealthBadge b={b} />
-                  </td>
-                  <td className="time">{formatTime(b.lastCheckedAt)}</td>
-                  <td>{b.lastError ?? '—'}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        )}
+        <ListTable
+          columns={['Name', 'URL', 'Health', 'Last check', 'Last error']}
+          empty={d.backends.length === 0 && 'No backends are configured.'}
+        >
+          {d.backends.map((b) => (
+            <tr key={b.name}>
+              <td>{b.name}</td>
+              <td className="mono">{b.baseUrl}</td>
+              <td>
+                <HealthBadge b={b} />
+              </td>
+              <td className="time">{formatTime(b.lastCheckedAt)}</td>
+              <td>{b.lastError ?? '—'}</td>
+            </tr>
+          ))}
+        </ListTable>
       </section>
 
       {d.replication.length > 0 && (
         <section className="panel" aria-labelledby="replication-title">
           <h2 id="replication-title">Database replication</h2>
-          <table>
-            <thead>
-              <tr>
-                <th>Standby</th>
-                <th>Address</th>
-                <th>State</th>
-                <th>Sync</th>
-                <th>Replay lag</th>
+          <ListTable columns={['Standby', 'Address', 'State', 'Sync', 'Replay lag']}>
+            {d.replication.map((r) => (
+              <tr key={`${r.name}-${r.clientAddr}`}>
+                <td>{r.name}</td>
+                <td className="mono">{r.clientAddr ?? '—'}</td>
+                <td>{r.state}</td>
+                <td>{r.syncState}</td>
+                <td>{r.replayLagSeconds === null ? '—' : `${r.replayLagSeconds.toFixed(1)} s`}</td>
               </tr>
-            </thead>
-            <tbody>
-              {d.replication.map((r) => (
-                <tr key={`${r.name}-${r.clientAddr}`}>
-                  <td>{r.name}</td>
-                  <td className="mono">{r.clientAddr ?? '—'}</td>
-                  <td>{r.state}</td>
-                  <td>{r.syncState}</td>
-                  <td>
-                    {r.replayLagSeconds === null ? '—' : `${r.replayLagSeconds.toFixed(1)} s`}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+            ))}
+          </ListTable>
         </section>
       )}
     </>

@@ -1,8 +1,9 @@
 import { useState } from 'react';
 import { api, type FeedbackItem, type OpenedConversation } from '../api';
-import { ErrorNote, formatTime, PageHeader } from '../ui';
+import { Field } from '../forms';
+import { ErrorNote, formatTime, ListTable, PageHeader } from '../ui';
 import { OpenedView, ReasonDialog } from './ConversationsPage';
-import { usePaged } from './paging';
+import { LoadMore, usePaged } from './paging';
 
 interface Filter {
   rating?: string;
@@ -18,8 +19,8 @@ export function FeedbackPage() {
   const list = usePaged((cursor) => api.feedback(filter, cursor), [JSON.stringify(filter)]);
   const [asking, setAsking] = useState<FeedbackItem | null>(null);
   const [opened, setOpened] = useState<OpenedConversation | null>(null);
-  const set = (k: keyof Filter) => (e: { target: { value: string } }) =>
-    setDraft({ ...draft, [k]: e.target.value || undefined });
+  const set = (k: keyof Filter) => (value: string) =>
+    setDraft({ ...draft, [k]: value || undefined });
 
   return (
     <>
@@ -34,24 +35,15 @@ export function FeedbackPage() {
       >
         <label>
           Rating
-          <select value={draft.rating ?? ''} onChange={set('rating')}>
+          <select value={draft.rating ?? ''} onChange={(e) => set('rating')(e.target.value)}>
             <option value="">any</option>
             <option value="up">good</option>
             <option value="down">bad</option>
           </select>
         </label>
-        <label>
-          Model
-          <input value={draft.model ?? ''} onChange={set('model')} />
-        </label>
-        <label>
-          From (day)
-          <input type="date" value={draft.from ?? ''} onChange={set('from')} />
-        </label>
-        <label>
-          To (day, included)
-          <input type="date" value={draft.to ?? ''} onChange={set('to')} />
-        </label>
+        <Field label="Model" value={draft.model ?? ''} onChange={set('model')} />
+        <Field label="From (day)" type="date" value={draft.from ?? ''} onChange={set('from')} />
+        <Field label="To (day, included)" type="date" value={draft.to ?? ''} onChange={set('to')} />
         <button type="submit">Filter</button>
       </form>
       <ErrorNote error={list.error} />
@@ -68,51 +60,32 @@ export function FeedbackPage() {
         />
       )}
       <section className="panel" hidden={opened !== null}>
-        {list.items.length === 0 && !list.loading ? (
-          <p className="empty">No feedback matches.</p>
-        ) : (
-          <table>
-            <thead>
-              <tr>
-                <th>When</th>
-                <th>Rating</th>
-                <th>Comment</th>
-                <th>Model</th>
-                <th>Backend</th>
-                <th>User</th>
-                <th>
-                  <span className="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.items.map((f) => (
-                <tr key={f.id}>
-                  <td className="time">{formatTime(f.createdAt)}</td>
-                  <td>
-                    <span className={`badge ${f.rating === 'up' ? 'good' : 'bad'}`}>
-                      {f.rating === 'up' ? 'Good' : 'Bad'}
-                    </span>
-                  </td>
-                  <td className="wrap">{f.comment ?? '—'}</td>
-                  <td>{f.model ?? '—'}</td>
-                  <td>{f.backend ?? '—'}</td>
-                  <td>{f.userEmail}</td>
-                  <td className="actions">
-                    <button type="button" className="small" onClick={() => setAsking(f)}>
-                      Open conversation…
-                    </button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        )}
-        {list.more && (
-          <button type="button" onClick={list.loadMore}>
-            Load more
-          </button>
-        )}
+        <ListTable
+          columns={['When', 'Rating', 'Comment', 'Model', 'Backend', 'User']}
+          actions
+          empty={list.empty && 'No feedback matches.'}
+        >
+          {list.items.map((f) => (
+            <tr key={f.id}>
+              <td className="time">{formatTime(f.createdAt)}</td>
+              <td>
+                <span className={`badge ${f.rating === 'up' ? 'good' : 'bad'}`}>
+                  {f.rating === 'up' ? 'Good' : 'Bad'}
+                </span>
+              </td>
+              <td className="wrap">{f.comment ?? '—'}</td>
+              <td>{f.model ?? '—'}</td>
+              <td>{f.backend ?? '—'}</td>
+              <td>{f.userEmail}</td>
+              <td className="actions">
+                <button type="button" className="small" onClick={() => setAsking(f)}>
+                  Open conversation…
+                </button>
+              </td>
+            </tr>
+          ))}
+        </ListTable>
+        <LoadMore list={list} />
       </section>
     </>
   );

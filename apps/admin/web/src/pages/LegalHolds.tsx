@@ -1,6 +1,7 @@
-import { type FormEvent, useState } from 'react';
+import { useState } from 'react';
 import { api, ApiFailure, type ErasureResult, type LegalHold, type Me } from '../api';
-import { Confirm, ErrorNote, formatTime, isoFromLocal, messageOf, useLoad } from '../ui';
+import { Field, useAction, UserSelect } from '../forms';
+import { Confirm, ErrorNote, formatTime, isoFromLocal, ListTable, useLoad } from '../ui';
 
 /**
  * Legal holds (events and messages that retention and erasure must keep) and the erasure of a
@@ -18,8 +19,8 @@ export function LegalHolds({ me }: { me: Me }) {
   }, []);
   const isAdmin = me.role === 'admin';
   const users = useLoad(() => (isAdmin ? api.users() : Promise.resolve({ data: [] })), [isAdmin]);
+  const { error, run } = useAction(holds.reload);
   const [releasing, setReleasing] = useState<LegalHold | null>(null);
-  const [error, setError] = useState<string | null>(null);
 
   if (holds.data === null && !holds.error) return null;
   const people = users.data?.data ?? [];
@@ -32,53 +33,38 @@ export function LegalHolds({ me }: { me: Me }) {
         messages it covers: a person's, a time range's, or both.
       </p>
       <ErrorNote error={error ?? holds.error} />
-      {holds.data && holds.data.data.length === 0 ? (
-        <p className="empty">No legal holds.</p>
-      ) : (
-        <table>
-          <thead>
-            <tr>
-              <th>Covers</th>
-              <th>Reason</th>
-              <th>Placed</th>
-              <th>Status</th>
-              {isAdmin && (
-                <th>
-                  <span className="visually-hidden">Actions</span>
-                </th>
+      <ListTable
+        columns={['Covers', 'Reason', 'Placed', 'Status']}
+        actions={isAdmin}
+        empty={holds.data?.data.length === 0 && 'No legal holds.'}
+      >
+        {holds.data?.data.map((h) => (
+          <tr key={h.id}>
+            <td>{covers(h)}</td>
+            <td className="wrap">{h.reason}</td>
+            <td className="time">
+              {formatTime(h.createdAt)}
+              {h.createdBy && ` by ${h.createdBy}`}
+            </td>
+            <td>
+              {h.active ? (
+                <span className="badge bad">Active</span>
+              ) : (
+                <span className="badge off">Released {formatTime(h.releasedAt)}</span>
               )}
-            </tr>
-          </thead>
-          <tbody>
-            {holds.data?.data.map((h) => (
-              <tr key={h.id}>
-                <td>{covers(h)}</td>
-                <td className="wrap">{h.reason}</td>
-                <td className="time">
-                  {formatTime(h.createdAt)}
-                  {h.createdBy && ` by ${h.createdBy}`}
-                </td>
-                <td>
-                  {h.active ? (
-                    <span className="badge bad">Active</span>
-                  ) : (
-                    <span className="badge off">Released {formatTime(h.releasedAt)}</span>
-                  )}
-                </td>
-                {isAdmin && (
-                  <td className="actions">
-                    {h.active && (
-                      <button type="button" className="small" onClick={() => setReleasing(h)}>
-                        Release
-                      </button>
-                    )}
-                  </td>
+            </td>
+            {isAdmin && (
+              <td className="actions">
+                {h.active && (
+                  <button type="button" className="small" onClick={() => setReleasing(h)}>
+                    Release
+                  </button>
                 )}
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+              </td>
+            )}
+          </tr>
+        ))}
+      </ListTable>
       {isAdmin && (
         <>
           <PlaceHold people={people} onPlaced={() => holds.reload()} />
@@ -94,11 +80,7 @@ export function LegalHolds({ me }: { me: Me }) {
           onConfirm={() => {
             const h = releasing;
             setReleasing(null);
-            setError(null);
-            api.releaseHold(h.id).then(
-              () => holds.reload(),
-              (err: unknown) => setError(messageOf(err)),
-            );
+            void run(() => api.releaseHold(h.id));
           }}
         />
       )}
@@ -120,60 +102,44 @@ function PlaceHold(props: { people: Person[]; onPlaced(): Promise<void> }) {
   const [from, setFrom] = useState('');
   const [to, setTo] = useState('');
   const [reason, setReason] = useState('');
-  const [error, setError] = useState<string | null>(null);
-
-  async function submit(e: FormEvent) {
-    e.preventDefault();
-    setError(null);
-    try {
-      await api.createHold({
-        ...(userId ? { userId } : {}),
-        ...(isoFromLocal(from) ? { from: isoFromLocal(from) } : {}),
-        ...(isoFromLocal(to) ? { to: isoFromLocal(to) } : {}),
-        reason: reason.trim(),
-      });
-      setUserId('');
-      setFrom('');
-      setTo('');
-      setReason('');
-      await props.onPlaced();
-    } catch (err) {
-      setError(messageOf(err));
-    }
-  }
+  const { error, submit } = useAction();
 
   return (
-    <form className="form-row" onSubmit={submit} aria-labelledby="place-hold-title">
+    <form
+      className="form-row"
+      aria-labelledby="place-hold-title"
+      onSubmit={submit(async () => {
+        await api.createHold({
+          ...(userId ? { userId } : {}),
+          ...(isoFromLocal(from) ? { from: isoFromLocal(from) } : {}),
+          ...(isoFromLocal(to) ? { to: isoFromLocal(to) } : {}),
+          reason: reason.trim(),
+        });
+        setUserId('');
+        setFrom('');
+        setTo('');
+        setReason('');
+        await props.onPlaced();
+      })}
+    >
       <h3 id="place-hold-title">Place a hold</h3>
-      <label>
-        Person
-        <select value={userId} onChange={(e) => setUserId(e.target.value)}>
-          <option value="">everyone (time range only)</option>
-          {props.people.map((u) => (
-            <option key={u.id} value={u.id}>
-              {u.email}
-            </option>
-          ))}
-        </select>
-      </label>
-      <label>
-        From
-        <input type="datetime-local" value={from} onChange={(e) => setFrom(e.target.value)} />
-      </label>
-      <label>
-        Until
-        <input type="datetime-local" value={to} onChange={(e) => setTo(e.target.value)} />
-      </label>
-      <label>
-        Reason
-        <input
-          required
-          minLength={5}
-          placeholder="e.g. litigation LIT-2026-07"
-          value={reason}
-          onChange={(e) => setReason(e.target.value)}
-        />
-      </label>
+      <UserSelect
+        label="Person"
+        none="everyone (time range only)"
+        users={props.people}
+        value={userId}
+        onChange={setUserId}
+      />
+      <Field label="From" type="datetime-local" value={from} onChange={setFrom} />
+      <Field label="Until" type="datetime-local" value={to} onChange={setTo} />
+      <Field
+        label="Reason"
+        required
+        minLength={5}
+        placeholder="e.g. litigation LIT-2026-07"
+        value={reason}
+        onChange={setReason}
+      />
       <button type="submit">Place hold</button>
       <ErrorNote error={error} />
     </form>
@@ -185,19 +151,16 @@ function Erasure(props: { people: Person[] }) {
   const [reason, setReason] = useState('');
   const [asking, setAsking] = useState(false);
   const [result, setResult] = useState<ErasureResult | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const { error, run } = useAction();
   const email = props.people.find((u) => u.id === userId)?.email ?? '';
 
-  async function erase() {
+  function erase() {
     setAsking(false);
-    setError(null);
     setResult(null);
-    try {
+    void run(async () => {
       setResult(await api.erase(userId, reason.trim()));
       setReason('');
-    } catch (err) {
-      setError(messageOf(err));
-    }
+    });
   }
 
   return (
@@ -214,27 +177,22 @@ function Erasure(props: { people: Person[] }) {
         Erases their audit payloads and conversation text for good (a right-to-erasure request); the
         hash chain still verifies. Refused while a hold covers them.
       </p>
-      <label>
-        Person
-        <select required value={userId} onChange={(e) => setUserId(e.target.value)}>
-          <option value="">Choose…</option>
-          {props.people.map((u) => (
-            <option key={u.id} value={u.id}>
-              {u.email}
-            </option>
-          ))}
-        </select>
-      </label>
-      <label>
-        Reason
-        <input
-          required
-          minLength={5}
-          placeholder="e.g. erasure request DSR-118"
-          value={reason}
-          onChange={(e) => setReason(e.target.value)}
-        />
-      </label>
+      <UserSelect
+        label="Person"
+        none="Choose…"
+        required
+        users={props.people}
+        value={userId}
+        onChange={setUserId}
+      />
+      <Field
+        label="Reason"
+        required
+        minLength={5}
+        placeholder="e.g. erasure request DSR-118"
+        value={reason}
+        onChange={setReason}
+      />
       <button type="submit" className="danger">
         Erase…
       </button>
@@ -251,7 +209,7 @@ function Erasure(props: { people: Person[] }) {
           body="This cannot be undone. The erasure itself is recorded in the audit trail."
           confirmLabel="Erase for good"
           onCancel={() => setAsking(false)}
-          onConfirm={() => void erase()}
+          onConfirm={erase}
         />
       )}
     </form>

@@ -1,6 +1,7 @@
-import { type FormEvent, useEffect, useState } from 'react';
+import { useEffect, useState } from 'react';
 import { api, type Me, type Policies } from '../api';
-import { ErrorNote, messageOf, numberOrNull, PageHeader, useLoad } from '../ui';
+import { Field, useAction } from '../forms';
+import { ErrorNote, numberOrNull, PageHeader, useLoad } from '../ui';
 
 /** Audit content level, retention, cache scope and the default system prompt. */
 export function PoliciesPage({ me }: { me: Me }) {
@@ -33,39 +34,35 @@ function PoliciesForm(props: { current: Policies; readOnly: boolean; onSaved(p: 
   const [messageDays, setMessageDays] = useState(String(c.messageRetentionDays ?? ''));
   const [cacheScope, setCacheScope] = useState(c.cacheScope);
   const [prompt, setPrompt] = useState(c.defaultSystemPrompt);
-  const [error, setError] = useState<string | null>(null);
+  const { error, submit } = useAction();
   const [saved, setSaved] = useState(false);
+  const setKindRow = (i: number, row: { kind: string; days: string }) =>
+    setByKind(byKind.map((x, j) => (j === i ? row : x)));
 
   useEffect(
     () => setSaved(false),
     [auditContent, auditDefault, byKind, messageDays, cacheScope, prompt],
   );
 
-  async function submit(e: FormEvent) {
-    e.preventDefault();
-    setError(null);
-    try {
-      const next = await api.updatePolicies({
-        auditContent,
-        auditRetentionDays: {
-          default: numberOrNull(auditDefault),
-          byKind: Object.fromEntries(
-            byKind.filter((r) => r.kind.trim()).map((r) => [r.kind.trim(), Number(r.days)]),
-          ),
-        },
-        messageRetentionDays: numberOrNull(messageDays),
-        cacheScope,
-        defaultSystemPrompt: prompt,
-      });
-      props.onSaved(next);
-      setSaved(true);
-    } catch (err) {
-      setError(messageOf(err));
-    }
+  async function save() {
+    const next = await api.updatePolicies({
+      auditContent,
+      auditRetentionDays: {
+        default: numberOrNull(auditDefault),
+        byKind: Object.fromEntries(
+          byKind.filter((r) => r.kind.trim()).map((r) => [r.kind.trim(), Number(r.days)]),
+        ),
+      },
+      messageRetentionDays: numberOrNull(messageDays),
+      cacheScope,
+      defaultSystemPrompt: prompt,
+    });
+    props.onSaved(next);
+    setSaved(true);
   }
 
   return (
-    <form className="panel stack-form" onSubmit={submit}>
+    <form className="panel stack-form" onSubmit={submit(save)}>
       <fieldset disabled={props.readOnly}>
         <label>
           Audit content of chat requests
@@ -78,41 +75,31 @@ function PoliciesForm(props: { current: Policies; readOnly: boolean; onSaved(p: 
             <option value="full">full — prompts and answers too</option>
           </select>
         </label>
-        <label>
-          Keep audit events (days; empty: forever)
-          <input
-            type="number"
-            min={1}
-            value={auditDefault}
-            onChange={(e) => setAuditDefault(e.target.value)}
-          />
-        </label>
+        <Field
+          label="Keep audit events (days; empty: forever)"
+          type="number"
+          min={1}
+          value={auditDefault}
+          onChange={setAuditDefault}
+        />
         <fieldset className="nested">
           <legend>Retention by event kind (longest matching prefix wins)</legend>
           {byKind.map((r, i) => (
             <div className="form-row" key={i}>
-              <label>
-                Kind
-                <input
-                  value={r.kind}
-                  placeholder="chat.completion"
-                  onChange={(e) =>
-                    setByKind(byKind.map((x, j) => (j === i ? { ...x, kind: e.target.value } : x)))
-                  }
-                />
-              </label>
-              <label>
-                Days
-                <input
-                  type="number"
-                  min={1}
-                  required
-                  value={r.days}
-                  onChange={(e) =>
-                    setByKind(byKind.map((x, j) => (j === i ? { ...x, days: e.target.value } : x)))
-                  }
-                />
-              </label>
+              <Field
+                label="Kind"
+                value={r.kind}
+                placeholder="chat.completion"
+                onChange={(kind) => setKindRow(i, { ...r, kind })}
+              />
+              <Field
+                label="Days"
+                type="number"
+                min={1}
+                required
+                value={r.days}
+                onChange={(days) => setKindRow(i, { ...r, days })}
+              />
               <button
                 type="button"
                 className="small"
@@ -130,15 +117,13 @@ function PoliciesForm(props: { current: Policies; readOnly: boolean; onSaved(p: 
             Add a kind
           </button>
         </fieldset>
-        <label>
-          Keep conversation messages (days; empty: forever)
-          <input
-            type="number"
-            min={1}
-            value={messageDays}
-            onChange={(e) => setMessageDays(e.target.value)}
-          />
-        </label>
+        <Field
+          label="Keep conversation messages (days; empty: forever)"
+          type="number"
+          min={1}
+          value={messageDays}
+          onChange={setMessageDays}
+        />
         <label>
           Response cache
           <select

@@ -1,6 +1,7 @@
-import { type FormEvent, useState } from 'react';
+import { useState } from 'react';
 import { api, type ApiKey, type Quota, type QuotaScope } from '../api';
-import { Confirm, ErrorNote, messageOf, numberOrNull, PageHeader, useLoad } from '../ui';
+import { Field, FormPanel, useAction, UserSelect } from '../forms';
+import { Confirm, ErrorNote, ListTable, numberOrNull, PageHeader, useLoad } from '../ui';
 
 const SCOPES: { scope: QuotaScope; label: string }[] = [
   { scope: 'default_user', label: 'Every user (default)' },
@@ -15,7 +16,7 @@ const limitText = (v: number | null) => (v === null ? 'unlimited' : v.toLocaleSt
 export function QuotasPage() {
   const quotas = useLoad(() => api.quotas(), []);
   const users = useLoad(() => api.users(), []);
-  const [error, setError] = useState<string | null>(null);
+  const { error, run } = useAction(quotas.reload);
   const [removing, setRemoving] = useState<Quota | null>(null);
   const emailOf = new Map(users.data?.data.map((u) => [u.id, u.email]));
 
@@ -30,48 +31,36 @@ export function QuotasPage() {
       />
       <ErrorNote error={error ?? quotas.error} />
       <section className="panel">
-        {quotas.data && quotas.data.length === 0 ? (
-          <p className="empty">
-            No quotas: every user and key may send as much as the backends take.
-          </p>
-        ) : (
-          <table>
-            <thead>
-              <tr>
-                <th>Applies to</th>
-                <th>Requests / minute</th>
-                <th>Tokens / day</th>
-                <th>Tokens / month</th>
-                <th>
-                  <span className="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {quotas.data?.map((q) => (
-                <tr key={`${q.scope}:${q.subjectId}`}>
-                  <td>
-                    {SCOPES.find((s) => s.scope === q.scope)?.label}
-                    {q.subjectId && (
-                      <>
-                        {': '}
-                        <span className="mono">{emailOf.get(q.subjectId) ?? q.subjectId}</span>
-                      </>
-                    )}
-                  </td>
-                  <td>{limitText(q.requestsPerMinute)}</td>
-                  <td>{limitText(q.tokensPerDay)}</td>
-                  <td>{limitText(q.tokensPerMonth)}</td>
-                  <td className="actions">
-                    <button type="button" className="small" onClick={() => setRemoving(q)}>
-                      Remove
-                    </button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        )}
+        <ListTable
+          columns={['Applies to', 'Requests / minute', 'Tokens / day', 'Tokens / month']}
+          actions
+          empty={
+            quotas.data?.length === 0 &&
+            'No quotas: every user and key may send as much as the backends take.'
+          }
+        >
+          {quotas.data?.map((q) => (
+            <tr key={`${q.scope}:${q.subjectId}`}>
+              <td>
+                {SCOPES.find((s) => s.scope === q.scope)?.label}
+                {q.subjectId && (
+                  <>
+                    {': '}
+                    <span className="mono">{emailOf.get(q.subjectId) ?? q.subjectId}</span>
+                  </>
+                )}
+              </td>
+              <td>{limitText(q.requestsPerMinute)}</td>
+              <td>{limitText(q.tokensPerDay)}</td>
+              <td>{limitText(q.tokensPerMonth)}</td>
+              <td className="actions">
+                <button type="button" className="small" onClick={() => setRemoving(q)}>
+                  Remove
+                </button>
+              </td>
+            </tr>
+          ))}
+        </ListTable>
       </section>
       {removing && (
         <Confirm
@@ -82,11 +71,7 @@ export function QuotasPage() {
           onConfirm={() => {
             const q = removing;
             setRemoving(null);
-            setError(null);
-            api.deleteQuota(q.scope, q.subjectId).then(
-              () => quotas.reload(),
-              (err: unknown) => setError(messageOf(err)),
-            );
+            void run(() => api.deleteQuota(q.scope, q.subjectId));
           }}
         />
       )}
@@ -102,40 +87,33 @@ function QuotaForm(props: { users: { id: string; email: string }[]; onSaved(): P
   const [rpm, setRpm] = useState('');
   const [perDay, setPerDay] = useState('');
   const [perMonth, setPerMonth] = useState('');
-  const [error, setError] = useState<string | null>(null);
+  const { error, run, submit } = useAction();
 
   function pickUser(id: string) {
     setUserId(id);
     setKeyId('');
     setKeys([]);
     if (id && scope === 'api_key') {
-      api.keys(id).then(
-        (r) => setKeys(r.data.filter((k) => !k.revokedAt)),
-        (err: unknown) => setError(messageOf(err)),
-      );
-    }
-  }
-
-  async function submit(e: FormEvent) {
-    e.preventDefault();
-    setError(null);
-    try {
-      await api.setQuota({
-        scope,
-        subjectId: scope === 'user' ? userId : scope === 'api_key' ? keyId : null,
-        requestsPerMinute: numberOrNull(rpm),
-        tokensPerDay: numberOrNull(perDay),
-        tokensPerMonth: numberOrNull(perMonth),
-      });
-      await props.onSaved();
-    } catch (err) {
-      setError(messageOf(err));
+      void run(async () => setKeys((await api.keys(id)).data.filter((k) => !k.revokedAt)));
     }
   }
 
   return (
-    <form className="panel form-row" onSubmit={submit} aria-labelledby="quota-form-title">
-      <h2 id="quota-form-title">Set a quota</h2>
+    <FormPanel
+      title="Set a quota"
+      submitLabel="Save quota"
+      error={error}
+      onSubmit={submit(async () => {
+        await api.setQuota({
+          scope,
+          subjectId: scope === 'user' ? userId : scope === 'api_key' ? keyId : null,
+          requestsPerMinute: numberOrNull(rpm),
+          tokensPerDay: numberOrNull(perDay),
+          tokensPerMonth: numberOrNull(perMonth),
+        });
+        await props.onSaved();
+      })}
+    >
       <label>
         Applies to
         <select
@@ -154,17 +132,14 @@ function QuotaForm(props: { users: { id: string; email: string }[]; onSaved(): P
         </select>
       </label>
       {(scope === 'user' || scope === 'api_key') && (
-        <label>
-          User
-          <select required value={userId} onChange={(e) => pickUser(e.target.value)}>
-            <option value="">Choose…</option>
-            {props.users.map((u) => (
-              <option key={u.id} value={u.id}>
-                {u.email}
-              </option>
-            ))}
-          </select>
-        </label>
+        <UserSelect
+          label="User"
+          none="Choose…"
+          required
+          users={props.users}
+          value={userId}
+          onChange={pickUser}
+        />
       )}
       {scope === 'api_key' && (
         <label>
@@ -179,40 +154,14 @@ function QuotaForm(props: { users: { id: string; email: string }[]; onSaved(): P
           </select>
         </label>
       )}
-      <label>
-        Requests per minute
-        <input
-          type="number"
-          min={1}
-          placeholder="unlimited"
-          value={rpm}
-          onChange={(e) => setRpm(e.target.value)}
-        />
-      </label>
-      <label>
-        Tokens per day
-        <input
-          type="number"
-          min={1}
-          placeholder="unlimited"
-          value={perDay}
-          onChange={(e) => setPerDay(e.target.value)}
-        />
-      </label>
-      <label>
-        Tokens per month
-        <input
-          type="number"
-          min={1}
-          placeholder="unlimited"
-          value={perMonth}
-          onChange={(e) => setPerMonth(e.target.value)}
-        />
-      </label>
-      <button type="submit" className="primary">
-        Save quota
-      </button>
-      <ErrorNote error={error} />
-    </form>
+      <Limit label="Requests per minute" value={rpm} onChange={setRpm} />
+      <Limit label="Tokens per day" value={perDay} onChange={setPerDay} />
+      <Limit label="Tokens per month" value={perMonth} onChange={setPerMonth} />
+    </FormPanel>
   );
+}
+
+/** A limit's field: a whole number from 1, empty for no limit. */
+function Limit(props: { label: string; value: string; onChange(value: string): void }) {
+  return <Field type="number" min={1} placeholder="unlimited" {...props} />;
 }

@@ -1,13 +1,14 @@
-import { type FormEvent, useState } from 'react';
+import { useState } from 'react';
 import { api, type ApiKey } from '../api';
 import type { PageProps } from '../App';
+import { Field, FormPanel, useAction } from '../forms';
 import { linkProps } from '../router';
 import {
   Confirm,
   ErrorNote,
   formatTime,
   listFromText,
-  messageOf,
+  ListTable,
   PageHeader,
   ShownOnce,
   useLoad,
@@ -20,7 +21,7 @@ export function UserPage({ param }: PageProps) {
   const keys = useLoad(() => api.keys(userId), [userId]);
   const [created, setCreated] = useState<string | null>(null);
   const [revoking, setRevoking] = useState<ApiKey | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const { error, run } = useAction(keys.reload);
 
   return (
     <>
@@ -37,57 +38,42 @@ export function UserPage({ param }: PageProps) {
         }}
       />
       <section className="panel">
-        {keys.data && keys.data.data.length === 0 ? (
-          <p className="empty">This user has no API keys.</p>
-        ) : (
-          <table>
-            <thead>
-              <tr>
-                <th>Name</th>
-                <th>Prefix</th>
-                <th>Models</th>
-                <th>Expires</th>
-                <th>Last used</th>
-                <th>Status</th>
-                <th>
-                  <span className="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {keys.data?.data.map((k) => (
-                <tr key={k.id}>
-                  <td>{k.name}</td>
-                  <td className="mono">{k.prefix}</td>
-                  <td>{k.models?.join(', ') ?? 'all allowed'}</td>
-                  <td>{k.expiresAt ? formatTime(k.expiresAt) : 'never'}</td>
-                  <td className="time">{formatTime(k.lastUsedAt)}</td>
-                  <td>
-                    {k.revokedAt ? (
-                      <span className="badge off">Revoked</span>
-                    ) : k.expiresAt && new Date(k.expiresAt) < new Date() ? (
-                      <span className="badge off">Expired</span>
-                    ) : (
-                      <span className="badge good">Active</span>
-                    )}
-                  </td>
-                  <td className="actions">
-                    {!k.revokedAt && (
-                      <button
-                        type="button"
-                        className="small"
-                        onClick={() => setRevoking(k)}
-                        aria-label={`Revoke ${k.name}`}
-                      >
-                        Revoke
-                      </button>
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        )}
+        <ListTable
+          columns={['Name', 'Prefix', 'Models', 'Expires', 'Last used', 'Status']}
+          actions
+          empty={keys.data?.data.length === 0 && 'This user has no API keys.'}
+        >
+          {keys.data?.data.map((k) => (
+            <tr key={k.id}>
+              <td>{k.name}</td>
+              <td className="mono">{k.prefix}</td>
+              <td>{k.models?.join(', ') ?? 'all allowed'}</td>
+              <td>{k.expiresAt ? formatTime(k.expiresAt) : 'never'}</td>
+              <td className="time">{formatTime(k.lastUsedAt)}</td>
+              <td>
+                {k.revokedAt ? (
+                  <span className="badge off">Revoked</span>
+                ) : k.expiresAt && new Date(k.expiresAt) < new Date() ? (
+                  <span className="badge off">Expired</span>
+                ) : (
+                  <span className="badge good">Active</span>
+                )}
+              </td>
+              <td className="actions">
+                {!k.revokedAt && (
+                  <button
+                    type="button"
+                    className="small"
+                    onClick={() => setRevoking(k)}
+                    aria-label={`Revoke ${k.name}`}
+                  >
+                    Revoke
+                  </button>
+                )}
+              </td>
+            </tr>
+          ))}
+        </ListTable>
       </section>
       {revoking && (
         <Confirm
@@ -98,11 +84,7 @@ export function UserPage({ param }: PageProps) {
           onConfirm={() => {
             const k = revoking;
             setRevoking(null);
-            setError(null);
-            api.revokeKey(k.prefix).then(
-              () => keys.reload(),
-              (err: unknown) => setError(messageOf(err)),
-            );
+            void run(() => api.revokeKey(k.prefix));
           }}
         />
       )}
@@ -122,45 +104,36 @@ function CreateKey(props: { userId: string; onCreated(key: string): Promise<void
   const [name, setName] = useState('');
   const [models, setModels] = useState('');
   const [expiresIn, setExpiresIn] = useState('');
-  const [error, setError] = useState<string | null>(null);
-
-  async function submit(e: FormEvent) {
-    e.preventDefault();
-    setError(null);
-    try {
-      const { key } = await api.createKey(props.userId, {
-        name,
-        models: listFromText(models),
-        expiresIn: expiresIn || null,
-      });
-      setName('');
-      setModels('');
-      setExpiresIn('');
-      await props.onCreated(key);
-    } catch (err) {
-      setError(messageOf(err));
-    }
-  }
+  const { error, submit } = useAction();
 
   return (
-    <form className="panel form-row" onSubmit={submit} aria-labelledby="create-key-title">
-      <h2 id="create-key-title">Create an API key</h2>
-      <label>
-        Key name
-        <input required maxLength={100} value={name} onChange={(e) => setName(e.target.value)} />
-      </label>
-      <label>
-        Models (comma-separated; empty: all the user may use)
-        <input value={models} onChange={(e) => setModels(e.target.value)} />
-      </label>
-      <label>
-        Expires in (e.g. 30d, 12h; empty: never)
-        <input value={expiresIn} onChange={(e) => setExpiresIn(e.target.value)} />
-      </label>
-      <button type="submit" className="primary">
-        Create key
-      </button>
-      <ErrorNote error={error} />
-    </form>
+    <FormPanel
+      title="Create an API key"
+      submitLabel="Create key"
+      error={error}
+      onSubmit={submit(async () => {
+        const { key } = await api.createKey(props.userId, {
+          name,
+          models: listFromText(models),
+          expiresIn: expiresIn || null,
+        });
+        setName('');
+        setModels('');
+        setExpiresIn('');
+        await props.onCreated(key);
+      })}
+    >
+      <Field label="Key name" required maxLength={100} value={name} onChange={setName} />
+      <Field
+        label="Models (comma-separated; empty: all the user may use)"
+        value={models}
+        onChange={setModels}
+      />
+      <Field
+        label="Expires in (e.g. 30d, 12h; empty: never)"
+        value={expiresIn}
+        onChange={setExpiresIn}
+      />
+    </FormPanel>
   );
 }

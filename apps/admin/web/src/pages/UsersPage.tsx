@@ -1,26 +1,17 @@
-import { type FormEvent, useState } from 'react';
+import { useState } from 'react';
 import { api, type Role, type User } from '../api';
+import { Field, FormPanel, useAction } from '../forms';
 import { linkProps } from '../router';
-import { Confirm, ErrorNote, formatTime, messageOf, PageHeader, ShownOnce, useLoad } from '../ui';
+import { Confirm, ErrorNote, formatTime, ListTable, PageHeader, ShownOnce, useLoad } from '../ui';
 
 const ROLES: Role[] = ['user', 'auditor', 'admin'];
 
 /** Accounts: create, change role, disable, reset password; each links to its API keys. */
 export function UsersPage() {
   const users = useLoad(() => api.users(), []);
-  const [error, setError] = useState<string | null>(null);
+  const { error, run: act } = useAction(users.reload);
   const [secret, setSecret] = useState<{ title: string; value: string } | null>(null);
   const [confirm, setConfirm] = useState<{ user: User; what: 'reset' | 'disable' } | null>(null);
-
-  async function act(work: () => Promise<unknown>) {
-    setError(null);
-    try {
-      await work();
-      await users.reload();
-    } catch (err) {
-      setError(messageOf(err));
-    }
-  }
 
   return (
     <>
@@ -33,86 +24,72 @@ export function UsersPage() {
       />
       <ErrorNote error={error ?? users.error} />
       <section className="panel">
-        <table>
-          <thead>
-            <tr>
-              <th>Email</th>
-              <th>Name</th>
-              <th>Role</th>
-              <th>Status</th>
-              <th>Created</th>
-              <th>
-                <span className="visually-hidden">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {users.data?.data.map((u) => (
-              <tr key={u.id}>
-                <td>
-                  <a {...linkProps(`/users/${u.id}`)}>{u.email}</a>
-                </td>
-                <td>{u.displayName ?? '—'}</td>
-                <td>
-                  <select
-                    aria-label={`Role of ${u.email}`}
-                    value={u.role}
-                    onChange={(e) =>
-                      act(() => api.updateUser(u.id, { role: e.target.value as Role }))
-                    }
-                  >
-                    {ROLES.map((r) => (
-                      <option key={r}>{r}</option>
-                    ))}
-                  </select>
-                </td>
-                <td>
-                  {u.disabledAt ? (
-                    <span className="badge off">Disabled</span>
-                  ) : u.lockedUntil && new Date(u.lockedUntil) > new Date() ? (
-                    <span className="badge bad">Locked</span>
-                  ) : (
-                    <span className="badge good">Active</span>
-                  )}
-                </td>
-                <td className="time">{formatTime(u.createdAt)}</td>
-                <td className="actions">
-                  <a
-                    className="button small"
-                    {...linkProps(`/users/${u.id}`)}
-                    aria-label={`API keys of ${u.email}`}
-                  >
-                    API keys
-                  </a>
+        <ListTable columns={['Email', 'Name', 'Role', 'Status', 'Created']} actions>
+          {users.data?.data.map((u) => (
+            <tr key={u.id}>
+              <td>
+                <a {...linkProps(`/users/${u.id}`)}>{u.email}</a>
+              </td>
+              <td>{u.displayName ?? '—'}</td>
+              <td>
+                <select
+                  aria-label={`Role of ${u.email}`}
+                  value={u.role}
+                  onChange={(e) =>
+                    act(() => api.updateUser(u.id, { role: e.target.value as Role }))
+                  }
+                >
+                  {ROLES.map((r) => (
+                    <option key={r}>{r}</option>
+                  ))}
+                </select>
+              </td>
+              <td>
+                {u.disabledAt ? (
+                  <span className="badge off">Disabled</span>
+                ) : u.lockedUntil && new Date(u.lockedUntil) > new Date() ? (
+                  <span className="badge bad">Locked</span>
+                ) : (
+                  <span className="badge good">Active</span>
+                )}
+              </td>
+              <td className="time">{formatTime(u.createdAt)}</td>
+              <td className="actions">
+                <a
+                  className="button small"
+                  {...linkProps(`/users/${u.id}`)}
+                  aria-label={`API keys of ${u.email}`}
+                >
+                  API keys
+                </a>
+                <button
+                  type="button"
+                  className="small"
+                  onClick={() => setConfirm({ user: u, what: 'reset' })}
+                >
+                  Reset password
+                </button>
+                {u.disabledAt ? (
                   <button
                     type="button"
                     className="small"
-                    onClick={() => setConfirm({ user: u, what: 'reset' })}
+                    onClick={() => act(() => api.updateUser(u.id, { disabled: false }))}
                   >
-                    Reset password
+                    Enable
                   </button>
-                  {u.disabledAt ? (
-                    <button
-                      type="button"
-                      className="small"
-                      onClick={() => act(() => api.updateUser(u.id, { disabled: false }))}
-                    >
-                      Enable
-                    </button>
-                  ) : (
-                    <button
-                      type="button"
-                      className="small"
-                      onClick={() => setConfirm({ user: u, what: 'disable' })}
-                    >
-                      Disable
-                    </button>
-                  )}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+                ) : (
+                  <button
+                    type="button"
+                    className="small"
+                    onClick={() => setConfirm({ user: u, what: 'disable' })}
+                  >
+                    Disable
+                  </button>
+                )}
+              </td>
+            </tr>
+          ))}
+        </ListTable>
       </section>
       {confirm?.what === 'reset' && (
         <Confirm
@@ -160,42 +137,29 @@ function CreateUser(props: { onCreated(email: string, generated: string | null):
   const [displayName, setDisplayName] = useState('');
   const [role, setRole] = useState<Role>('user');
   const [password, setPassword] = useState('');
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-
-  async function submit(e: FormEvent) {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      const { user, generatedPassword } = await api.createUser({
-        email,
-        role,
-        password: password || null,
-        displayName: displayName || null,
-      });
-      setEmail('');
-      setDisplayName('');
-      setPassword('');
-      await props.onCreated(user.email, generatedPassword);
-    } catch (err) {
-      setError(messageOf(err));
-    } finally {
-      setBusy(false);
-    }
-  }
+  const { error, busy, submit } = useAction();
 
   return (
-    <form className="panel form-row" onSubmit={submit} aria-labelledby="create-user-title">
-      <h2 id="create-user-title">Add a user</h2>
-      <label>
-        Email
-        <input type="email" required value={email} onChange={(e) => setEmail(e.target.value)} />
-      </label>
-      <label>
-        Display name
-        <input value={displayName} onChange={(e) => setDisplayName(e.target.value)} />
-      </label>
+    <FormPanel
+      title="Add a user"
+      submitLabel="Create user"
+      error={error}
+      busy={busy}
+      onSubmit={submit(async () => {
+        const { user, generatedPassword } = await api.createUser({
+          email,
+          role,
+          password: password || null,
+          displayName: displayName || null,
+        });
+        setEmail('');
+        setDisplayName('');
+        setPassword('');
+        await props.onCreated(user.email, generatedPassword);
+      })}
+    >
+      <Field label="Email" type="email" required value={email} onChange={setEmail} />
+      <Field label="Display name" value={displayName} onChange={setDisplayName} />
       <label>
         Role
         <select value={role} onChange={(e) => setRole(e.target.value as Role)}>
@@ -204,19 +168,13 @@ function CreateUser(props: { onCreated(email: string, generated: string | null):
           ))}
         </select>
       </label>
-      <label>
-        Password (empty: generate one)
-        <input
-          type="password"
-          autoComplete="new-password"
-          value={password}
-          onChange={(e) => setPassword(e.target.value)}
-        />
-      </label>
-      <button type="submit" className="primary" disabled={busy}>
-        Create user
-      </button>
-      <ErrorNote error={error} />
-    </form>
+      <Field
+        label="Password (empty: generate one)"
+        type="password"
+        autoComplete="new-password"
+        value={password}
+        onChange={setPassword}
+      />
+    </FormPanel>
   );
 }

@@ -43,8 +43,20 @@ export function usePaged<T>(
     items,
     error,
     loading,
+    /** Read, and nothing matched. */
+    empty: items.length === 0 && !loading,
     more: next !== null,
     loadMore: () => void fetchPage(next),
     reload: () => fetchPage(null),
   };
+}
+
+/** The button that reads the next page, while there is one. */
+export function LoadMore(props: { list: { more: boolean; loadMore(): void } }) {
+  if (!props.list.more) return null;
+  return (
+    <button type="button" onClick={props.list.loadMore}>
+      Load more
+    </button>
+  );
 }
