@@ -1,20 +1,24 @@
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { AdminAppModule } from '../../apps/admin/src/admin.module.js';
 import { startApp } from '../support/app.js';
 import { createKey, createUser } from '../support/auth.js';
 import { testConfig } from '../support/config.js';
-import { asPostgres, postgresOwnedDir, TempCluster } from '../support/pg-cluster.js';
+import {
+  asPostgres,
+  DEPLOY_POSTGRES,
+  postgresOwnedDir,
+  setupStandby,
+  TempCluster,
+} from '../support/pg-cluster.js';
 import { freePort } from '../support/ports.js';
 
 // The console's dashboard shows the standbys streaming from the primary (made with the shipped
 // deploy/postgres scripts), with their sync state and replay lag.
 
-const SCRIPTS = fileURLToPath(new URL('../../deploy/postgres/', import.meta.url));
 const REPLICATION_PASSWORD = 'repl-secret-for-test';
 const APP_PASSWORD = 'enclave-app-secret';
 
@@ -42,7 +46,7 @@ describe('admin dashboard: replication', () => {
     primary = await TempCluster.init(join(root, 'primary'), sockets, await freePort());
     await primary.start();
     await asPostgres(
-      `${SCRIPTS}setup-primary.sh`,
+      `${DEPLOY_POSTGRES}setup-primary.sh`,
       [
         '--pgdata',
         primary.dataDir,
@@ -62,20 +66,7 @@ describe('admin dashboard: replication', () => {
     await primary.psql('GRANT pg_read_all_stats TO enclave');
     await primary.psql('CREATE DATABASE enclave OWNER enclave');
     standby = new TempCluster(join(root, 'standby'), sockets, await freePort());
-    await asPostgres(`${SCRIPTS}setup-standby.sh`, [
-      '--primary-host',
-      '127.0.0.1',
-      '--primary-port',
-      String(primary.port),
-      '--pgdata',
-      standby.dataDir,
-      '--name',
-      'standby1',
-      '--port',
-      String(standby.port),
-      '--replication-password-file',
-      pwFile,
-    ]);
+    await setupStandby(primary, standby, { name: 'standby1', passwordFile: pwFile });
     await waitFor(
       async () =>
         (await primary.psql(

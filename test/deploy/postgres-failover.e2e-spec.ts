@@ -2,12 +2,17 @@ import { Logger } from '@nestjs/common';
 import { chmodSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { DataSource } from 'typeorm';
 import { AuditLog, SYSTEM_ACTOR } from '@enclave/audit';
 import { dataSourceOptions, runMigrations } from '@enclave/db';
 import { testConfig } from '../support/config.js';
-import { asPostgres, postgresOwnedDir, TempCluster } from '../support/pg-cluster.js';
+import {
+  asPostgres,
+  DEPLOY_POSTGRES,
+  postgresOwnedDir,
+  setupStandby,
+  TempCluster,
+} from '../support/pg-cluster.js';
 import { freePort } from '../support/ports.js';
 
 // A real primary and a synchronous standby made with the shipped scripts (deploy/postgres), the
@@ -15,7 +20,6 @@ import { freePort } from '../support/ports.js';
 // promotes the standby, and rejoin.sh brings the old primary back as a standby with pg_rewind.
 Logger.overrideLogger(false);
 
-const SCRIPTS = fileURLToPath(new URL('../../deploy/postgres/', import.meta.url));
 const REPLICATION_PASSWORD = 'repl-secret-for-test';
 const APP_PASSWORD = 'enclave-app-secret';
 
@@ -37,7 +41,7 @@ describe('Postgres primary + synchronous standby, failover with the shipped scri
     await primary.start();
     const setupPrimary = (...extra: string[]) =>
       asPostgres(
-        `${SCRIPTS}setup-primary.sh`,
+        `${DEPLOY_POSTGRES}setup-primary.sh`,
         [
           '--pgdata',
           primary.dataDir,
@@ -56,20 +60,7 @@ describe('Postgres primary + synchronous standby, failover with the shipped scri
     await primary.psql('CREATE DATABASE enclave OWNER enclave');
 
     standby = new TempCluster(join(root, 'standby'), sockets, await freePort());
-    await asPostgres(`${SCRIPTS}setup-standby.sh`, [
-      '--primary-host',
-      '127.0.0.1',
-      '--primary-port',
-      String(primary.port),
-      '--pgdata',
-      standby.dataDir,
-      '--name',
-      'standby1',
-      '--port',
-      String(standby.port),
-      '--replication-password-file',
-      pwFile,
-    ]);
+    await setupStandby(primary, standby, { name: 'standby1', passwordFile: pwFile });
     // Synchronous only once the standby streams (before, every commit would wait for it); the
     // second run also shows setup-primary.sh is idempotent.
     await setupPrimary('--sync', 'FIRST 1 (standby1)');
@@ -129,7 +120,7 @@ describe('Postgres primary + synchronous standby, failover with the shipped scri
 
       await primary.kill();
       const killedAt = Date.now();
-      await asPostgres(`${SCRIPTS}failover.sh`, ['--pgdata', standby.dataDir], standby.env);
+      await asPostgres(`${DEPLOY_POSTGRES}failover.sh`, ['--pgdata', standby.dataDir], standby.env);
       const promotedAt = Date.now();
       const beforeFailover = acknowledged.filter((_, i) => ackedAt[i]! < killedAt).length;
 
@@ -167,7 +158,7 @@ describe('Postgres primary + synchronous standby, failover with the shipped scri
 
   it('brings the old primary back as a standby of the new one (rejoin.sh, pg_rewind)', async () => {
     await asPostgres(
-      `${SCRIPTS}rejoin.sh`,
+      `${DEPLOY_POSTGRES}rejoin.sh`,
       [
         '--pgdata',
         primary.dataDir,
@@ -208,11 +199,11 @@ describe('Postgres primary + synchronous standby, failover with the shipped scri
     const count = () => "SELECT count(*) FROM audit_events WHERE action LIKE 'test.%'";
     const before = await standby.psql(count(), 'enclave');
     const backups = postgresOwnedDir(join(root, 'backups'));
-    await asPostgres(`${SCRIPTS}backup.sh`, ['--dir', backups, '--keep', '1'], standby.env);
+    await asPostgres(`${DEPLOY_POSTGRES}backup.sh`, ['--dir', backups, '--keep', '1'], standby.env);
 
     const restored = new TempCluster(join(root, 'restored'), standby.socketDir, await freePort());
     const [name] = readdirSync(backups).filter((n) => n.startsWith('enclave-'));
-    await asPostgres(`${SCRIPTS}restore.sh`, [
+    await asPostgres(`${DEPLOY_POSTGRES}restore.sh`, [
       '--backup',
       join(backups, name!),
       '--pgdata',

@@ -1,12 +1,16 @@
 import { execFile } from 'node:child_process';
 import { chownSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 
 /** The Postgres server binaries (Debian's layout; the tests need the `postgresql` package). */
 export const PGBIN = process.env.PGBIN ?? '/usr/lib/postgresql/15/bin';
+
+/** The shipped deploy/postgres scripts, with a trailing slash. */
+export const DEPLOY_POSTGRES = fileURLToPath(new URL('../../deploy/postgres/', import.meta.url));
 
 export interface RunResult {
   stdout: string;
@@ -143,4 +147,29 @@ max_connections = 60
     );
     return stdout.trim();
   }
+}
+
+/**
+ * Makes `standby` a streaming copy of `primary` with the shipped setup-standby.sh: pg_basebackup
+ * through a replication slot called `name`, then started on the standby's own port.
+ */
+export async function setupStandby(
+  primary: TempCluster,
+  standby: TempCluster,
+  { name, passwordFile }: { name: string; passwordFile: string },
+): Promise<RunResult> {
+  return asPostgres(`${DEPLOY_POSTGRES}setup-standby.sh`, [
+    '--primary-host',
+    '127.0.0.1',
+    '--primary-port',
+    String(primary.port),
+    '--pgdata',
+    standby.dataDir,
+    '--name',
+    name,
+    '--port',
+    String(standby.port),
+    '--replication-password-file',
+    passwordFile,
+  ]);
 }

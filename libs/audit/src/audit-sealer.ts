@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { AdvisoryLockLoop } from './advisory-lock-loop.js';
 import { AuditChainRepository } from './audit-chain.repository.js';
 import {
   type AuditRecord,
@@ -10,7 +11,6 @@ import {
   signCheckpoint,
 } from './chain.js';
 import type { SigningKey } from './signing-key.js';
-import { LockConnection } from './lock-connection.js';
 import { sqlOfClient } from './sql.js';
 
 /** Arbitrary but fixed: the session advisory lock held by the one active sealer. */
@@ -51,7 +51,6 @@ export interface SealerStatus {
   lastError: string | null;
 }
 
-const RETRY_MS = 1_000;
 const ALERT_CHECK_MS = 10_000;
 
 /**
@@ -62,58 +61,51 @@ const ALERT_CHECK_MS = 10_000;
  * lock's connection, so a sealer that lost its connection has lost the lock and cannot write.
  */
 export class AuditSealer {
-  private readonly lock: LockConnection;
-  private stopped = false;
-  private loop: Promise<void> | null = null;
-  private wake: (() => void) | null = null;
+  private readonly loop: AdvisoryLockLoop;
   private lastCheckpoint: { pos: number; at: number } | null = null;
   private lastAlertCheck = 0;
   readonly status: SealerStatus = { active: false, sealed: 0, checkpoints: 0, lastError: null };
 
   constructor(private readonly opts: SealerOptions) {
-    this.lock = new LockConnection(opts.databaseUrl, 'enclave-audit-sealer', (err) => {
-      this.status.lastError = err.message;
-      opts.log.warn({ err: err.message }, 'audit sealer connection lost');
-    });
+    this.loop = new AdvisoryLockLoop(
+      {
+        databaseUrl: opts.databaseUrl,
+        applicationName: 'enclave-audit-sealer',
+        lock: SEALER_LOCK,
+        intervalMs: opts.intervalMs,
+        log: opts.log,
+        messages: {
+          connectionLost: 'audit sealer connection lost',
+          failed: 'audit sealer failed; reconnecting',
+          standingDown: 'audit sealer standing down',
+        },
+        status: this.status,
+      },
+      {
+        acquired: () => {
+          this.lastCheckpoint = null;
+          opts.log.info({ lock: SEALER_LOCK }, 'audit sealer active');
+        },
+        round: (client) => this.sealRound(client),
+        // On standby too: the unsealed-events gauges and the alert watch the active sealer.
+        standby: (client) => this.maybeAlert(client),
+      },
+    );
   }
 
   start(): void {
-    this.loop ??= this.run();
+    this.loop.start();
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    this.wake?.();
-    await this.loop;
-    await this.disconnect();
+    await this.loop.stop();
   }
 
-  private async run(): Promise<void> {
-    while (!this.stopped) {
-      try {
-        const client = await this.lock.open();
-        if (!this.status.active) {
-          const [row] = (await client.query('SELECT pg_try_advisory_lock($1) AS ok', [SEALER_LOCK]))
-            .rows;
-          if (!row.ok) {
-            await this.maybeAlert(client);
-            await this.sleep(this.opts.intervalMs);
-            continue;
-          }
-          this.status.active = true;
-          this.lastCheckpoint = null;
-          this.opts.log.info({ lock: SEALER_LOCK }, 'audit sealer active');
-        }
-        const sealed = await this.sealBatch(client);
-        await this.maybeAlert(client);
-        if (sealed < (this.opts.batchSize ?? 5_000)) await this.sleep(this.opts.intervalMs);
-      } catch (err) {
-        this.status.lastError = (err as Error).message;
-        this.opts.log.error({ err: (err as Error).message }, 'audit sealer failed; reconnecting');
-        await this.disconnect();
-        await this.sleep(RETRY_MS);
-      }
-    }
+  /** A batch, then a pause unless the batch was full (more are likely waiting). */
+  private async sealRound(client: pg.Client): Promise<number> {
+    const sealed = await this.sealBatch(client);
+    await this.maybeAlert(client);
+    return sealed < (this.opts.batchSize ?? 5_000) ? this.opts.intervalMs : 0;
   }
 
   /** Seals up to one batch of queued events in one transaction; returns how many. */
@@ -197,23 +189,5 @@ export class AuditSealer {
         'audit events are waiting to be sealed longer than AUDIT_UNSEALED_ALERT_SECONDS',
       );
     }
-  }
-
-  private async disconnect(): Promise<void> {
-    if (this.status.active) this.opts.log.warn({}, 'audit sealer standing down');
-    this.status.active = false;
-    await this.lock.close();
-  }
-
-  private sleep(ms: number): Promise<void> {
-    if (this.stopped) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wake = done;
-    });
   }
 }

@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import { connect as tcpConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import type pg from 'pg';
+import { AdvisoryLockLoop } from '../advisory-lock-loop.js';
 import { AuditChainRepository } from '../audit-chain.repository.js';
 import type { SealerLog } from '../audit-sealer.js';
-import { LockConnection } from '../lock-connection.js';
 import { sqlOfClient } from '../sql.js';
 import { SiemCursorRepository } from './siem-cursor.repository.js';
 import { auditSyslogMessage, octetCountingFrame } from './syslog-message.js';
@@ -60,7 +60,6 @@ export interface SiemStatus {
   lastError: string | null;
 }
 
-const DB_RETRY_MS = 1_000;
 const CONNECT_TIMEOUT_MS = 5_000;
 
 /**
@@ -81,11 +80,8 @@ const CONNECT_TIMEOUT_MS = 5_000;
  * 30 s).
  */
 export class SiemForwarder {
-  private readonly lock: LockConnection;
+  private readonly loop: AdvisoryLockLoop;
   private socket: Socket | null = null;
-  private stopped = false;
-  private loop: Promise<void> | null = null;
-  private wake: (() => void) | null = null;
   /** Batches written on the current connection, waiting to settle. */
   private unsettled: { pos: number; events: number; writtenAt: number }[] = [];
   private backoffMs: number;
@@ -102,76 +98,68 @@ export class SiemForwarder {
 
   constructor(private readonly opts: SiemForwarderOptions) {
     this.backoffMs = opts.backoffMinMs ?? 500;
-    this.lock = new LockConnection(opts.databaseUrl, 'enclave-audit-siem', (err) => {
-      this.status.lastError = err.message;
-      opts.log.warn({ err: err.message }, 'SIEM forwarder database connection lost');
-    });
+    this.loop = new AdvisoryLockLoop(
+      {
+        databaseUrl: opts.databaseUrl,
+        applicationName: 'enclave-audit-siem',
+        lock: SIEM_FORWARDER_LOCK,
+        intervalMs: opts.intervalMs,
+        log: opts.log,
+        messages: {
+          connectionLost: 'SIEM forwarder database connection lost',
+          failed: 'SIEM forwarder failed; retrying',
+        },
+        status: this.status,
+      },
+      {
+        acquired: (db) => this.resume(db),
+        round: (db) => this.forwardRound(db),
+        // Whatever settled before the stop is kept; the rest is sent again by the next forwarder.
+        finish: (db) => this.settle(db),
+      },
+    );
   }
 
   start(): void {
-    this.loop ??= this.run();
+    this.loop.start();
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    this.wake?.();
-    await this.loop;
+    await this.loop.stop();
     this.dropSocket(null, null);
-    await this.disconnectDb();
   }
 
   private get settleMs(): number {
     return this.opts.settleMs ?? 1_000;
   }
 
-  private async run(): Promise<void> {
-    while (!this.stopped) {
-      try {
-        const db = await this.lock.open();
-        if (!this.status.active && !(await this.acquire(db))) {
-          await this.sleep(this.opts.intervalMs);
-          continue;
-        }
-        await this.settle(db);
-        this.status.head = (await new AuditChainRepository(sqlOfClient(db)).head()).pos;
-        this.opts.observer?.lag(Math.max(0, this.status.head - this.status.cursor));
-        const socket = await this.receiver();
-        if (!socket) continue;
-        const unsettled = this.status.sent - this.status.cursor;
-        if (
-          this.status.sent >= this.status.head ||
-          unsettled >= (this.opts.maxUnsettled ?? 20_000)
-        ) {
-          await this.sleep(
-            unsettled > 0 ? Math.min(this.opts.intervalMs, this.settleMs) : this.opts.intervalMs,
-          );
-          continue;
-        }
-        await this.forwardBatch(db, socket);
-      } catch (err) {
-        this.status.lastError = (err as Error).message;
-        this.opts.log.error({ err: (err as Error).message }, 'SIEM forwarder failed; retrying');
-        await this.disconnectDb();
-        await this.sleep(DB_RETRY_MS);
-      }
+  /** Settles what is due, then writes a batch; resolves to how long to wait before the next. */
+  private async forwardRound(db: pg.Client): Promise<number> {
+    await this.settle(db);
+    this.status.head = (await new AuditChainRepository(sqlOfClient(db)).head()).pos;
+    this.opts.observer?.lag(Math.max(0, this.status.head - this.status.cursor));
+    const socket = await this.receiver();
+    if (!socket) {
+      // Not connected: wait until the next attempt is due, an interval at most.
+      return Math.max(0, Math.min(this.nextConnectAt - Date.now(), this.opts.intervalMs));
     }
-    // Whatever settled before the stop is kept; the rest is sent again by the next forwarder.
-    const db = this.lock.current;
-    if (db && this.status.active) await this.settle(db).catch(() => undefined);
+    const unsettled = this.status.sent - this.status.cursor;
+    if (this.status.sent >= this.status.head || unsettled >= (this.opts.maxUnsettled ?? 20_000)) {
+      return unsettled > 0 ? Math.min(this.opts.intervalMs, this.settleMs) : this.opts.intervalMs;
+    }
+    await this.forwardBatch(db, socket);
+    return 0;
   }
 
-  private async acquire(db: pg.Client): Promise<boolean> {
-    const [row] = (await db.query('SELECT pg_try_advisory_lock($1) AS ok', [SIEM_FORWARDER_LOCK]))
-      .rows;
-    if (!row.ok) return false;
+  /** The lock is ours: carry on from the persisted cursor. */
+  private async resume(db: pg.Client): Promise<void> {
     const cursor = await new SiemCursorRepository(sqlOfClient(db)).load(this.opts.receiver.url);
-    Object.assign(this.status, { active: true, cursor, sent: cursor });
+    Object.assign(this.status, { cursor, sent: cursor });
     this.unsettled = [];
     this.opts.log.info(
       { receiver: this.opts.receiver.url, cursor },
       'SIEM forwarder active; resuming after the persisted cursor',
     );
-    return true;
   }
 
   /** Writes the next batch of sealed events, in chain order, as one buffer. */
@@ -228,14 +216,10 @@ export class SiemForwarder {
     this.opts.observer?.forwarded(events);
   }
 
-  /** The open connection to the receiver, or null while waiting to retry after a failure. */
+  /** The open connection to the receiver, or null until `nextConnectAt` after a failure. */
   private async receiver(): Promise<Socket | null> {
     if (this.socket) return this.socket;
-    const wait = this.nextConnectAt - Date.now();
-    if (wait > 0) {
-      await this.sleep(Math.min(wait, this.opts.intervalMs));
-      return null;
-    }
+    if (Date.now() < this.nextConnectAt) return null;
     const r = this.opts.receiver;
     try {
       const socket = await openSocket(r);
@@ -289,32 +273,14 @@ export class SiemForwarder {
     const resend = this.status.sent - this.status.cursor;
     this.status.sent = this.status.cursor;
     this.unsettled = [];
-    this.nextConnectAt = Date.now() + (this.stopped ? 0 : this.backoffMs);
-    if (!this.stopped) {
+    this.nextConnectAt = Date.now() + (this.loop.stopped ? 0 : this.backoffMs);
+    if (!this.loop.stopped) {
       this.status.lastError = err?.message ?? 'connection closed by the receiver';
       this.opts.log.warn(
         { receiver: this.opts.receiver.url, err: this.status.lastError, resendPositions: resend },
         'SIEM receiver connection lost; will reconnect and resend from the persisted cursor',
       );
     }
-  }
-
-  private async disconnectDb(): Promise<void> {
-    // Without its connection it has lost the lock: another instance may forward now.
-    this.status.active = false;
-    await this.lock.close();
-  }
-
-  private sleep(ms: number): Promise<void> {
-    if (this.stopped) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wake = done;
-    });
   }
 }
 
