@@ -58,17 +58,18 @@ export {
 export { verifyExport, type ExportVerdict } from './verify-export.js';
 export {
   EVENT_HELD,
+  holdCoversRecord,
   LegalHolds,
-  MESSAGE_HELD,
+  recordHeld,
   type LegalHold,
   type NewLegalHold,
 } from './legal-holds.js';
-export { eraseUser, type ErasureResult } from './audit-erasure.js';
+export { holdsBlockingErasure, redactUserEvents } from './audit-erasure.js';
 export {
-  applyRetention,
-  RETENTION_LOCK,
-  type RetentionResult,
-  type RetentionRules,
+  pruneAuditEvents,
+  type AuditPruning,
+  type AuditRetentionRules,
+  type RetentionStep,
 } from './audit-retention.js';
 export {
   auditPartitions,

@@ -5,12 +5,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DataSource } from 'typeorm';
 import {
-  applyRetention,
   auditPartitions,
   AuditLog,
-  eraseUser,
   LegalHolds,
-  type RetentionRules,
   type SigningKey,
   sqlOf,
   verifyDatabaseChain,
@@ -18,9 +15,10 @@ import {
   writeExport,
 } from '@enclave/audit';
 import { dataSourceOptions, MIGRATIONS, runMigrations } from '@enclave/db';
+import { applyRetention, eraseUser, type RetentionRules } from '@enclave/privacy';
 import { testConfig } from '../../../test/support/config.js';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/postgres.js';
-import { migratedDatabase, sealAll, tempKey } from './chain-fixture.js';
+import { migratedDatabase, sealAll, tempKey } from '../../audit/test/chain-fixture.js';
 
 const CLI = fileURLToPath(new URL('../../../dist/apps/cli/src/main.js', import.meta.url));
 const PARTITIONING = MIGRATIONS.findIndex((M) => new M().name === 'AuditRetention1764720000000');
