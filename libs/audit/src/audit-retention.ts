@@ -1,5 +1,5 @@
+import { type MonthPartition, monthlyPartitions } from '@enclave/db';
 import { EVENT_HELD } from './legal-holds.js';
-import { auditPartitions, type MonthPartition } from './monthly-partitions.js';
 import type { Sql } from './sql.js';
 
 /**
@@ -75,7 +75,7 @@ export async function pruneAuditEvents(
     }
   };
 
-  for (const p of (await step(auditPartitions)) ?? []) {
+  for (const p of (await step((sql) => monthlyPartitions(sql, 'audit_events'))) ?? []) {
     if (p.to > now) break;
     const dropped = await step((sql) => dropIfAllExpired(sql, p, params));
     if (dropped) {

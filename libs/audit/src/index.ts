@@ -72,15 +72,6 @@ export {
   type RetentionStep,
 } from './audit-retention.js';
 export {
-  auditPartitions,
-  ensureAuditPartitions,
-  ensureMonthlyPartitions,
-  monthlyPartitions,
-  partitionFor,
-  type MonthPartition,
-  type PartitionedTable,
-} from './monthly-partitions.js';
-export {
   SIEM_FORWARDER_LOCK,
   SiemForwarder,
   type SiemForwarderOptions,

@@ -1,10 +1,5 @@
-import {
-  type MonthPartition,
-  monthlyPartitions,
-  recordHeld,
-  type RetentionStep,
-  type Sql,
-} from '@enclave/audit';
+import { recordHeld, type RetentionStep } from '@enclave/audit';
+import { type MonthPartition, monthlyPartitions, type Sql } from '@enclave/db';
 
 /** SQL: whether an active legal hold covers the message `m` (its owner, its time). */
 const MESSAGE_HELD = recordHeld('m.user_id', 'm.created_at');

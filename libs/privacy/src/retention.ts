@@ -1,12 +1,12 @@
 import {
   AuditLog,
   type AuditRetentionRules,
-  ensureMonthlyPartitions,
   pruneAuditEvents,
   type RetentionStep,
   sqlOf,
   SYSTEM_ACTOR,
 } from '@enclave/audit';
+import { ensureMonthlyPartitions } from '@enclave/db';
 import type { DataSource } from 'typeorm';
 import { pruneMessages } from './chat-retention.js';
 

@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DataSource } from 'typeorm';
 import {
-  auditPartitions,
   AuditLog,
   LegalHolds,
   type SigningKey,
@@ -14,7 +13,7 @@ import {
   verifyExport,
   writeExport,
 } from '@enclave/audit';
-import { dataSourceOptions, MIGRATIONS, runMigrations } from '@enclave/db';
+import { dataSourceOptions, MIGRATIONS, monthlyPartitions, runMigrations } from '@enclave/db';
 import { applyRetention, eraseUser, type RetentionRules } from '@enclave/privacy';
 import { testConfig } from '../../../test/support/config.js';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/postgres.js';
@@ -186,7 +185,7 @@ describe('the partitioning migration', () => {
       `SELECT relkind AS kind FROM pg_class WHERE relname = 'audit_events'`,
     );
     expect(kind).toBe('p');
-    const names = (await auditPartitions(sqlOf(ds))).map((p) => p.name);
+    const names = (await monthlyPartitions(sqlOf(ds), 'audit_events')).map((p) => p.name);
     expect(names).toEqual(expect.arrayContaining(['audit_events_p202503', 'audit_events_p202507']));
     const [{ n }] = await ds.query(`SELECT count(*)::int AS n FROM audit_events_p202503`);
     expect(n).toBe(2);
@@ -398,7 +397,7 @@ describe('retention', () => {
     expect(r.partitionsCreated).toContain(`audit_events_p${yyyymm(new Date())}`);
     const [{ n: after }] = await ds.query('SELECT count(*)::int AS n FROM audit_events_default');
     expect(after).toBe(0);
-    const names = (await auditPartitions(sqlOf(ds))).map((p) => p.name);
+    const names = (await monthlyPartitions(sqlOf(ds), 'audit_events')).map((p) => p.name);
     const in2 = new Date();
     in2.setUTCDate(1);
     in2.setUTCMonth(in2.getUTCMonth() + 2);
