@@ -310,7 +310,7 @@ describe('retention', () => {
     ]);
   });
 
-  it('drops whole months of messages (with their feedback) unless a legal hold covers one', async () => {
+  it('drops whole months of messages (with their feedback) and empty conversations unless a legal hold covers one', async () => {
     const { ds } = await freshDatabase();
     const alice = await addUser(ds, 'alice@example.com');
     const bob = await addUser(ds, 'bob@example.com');
@@ -325,6 +325,13 @@ describe('retention', () => {
     await ds.query(`INSERT INTO messages (user_id, role, content) VALUES ($1, 'user', 'alice')`, [
       alice,
     ]);
+    // Empty conversations: each goes once past retention unless a hold covers its owner.
+    await ds.query(`INSERT INTO conversations (user_id, title) VALUES ($1, 'a'), ($2, 'b')`, [
+      alice,
+      bob,
+    ]);
+    const conversationsOf = async () =>
+      (await ds.query('SELECT user_id AS u FROM conversations')).map((r: { u: string }) => r.u);
     const holds = new LegalHolds();
     const hold = await ds.transaction((m) =>
       holds.create(m, { userId: alice, from: null, to: null, reason: 'case 9 hold' }, ADMIN),
@@ -336,7 +343,8 @@ describe('retention', () => {
 
     const first = await applyRetention(ds, rules, later);
     expect(first.partitionsDropped).not.toContain(thisMonth);
-    expect(first).toMatchObject({ messagesDeleted: 1, messagesHeld: 1 });
+    expect(first).toMatchObject({ messagesDeleted: 1, messagesHeld: 1, conversationsDeleted: 1 });
+    expect(await conversationsOf()).toEqual([alice]);
     const [{ n: feedback }] = await ds.query('SELECT count(*)::int AS n FROM feedback');
     expect(feedback).toBe(0);
 
@@ -344,6 +352,8 @@ describe('retention', () => {
     const second = await applyRetention(ds, rules, later);
     expect(second.partitionsDropped).toContain(thisMonth);
     expect(second.messagesDeleted).toBe(1);
+    expect(second.conversationsDeleted).toBe(1);
+    expect(await conversationsOf()).toEqual([]);
     const [{ n: messages }] = await ds.query('SELECT count(*)::int AS n FROM messages');
     expect(messages).toBe(0);
     // New messages still have a home (the default partition, or one made ahead).
