@@ -4,9 +4,9 @@ import {
   Logger,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
-import { applyRetention, type RetentionResult } from '@enclave/audit';
 import { type Config, InjectConfig } from '@enclave/config';
 import { RuntimePoliciesService } from '@enclave/policy';
+import { applyRetention, type RetentionResult } from '@enclave/privacy';
 import { DataSource } from 'typeorm';
 import { SealerService } from './sealer.service.js';
 

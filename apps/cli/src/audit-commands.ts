@@ -2,10 +2,8 @@ import { readFileSync } from 'node:fs';
 import type { KeyObject } from 'node:crypto';
 import type { Command } from 'commander';
 import {
-  applyRetention,
   AuditLog,
   type ChainVerdict,
-  eraseUser,
   type ExportFileFormat,
   generateSigningKey,
   loadSigningKey,
@@ -19,6 +17,7 @@ import {
 } from '@enclave/audit';
 import { type Config, loadConfigOrExit } from '@enclave/config';
 import { defaultPolicies, POLICIES_SETTING_KEY, RuntimePolicies } from '@enclave/policy';
+import { applyRetention, eraseUser } from '@enclave/privacy';
 import { withMigratedDatabase as withDatabase } from './database.js';
 
 /** Exit code of `enclave audit verify` when the chain or the export was tampered with. */

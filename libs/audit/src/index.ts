@@ -56,27 +56,19 @@ export {
 export { verifyExport, type ExportVerdict } from './verify-export.js';
 export {
   EVENT_HELD,
+  holdCoversRecord,
   LegalHolds,
-  MESSAGE_HELD,
+  recordHeld,
   type LegalHold,
   type NewLegalHold,
 } from './legal-holds.js';
-export { eraseUser, type ErasureResult } from './audit-erasure.js';
+export { holdsBlockingErasure, redactUserEvents } from './audit-erasure.js';
 export {
-  applyRetention,
-  RETENTION_LOCK,
-  type RetentionResult,
-  type RetentionRules,
+  pruneAuditEvents,
+  type AuditPruning,
+  type AuditRetentionRules,
+  type RetentionStep,
 } from './audit-retention.js';
-export {
-  auditPartitions,
-  ensureAuditPartitions,
-  ensureMonthlyPartitions,
-  monthlyPartitions,
-  partitionFor,
-  type MonthPartition,
-  type PartitionedTable,
-} from './monthly-partitions.js';
 export {
   SIEM_FORWARDER_LOCK,
   SiemForwarder,

@@ -53,17 +53,26 @@ export const HOLD_COVERS_EVENT = `h.released_at IS NULL
   AND (h.from_at IS NULL OR e.occurred_at >= h.from_at)
   AND (h.to_at IS NULL OR e.occurred_at < h.to_at)`;
 
-/** SQL: whether the active hold `h` covers the message `m` (its owner, its time). */
-export const HOLD_COVERS_MESSAGE = `h.released_at IS NULL
-  AND (h.user_id IS NULL OR h.user_id = m.user_id)
-  AND (h.from_at IS NULL OR m.created_at >= h.from_at)
-  AND (h.to_at IS NULL OR m.created_at < h.to_at)`;
-
 /** SQL: whether any active hold covers the audit event `e`. Retention and erasure share it. */
 export const EVENT_HELD = `EXISTS (SELECT 1 FROM audit_legal_holds h WHERE ${HOLD_COVERS_EVENT})`;
 
-/** SQL: whether any active hold covers the message `m`. */
-export const MESSAGE_HELD = `EXISTS (SELECT 1 FROM audit_legal_holds h WHERE ${HOLD_COVERS_MESSAGE})`;
+/**
+ * SQL: whether the active hold `h` covers a record kept outside the audit trail (a message, a
+ * conversation): `user` names the column of its owner, `from` and `to` the columns of its time
+ * span (one column for a point in time). The code that owns such records applies holds with it
+ * without knowing how they are stored.
+ */
+export function holdCoversRecord(user: string, from: string, to: string = from): string {
+  return `h.released_at IS NULL
+  AND (h.user_id IS NULL OR h.user_id = ${user})
+  AND (h.from_at IS NULL OR ${to} >= h.from_at)
+  AND (h.to_at IS NULL OR ${from} < h.to_at)`;
+}
+
+/** SQL: whether any active hold covers the record (see `holdCoversRecord`). */
+export function recordHeld(user: string, from: string, to: string = from): string {
+  return `EXISTS (SELECT 1 FROM audit_legal_holds h WHERE ${holdCoversRecord(user, from, to)})`;
+}
 
 export interface NewLegalHold {
   userId: string | null;

@@ -2,10 +2,9 @@ import type pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
-import { queryRows } from '@enclave/db';
+import { queryRows, type Sql } from '@enclave/db';
 
-/** Runs SQL and returns rows: the one thing the audit repositories need from a connection. */
-export type Sql = <T = Record<string, unknown>>(text: string, params?: unknown[]) => Promise<T[]>;
+export type { Sql };
 
 /** For the sealer: its own connection, which also holds the sealer's advisory lock. */
 export function sqlOfClient(client: pg.Client | pg.PoolClient): Sql {

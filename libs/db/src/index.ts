@@ -10,7 +10,14 @@ export {
 } from './embedded.js';
 export { DatabaseReadiness } from './database.readiness.js';
 export { SettingsRepository, type Setting } from './settings.repository.js';
-export { queryRows } from './query-rows.js';
+export { queryRows, type Sql } from './query-rows.js';
+export {
+  ensureMonthlyPartitions,
+  monthlyPartitions,
+  partitionFor,
+  type MonthPartition,
+  type PartitionedTable,
+} from './monthly-partitions.js';
 export { ConfigEvents, notifyConfigChanged, type ConfigTopic } from './config-events.js';
 export { parsePostgresUrl, type PostgresHost, type PostgresUrl } from './postgres-hosts.js';
 export { PrimaryFinder, primaryClientClass } from './primary-finder.js';

@@ -1,5 +1,8 @@
 import type { DataSource, EntityManager } from 'typeorm';
 
+/** Runs SQL and returns rows: the one thing a repository needs from a connection. */
+export type Sql = <T = Record<string, unknown>>(text: string, params?: unknown[]) => Promise<T[]>;
+
 /**
  * Runs SQL and returns its rows. TypeORM's Postgres query() returns `[rows, affectedCount]` for
  * UPDATE and DELETE but plain rows otherwise; this hides the difference (rows are objects, never

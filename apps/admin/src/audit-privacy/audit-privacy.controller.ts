@@ -1,8 +1,9 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Req } from '@nestjs/common';
 import type { Request } from 'express';
-import { eraseUser, LegalHolds, sqlOf } from '@enclave/audit';
+import { LegalHolds, sqlOf } from '@enclave/audit';
 import { CurrentPrincipal, type Principal, principalActor, Roles } from '@enclave/auth';
 import { requestMeta, UuidParam, ZodBody } from '@enclave/http';
+import { eraseUser } from '@enclave/privacy';
 import { DataSource } from 'typeorm';
 import { CreateHoldBody, ErasureBody } from './audit-privacy.schema.js';
 

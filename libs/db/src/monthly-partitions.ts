@@ -1,4 +1,4 @@
-import type { Sql } from './sql.js';
+import type { Sql } from './query-rows.js';
 
 /**
  * The monthly range partitions of `audit_events` (by `occurred_at`) and `messages` (by
@@ -54,11 +54,6 @@ export async function monthlyPartitions(
     .filter((m): m is RegExpMatchArray => m !== null)
     .map((m) => partitionFor(table, new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, 1))))
     .sort((a, b) => a.from.getTime() - b.from.getTime());
-}
-
-/** The audit_events partitions (kept for callers that only care about the audit trail). */
-export function auditPartitions(sql: Sql): Promise<MonthPartition[]> {
-  return monthlyPartitions(sql, 'audit_events');
 }
 
 /**
@@ -118,9 +113,4 @@ export async function ensureMonthlyPartitions(
     created.push(p.name);
   }
   return created;
-}
-
-/** The audit_events partitions ahead (see ensureMonthlyPartitions). */
-export function ensureAuditPartitions(sql: Sql, now: Date, monthsAhead = 2): Promise<string[]> {
-  return ensureMonthlyPartitions(sql, 'audit_events', now, monthsAhead);
 }

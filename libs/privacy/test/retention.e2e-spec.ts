@@ -5,12 +5,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DataSource } from 'typeorm';
 import {
-  applyRetention,
-  auditPartitions,
   AuditLog,
-  eraseUser,
   LegalHolds,
-  type RetentionRules,
   type SigningKey,
   copyOutOf,
   sqlOf,
@@ -18,10 +14,11 @@ import {
   verifyExport,
   writeExport,
 } from '@enclave/audit';
-import { dataSourceOptions, MIGRATIONS, runMigrations } from '@enclave/db';
+import { dataSourceOptions, MIGRATIONS, monthlyPartitions, runMigrations } from '@enclave/db';
+import { applyRetention, eraseUser, type RetentionRules } from '@enclave/privacy';
 import { testConfig } from '../../../test/support/config.js';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/postgres.js';
-import { migratedDatabase, sealAll, tempKey } from './chain-fixture.js';
+import { migratedDatabase, sealAll, tempKey } from '../../audit/test/chain-fixture.js';
 
 const CLI = fileURLToPath(new URL('../../../dist/apps/cli/src/main.js', import.meta.url));
 const PARTITIONING = MIGRATIONS.findIndex((M) => new M().name === 'AuditRetention1764720000000');
@@ -190,7 +187,7 @@ describe('the partitioning migration', () => {
       `SELECT relkind AS kind FROM pg_class WHERE relname = 'audit_events'`,
     );
     expect(kind).toBe('p');
-    const names = (await auditPartitions(sqlOf(ds))).map((p) => p.name);
+    const names = (await monthlyPartitions(sqlOf(ds), 'audit_events')).map((p) => p.name);
     expect(names).toEqual(expect.arrayContaining(['audit_events_p202503', 'audit_events_p202507']));
     const [{ n }] = await ds.query(`SELECT count(*)::int AS n FROM audit_events_p202503`);
     expect(n).toBe(2);
@@ -315,7 +312,7 @@ describe('retention', () => {
     ]);
   });
 
-  it('drops whole months of messages (with their feedback) unless a legal hold covers one', async () => {
+  it('drops whole months of messages (with their feedback) and empty conversations unless a legal hold covers one', async () => {
     const { ds } = await freshDatabase();
     const alice = await addUser(ds, 'alice@example.com');
     const bob = await addUser(ds, 'bob@example.com');
@@ -330,6 +327,13 @@ describe('retention', () => {
     await ds.query(`INSERT INTO messages (user_id, role, content) VALUES ($1, 'user', 'alice')`, [
       alice,
     ]);
+    // Empty conversations: each goes once past retention unless a hold covers its owner.
+    await ds.query(`INSERT INTO conversations (user_id, title) VALUES ($1, 'a'), ($2, 'b')`, [
+      alice,
+      bob,
+    ]);
+    const conversationsOf = async () =>
+      (await ds.query('SELECT user_id AS u FROM conversations')).map((r: { u: string }) => r.u);
     const holds = new LegalHolds();
     const hold = await ds.transaction((m) =>
       holds.create(m, { userId: alice, from: null, to: null, reason: 'case 9 hold' }, ADMIN),
@@ -341,7 +345,8 @@ describe('retention', () => {
 
     const first = await applyRetention(ds, rules, later);
     expect(first.partitionsDropped).not.toContain(thisMonth);
-    expect(first).toMatchObject({ messagesDeleted: 1, messagesHeld: 1 });
+    expect(first).toMatchObject({ messagesDeleted: 1, messagesHeld: 1, conversationsDeleted: 1 });
+    expect(await conversationsOf()).toEqual([alice]);
     const [{ n: feedback }] = await ds.query('SELECT count(*)::int AS n FROM feedback');
     expect(feedback).toBe(0);
 
@@ -349,6 +354,8 @@ describe('retention', () => {
     const second = await applyRetention(ds, rules, later);
     expect(second.partitionsDropped).toContain(thisMonth);
     expect(second.messagesDeleted).toBe(1);
+    expect(second.conversationsDeleted).toBe(1);
+    expect(await conversationsOf()).toEqual([]);
     const [{ n: messages }] = await ds.query('SELECT count(*)::int AS n FROM messages');
     expect(messages).toBe(0);
     // New messages still have a home (the default partition, or one made ahead).
@@ -402,7 +409,7 @@ describe('retention', () => {
     expect(r.partitionsCreated).toContain(`audit_events_p${yyyymm(new Date())}`);
     const [{ n: after }] = await ds.query('SELECT count(*)::int AS n FROM audit_events_default');
     expect(after).toBe(0);
-    const names = (await auditPartitions(sqlOf(ds))).map((p) => p.name);
+    const names = (await monthlyPartitions(sqlOf(ds), 'audit_events')).map((p) => p.name);
     const in2 = new Date();
     in2.setUTCDate(1);
     in2.setUTCMonth(in2.getUTCMonth() + 2);

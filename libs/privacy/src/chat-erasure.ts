@@ -1,0 +1,41 @@
+import { holdCoversRecord, type Sql } from '@enclave/audit';
+
+/** SQL condition on a hold `h`: it covers one of user `$1`'s messages (see `holdsBlockingErasure`). */
+export const HOLD_OVER_USER_MESSAGES = `EXISTS (SELECT 1 FROM messages m
+  WHERE m.user_id = $1 AND ${holdCoversRecord('m.user_id', 'm.created_at')})`;
+
+export interface ChatErasure {
+  /** Conversation messages whose text and tool calls were erased. */
+  messages: number;
+  /** Conversations whose title (taken from the first message) was erased. */
+  conversations: number;
+  /** Feedback comments erased. */
+  feedbackComments: number;
+}
+
+/**
+ * Erases what user `userId` wrote in the chat tables: the text and tool calls of their messages,
+ * their conversation titles and their feedback comments. Run inside the erasure's transaction,
+ * after `holdsBlockingErasure` (given `HOLD_OVER_USER_MESSAGES`) found no hold.
+ */
+export async function eraseChatContent(sql: Sql, userId: string): Promise<ChatErasure> {
+  const messages = await sql(
+    `UPDATE messages SET content = '', tool_calls = NULL
+      WHERE user_id = $1 AND (content <> '' OR tool_calls IS NOT NULL) RETURNING id`,
+    [userId],
+  );
+  const conversations = await sql(
+    `UPDATE conversations SET title = 'Erased conversation'
+      WHERE user_id = $1 AND title <> 'Erased conversation' RETURNING id`,
+    [userId],
+  );
+  const comments = await sql(
+    `UPDATE feedback SET comment = NULL WHERE user_id = $1 AND comment IS NOT NULL RETURNING id`,
+    [userId],
+  );
+  return {
+    messages: messages.length,
+    conversations: conversations.length,
+    feedbackComments: comments.length,
+  };
+}

@@ -1,0 +1,79 @@
+import {
+  type AuditActor,
+  AuditLog,
+  holdsBlockingErasure,
+  redactUserEvents,
+  sqlOf,
+} from '@enclave/audit';
+import { ApiError, type RequestMeta } from '@enclave/http';
+import type { EntityManager } from 'typeorm';
+import { eraseChatContent, HOLD_OVER_USER_MESSAGES } from './chat-erasure.js';
+
+export interface ErasureResult {
+  userId: string;
+  /** Audit events whose payload (and salt) were erased now. */
+  auditEvents: number;
+  /** Conversation messages whose text and tool calls were erased. */
+  messages: number;
+  /** Conversations whose title (taken from the first message) was erased. */
+  conversations: number;
+  /** Feedback comments erased. */
+  feedbackComments: number;
+  erasedAt: string;
+}
+
+/**
+ * Right to erasure: erases one user's audit payloads (libs/audit `redactUserEvents`, the chain
+ * still verifies) and conversation contents (`eraseChatContent`) in the caller's transaction
+ * `db`, recorded as `audit.erasure.performed`; either all of it happens or none. Refused (409
+ * `legal_hold_active`) while a legal hold covers the user or any of their events or messages: a
+ * hold preserves evidence, erasure destroys it, and a hold is released deliberately first.
+ */
+export async function eraseUser(
+  db: EntityManager,
+  userId: string,
+  reason: string,
+  actor: AuditActor,
+  meta: RequestMeta | null = null,
+  audit: AuditLog = new AuditLog(),
+): Promise<ErasureResult> {
+  const sql = sqlOf(db);
+  const [user] = await sql<{ id: string }>('SELECT id FROM users WHERE id = $1 FOR UPDATE', [
+    userId,
+  ]);
+  if (!user) throw new ApiError(404, 'user_not_found', `No user has the id ${userId}.`);
+  const holds = await holdsBlockingErasure(sql, userId, [HOLD_OVER_USER_MESSAGES]);
+  if (holds.length) {
+    throw new ApiError(
+      409,
+      'legal_hold_active',
+      `A legal hold covers this user's records (hold ${holds.join(', ')}); release it first to erase them.`,
+    );
+  }
+  const auditEvents = await redactUserEvents(sql, userId);
+  const chat = await eraseChatContent(sql, userId);
+  const result: ErasureResult = {
+    userId,
+    auditEvents,
+    messages: chat.messages,
+    conversations: chat.conversations,
+    feedbackComments: chat.feedbackComments,
+    erasedAt: new Date().toISOString(),
+  };
+  await audit.append(db, {
+    actor,
+    action: 'audit.erasure.performed',
+    target: { type: 'user', id: userId },
+    outcome: 'success',
+    meta,
+    payload: {
+      userId,
+      reason,
+      auditEvents: result.auditEvents,
+      messages: result.messages,
+      conversations: result.conversations,
+      feedbackComments: result.feedbackComments,
+    },
+  });
+  return result;
+}
