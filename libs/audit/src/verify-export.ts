@@ -51,7 +51,8 @@ export interface VerifyExportOptions {
 }
 
 const BLOCK_BYTES = 256 << 10;
-const IN_FLIGHT = Number(process.env.INF ?? 8);
+// Blocks queued per worker: enough that a worker never waits on the reader.
+const IN_FLIGHT = 4;
 
 /**
  * The lines of a file as they stream in, a chunk's worth at a time, with every chunk also fed to
