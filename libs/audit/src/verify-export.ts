@@ -184,34 +184,40 @@ async function* dataLines(
           filter,
         )
       : null;
-  const inFlight: Promise<PackedLines>[] = [];
+  // Blocks handed out and not yet walked, in file order; `done` once checked.
+  const inFlight: { result: Promise<PackedLines>; done: boolean }[] = [];
+  let atWorkers = 0;
   let lineOffset = 0;
   const take = async () => {
-    const packed = await inFlight.shift()!;
+    const packed = await inFlight.shift()!.result;
     const lines = toLines(unpackLines(packed, lineOffset));
     lineOffset += packed.lines;
     return lines;
   };
   try {
-    let n = 0;
     for await (const bytes of lineBlocks(path, hash, options.blockBytes)) {
-      // This thread checks its share too (every (workers + 1)th block): it has the time between
-      // reading and walking, and it starts at once, while a worker takes ~50 ms to start.
-      const here = !pool || n % (options.workers + 1) === options.workers;
-      n++;
-      inFlight.push(
-        !here
-          ? pool!.run(bytes, [bytes.buffer as ArrayBuffer])
-          : Promise.resolve(
-              packLines(
-                checkDataLines(
-                  Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
-                  filter,
-                ),
-              ),
-            ),
-      );
-      if (inFlight.length > IN_FLIGHT * options.workers) yield await take();
+      // A block goes to a worker while they have room; otherwise this thread checks it itself
+      // rather than wait: it starts at once (a worker takes ~50 ms) and has time between reading
+      // and walking, so both cores stay busy whatever the machine.
+      if (pool && atWorkers < IN_FLIGHT * options.workers) {
+        const block = { result: pool.run(bytes, [bytes.buffer as ArrayBuffer]), done: false };
+        atWorkers++;
+        void block.result.then(
+          () => ((block.done = true), atWorkers--),
+          () => ((block.done = true), atWorkers--),
+        );
+        inFlight.push(block);
+      } else {
+        const here = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+        inFlight.push({
+          result: Promise.resolve(packLines(checkDataLines(here, filter))),
+          done: true,
+        });
+      }
+      // Walk what is checked, in order; wait only when too many blocks are held.
+      while (inFlight[0]?.done || inFlight.length > 2 * IN_FLIGHT * (options.workers + 1)) {
+        yield await take();
+      }
     }
     while (inFlight.length) yield await take();
   } finally {
