@@ -1,6 +1,5 @@
 import { createHash, type Hash, type KeyObject } from 'node:crypto';
 import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
-import { open } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { parse } from 'csv-parse';
@@ -20,6 +19,7 @@ import {
   packLines,
   unpackLines,
 } from './export-line-check.js';
+import { inOrder, lineBlocks } from './line-blocks.js';
 import { WorkerPool, workerScript } from './worker-pool.js';
 import {
   type ChainProblem,
@@ -54,8 +54,6 @@ export interface VerifyExportOptions {
 }
 
 const BLOCK_BYTES = 256 << 10;
-// Blocks queued per worker: enough that a worker never waits on the reader.
-const IN_FLIGHT = 4;
 
 /**
  * The lines of a file as they stream in, a chunk's worth at a time, with every chunk also fed to
@@ -97,35 +95,11 @@ async function* jsonLines<T>(
   }
 }
 
-/**
- * The data file as blocks of whole lines, each read into a buffer of its own (handed to a worker
- * without a copy); every byte read is also fed to `hash`, so the lines checked are the bytes whose
- * SHA-256 is compared with the manifest.
- */
-async function* lineBlocks(
-  path: string,
-  hash: Hash,
-  blockBytes: number,
-): AsyncGenerator<Uint8Array> {
-  const file = await open(path, 'r');
-  try {
-    let rest = new Uint8Array(0);
-    for (;;) {
-      const buf = new Uint8Array(rest.length + blockBytes);
-      buf.set(rest);
-      const { bytesRead } = await file.read(buf, rest.length, blockBytes, null);
-      hash.update(buf.subarray(rest.length, rest.length + bytesRead));
-      const filled = rest.length + bytesRead;
-      if (bytesRead === 0) {
-        if (filled > 0) yield buf.subarray(0, filled);
-        return;
-      }
-      const end = buf.lastIndexOf(0x0a, filled - 1) + 1;
-      rest = buf.slice(end, filled);
-      if (end > 0) yield buf.subarray(0, end);
-    }
-  } finally {
-    await file.close();
+/** A file's bytes as they are read, each chunk also fed to `hash`. */
+async function* hashedChunks(path: string, hash: Hash, chunkBytes: number): AsyncGenerator<Buffer> {
+  for await (const chunk of createReadStream(path, { highWaterMark: chunkBytes })) {
+    hash.update(chunk as Buffer);
+    yield chunk as Buffer;
   }
 }
 
@@ -184,42 +158,16 @@ async function* dataLines(
           filter,
         )
       : null;
-  // Blocks handed out and not yet walked, in file order; `done` once checked.
-  const inFlight: { result: Promise<PackedLines>; done: boolean }[] = [];
-  let atWorkers = 0;
   let lineOffset = 0;
-  const take = async () => {
-    const packed = await inFlight.shift()!.result;
-    const lines = toLines(unpackLines(packed, lineOffset));
-    lineOffset += packed.lines;
-    return lines;
-  };
   try {
-    for await (const bytes of lineBlocks(path, hash, options.blockBytes)) {
-      // A block goes to a worker while they have room; otherwise this thread checks it itself
-      // rather than wait: it starts at once (a worker takes ~50 ms) and has time between reading
-      // and walking, so both cores stay busy whatever the machine.
-      if (pool && atWorkers < IN_FLIGHT * options.workers) {
-        const block = { result: pool.run(bytes, [bytes.buffer as ArrayBuffer]), done: false };
-        atWorkers++;
-        void block.result.then(
-          () => ((block.done = true), atWorkers--),
-          () => ((block.done = true), atWorkers--),
-        );
-        inFlight.push(block);
-      } else {
-        const here = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-        inFlight.push({
-          result: Promise.resolve(packLines(checkDataLines(here, filter))),
-          done: true,
-        });
-      }
-      // Walk what is checked, in order; wait only when too many blocks are held.
-      while (inFlight[0]?.done || inFlight.length > 2 * IN_FLIGHT * (options.workers + 1)) {
-        yield await take();
-      }
+    // The lines checked are the bytes whose SHA-256 is compared with the manifest: one read.
+    const blocks = lineBlocks(hashedChunks(path, hash, options.blockBytes), options.blockBytes);
+    for await (const packed of inOrder(blocks, pool, (block) =>
+      packLines(checkDataLines(block, filter)),
+    )) {
+      yield toLines(unpackLines(packed, lineOffset));
+      lineOffset += packed.lines;
     }
-    while (inFlight.length) yield await take();
   } finally {
     await pool?.close();
   }

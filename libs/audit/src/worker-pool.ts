@@ -45,6 +45,10 @@ export class WorkerPool<T, R> {
     }
   }
 
+  get size(): number {
+    return this.workers.length;
+  }
+
   run(task: T, transfer: ArrayBuffer[] = []): Promise<R> {
     if (this.failed) return Promise.reject(this.failed);
     const slot = this.workers[this.next++ % this.workers.length]!;
