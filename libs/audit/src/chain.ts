@@ -125,7 +125,12 @@ export interface LeafTokens {
  * directly in sorted key order (hot path; chain.spec.ts checks it equals the canonical form).
  */
 export function leafHash(pos: number, r: AuditRecord): string {
-  return leafHashOfTokens(pos, {
+  return leafHashOfTokens(pos, leafTokens(r));
+}
+
+/** The LeafTokens of a record: each field through jsonString(). */
+export function leafTokens(r: AuditRecord): LeafTokens {
+  return {
     action: jsonString(r.action),
     actorId: jsonString(r.actorId),
     actorLabel: jsonString(r.actorLabel),
@@ -139,7 +144,7 @@ export function leafHash(pos: number, r: AuditRecord): string {
     targetId: jsonString(r.targetId),
     targetType: jsonString(r.targetType),
     userAgent: jsonString(r.userAgent),
-  });
+  };
 }
 
 /**
@@ -245,13 +250,6 @@ export interface ChainStep {
   absentByDesign?: boolean;
   /** Retention removed the event (its link is marked pruned); counted in the verdict. */
   pruned?: boolean;
-  /** canonicalJson(record.payload), when the caller needs that text too (the exporter writes it). */
-  canonicalPayload?: string;
-  /**
-   * The payload as JSON text as read from a file, when record.payload was left unparsed (the
-   * offline verifier parses a payload only when its text is not already the sealed one).
-   */
-  payloadText?: string;
 }
 
 /** What was checked of an event where it was read (a worker): its payload, its leaf, its link. */
@@ -350,10 +348,7 @@ export class ChainWalker {
       check = {
         id: r.id,
         redacted: !!r.redactedAt,
-        payloadIntact:
-          step.payloadText !== undefined
-            ? payloadTextIntact(r, step.payloadText)
-            : payloadIntact(r, step.canonicalPayload ?? canonicalJson(r.payload)),
+        payloadIntact: payloadIntact(r, canonicalJson(r.payload)),
         leafHash: leafHash(step.pos, r),
         link: null,
       };

@@ -1,5 +1,5 @@
 import { canonicalJson, jsonString } from './canonical-json.js';
-import type { AuditRecord, Checkpoint, LeafTokens } from './chain.js';
+import { type AuditRecord, type Checkpoint, type LeafTokens, leafTokens } from './chain.js';
 
 /*
  * The export format: what the manifest holds, and the layout of a JSONL data line as the exporter
@@ -91,19 +91,7 @@ export interface LineTokens extends LeafTokens {
 /** LineTokens of a record: each field through jsonString(). */
 export function lineTokens(r: AuditRecord): LineTokens {
   return {
-    action: jsonString(r.action),
-    actorId: jsonString(r.actorId),
-    actorLabel: jsonString(r.actorLabel),
-    actorType: jsonString(r.actorType),
-    id: jsonString(r.id),
-    occurredAt: jsonString(r.occurredAt),
-    outcome: jsonString(r.outcome),
-    payloadHash: jsonString(r.payloadHash),
-    requestId: jsonString(r.requestId),
-    sourceIp: jsonString(r.sourceIp),
-    targetId: jsonString(r.targetId),
-    targetType: jsonString(r.targetType),
-    userAgent: jsonString(r.userAgent),
+    ...leafTokens(r),
     payloadSalt: jsonString(r.payloadSalt),
     redactedAt: jsonString(r.redactedAt),
   };

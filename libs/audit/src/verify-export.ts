@@ -49,7 +49,7 @@ export interface VerifyExportOptions {
    * core but this one (up to 3), for a file of a few blocks or more.
    */
   workers?: number;
-  /** Bytes of whole lines per block handed to a worker (default 1 MiB). */
+  /** Bytes of whole lines per block of work (default 256 KiB). */
   blockBytes?: number;
 }
 
@@ -112,9 +112,9 @@ function toLines(results: LineResult[]): Line[] {
 }
 
 /**
- * The data lines of a JSONL export, checked a block at a time: on worker threads when asked (the
- * hashing is most of an offline verify's work), in order, with a few blocks in flight so memory
- * stays bounded. A CSV export is read row by row on this thread.
+ * The data lines of a JSONL export, checked a block at a time on the worker threads and this one
+ * (the hashing is most of an offline verify's work), handed out in order with a few blocks in
+ * hand, so memory stays bounded. A CSV export is read row by row on this thread.
  */
 async function* dataLines(
   path: string,
