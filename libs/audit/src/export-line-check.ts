@@ -14,6 +14,7 @@ import {
   readExportedLine,
   unquote,
 } from './export-format.js';
+import { eachLine } from './line-blocks.js';
 
 /** A data line of a JSONL export, checked: what the chain walker needs of it, and no more. */
 export interface CheckedLine {
@@ -47,27 +48,15 @@ export function checkDataLines(
 ): { lines: number; results: LineResult[] } {
   const out: LineResult[] = [];
   let prev: CheckedLine | null = null;
-  let n = 0;
-  let start = 0;
-  while (start < block.length) {
-    let end = block.indexOf(0x0a, start);
-    if (end === -1) end = block.length;
-    n++;
-    // A string per line: decoding a whole 1 MiB block as one string was several times slower.
-    const line = block.toString(
-      'utf8',
-      start,
-      end > start && block[end - 1] === 0x0d ? end - 1 : end,
-    );
-    start = end + 1;
-    if (!line.trim()) continue;
+  const lines = eachLine(block, (line, n) => {
+    if (!line.trim()) return;
     let checked: CheckedLine;
     try {
       checked = checkLine(line, n, filter);
     } catch (err) {
       out.push({ line: n, error: (err as Error).message });
       prev = null;
-      continue;
+      return;
     }
     if (prev && prev.pos === checked.pos - 1 && prev.chainHash !== null) {
       checked.event.link = {
@@ -77,8 +66,8 @@ export function checkDataLines(
     }
     out.push(checked);
     prev = checked;
-  }
-  return { lines: n, results: out };
+  });
+  return { lines, results: out };
 }
 
 const INTACT = 1;

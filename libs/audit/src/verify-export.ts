@@ -19,7 +19,7 @@ import {
   packLines,
   unpackLines,
 } from './export-line-check.js';
-import { inOrder, lineBlocks } from './line-blocks.js';
+import { eachLine, inOrder, lineBlocks } from './line-blocks.js';
 import { WorkerPool, workerScript } from './worker-pool.js';
 import {
   type ChainProblem,
@@ -54,46 +54,6 @@ export interface VerifyExportOptions {
 }
 
 const BLOCK_BYTES = 256 << 10;
-
-/**
- * The lines of a file as they stream in, a chunk's worth at a time, with every chunk also fed to
- * `hash`: one read gives both the SHA-256 to compare with the manifest and the lines (an export
- * can be gigabytes). Splits on \n itself (and drops a \r before it) and hands out arrays: readline
- * and a chain of per-line async generators were over a third of the offline verifier's time.
- */
-async function* textLines(path: string, hash: Hash): AsyncGenerator<[number, string][]> {
-  let rest: Buffer | null = null;
-  let n = 0;
-  for await (const chunk of createReadStream(path, { highWaterMark: 64 << 10 })) {
-    hash.update(chunk as Buffer);
-    const buf: Buffer = rest ? Buffer.concat([rest, chunk as Buffer]) : (chunk as Buffer);
-    const lines: [number, string][] = [];
-    let start = 0;
-    for (let end = buf.indexOf(0x0a); end !== -1; end = buf.indexOf(0x0a, start)) {
-      n++;
-      lines.push([
-        n,
-        buf.toString('utf8', start, end > start && buf[end - 1] === 0x0d ? end - 1 : end),
-      ]);
-      start = end + 1;
-    }
-    rest = start < buf.length ? buf.subarray(start) : null;
-    yield lines;
-  }
-  if (rest) yield [[n + 1, rest.toString('utf8')]];
-}
-
-async function* jsonLines<T>(
-  path: string,
-  hash: Hash,
-  toLine: (n: number, value: unknown) => T,
-): AsyncGenerator<T[]> {
-  for await (const lines of textLines(path, hash)) {
-    const out: T[] = [];
-    for (const [n, text] of lines) if (text.trim()) out.push(toLine(n, JSON.parse(text)));
-    yield out;
-  }
-}
 
 /** A file's bytes as they are read, each chunk also fed to `hash`. */
 async function* hashedChunks(path: string, hash: Hash, chunkBytes: number): AsyncGenerator<Buffer> {
@@ -173,11 +133,24 @@ async function* dataLines(
   }
 }
 
-function linkLines(path: string, hash: Hash): AsyncGenerator<Line[]> {
-  return jsonLines(path, hash, (n, value) => {
-    const l = value as { pos: number; leaf: string; hash: string; pruned?: boolean };
-    return { pos: l.pos, line: n, link: { leaf: l.leaf, hash: l.hash, pruned: l.pruned === true } };
-  });
+/** The lines of the links file, a block at a time, read through `hash` like the data file. */
+async function* linkLines(path: string, hash: Hash): AsyncGenerator<Line[]> {
+  let before = 0;
+  for await (const bytes of lineBlocks(hashedChunks(path, hash, BLOCK_BYTES), BLOCK_BYTES)) {
+    const out: Line[] = [];
+    const block = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const first = before;
+    before += eachLine(block, (text, n) => {
+      if (!text.trim()) return;
+      const l = JSON.parse(text) as { pos: number; leaf: string; hash: string; pruned?: boolean };
+      out.push({
+        pos: l.pos,
+        line: first + n,
+        link: { leaf: l.leaf, hash: l.hash, pruned: l.pruned === true },
+      });
+    });
+    yield out;
+  }
 }
 
 /** One side of the merge: the current batch of lines, refilled only when it runs out. */
