@@ -66,6 +66,7 @@ export interface Config {
     exportDir: string;
     /** SIEM forwarding (AUDIT_SIEM_*); null: off. */
     siem: {
+      /** AUDIT_SIEM_URL as configured: also the key of the forwarder's cursor. */
       url: string;
       tls: boolean;
       host: string;

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { connect as tcpConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import type pg from 'pg';
+import type { Config } from '@enclave/config';
 import { AdvisoryLockLoop } from '../advisory-lock-loop.js';
 import { AuditChainRepository } from '../audit-chain.repository.js';
 import type { SealerLog } from '../audit-sealer.js';
@@ -12,17 +13,8 @@ import { auditSyslogMessage, octetCountingFrame } from './syslog-message.js';
 /** Arbitrary but fixed, next to the sealer's: held by the one audit instance that forwards. */
 export const SIEM_FORWARDER_LOCK = 7_315_006;
 
-export interface SiemReceiver {
-  /** AUDIT_SIEM_URL as configured: also the cursor's key. */
-  url: string;
-  tls: boolean;
-  host: string;
-  port: number;
-  caFile: string | null;
-  hostname: string;
-  appName: string;
-  maxMessageBytes: number;
-}
+/** The receiver as AUDIT_SIEM_* configure it (its url is also the cursor's key). */
+export type SiemReceiver = Omit<NonNullable<Config['audit']['siem']>, 'settleMs'>;
 
 /** Where the forwarder reports what it does (the audit app's metrics). */
 export interface SiemObserver {
