@@ -163,7 +163,8 @@ async function load(client, n) {
       const salt = randomBytes(16).toString('hex');
       salts.push(salt);
       hashes.push(audit.payloadHash(salt, e.payload));
-      payloads.push(JSON.stringify(e.payload));
+      // As AuditLog.append stores it: the canonical text the hash was made of.
+      payloads.push(audit.canonicalJson(e.payload));
     }
     const e = sample(0);
     await client.query(
@@ -171,7 +172,7 @@ async function load(client, n) {
          INSERT INTO audit_events (actor_type, actor_id, actor_label, action, target_type, target_id,
                                    outcome, source_ip, user_agent, request_id, payload, payload_salt, payload_hash)
          SELECT $1, $2::uuid, $3, $4, 'message', gen_random_uuid()::text, 'success', $5, $6, md5(random()::text),
-                p::jsonb, decode(s, 'hex'), decode(h, 'hex')
+                p::json, decode(s, 'hex'), decode(h, 'hex')
            FROM unnest($7::text[], $8::text[], $9::text[]) AS u(p, s, h)
          RETURNING id)
        INSERT INTO audit_seal_queue (event_id) SELECT id FROM e`,

@@ -188,7 +188,7 @@ describe('SIEM forwarding to a real rsyslog receiver', () => {
     await f.append(90);
     // Erased for privacy before it was forwarded (as eraseUser does): no payload reaches the SIEM.
     await f.ds.query(
-      `UPDATE audit_events SET payload = '{"redacted":true}'::jsonb, payload_salt = NULL,
+      `UPDATE audit_events SET payload = '{"redacted":true}'::json, payload_salt = NULL,
               redacted_at = now()
         WHERE payload->>'k' = '5'`,
     );

@@ -317,7 +317,7 @@ describe('admin: audit trail and exports', () => {
         WHERE e.action = 'chat.completion' ORDER BY c.pos LIMIT 1`,
     );
     await h.dataSource.query(
-      `UPDATE audit_events SET payload = payload || '{"model":"forged"}' WHERE id = $1`,
+      `UPDATE audit_events SET payload = (payload::jsonb || '{"model":"forged"}')::json WHERE id = $1`,
       [id],
     );
     const verdict = (await post(auditorKey, '/verify').expect(200)).body;

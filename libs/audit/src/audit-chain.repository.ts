@@ -2,18 +2,21 @@ import type { AuditRecord, Checkpoint } from './chain.js';
 import { GENESIS_HASH } from './chain.js';
 import type { Sql } from './sql.js';
 
-const ISO_US = `'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'`;
+/** SQL: a timestamptz as the chain's text of it, ISO-8601 in UTC with microseconds (or NULL). */
+export function utcText(expr: string): string {
+  return `to_char(${expr} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+}
 
 /** The columns of an event as the chain hashes them (timestamps as UTC text with microseconds). */
 export const RECORD_COLUMNS = `
   e.id::text AS id,
-  to_char(e.occurred_at AT TIME ZONE 'UTC', ${ISO_US}) AS "occurredAt",
+  ${utcText('e.occurred_at')} AS "occurredAt",
   e.actor_type AS "actorType", e.actor_id::text AS "actorId", e.actor_label AS "actorLabel",
   e.action, e.target_type AS "targetType", e.target_id AS "targetId", e.outcome,
   e.source_ip AS "sourceIp", e.user_agent AS "userAgent", e.request_id AS "requestId",
   e.payload, encode(e.payload_salt, 'hex') AS "payloadSalt",
   encode(e.payload_hash, 'hex') AS "payloadHash",
-  to_char(e.redacted_at AT TIME ZONE 'UTC', ${ISO_US}) AS "redactedAt"`;
+  ${utcText('e.redacted_at')} AS "redactedAt"`;
 
 export interface QueuedEvent {
   eventId: string;
@@ -215,7 +218,7 @@ export class AuditChainRepository {
     const rows = await this.sql<LinkRow>(
       `SELECT c.pos::text AS pos, c.event_id::text AS "eventId",
               encode(c.leaf_hash, 'hex') AS "leafHash", encode(c.hash, 'hex') AS hash,
-              to_char(c.pruned_at AT TIME ZONE 'UTC', ${ISO_US}) AS "prunedAt", e.*
+              ${utcText('c.pruned_at')} AS "prunedAt", e.*
          FROM (SELECT * FROM audit_chain WHERE pos > $1 ORDER BY pos LIMIT $2) c
          LEFT JOIN LATERAL (SELECT ${RECORD_COLUMNS} FROM audit_events e WHERE e.id = c.event_id LIMIT 1) e
            ON true

@@ -6,25 +6,26 @@ import { stringify } from 'csv-stringify/sync';
 import { escapeLiteral } from 'pg';
 import { AuditChainRepository } from './audit-chain.repository.js';
 import { canonicalJson } from './canonical-json.js';
-import {
-  type Checkpoint,
-  ChainWalker,
-  GENESIS_HASH,
-  leafHashOfTokens,
-  payloadIntact,
-  signCheckpoint,
-  signText,
-} from './chain.js';
+import { type Checkpoint, ChainWalker, GENESIS_HASH, signCheckpoint, signText } from './chain.js';
+import { CopyBinaryReader, type CopyRow } from './copy-binary.js';
 import {
   CSV_COLUMNS,
   EXPORT_FORMAT,
+  type ExportedEvent,
   type ExportFileFormat,
   type ExportManifest,
-  jsonLine,
-  type LineTokens,
   manifestMessage,
-  unquote,
 } from './export-format.js';
+import {
+  COL,
+  COLUMN_COUNT,
+  lineRoom,
+  rangeCopySql,
+  rowEvent,
+  rowLeafHash,
+  rowPayload,
+  writeLine,
+} from './export-rows.js';
 import type { SigningKey } from './signing-key.js';
 import { walkLinks } from './verify-database.js';
 import type { CopyOut, Sql } from './sql.js';
@@ -59,107 +60,69 @@ function filterSql(f: ExportManifest['filter']): string {
   return `coalesce(${clauses.join(' AND ')}, false)`;
 }
 
-const ISO_US = `'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'`;
-
-/**
- * The positions (after, upTo] with their events, one COPY text row each: position, leaf and chain
- * hash (hex), pruned, present, in the filter, then the event's fields as JSON texts (to_json()
- * escapes a string as JSON.stringify does, so each is what jsonString() gives: the texts the leaf
- * is hashed from and the line is written with) and the payload as jsonb text. One index lookup
- * per event (LIMIT 1 keeps the planner from turning it into a join): a hash join and a sort of the
- * whole range measured no faster here, and a short range of a long chain is read without a scan.
- */
-function rangeCopySql(after: number, upTo: number, inFilter: string): string {
-  const token = (expr: string) => `to_json(${expr})`;
-  return `COPY (
-    SELECT c.pos, encode(c.leaf_hash, 'hex'), encode(c.hash, 'hex'), c.pruned_at IS NOT NULL,
-           e.id IS NOT NULL, ${inFilter},
-           ${token('e.id::text')}, ${token(`to_char(e.occurred_at AT TIME ZONE 'UTC', ${ISO_US})`)},
-           ${token('e.actor_type')}, ${token('e.actor_id::text')}, ${token('e.actor_label')},
-           ${token('e.action')}, ${token('e.target_type')}, ${token('e.target_id')},
-           ${token('e.outcome')}, ${token('e.source_ip')}, ${token('e.user_agent')},
-           ${token('e.request_id')}, e.payload, ${token(`encode(e.payload_salt, 'hex')`)},
-           ${token(`encode(e.payload_hash, 'hex')`)},
-           ${token(`to_char(e.redacted_at AT TIME ZONE 'UTC', ${ISO_US})`)}
-      FROM audit_chain c
-      LEFT JOIN LATERAL (SELECT * FROM audit_events e WHERE e.id = c.event_id LIMIT 1) e ON true
-     WHERE c.pos > ${Math.trunc(after)} AND c.pos <= ${Math.trunc(upTo)}
-     ORDER BY c.pos) TO STDOUT`;
-}
-
-/** A COPY text field: \N is null; backslash escapes (\\, \t, \n, …) are undone. */
-function copyField(field: string): string | null {
-  if (field === '\\N') return null;
-  if (field.indexOf('\\') === -1) return field;
-  return field.replace(/\\(.)/g, (_, c: string) => COPY_ESCAPES[c] ?? c);
-}
-const COPY_ESCAPES: Record<string, string> = {
-  b: '\b',
-  f: '\f',
-  n: '\n',
-  r: '\r',
-  t: '\t',
-  v: '\v',
-};
-
-/** A JSON text field of the COPY row: null when SQL NULL. */
-function tokenField(field: string): string {
-  return copyField(field) ?? 'null';
-}
 const CHUNK_BYTES = 1 << 20;
 
 /**
- * An output file and the SHA-256 of what was written to it. Lines are encoded straight into
- * 1 MiB buffers as they are made, so each line's string dies young: a batch built as one long
- * string kept thousands of them alive across collections (a third of the exporter's time was GC).
+ * An output file and the SHA-256 of what was written to it. Lines are written straight into
+ * 1 MiB chunks (as bytes, or encoded as they are made, so no line's string outlives it: a batch
+ * built as one long string kept thousands alive across collections, a third of the time in GC).
+ * A full chunk is hashed and written while the next fills, and is filled again once on disk:
+ * a fresh chunk each time cost more in page faults than its lines took to make.
  */
 class HashingFile {
   private readonly out: WriteStream;
   private readonly hash = createHash('sha256');
-  private chunk = Buffer.allocUnsafe(CHUNK_BYTES);
-  private used = 0;
-  private filled: Buffer[] = [];
+  private chunk: Buffer = Buffer.allocUnsafe(CHUNK_BYTES);
+  private readonly spare: Buffer[] = [];
+  private failed: Error | null = null;
+  /** Bytes of the current chunk in use: room() returns it, the caller moves this on. */
+  used = 0;
   bytes = 0;
 
   constructor(readonly path: string) {
-    this.out = createWriteStream(path, { mode: 0o640 });
+    // One chunk on its way to disk while the next fills.
+    this.out = createWriteStream(path, { mode: 0o640, highWaterMark: 2 * CHUNK_BYTES });
+    this.out.on('error', (err) => (this.failed = err));
   }
 
   append(text: string): void {
     // text.length * 3 bounds its UTF-8 size.
-    if (this.used + text.length * 3 > this.chunk.length) {
-      this.seal();
-      if (text.length * 3 > this.chunk.length) {
-        this.filled.push(Buffer.from(text));
-        return;
-      }
-    }
-    this.used += this.chunk.write(text, this.used);
+    this.used += this.room(text.length * 3).write(text, this.used);
   }
 
-  /** Writes what was appended, with backpressure: waits for the disk when its buffer is full. */
-  async flush(): Promise<void> {
-    this.seal();
-    const filled = this.filled;
-    this.filled = [];
-    for (const chunk of filled) {
-      this.hash.update(chunk);
-      this.bytes += chunk.length;
-      if (!this.out.write(chunk)) await once(this.out, 'drain');
+  /** The chunk to write up to `bytes` more bytes into, from `used` on. */
+  room(bytes: number): Buffer {
+    if (this.used + bytes > this.chunk.length) {
+      this.seal();
+      if (bytes > this.chunk.length) this.chunk = Buffer.allocUnsafe(bytes);
     }
+    return this.chunk;
+  }
+
+  /** Backpressure: waits while the disk is behind. */
+  async flush(): Promise<void> {
+    if (this.failed) throw this.failed;
+    if (this.out.writableNeedDrain) await once(this.out, 'drain');
   }
 
   private seal(): void {
     if (!this.used) return;
-    this.filled.push(this.chunk.subarray(0, this.used));
-    this.chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+    const chunk = this.chunk;
+    const data = chunk.subarray(0, this.used);
+    this.hash.update(data);
+    this.bytes += data.length;
+    this.out.write(data, () => {
+      if (chunk.length === CHUNK_BYTES) this.spare.push(chunk);
+    });
+    this.chunk = this.spare.pop() ?? Buffer.allocUnsafe(CHUNK_BYTES);
     this.used = 0;
   }
 
   async close(): Promise<string> {
-    await this.flush();
+    this.seal();
     this.out.end();
     await once(this.out, 'finish');
+    if (this.failed) throw this.failed;
     return this.hash.digest('hex');
   }
 }
@@ -226,13 +189,12 @@ export async function writeExport(opts: {
   let lastEventAt: string | null = null;
   if (opts.format === 'csv') data.append(stringify([CSV_COLUMNS]));
 
-  const row = (text: string): void => {
-    const f = text.split('\t');
-    const pos = Number(f[0]);
-    const leaf = f[1]!;
-    const hash = f[2]!;
-    const pruned = f[3] === 't';
-    if (f[4] !== 't') {
+  const onRow = (row: CopyRow): void => {
+    const pos = row.int8(COL.pos);
+    const leaf = row.hex(COL.leaf)!;
+    const hash = row.hex(COL.hash)!;
+    if (!row.bool(COL.present)) {
+      const pruned = row.bool(COL.pruned);
       walker.visit({ pos, leafHash: leaf, hash, record: null, absentByDesign: pruned, pruned });
       // `pruned` tells the offline verifier that retention removed the event (not the filter).
       links.append(
@@ -241,68 +203,43 @@ export async function writeExport(opts: {
       linkCount++;
       return;
     }
-    const t: LineTokens = {
-      id: tokenField(f[6]!),
-      occurredAt: tokenField(f[7]!),
-      actorType: tokenField(f[8]!),
-      actorId: tokenField(f[9]!),
-      actorLabel: tokenField(f[10]!),
-      action: tokenField(f[11]!),
-      targetType: tokenField(f[12]!),
-      targetId: tokenField(f[13]!),
-      outcome: tokenField(f[14]!),
-      sourceIp: tokenField(f[15]!),
-      userAgent: tokenField(f[16]!),
-      requestId: tokenField(f[17]!),
-      payloadSalt: tokenField(f[19]!),
-      payloadHash: tokenField(f[20]!),
-      redactedAt: tokenField(f[21]!),
-    };
-    // Canonicalised once: hashed for the check and written as the line's payload.
-    const payload = canonicalJson(JSON.parse(copyField(f[18]!) ?? 'null'));
-    const leafHash = leafHashOfTokens(pos, t);
-    const redactedAt = unquote(t.redactedAt);
+    const posText = String(pos);
+    const payload = rowPayload(row);
     walker.visitChecked({
       pos,
       hash,
       storedLeaf: leaf,
       event: {
-        id: unquote(t.id)!,
-        redacted: redactedAt !== null,
-        payloadIntact: payloadIntact(
-          { redactedAt, payloadSalt: unquote(t.payloadSalt), payloadHash: unquote(t.payloadHash)! },
-          payload,
-        ),
-        leafHash,
+        id: row.text(COL.id)!,
+        redacted: !row.isNull(COL.redactedAt),
+        payloadIntact: payload.intact,
+        leafHash: rowLeafHash(row, posText),
         link: null,
       },
     });
-    if (f[5] !== 't') {
+    if (!row.bool(COL.inFilter)) {
       links.append(`{"pos":${pos},"leaf":"${leaf}","hash":"${hash}"}\n`);
       linkCount++;
       return;
     }
-    data.append(
-      opts.format === 'csv' ? csvLine(pos, hash, t, payload) : jsonLine(pos, hash, t, payload),
-    );
+    if (opts.format === 'csv') {
+      data.append(csvLine(rowEvent(row, posText, payload.canonical)));
+    } else {
+      const to = data.room(lineRoom(row, payload.canonical));
+      data.used = writeLine(row, posText, payload.canonical, to, data.used);
+    }
     events++;
-    firstEventAt ??= unquote(t.occurredAt);
-    lastEventAt = unquote(t.occurredAt);
+    lastEventAt = row.text(COL.occurredAt);
+    firstEventAt ??= lastEventAt;
   };
 
-  // Rows arrive as COPY text: split on \n here (a row never holds a raw newline: COPY escapes it).
-  let rest: Buffer | null = null;
+  const rows = new CopyBinaryReader(COLUMN_COUNT, onRow);
   for await (const chunk of opts.copyOut(rangeCopySql(fromPos, cover.pos, inFilter))) {
-    const buf: Buffer = rest ? Buffer.concat([rest, chunk]) : chunk;
-    let start = 0;
-    for (let end = buf.indexOf(0x0a); end !== -1; end = buf.indexOf(0x0a, start)) {
-      row(buf.toString('utf8', start, end));
-      start = end + 1;
-    }
-    rest = start < buf.length ? buf.subarray(start) : null;
+    rows.push(chunk);
     await data.flush();
     await links.flush();
   }
+  rows.end();
   const verdict = walker.finish();
   const dataSha = await data.close();
   const linksSha = await links.close();
@@ -337,21 +274,11 @@ export async function writeExport(opts: {
   return { manifestPath, manifest };
 }
 
-/** A CSV row of the same event: each field's value (its JSON text parsed), the payload as JSON text. */
-function csvLine(pos: number, chainHash: string, t: LineTokens, payload: string): string {
-  const e = { pos, chainHash, ...t, payload } as Record<string, string | number>;
-  return stringify(
-    [
-      CSV_COLUMNS.map((c) =>
-        c === 'pos' || c === 'payload'
-          ? String(e[c])
-          : c === 'chainHash'
-            ? chainHash
-            : JSON.parse(e[c] as string),
-      ),
-    ],
-    { quoted_string: true },
-  );
+/** A CSV row of an event: each field's value (null as an empty field), the payload as JSON text. */
+function csvLine(e: ExportedEvent): string {
+  return stringify([CSV_COLUMNS.map((c) => (c === 'payload' ? canonicalJson(e.payload) : e[c]))], {
+    quoted_string: true,
+  });
 }
 
 /**

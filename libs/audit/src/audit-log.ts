@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import type { RequestMeta } from '@enclave/http';
 import type { EntityManager } from 'typeorm';
-import { newPayloadSalt, payloadHash } from './chain.js';
+import { canonicalJson } from './canonical-json.js';
+import { newPayloadSalt, payloadTextHash } from './chain.js';
 
 export type AuditOutcome = 'success' | 'failure' | 'denied' | 'partial';
 
@@ -33,16 +34,17 @@ export const SYSTEM_ACTOR: AuditActor = { type: 'system', id: null, label: 'syst
 @Injectable()
 export class AuditLog {
   async append(manager: EntityManager, event: AuditEvent): Promise<void> {
-    const json = JSON.stringify(event.payload ?? {});
+    // The payload as plain JSON (what JSON.stringify keeps of it), in canonical form: stored as
+    // this very text (a json column keeps it as written) and hashed as it stands.
+    const json = canonicalJson(JSON.parse(JSON.stringify(event.payload ?? {})));
     const salt = newPayloadSalt().toString('hex');
-    // Hash what the database will hand back: the payload as JSON text, parsed again.
-    const hash = payloadHash(salt, JSON.parse(json));
+    const hash = payloadTextHash(salt, json);
     await manager.query(
       `WITH e AS (
          INSERT INTO audit_events
            (actor_type, actor_id, actor_label, action, target_type, target_id, outcome,
             source_ip, user_agent, request_id, payload, payload_salt, payload_hash)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, decode($12, 'hex'), decode($13, 'hex'))
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::json, decode($12, 'hex'), decode($13, 'hex'))
          RETURNING id)
        INSERT INTO audit_seal_queue (event_id) SELECT id FROM e`,
       [

@@ -80,7 +80,8 @@ export function payloadTextHash(saltHex: string, canonicalPayload: string): stri
 
 /** What an erased payload is replaced by; a redacted event with anything else was tampered with. */
 export const REDACTED_PAYLOAD = { redacted: true } as const;
-const REDACTED_CANONICAL = canonicalJson(REDACTED_PAYLOAD);
+/** REDACTED_PAYLOAD's canonical text: what an erased event's payload column holds. */
+export const REDACTED_CANONICAL = canonicalJson(REDACTED_PAYLOAD);
 
 /** Whether the stored payload is what the chain committed to (or, once erased, the marker). */
 export function payloadIntact(

@@ -2,8 +2,10 @@ import { canonicalJson, jsonString } from './canonical-json.js';
 import { type AuditRecord, type Checkpoint, type LeafTokens, leafTokens } from './chain.js';
 
 /*
- * The export format: what the manifest holds, and the layout of a JSONL data line as the exporter
- * writes it (jsonLine) and the verifier reads it back (readExportedLine), side by side.
+ * The export format: what the manifest holds, and the layout of a JSONL data line: the fields of
+ * CSV_COLUMNS in their order, as JSON.stringify of an ExportedEvent gives them with the payload's
+ * canonical text. The exporter writes it from its rows (export-rows.ts: LINE) and the verifier
+ * reads it back (readExportedLine).
  */
 
 export const EXPORT_FORMAT = 'enclave.audit.export/v1';
@@ -97,26 +99,11 @@ export function lineTokens(r: AuditRecord): LineTokens {
   };
 }
 
-/**
- * One JSONL line: what JSON.stringify of the ExportedEvent gives, written from its fields' JSON
- * texts (the same texts the leaf hash is made of), with the payload as its canonical text.
- */
-export function jsonLine(pos: number, chainHash: string, t: LineTokens, payload: string): string {
-  return (
-    `{"pos":${pos},"chainHash":"${chainHash}","id":${t.id},"occurredAt":${t.occurredAt},` +
-    `"actorType":${t.actorType},"actorId":${t.actorId},"actorLabel":${t.actorLabel},` +
-    `"action":${t.action},"targetType":${t.targetType},"targetId":${t.targetId},` +
-    `"outcome":${t.outcome},"sourceIp":${t.sourceIp},"userAgent":${t.userAgent},` +
-    `"requestId":${t.requestId},"payload":${payload},"payloadSalt":${t.payloadSalt},` +
-    `"payloadHash":${t.payloadHash},"redactedAt":${t.redactedAt}}\n`
-  );
-}
-
 // A JSON string without escapes or control characters (its value is the text between the
 // quotes), or null. The exporter writes every field of a data line but the payload as such
 // unless the value itself holds a quote, a backslash or a control character.
 const PLAIN = '(null|"[^"\\\\\\x00-\\x1f]*")';
-/** The layout the exporter writes (jsonLine()), with the payload's text captured whole. */
+/** The layout the exporter writes, with the payload's text captured whole. */
 const EXPORTED_LINE = new RegExp(
   `^\\{"pos":(0|[1-9]\\d{0,14}),${CSV_COLUMNS.slice(1)
     .map((f) => `"${f}":${f === 'payload' ? '(.*)' : PLAIN}`)

@@ -16,6 +16,7 @@ import {
   canonicalJson,
   type SigningKey,
   sqlOf,
+  verifyDatabaseChain,
   verifyExport,
   writeExport,
 } from '@enclave/audit';
@@ -318,7 +319,7 @@ describe('tamper matrix (a text editor on the exported files)', () => {
 });
 
 describe('values that JSON must escape', () => {
-  it('export (Postgres writes the JSON texts) and verify offline (either reader) agree with the sealer', async () => {
+  it('export (from the fields as stored) and verify offline (either reader) agree with the sealer', async () => {
     const { db: db2, ds: ds2 } = await migratedDatabase();
     try {
       const odd = 'quote " backslash \\ tab \t newline \n bell \u0007 é 😀 \u2028 end';
@@ -356,6 +357,65 @@ describe('values that JSON must escape', () => {
       const v = await verify(manifestPath);
       expect(v.problems).toEqual([]);
       expect(v.events).toBe(3);
+    } finally {
+      await ds2.destroy();
+      await db2.drop();
+    }
+  });
+});
+
+describe('payloads stored before they were kept as canonical text', () => {
+  it('a payload in jsonb text form (key order, spacing) verifies, exports canonical and verifies offline', async () => {
+    const { db: db2, ds: ds2 } = await migratedDatabase();
+    try {
+      await appendEvents(ds2, 0, 6);
+      await sealAll(db2.url, key, 3);
+      const [stored] = await ds2.query(`SELECT payload::text AS text FROM audit_events LIMIT 1`);
+      expect(stored.text).toBe(canonicalJson(JSON.parse(stored.text)));
+      // What migration 1764979200000 left of a row written before it: jsonb's own text.
+      await ds2.query(`UPDATE audit_events SET payload = payload::jsonb::json`);
+      const [migrated] = await ds2.query(`SELECT payload::text AS text FROM audit_events LIMIT 1`);
+      expect(migrated.text).not.toBe(stored.text);
+      expect((await verifyDatabaseChain(sqlOf(ds2), key.publicKey)).problems).toEqual([]);
+
+      const dir = mkdtempSync(join(tmpdir(), 'enclave-export-jsonb-'));
+      const { manifestPath } = await writeExport({
+        sql: sqlOf(ds2),
+        copyOut: copyOutOf(ds2),
+        dir,
+        name: 'old',
+        format: 'jsonl',
+        filter: {},
+        signingKey: key,
+        createdBy: 'test',
+      });
+      const lines = readFileSync(join(dir, 'old.jsonl'), 'utf8').trim().split('\n');
+      expect(lines).toHaveLength(6);
+      for (const line of lines) {
+        const payload = JSON.parse(line).payload;
+        expect(line).toContain(`"payload":${canonicalJson(payload)},`);
+      }
+      const v = await verify(manifestPath);
+      expect(v.problems).toEqual([]);
+      expect(v.events).toBe(6);
+
+      // Still checked, not trusted: a changed value in that form is found by the exporter.
+      await ds2.query(
+        `UPDATE audit_events SET payload = (payload::jsonb || '{"n": 999}')::json
+          WHERE id = (SELECT max(id) FROM audit_events)`,
+      );
+      await expect(
+        writeExport({
+          sql: sqlOf(ds2),
+          copyOut: copyOutOf(ds2),
+          dir,
+          name: 'tampered',
+          format: 'jsonl',
+          filter: {},
+          signingKey: key,
+          createdBy: 'test',
+        }),
+      ).rejects.toThrow(/payload does not match its sealed hash; export refused/);
     } finally {
       await ds2.destroy();
       await db2.drop();

@@ -107,7 +107,7 @@ describe('tamper matrix (plain SQL on the database)', () => {
   it('a modified payload is pinpointed', async () => {
     const v = await tamperAndVerify(async (ds) =>
       ds.query(
-        `UPDATE audit_events SET payload = jsonb_set(payload, '{model}', '"gpt-evil"') WHERE id = $1`,
+        `UPDATE audit_events SET payload = jsonb_set(payload::jsonb, '{model}', '"gpt-evil"') WHERE id = $1`,
         [await eventIdAt(ds, 17)],
       ),
     );
@@ -120,7 +120,7 @@ describe('tamper matrix (plain SQL on the database)', () => {
       const salt = 'ab'.repeat(16);
       const forged = { n: 999 };
       await ds.query(
-        `UPDATE audit_events SET payload = $2::jsonb, payload_salt = decode($3, 'hex'), payload_hash = decode($4, 'hex') WHERE id = $1`,
+        `UPDATE audit_events SET payload = $2::json, payload_salt = decode($3, 'hex'), payload_hash = decode($4, 'hex') WHERE id = $1`,
         [id, JSON.stringify(forged), salt, payloadHash(salt, forged)],
       );
     });

@@ -13,6 +13,7 @@ import { AuditRetention1764720000000 } from './1764720000000-audit-retention.js'
 import { MessagesPartitions1764720000001 } from './1764720000001-messages-partitions.js';
 import { AuditSiemCursor1764806400000 } from './1764806400000-audit-siem-cursor.js';
 import { SingleSignOn1764892800000 } from './1764892800000-single-sign-on.js';
+import { AuditPayloadText1764979200000 } from './1764979200000-audit-payload-text.js';
 
 /**
  * The one ordered list of migrations, for every lib's tables. A landed migration is never edited:
@@ -34,4 +35,5 @@ export const MIGRATIONS = [
   MessagesPartitions1764720000001,
   AuditSiemCursor1764806400000,
   SingleSignOn1764892800000,
+  AuditPayloadText1764979200000,
 ];

@@ -1,0 +1,263 @@
+import {
+  type AuditRecord,
+  canonicalJson,
+  CSV_COLUMNS,
+  leafHash,
+  payloadHash,
+  REDACTED_PAYLOAD,
+} from '@enclave/audit';
+import { CopyBinaryReader, CopyFormatError, type CopyRow } from '../src/copy-binary.js';
+import { readExportedLine } from '../src/export-format.js';
+import {
+  COL,
+  COLUMN_COUNT,
+  lineRoom,
+  rowEvent,
+  rowLeafHash,
+  rowPayload,
+  writeLine,
+} from '../src/export-rows.js';
+
+/*
+ * The exporter's row encoder against the string functions it stands in for: rows are made here
+ * in Postgres's binary COPY format, as the exporter's COPY sends them, and read back in chunks.
+ */
+
+const CHAIN_HASH = 'c4'.repeat(32);
+const LEAF = 'ee'.repeat(32);
+
+function record(i: number, over: Partial<AuditRecord> = {}): AuditRecord {
+  const salt = '0f'.repeat(16);
+  const payload = { n: i, b: { y: [1, 'two', null], x: 'é"\n' }, a: '\u2028😀' };
+  return {
+    id: String(100 + i),
+    occurredAt: '2025-11-28T10:00:00.123456Z',
+    actorType: 'user',
+    actorId: '00000000-0000-4000-8000-000000000001',
+    actorLabel: 'ana@example.com',
+    action: 'chat.completion',
+    targetType: 'message',
+    targetId: `m${i}`,
+    outcome: 'success',
+    sourceIp: '10.0.0.1',
+    userAgent: null,
+    requestId: 'r',
+    payload,
+    payloadSalt: salt,
+    payloadHash: payloadHash(salt, payload),
+    redactedAt: null,
+    ...over,
+  };
+}
+
+type Value = Buffer | string | boolean | number | null;
+
+/** One row of the exporter's COPY for `r` at `pos`, as Postgres sends it in binary. */
+function copyRow(pos: number, r: AuditRecord, storedPayload = canonicalJson(r.payload)): Buffer {
+  const values: Record<keyof typeof COL, Value> = {
+    pos,
+    leaf: Buffer.from(LEAF, 'hex'),
+    hash: Buffer.from(CHAIN_HASH, 'hex'),
+    pruned: false,
+    present: true,
+    inFilter: true,
+    id: r.id,
+    occurredAt: r.occurredAt,
+    actorType: r.actorType,
+    actorId: r.actorId,
+    actorLabel: r.actorLabel,
+    action: r.action,
+    targetType: r.targetType,
+    targetId: r.targetId,
+    outcome: r.outcome,
+    sourceIp: r.sourceIp,
+    userAgent: r.userAgent,
+    requestId: r.requestId,
+    payload: storedPayload,
+    payloadSalt: r.payloadSalt === null ? null : Buffer.from(r.payloadSalt, 'hex'),
+    payloadHash: Buffer.from(r.payloadHash, 'hex'),
+    redactedAt: r.redactedAt,
+  };
+  const fields = (Object.keys(COL) as (keyof typeof COL)[])
+    .sort((a, b) => COL[a] - COL[b])
+    .map((k) => values[k]);
+  const count = Buffer.alloc(2);
+  count.writeInt16BE(fields.length);
+  return Buffer.concat([count, ...fields.map(field)]);
+}
+
+function field(v: Value): Buffer {
+  let bytes: Buffer | null;
+  if (v === null) bytes = null;
+  else if (typeof v === 'boolean') bytes = Buffer.from([v ? 1 : 0]);
+  else if (typeof v === 'number') {
+    bytes = Buffer.alloc(8);
+    bytes.writeBigInt64BE(BigInt(v));
+  } else bytes = typeof v === 'string' ? Buffer.from(v) : v;
+  const length = Buffer.alloc(4);
+  length.writeInt32BE(bytes ? bytes.length : -1);
+  return bytes ? Buffer.concat([length, bytes]) : length;
+}
+
+const HEADER = Buffer.concat([
+  Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1'),
+  Buffer.alloc(8), // flags, header extension length
+]);
+const TRAILER = Buffer.from([0xff, 0xff]);
+
+/** Reads a COPY stream pushed in pieces of `size` bytes; hands each row to `onRow`; counts them. */
+function readRows(stream: Buffer, size: number, onRow: (row: CopyRow) => void): number {
+  let rows = 0;
+  const reader = new CopyBinaryReader(COLUMN_COUNT, (row) => {
+    rows++;
+    onRow(row);
+  });
+  for (let at = 0; at < stream.length; at += size) reader.push(stream.subarray(at, at + size));
+  reader.end();
+  return rows;
+}
+
+function line(row: CopyRow, pos: number, payloadText: string | null): string {
+  const to = Buffer.alloc(lineRoom(row, payloadText) + 10);
+  return to.toString('utf8', 3, writeLine(row, String(pos), payloadText, to, 3));
+}
+
+describe('binary COPY rows', () => {
+  it('reads every row whole, however the stream is cut into chunks', () => {
+    const records = [record(1), record(2, { actorLabel: null }), record(3, { userAgent: 'ü' })];
+    const stream = Buffer.concat([
+      HEADER,
+      ...records.map((r, i) => copyRow(2 ** 40 + i, r)),
+      TRAILER,
+    ]);
+    for (const size of [1, 2, 3, 7, 64, stream.length]) {
+      const seen: [number, string | null, string | null, boolean][] = [];
+      readRows(stream, size, (row) =>
+        seen.push([
+          row.int8(COL.pos),
+          row.text(COL.actorLabel),
+          row.hex(COL.payloadSalt),
+          row.bool(COL.present),
+        ]),
+      );
+      expect(seen).toEqual(records.map((r, i) => [2 ** 40 + i, r.actorLabel, r.payloadSalt, true]));
+    }
+  });
+
+  it('refuses a stream that is not a binary COPY, has the wrong columns or stops short', () => {
+    expect(() => readRows(Buffer.from('1\t2\n'.repeat(8)), 64, () => {})).toThrow(CopyFormatError);
+    const row = copyRow(1, record(1));
+    const wrongCount = Buffer.from(row);
+    wrongCount.writeInt16BE(3);
+    expect(() => readRows(Buffer.concat([HEADER, wrongCount, TRAILER]), 64, () => {})).toThrow(
+      /3 fields, 22 were expected/,
+    );
+    expect(() => readRows(Buffer.concat([HEADER, row.subarray(0, 40)]), 64, () => {})).toThrow(
+      /ended before its end marker/,
+    );
+  });
+});
+
+describe('the exporter row encoder', () => {
+  const cases: [string, AuditRecord][] = [
+    ['plain fields', record(1)],
+    [
+      'null fields',
+      record(2, {
+        actorId: null,
+        actorLabel: null,
+        targetType: null,
+        targetId: null,
+        sourceIp: null,
+        requestId: null,
+      }),
+    ],
+    [
+      'values JSON must escape',
+      record(3, {
+        actorLabel: 'a "quoted" \\ name\twith\ttabs\nand\u0001control\u007f',
+        userAgent: 'Mozilla/5.0 😀 \u2028 é',
+        targetId: '\\',
+      }),
+    ],
+    [
+      'an erased payload',
+      record(4, {
+        payload: REDACTED_PAYLOAD,
+        payloadSalt: null,
+        redactedAt: '2025-12-01T00:00:00.000000Z',
+      }),
+    ],
+  ];
+
+  it.each(cases)(
+    '%s: leaf hash, payload check and data line match the string functions',
+    (_, r) => {
+      const pos = 41;
+      const rows = readRows(Buffer.concat([HEADER, copyRow(pos, r), TRAILER]), 5, (row) => {
+        expect(rowLeafHash(row, String(pos))).toBe(leafHash(pos, r));
+        expect(rowPayload(row)).toEqual({ intact: true, canonical: null });
+        const text = line(row, pos, null);
+        const exported = { pos, chainHash: CHAIN_HASH, ...r };
+        // JSON.stringify of the event in the format's column order, the payload canonical.
+        expect(text).toBe(
+          `${JSON.stringify(Object.fromEntries(CSV_COLUMNS.map((c) => [c, c === 'payload' ? 0 : exported[c]])))}\n`.replace(
+            '"payload":0',
+            `"payload":${canonicalJson(r.payload)}`,
+          ),
+        );
+        expect(rowEvent(row, String(pos), null)).toEqual(exported);
+        // The verifier's fast reader takes every line without escapes in its fields as it stands.
+        if (!/[\\"\t\n]/.test(r.actorLabel ?? ''))
+          expect(readExportedLine(text.trimEnd())).not.toBeNull();
+      });
+      expect(rows).toBe(1);
+    },
+  );
+
+  it('a payload stored in another form than canonical (jsonb text) is checked and written canonical', () => {
+    const r = record(5);
+    const jsonbText = '{"a": "\u2028😀", "b": {"x": "é\\"\\n", "y": [1, "two", null]}, "n": 5}';
+    const rows = readRows(Buffer.concat([HEADER, copyRow(5, r, jsonbText), TRAILER]), 64, (row) => {
+      const payload = rowPayload(row);
+      expect(payload).toEqual({ intact: true, canonical: canonicalJson(r.payload) });
+      expect(JSON.parse(line(row, 5, payload.canonical))).toEqual({
+        pos: 5,
+        chainHash: CHAIN_HASH,
+        ...r,
+      });
+      expect(line(row, 5, payload.canonical)).toContain(`"payload":${canonicalJson(r.payload)},`);
+    });
+    expect(rows).toBe(1);
+  });
+
+  it('a changed payload, a missing salt or a wrong erasure marker is not intact', () => {
+    const r = record(6);
+    const erased = record(7, { payloadSalt: null, redactedAt: '2025-12-01T00:00:00.000000Z' });
+    const stream = Buffer.concat([
+      HEADER,
+      copyRow(6, r, canonicalJson({ ...(r.payload as object), n: 7 })),
+      copyRow(6, { ...r, payloadSalt: null }),
+      copyRow(7, erased, '{"redacted":false}'),
+      copyRow(7, erased, '{"redacted": true}'),
+      TRAILER,
+    ]);
+    const intact: boolean[] = [];
+    readRows(stream, 64, (row) => intact.push(rowPayload(row).intact));
+    // The last is the marker in jsonb's spacing: still the marker.
+    expect(intact).toEqual([false, false, false, true]);
+  });
+
+  it('a changed field changes the leaf hash', () => {
+    const r = record(8);
+    const stream = Buffer.concat([
+      HEADER,
+      copyRow(8, { ...r, actorLabel: 'mallory@example.com' }),
+      TRAILER,
+    ]);
+    const leaves: string[] = [];
+    readRows(stream, 64, (row) => leaves.push(rowLeafHash(row, '8')));
+    expect(leaves).toHaveLength(1);
+    expect(leaves[0]).not.toBe(leafHash(8, r));
+  });
+});
