@@ -155,10 +155,7 @@ export async function writeExport(opts: {
     action: opts.filter.action ?? null,
   };
   const inFilter = filterSql(filter);
-  const [span] = await opts.sql<{ min: string | null; max: string | null }>(
-    `SELECT min(c.pos)::text AS min, max(c.pos)::text AS max
-       FROM audit_chain c JOIN audit_events e ON e.id = c.event_id WHERE ${inFilter}`,
-  );
+  const span = await eventSpan(opts.sql, filter, inFilter);
   const head = await repo.head();
   const first = span?.min ? Number(span.min) : head.pos;
   const last = span?.max ? Number(span.max) : head.pos;
@@ -272,6 +269,34 @@ export async function writeExport(opts: {
   const manifestPath = join(opts.dir, `${opts.name}.manifest.json`);
   writeFileSync(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`, { mode: 0o640 });
   return { manifestPath, manifest };
+}
+
+/**
+ * The first and last chain positions of the events in the filter (null: none). Without a filter,
+ * the first and last links whose event is still there, each found from its end of the chain's
+ * index; with one, a join that the planner can drive from the filter's own index (an actor's or
+ * an action's events are few; walking the chain for them would read all of it).
+ */
+async function eventSpan(
+  sql: Sql,
+  filter: ExportManifest['filter'],
+  inFilter: string,
+): Promise<{ min: string | null; max: string | null } | undefined> {
+  if (!filter.from && !filter.to && !filter.actorId && !filter.action) {
+    const end = (order: string) =>
+      `(SELECT c.pos FROM audit_chain c
+         WHERE EXISTS (SELECT 1 FROM audit_events e WHERE e.id = c.event_id)
+         ORDER BY c.pos ${order} LIMIT 1)::text`;
+    const [span] = await sql<{ min: string | null; max: string | null }>(
+      `SELECT ${end('ASC')} AS min, ${end('DESC')} AS max`,
+    );
+    return span;
+  }
+  const [span] = await sql<{ min: string | null; max: string | null }>(
+    `SELECT min(c.pos)::text AS min, max(c.pos)::text AS max
+       FROM audit_chain c JOIN audit_events e ON e.id = c.event_id WHERE ${inFilter}`,
+  );
+  return span;
 }
 
 /** A CSV row of an event: each field's value (null as an empty field), the payload as JSON text. */

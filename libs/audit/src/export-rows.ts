@@ -158,8 +158,12 @@ const LINE = template(
 );
 
 const NULL = Buffer.from('null');
+// The bytes JSON.stringify escapes in a string: control characters, quote and backslash (UTF-8
+// from Postgres holds no lone surrogates, its only other escapes).
+const ESCAPED = Uint8Array.from({ length: 256 }, (_, c) =>
+  c < 0x20 || c === 0x22 || c === 0x5c ? 1 : 0,
+);
 const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
 
 function putBytes(from: Buffer, start: number, end: number, to: Buffer, at: number): number {
   // A loop beats Buffer#copy's set-up for the few bytes of keys and short fields.
@@ -177,10 +181,7 @@ function putText(row: CopyRow, col: number, to: Buffer, at: number): number {
   to[o++] = QUOTE;
   for (let i = row.start[col]!, end = i + n; i < end; i++) {
     const c = from[i]!;
-    // JSON.stringify escapes only these (UTF-8 from Postgres holds no lone surrogates).
-    if (c < 0x20 || c === QUOTE || c === BACKSLASH) {
-      return at + to.write(jsonString(row.text(col)), at);
-    }
+    if (ESCAPED[c]) return at + to.write(jsonString(row.text(col)), at);
     to[o++] = c;
   }
   to[o++] = QUOTE;
