@@ -17,13 +17,24 @@ export function sqlOf(db: DataSource | EntityManager): Sql {
 }
 
 /**
- * Streams the text of `COPY (…) TO STDOUT`: a tab-separated line per row, as Postgres sends it
- * (the exporter reads millions of rows this way instead of pages of parsed row objects).
+ * Streams the bytes of `COPY (…) TO STDOUT` as Postgres sends them (the exporter reads millions
+ * of rows this way instead of pages of parsed row objects).
  */
 export type CopyOut = (text: string) => AsyncIterable<Buffer>;
 
+/**
+ * The COPY on `client`, in a transaction without JIT: a streaming read gains nothing from having
+ * its expressions compiled, which held back the first row by ~30 ms (3% of a 100,000-event export).
+ */
+async function* copyWithoutJit(client: pg.ClientBase, text: string): AsyncGenerator<Buffer> {
+  await client.query('BEGIN');
+  await client.query('SET LOCAL jit = off');
+  yield* client.query(copyTo(text));
+  await client.query('COMMIT');
+}
+
 export function copyOutOfClient(client: pg.ClientBase): CopyOut {
-  return (text) => client.query(copyTo(text));
+  return (text) => copyWithoutJit(client, text);
 }
 
 /** COPY on a connection of the DataSource's pool, given back when the stream ends. */
@@ -33,7 +44,7 @@ export function copyOutOf(ds: DataSource): CopyOut {
     const client = await pool.connect();
     let done = false;
     try {
-      yield* client.query(copyTo(text));
+      yield* copyWithoutJit(client, text);
       done = true;
     } finally {
       // A COPY left half-read leaves the connection mid-protocol: it is closed, not reused.
