@@ -9,4 +9,3 @@ parentPort!.on('message', (bytes: Uint8Array) => {
   const packed = packLines(checkDataLines(block, filter));
   parentPort!.postMessage(packed, [packed.nums.buffer as ArrayBuffer]);
 });
-parentPort!.postMessage('listening');

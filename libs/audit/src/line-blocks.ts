@@ -47,7 +47,7 @@ export function eachLine(block: Buffer, fn: (text: string, n: number) => void): 
 }
 
 /**
- * `work` over each block, on the pool's started threads while they have room and on this thread
+ * `work` over each block, on the pool's threads while they have room and on this thread
  * otherwise (rather than wait: this thread starts at once where a worker takes ~50 ms, and it has
  * time between its other duties), with the results handed out in block order. At most
  * `held` blocks are in hand at once, so memory stays bounded.
@@ -58,11 +58,12 @@ export async function* inOrder<R>(
   work: (block: Buffer) => R,
   perWorker = 4,
 ): AsyncGenerator<R> {
-  const held = 2 * perWorker * ((pool?.size ?? 0) + 1);
+  const room = pool ? perWorker * pool.size : 0;
+  const held = 2 * (room + perWorker);
   const inHand: { result: Promise<R>; done: boolean }[] = [];
   let atWorkers = 0;
   for await (const bytes of blocks) {
-    if (pool && atWorkers < perWorker * pool.ready) {
+    if (pool && atWorkers < room) {
       const entry = { result: pool.run(bytes, [bytes.buffer as ArrayBuffer]), done: false };
       atWorkers++;
       const settle = () => {

@@ -18,12 +18,10 @@ interface Pending<R> {
 
 /**
  * A fixed set of worker threads that each answer one message per task, in the order given; tasks
- * go round-robin. A worker script first posts one message (any) once it listens: until then it
- * is not `ready` (starting one takes ~50 ms, which a caller can spend working itself). `run`
- * resolves with the worker's answer; close() ends the threads.
+ * go round-robin. `run` resolves with the worker's answer; close() ends the threads.
  */
 export class WorkerPool<T, R> {
-  private readonly workers: { worker: Worker; queue: Pending<R>[]; ready: boolean }[] = [];
+  private readonly workers: { worker: Worker; queue: Pending<R>[] }[] = [];
   private next = 0;
   private failed: Error | null = null;
   private closing = false;
@@ -31,11 +29,8 @@ export class WorkerPool<T, R> {
   constructor(script: URL, size: number, workerData: unknown) {
     for (let i = 0; i < size; i++) {
       const worker = new Worker(script, { workerData });
-      const slot = { worker, queue: [] as Pending<R>[], ready: false };
-      worker.on('message', (value: R) => {
-        if (slot.ready) slot.queue.shift()?.resolve(value);
-        else slot.ready = true;
-      });
+      const slot = { worker, queue: [] as Pending<R>[] };
+      worker.on('message', (value: R) => slot.queue.shift()?.resolve(value));
       const fail = (err: Error) => {
         this.failed ??= err;
         for (const p of slot.queue.splice(0)) p.reject(err);
@@ -52,11 +47,6 @@ export class WorkerPool<T, R> {
 
   get size(): number {
     return this.workers.length;
-  }
-
-  /** Workers started and listening. */
-  get ready(): number {
-    return this.workers.filter((w) => w.ready).length;
   }
 
   run(task: T, transfer: ArrayBuffer[] = []): Promise<R> {
