@@ -133,8 +133,9 @@ export class ExportRefusedError extends Error {}
  * Writes an export: `<name>.<format>` (the matching events with their chain hashes),
  * `<name>.links.jsonl` (the links of the other positions in the covered range) and
  * `<name>.manifest.json` (counts, range, SHA-256 of both files, the covering checkpoints, signed).
- * Streams in keyset batches, so memory does not grow with the number of events. Verifies the chain
- * range as it goes and refuses to sign an export of a chain that does not verify.
+ * Streams the range through one COPY with backpressure on both ends, so memory does not grow with
+ * the number of events. Verifies the chain range as it goes and refuses to sign an export of a
+ * chain that does not verify.
  */
 export async function writeExport(opts: {
   sql: Sql;
