@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// `node scripts/bench-audit.mjs [--events=N] [--no-write] [--keep]`: what the audit chain costs and how fast
+// `node scripts/bench-audit.mjs [--events=N] [--runs=R] [--no-write] [--keep]`: what the audit chain costs and how fast
 // it is, on a throwaway database of the test Postgres (ENCLAVE_BENCH_POSTGRES_URL or
 // ENCLAVE_TEST_POSTGRES_URL): append overhead per event (AuditLog.append vs the bare INSERT it
 // replaced), seal rate, database verify rate, export rate to JSONL with the exporter's peak RSS at
-// N and 4×N events (flat = bounded memory), and the offline verify rate. Writes its table into
+// N and 4×N events (flat = bounded memory), and the offline verify rate; each of the last three
+// run R times (default 3), reported as the median with the range. Writes its table into
 // docs/benchmarks.md between the bench:audit markers (the rest of the file is kept). `--keep` leaves
 // the databases, exports and key in place and prints each phase's command, to profile one phase
 // (`node --cpu-prof scripts/bench-audit.mjs --phase=export …`).
@@ -92,6 +93,9 @@ const EVENTS = Number(opt('events', '200000'));
 // Other work on the machine skews every figure: the table says how busy it was.
 const LOAD_AT_START = loadavg()[0];
 const APPENDS = Number(opt('appends', '2000'));
+// Each read phase runs this many times: the machine's speed drifts (±30% here), and the median
+// with the range says more than one run.
+const RUNS = Number(opt('runs', '3'));
 const KEEP = argv.includes('--keep');
 const work = mkdtempSync(join(tmpdir(), 'enclave-bench-audit-'));
 const keyPath = join(work, 'key.pem');
@@ -228,6 +232,27 @@ function phase(name, args) {
 const rows = [];
 const rate = (n, s) => Math.round(n / s).toLocaleString('en-US');
 
+/** A phase run RUNS times (`before` each run), slowest first. */
+function phases(name, args, before = () => {}) {
+  const runs = [];
+  for (let i = 0; i < RUNS; i++) {
+    before();
+    runs.push(phase(name, args));
+  }
+  return runs.sort((a, b) => a.count / a.seconds - b.count / b.seconds);
+}
+
+/** The median run's rate, the range, and the highest peak RSS of a phase's runs. */
+function summary(runs) {
+  const median = runs[runs.length >> 1];
+  const range =
+    runs.length > 1
+      ? ` (median of ${runs.length} runs: ${rate(runs[0].count, runs[0].seconds)}–${rate(runs.at(-1).count, runs.at(-1).seconds)})`
+      : '';
+  const rss = Math.max(...runs.map((r) => r.maxRssMb));
+  return `**${rate(median.count, median.seconds)} events/s**${range}, peak RSS ${rss.toFixed(0)} MB`;
+}
+
 // 1. Append overhead: AuditLog.append (hash + queue row) vs the bare INSERT, one transaction each.
 {
   const db = await freshDatabase();
@@ -296,29 +321,23 @@ for (const n of [EVENTS, EVENTS * 4]) {
   const sealed = await seal(db.url);
   log(`sealed ${sealed.n} in ${sealed.seconds.toFixed(2)} s`);
   await admin('ANALYZE', db.url);
-  const verify = phase('verify-db', [`--url=${db.url}`]);
+  const verify = phases('verify-db', [`--url=${db.url}`]);
   const dir = join(work, `export-${n}`);
-  const exp = phase('export', [`--url=${db.url}`, `--dir=${dir}`]);
-  const offline = phase('verify-file', [`--dir=${dir}`]);
+  const exp = phases('export', [`--url=${db.url}`, `--dir=${dir}`], () =>
+    rmSync(dir, { recursive: true, force: true }),
+  );
+  const offline = phases('verify-file', [`--dir=${dir}`]);
   const label = `${n.toLocaleString('en-US')} events`;
   rows.push([
     'Seal (one sealer, batches of 5,000)',
     `**${rate(sealed.n, sealed.seconds)} events/s**`,
     label,
   ]);
-  rows.push([
-    'Verify in the database (`enclave audit verify --db`)',
-    `**${rate(verify.count, verify.seconds)} events/s**, peak RSS ${verify.maxRssMb.toFixed(0)} MB`,
-    label,
-  ]);
-  rows.push([
-    'Export to JSONL + signed manifest',
-    `**${rate(exp.count, exp.seconds)} events/s**, peak RSS ${exp.maxRssMb.toFixed(0)} MB`,
-    label,
-  ]);
+  rows.push(['Verify in the database (`enclave audit verify --db`)', summary(verify), label]);
+  rows.push(['Export to JSONL + signed manifest', summary(exp), label]);
   rows.push([
     'Offline verify of that export (`enclave audit verify <manifest>`)',
-    `**${rate(offline.count, offline.seconds)} events/s**, peak RSS ${offline.maxRssMb.toFixed(0)} MB`,
+    summary(offline),
     label,
   ]);
   log(
@@ -345,7 +364,7 @@ const pgVersion = await (async () => {
 const table = [
   MARK_START,
   '',
-  `Measured ${new Date().toISOString().slice(0, 10)} with \`node scripts/bench-audit.mjs --events=${EVENTS}\` on ${cpus().length} × ${cpus()[0].model.trim()}, Node ${process.version}, Postgres ${pgVersion} on the same machine (load average ${LOAD_AT_START.toFixed(1)} at the start). Events are \`chat.completion\` rows with a metadata payload (~250 bytes).`,
+  `Measured ${new Date().toISOString().slice(0, 10)} with \`node scripts/bench-audit.mjs --events=${EVENTS}\` on ${cpus().length} × ${cpus()[0].model.trim()}, Node ${process.version}, Postgres ${pgVersion} on the same machine (load average ${LOAD_AT_START.toFixed(1)} at the start). The verify and export phases run ${RUNS} times each. Events are \`chat.completion\` rows with a metadata payload (~250 bytes).`,
   '',
   '| What | Result | Size |',
   '| ---- | ------ | ---- |',
