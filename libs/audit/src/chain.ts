@@ -52,7 +52,7 @@ export interface Checkpoint {
 
 // The chain hashes three short texts per event; Node's one-shot hash() costs about half of a
 // createHash() object per call, which shows when sealing, exporting or verifying millions.
-export function sha256Hex(data: string | Buffer): string {
+export function sha256Hex(data: string | Uint8Array): string {
   return hash('sha256', data, 'hex');
 }
 

@@ -1,7 +1,6 @@
-import { hash } from 'node:crypto';
 import { utcText } from './audit-chain.repository.js';
 import { canonicalJson, jsonString } from './canonical-json.js';
-import { payloadIntact, REDACTED_CANONICAL } from './chain.js';
+import { payloadIntact, REDACTED_CANONICAL, sha256Hex } from './chain.js';
 import type { CopyRow } from './copy-binary.js';
 import { CSV_COLUMNS, type ExportedEvent } from './export-format.js';
 
@@ -238,7 +237,7 @@ function scratchOf(bytes: number): Buffer {
 
 /** SHA-256 (hex) of the first `bytes` of `buf` (a plain view: cheaper to make than a Buffer's). */
 function sha256Of(buf: Buffer, bytes: number): string {
-  return hash('sha256', new Uint8Array(buf.buffer, buf.byteOffset, bytes), 'hex');
+  return sha256Hex(new Uint8Array(buf.buffer, buf.byteOffset, bytes));
 }
 
 /** leafHash(pos, event) of the row's event (hex). */

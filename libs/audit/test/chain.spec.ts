@@ -11,29 +11,10 @@ import {
   sha256Hex,
   signCheckpoint,
 } from '@enclave/audit';
+import { auditRecord } from './audit-record.js';
 
-const record = (i: number): AuditRecord => {
-  const salt = '0f'.repeat(16);
-  const payload = { n: i, b: { y: [1, 'two', null], x: 'é"\n' } };
-  return {
-    id: String(100 + i),
-    occurredAt: '2025-11-28T10:00:00.123456Z',
-    actorType: 'user',
-    actorId: null,
-    actorLabel: 'ana@example.com',
-    action: 'chat.completion',
-    targetType: 'message',
-    targetId: `m${i}`,
-    outcome: 'success',
-    sourceIp: '10.0.0.1',
-    userAgent: null,
-    requestId: 'r',
-    payload,
-    payloadSalt: salt,
-    payloadHash: payloadHash(salt, payload),
-    redactedAt: null,
-  };
-};
+// A null actor id too: the leaf writes nulls as they are.
+const record = (i: number): AuditRecord => auditRecord(i, { actorId: null });
 
 describe('canonical JSON and the chain functions', () => {
   it('sorts keys at every depth, drops undefined members, and ignores jsonb key order', () => {

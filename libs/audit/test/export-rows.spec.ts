@@ -3,9 +3,9 @@ import {
   canonicalJson,
   CSV_COLUMNS,
   leafHash,
-  payloadHash,
   REDACTED_PAYLOAD,
 } from '@enclave/audit';
+import { auditRecord } from './audit-record.js';
 import { CopyBinaryReader, CopyFormatError, type CopyRow } from '../src/copy-binary.js';
 import { checkDataLines, checkEvent } from '../src/export-line-check.js';
 import {
@@ -26,32 +26,6 @@ import {
 const CHAIN_HASH = 'c4'.repeat(32);
 const NO_FILTER = { from: null, to: null, actorId: null, action: null };
 const LEAF = 'ee'.repeat(32);
-
-function record(i: number, over: Partial<AuditRecord> = {}): AuditRecord {
-  const salt = '0f'.repeat(16);
-  const r: AuditRecord = {
-    id: String(100 + i),
-    occurredAt: '2025-11-28T10:00:00.123456Z',
-    actorType: 'user',
-    actorId: '00000000-0000-4000-8000-000000000001',
-    actorLabel: 'ana@example.com',
-    action: 'chat.completion',
-    targetType: 'message',
-    targetId: `m${i}`,
-    outcome: 'success',
-    sourceIp: '10.0.0.1',
-    userAgent: null,
-    requestId: 'r',
-    payload: { n: i, b: { y: [1, 'two', null], x: 'é"\n' }, a: '\u2028😀' },
-    payloadSalt: salt,
-    payloadHash: '',
-    redactedAt: null,
-    ...over,
-  };
-  // The hash sealed with the payload (an erased one keeps the hash of what it was).
-  r.payloadHash = over.payloadHash ?? payloadHash(salt, over.redactedAt ? { n: i } : r.payload);
-  return r;
-}
 
 type Value = Buffer | string | boolean | number | null;
 
@@ -127,7 +101,11 @@ function line(row: CopyRow, pos: number, payloadText: string | null): string {
 
 describe('binary COPY rows', () => {
   it('reads every row whole, however the stream is cut into chunks', () => {
-    const records = [record(1), record(2, { actorLabel: null }), record(3, { userAgent: 'ü' })];
+    const records = [
+      auditRecord(1),
+      auditRecord(2, { actorLabel: null }),
+      auditRecord(3, { userAgent: 'ü' }),
+    ];
     const stream = Buffer.concat([
       HEADER,
       ...records.map((r, i) => copyRow(2 ** 40 + i, r)),
@@ -149,7 +127,7 @@ describe('binary COPY rows', () => {
 
   it('refuses a stream that is not a binary COPY, has the wrong columns or stops short', () => {
     expect(() => readRows(Buffer.from('1\t2\n'.repeat(8)), 64, () => {})).toThrow(CopyFormatError);
-    const row = copyRow(1, record(1));
+    const row = copyRow(1, auditRecord(1));
     const wrongCount = Buffer.from(row);
     wrongCount.writeInt16BE(3);
     expect(() => readRows(Buffer.concat([HEADER, wrongCount, TRAILER]), 64, () => {})).toThrow(
@@ -163,10 +141,10 @@ describe('binary COPY rows', () => {
 
 describe('the exporter row encoder', () => {
   const cases: [string, AuditRecord][] = [
-    ['plain fields', record(1)],
+    ['plain fields', auditRecord(1)],
     [
       'null fields',
-      record(2, {
+      auditRecord(2, {
         actorId: null,
         actorLabel: null,
         targetType: null,
@@ -177,7 +155,7 @@ describe('the exporter row encoder', () => {
     ],
     [
       'values JSON must escape',
-      record(3, {
+      auditRecord(3, {
         actorLabel: 'a "quoted" \\ name\twith\ttabs\nand\u0001control\u007f',
         userAgent: 'Mozilla/5.0 😀 \u2028 é',
         targetId: '\\',
@@ -185,7 +163,7 @@ describe('the exporter row encoder', () => {
     ],
     [
       'an erased payload',
-      record(4, {
+      auditRecord(4, {
         payload: REDACTED_PAYLOAD,
         payloadSalt: null,
         redactedAt: '2025-12-01T00:00:00.000000Z',
@@ -232,7 +210,7 @@ describe('the exporter row encoder', () => {
   );
 
   it('a payload stored in another form than canonical (jsonb text) is checked and written canonical', () => {
-    const r = record(5);
+    const r = auditRecord(5);
     const jsonbText = '{"a": "\u2028😀", "b": {"x": "é\\"\\n", "y": [1, "two", null]}, "n": 5}';
     const rows = readRows(Buffer.concat([HEADER, copyRow(5, r, jsonbText), TRAILER]), 64, (row) => {
       const payload = rowPayload(row);
@@ -248,8 +226,8 @@ describe('the exporter row encoder', () => {
   });
 
   it('a changed payload, a missing salt or a wrong erasure marker is not intact', () => {
-    const r = record(6);
-    const erased = record(7, { payloadSalt: null, redactedAt: '2025-12-01T00:00:00.000000Z' });
+    const r = auditRecord(6);
+    const erased = auditRecord(7, { payloadSalt: null, redactedAt: '2025-12-01T00:00:00.000000Z' });
     const stream = Buffer.concat([
       HEADER,
       copyRow(6, r, canonicalJson({ ...(r.payload as object), n: 7 })),
@@ -265,7 +243,7 @@ describe('the exporter row encoder', () => {
   });
 
   it('a changed field changes the leaf hash', () => {
-    const r = record(8);
+    const r = auditRecord(8);
     const stream = Buffer.concat([
       HEADER,
       copyRow(8, { ...r, actorLabel: 'mallory@example.com' }),
@@ -288,8 +266,8 @@ describe('the offline verifier reading data lines (its fast reader and JSON.pars
     return text;
   }
 
-  const plain = record(1);
-  const withPayloadKeys = record(2, {
+  const plain = auditRecord(1);
+  const withPayloadKeys = auditRecord(2, {
     payload: { a: 1, payloadSalt: ',"payloadSalt":"x"', z: [] },
   });
   const lines: [string, string][] = [
@@ -299,7 +277,7 @@ describe('the offline verifier reading data lines (its fast reader and JSON.pars
       'an erased payload',
       exported(
         3,
-        record(3, {
+        auditRecord(3, {
           payload: REDACTED_PAYLOAD,
           payloadSalt: null,
           redactedAt: '2025-12-01T00:00:00.000000Z',
@@ -323,7 +301,7 @@ describe('the offline verifier reading data lines (its fast reader and JSON.pars
       'keys in another order',
       `{"chainHash":"${CHAIN_HASH}",${exported(1, plain).slice(1).replace(`,"chainHash":"${CHAIN_HASH}"`, '')}`,
     ],
-    ['an escaped quote in a field', exported(1, record(1, { actorLabel: 'a "b"' }))],
+    ['an escaped quote in a field', exported(1, auditRecord(1, { actorLabel: 'a "b"' }))],
     // Valid JSON for the same value, but not the text jsonString() writes: judged by its value.
     ['an escape JSON.stringify would not write', exported(1, plain).replace('ana@', 'ana\\u0040')],
     [
