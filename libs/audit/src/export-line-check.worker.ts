@@ -1,11 +1,10 @@
-import { parentPort, workerData } from 'node:worker_threads';
 import type { ExportManifest } from './export-format.js';
 import { checkDataLines, packLines } from './export-line-check.js';
+import { answerTasks } from './worker-pool.js';
 
 /** A worker thread of the offline verifier: checks blocks of data lines (checkDataLines). */
-const filter = workerData as ExportManifest['filter'];
-parentPort!.on('message', (bytes: Uint8Array) => {
+answerTasks<Uint8Array, ReturnType<typeof packLines>>((bytes, filter) => {
   const block = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const packed = packLines(checkDataLines(block, filter));
-  parentPort!.postMessage(packed, [packed.nums.buffer as ArrayBuffer]);
+  const packed = packLines(checkDataLines(block, filter as ExportManifest['filter']));
+  return { answer: packed, transfer: [packed.nums.buffer as ArrayBuffer] };
 });

@@ -19,7 +19,7 @@ import {
   packLines,
   unpackLines,
 } from './export-line-check.js';
-import { eachLine, inOrder, lineBlocks } from './line-blocks.js';
+import { eachLine, fileLineBlocks, inOrder } from './line-blocks.js';
 import { WorkerPool, workerScript } from './worker-pool.js';
 import {
   type ChainProblem,
@@ -54,14 +54,6 @@ export interface VerifyExportOptions {
 }
 
 const BLOCK_BYTES = 256 << 10;
-
-/** A file's bytes as they are read, each chunk also fed to `hash`. */
-async function* hashedChunks(path: string, hash: Hash, chunkBytes: number): AsyncGenerator<Buffer> {
-  for await (const chunk of createReadStream(path, { highWaterMark: chunkBytes })) {
-    hash.update(chunk as Buffer);
-    yield chunk as Buffer;
-  }
-}
 
 function toLines(results: LineResult[]): Line[] {
   return results.map((r) =>
@@ -121,7 +113,7 @@ async function* dataLines(
   let lineOffset = 0;
   try {
     // The lines checked are the bytes whose SHA-256 is compared with the manifest: one read.
-    const blocks = lineBlocks(hashedChunks(path, hash, options.blockBytes), options.blockBytes);
+    const blocks = fileLineBlocks(path, options.blockBytes, (bytes) => hash.update(bytes));
     for await (const packed of inOrder(blocks, pool, (block) =>
       packLines(checkDataLines(block, filter)),
     )) {
@@ -136,7 +128,7 @@ async function* dataLines(
 /** The lines of the links file, a block at a time, read through `hash` like the data file. */
 async function* linkLines(path: string, hash: Hash): AsyncGenerator<Line[]> {
   let before = 0;
-  for await (const bytes of lineBlocks(hashedChunks(path, hash, BLOCK_BYTES), BLOCK_BYTES)) {
+  for (const bytes of fileLineBlocks(path, BLOCK_BYTES, (b) => hash.update(b))) {
     const out: Line[] = [];
     const block = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const first = before;
