@@ -20,7 +20,7 @@ import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 
 // The shipped nginx site in front of two chat processes; one is SIGKILLed in the middle of 500
 // requests (half streamed). Only what was in flight on the killed one may fail, and that leaves
-// its record (the assistant message stored as in_progress before the upstream was called).
+// its record (the assistant message is stored as in_progress before the upstream is called).
 Logger.overrideLogger(false);
 
 const CHAT_MAIN = fileURLToPath(new URL('../../dist/apps/chat/src/main.js', import.meta.url));
@@ -187,7 +187,9 @@ describe('nginx (deploy/nginx) in front of two chat instances', () => {
     // Everything not in flight at the kill succeeded…
     expect(failed.filter(([id]) => !inFlightAtKill.has(id))).toEqual([]);
     expect(inFlightAtKill.size).toBeGreaterThan(0);
-    // …and what failed was cut mid-answer on the killed instance, which had stored the request.
+    // …and what failed was cut on the killed instance, which had stored the request: mostly mid-
+    // answer (in_progress), now and then between committing the finished answer and its last
+    // bytes reaching the client through nginx (completed).
     for (const [id] of failed) {
       const rows: { outcome: string }[] = await ds.query(
         `SELECT outcome FROM messages WHERE request_id = $1 AND role = 'assistant'`,
@@ -195,7 +197,7 @@ describe('nginx (deploy/nginx) in front of two chat instances', () => {
       );
       expect({ id, outcomes: rows.map((r) => r.outcome) }).toEqual({
         id,
-        outcomes: expect.arrayContaining(['in_progress']),
+        outcomes: [expect.stringMatching(/^(in_progress|completed)$/)],
       });
     }
     // Every request that reached an instance is on record: 500 distinct request ids. (A stream
