@@ -46,7 +46,7 @@ interface Line {
 export interface VerifyExportOptions {
   /**
    * Worker threads checking data lines besides this one; 0 checks them all here. Default: one per
-   * core but this one (up to 3), for a file of a few blocks or more.
+   * core but this one (up to 3), for a data file of WORKERS_FROM_BYTES or more.
    */
   workers?: number;
   /** Bytes of whole lines per block of work (default 256 KiB). */
@@ -54,6 +54,11 @@ export interface VerifyExportOptions {
 }
 
 const BLOCK_BYTES = 256 << 10;
+/**
+ * From this size of data file on (~60,000 events), worker threads pay off; below it this thread
+ * alone was faster (docs/benchmarks.md, fifth pass: at 10,000 events 0.20 s vs 0.30 s with one).
+ */
+const WORKERS_FROM_BYTES = 48 << 20;
 
 function toLines(results: LineResult[]): Line[] {
   return results.map((r) =>
@@ -293,11 +298,11 @@ export async function verifyExport(
     }
   }
   const blockBytes = options.blockBytes ?? BLOCK_BYTES;
-  // Workers pay off from a few blocks on (each takes ~50 ms to start); this thread is one of the
-  // checkers too, so one worker per further core.
+  // This thread is one of the checkers too, so one worker per further core, for a file big enough
+  // to repay one: a worker takes ~50 ms to start and runs its first blocks cold.
   const workers =
     options.workers ??
-    (statSync(dataPath).size >= 8 * blockBytes ? Math.min(3, availableParallelism() - 1) : 0);
+    (statSync(dataPath).size >= WORKERS_FROM_BYTES ? Math.min(3, availableParallelism() - 1) : 0);
   const dataHash = createHash('sha256');
   const linksHash = createHash('sha256');
   let events = 0;
