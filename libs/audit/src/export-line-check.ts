@@ -80,13 +80,17 @@ const NO_HASH = 32;
 /**
  * checkDataLines()'s answer in columns (numbers in one typed array, strings in one array), which a
  * worker hands back far more cheaply than an object per line: the reading thread's share of an
- * offline verify was mostly copying and collecting those objects.
+ * offline verify was mostly copying and collecting those objects. Read back one result at a time
+ * (packedResult()), so none outlives its turn.
  */
 export interface PackedLines {
   lines: number;
-  /** Per result: position, line number, flags. */
+  /** Per result: position (NaN for an unreadable line), line number, flags. */
   nums: Float64Array;
-  /** Per result: id, chain hash, leaf hash, link hash ('' where none), or the error of an unreadable line. */
+  /**
+   * Per result, four: id, chain hash, leaf hash, link hash ('' where none); for an unreadable line
+   * its error and three ''.
+   */
   text: string[];
 }
 
@@ -96,8 +100,9 @@ export function packLines({ lines, results }: ReturnType<typeof checkDataLines>)
   results.forEach((r, i) => {
     nums[i * 3 + 1] = r.line;
     if ('error' in r) {
+      nums[i * 3] = Number.NaN;
       nums[i * 3 + 2] = UNREADABLE;
-      text.push(r.error);
+      text.push(r.error, '', '', '');
       return;
     }
     const e = r.event;
@@ -113,40 +118,38 @@ export function packLines({ lines, results }: ReturnType<typeof checkDataLines>)
   return { lines, nums, text };
 }
 
-/** packLines() undone, with line numbers moved on by `lineOffset` (the lines of earlier blocks). */
-export function unpackLines(packed: PackedLines, lineOffset: number): LineResult[] {
+/** How many results a PackedLines holds. */
+export function packedCount(packed: PackedLines): number {
+  return packed.nums.length / 3;
+}
+
+/** The position of result `i` (NaN for an unreadable line). */
+export function packedPos(packed: PackedLines, i: number): number {
+  return packed.nums[i * 3]!;
+}
+
+/** Result `i` of packLines() undone, its line number moved on by `lineOffset` (earlier blocks' lines). */
+export function packedResult(packed: PackedLines, i: number, lineOffset: number): LineResult {
   const { nums, text } = packed;
-  const out: LineResult[] = [];
-  let t = 0;
-  let prev: CheckedLine | null = null;
-  for (let i = 0; i < nums.length; i += 3) {
-    const flags = nums[i + 2]!;
-    const line = nums[i + 1]! + lineOffset;
-    if (flags & UNREADABLE) {
-      out.push({ line, error: text[t++]! });
-      prev = null;
-      continue;
-    }
-    const [id, chainHash, leafHash, link] = [text[t]!, text[t + 1]!, text[t + 2]!, text[t + 3]!];
-    t += 4;
-    const checked: CheckedLine = {
-      pos: nums[i]!,
-      line,
-      chainHash: flags & NO_HASH ? null : chainHash,
-      inFilter: (flags & IN_FILTER) !== 0,
-      event: {
-        id,
-        redacted: (flags & REDACTED) !== 0,
-        payloadIntact: (flags & INTACT) !== 0,
-        leafHash,
-        // Made from the line before in the block, which is `prev` here too.
-        link: flags & LINKED && prev?.chainHash ? { prev: prev.chainHash, hash: link } : null,
-      },
-    };
-    out.push(checked);
-    prev = checked;
-  }
-  return out;
+  const flags = nums[i * 3 + 2]!;
+  const line = nums[i * 3 + 1]! + lineOffset;
+  const t = i * 4;
+  if (flags & UNREADABLE) return { line, error: text[t]! };
+  // A link is made from the result before it in the block, if that one has a chain hash.
+  const prevHash = i > 0 && !(nums[i * 3 - 1]! & (UNREADABLE | NO_HASH)) ? text[t - 3]! : null;
+  return {
+    pos: nums[i * 3]!,
+    line,
+    chainHash: flags & NO_HASH ? null : text[t + 1]!,
+    inFilter: (flags & IN_FILTER) !== 0,
+    event: {
+      id: text[t]!,
+      redacted: (flags & REDACTED) !== 0,
+      payloadIntact: (flags & INTACT) !== 0,
+      leafHash: text[t + 2]!,
+      link: flags & LINKED && prevHash ? { prev: prevHash, hash: text[t + 3]! } : null,
+    },
+  };
 }
 
 function checkLine(text: string, line: number, filter: ExportManifest['filter']): CheckedLine {

@@ -16,8 +16,10 @@ import {
   checkEvent,
   type LineResult,
   type PackedLines,
+  packedCount,
+  packedPos,
+  packedResult,
   packLines,
-  unpackLines,
 } from './export-line-check.js';
 import { eachLine, fileLineBlocks, inOrder } from './line-blocks.js';
 import { WorkerPool, workerScript } from './worker-pool.js';
@@ -60,12 +62,35 @@ const BLOCK_BYTES = 256 << 10;
  */
 const WORKERS_FROM_BYTES = 48 << 20;
 
-function toLines(results: LineResult[]): Line[] {
-  return results.map((r) =>
-    'error' in r
-      ? { pos: Number.NaN, line: r.line, unreadable: r.error }
-      : { pos: r.pos, line: r.line, checked: r },
-  );
+function toLine(r: LineResult): Line {
+  return 'error' in r
+    ? { pos: Number.NaN, line: r.line, unreadable: r.error }
+    : { pos: r.pos, line: r.line, checked: r };
+}
+
+/**
+ * Lines of one file in file order, each made into a Line only when it is visited. A whole block's
+ * Lines alive at once were alive at every early collection, which taught V8 to allocate them in
+ * the old generation (its allocation-site pretenuring): a third of the runs then spent ~0.2 s
+ * more in the collector (docs/benchmarks.md, fifth pass).
+ */
+interface LineBatch {
+  length: number;
+  /** Line i's position (NaN for a data line that is not an event). */
+  pos(i: number): number;
+  line(i: number): Line;
+}
+
+function batchOf(lines: Line[]): LineBatch {
+  return { length: lines.length, pos: (i) => lines[i]!.pos, line: (i) => lines[i]! };
+}
+
+function packedBatch(packed: PackedLines, lineOffset: number): LineBatch {
+  return {
+    length: packedCount(packed),
+    pos: (i) => packedPos(packed, i),
+    line: (i) => toLine(packedResult(packed, i, lineOffset)),
+  };
 }
 
 /**
@@ -78,7 +103,7 @@ async function* dataLines(
   manifest: ExportManifest,
   hash: Hash,
   options: Required<VerifyExportOptions>,
-): AsyncGenerator<Line[]> {
+): AsyncGenerator<LineBatch> {
   const { filter } = manifest;
   if (manifest.dataFile.format === 'csv') {
     const input = createReadStream(path);
@@ -100,9 +125,9 @@ async function* dataLines(
       e.pos = Number(row.pos);
       try {
         e.payload = JSON.parse(String(row.payload));
-        yield toLines([checkEvent(e as unknown as ExportedEvent, n, filter)]);
+        yield batchOf([toLine(checkEvent(e as unknown as ExportedEvent, n, filter))]);
       } catch (err) {
-        yield toLines([{ line: n, error: (err as Error).message }]);
+        yield batchOf([toLine({ line: n, error: (err as Error).message })]);
       }
     }
     return;
@@ -122,7 +147,7 @@ async function* dataLines(
     for await (const packed of inOrder(blocks, pool, (block) =>
       packLines(checkDataLines(block, filter)),
     )) {
-      yield toLines(unpackLines(packed, lineOffset));
+      yield packedBatch(packed, lineOffset);
       lineOffset += packed.lines;
     }
   } finally {
@@ -131,7 +156,7 @@ async function* dataLines(
 }
 
 /** The lines of the links file, a block at a time, read through `hash` like the data file. */
-async function* linkLines(path: string, hash: Hash): AsyncGenerator<Line[]> {
+async function* linkLines(path: string, hash: Hash): AsyncGenerator<LineBatch> {
   let before = 0;
   for (const bytes of fileLineBlocks(path, BLOCK_BYTES, (b) => hash.update(b))) {
     const out: Line[] = [];
@@ -146,29 +171,35 @@ async function* linkLines(path: string, hash: Hash): AsyncGenerator<Line[]> {
         link: { leaf: l.leaf, hash: l.hash, pruned: l.pruned === true },
       });
     });
-    yield out;
+    yield batchOf(out);
   }
 }
 
 /** One side of the merge: the current batch of lines, refilled only when it runs out. */
 class LineCursor {
-  private batch: Line[] = [];
+  private batch: LineBatch = batchOf([]);
   private i = 0;
   private ended = false;
 
-  constructor(private readonly source: AsyncGenerator<Line[]>) {}
+  constructor(private readonly source: AsyncGenerator<LineBatch>) {}
 
-  get head(): Line | undefined {
-    return this.batch[this.i];
+  /** A line is at hand (after fill()). */
+  get any(): boolean {
+    return this.i < this.batch.length;
+  }
+
+  get pos(): number {
+    return this.batch.pos(this.i);
+  }
+
+  /** The line at hand, made now; and the cursor moves on. */
+  take(): Line {
+    return this.batch.line(this.i++);
   }
 
   /** The batch ran out but the source has more. */
   get needsFill(): boolean {
     return this.i >= this.batch.length && !this.ended;
-  }
-
-  next(): void {
-    this.i++;
   }
 
   async fill(): Promise<void> {
@@ -180,30 +211,24 @@ class LineCursor {
   }
 }
 
-/** Merges two streams ordered by position (as the exporter wrote them), a batch at a time. */
-async function* byPosition(
-  a: AsyncGenerator<Line[]>,
-  b: AsyncGenerator<Line[]>,
-): AsyncGenerator<Line[]> {
+/** Visits the lines of two streams ordered by position (as the exporter wrote them), merged. */
+async function byPosition(
+  a: AsyncGenerator<LineBatch>,
+  b: AsyncGenerator<LineBatch>,
+  visit: (line: Line) => void,
+): Promise<void> {
   const x = new LineCursor(a);
   const y = new LineCursor(b);
-  for (;;) {
-    await x.fill();
-    await y.fill();
-    const out: Line[] = [];
-    while (!x.needsFill && !y.needsFill) {
-      const [xl, yl] = [x.head, y.head];
-      if (!xl && !yl) break;
-      if (yl && (!xl || yl.pos < xl.pos)) {
-        out.push(yl);
-        y.next();
-      } else {
-        out.push(xl!);
-        x.next();
-      }
+  try {
+    for (;;) {
+      if (x.needsFill) await x.fill();
+      if (y.needsFill) await y.fill();
+      if (!x.any && !y.any) return;
+      visit(y.any && (!x.any || y.pos < x.pos) ? y.take() : x.take());
     }
-    if (!out.length && !x.head && !y.head && !x.needsFill && !y.needsFill) return;
-    yield out;
+  } finally {
+    // Ends both readers (their files, the worker threads) however the walk ends.
+    await Promise.all([a.return(undefined), b.return(undefined)]);
   }
 }
 
@@ -306,18 +331,17 @@ export async function verifyExport(
   const dataHash = createHash('sha256');
   const linksHash = createHash('sha256');
   let events = 0;
-  for await (const lines of byPosition(
+  await byPosition(
     dataLines(dataPath, manifest, dataHash, { workers, blockBytes }),
     linkLines(linksPath, linksHash),
-  )) {
-    for (const l of lines) {
+    (l) => {
       if (l.unreadable !== undefined) {
         walker.report(
           null,
           'file_modified',
           `line ${l.line} of ${basename(dataPath)} is not an exported event (${l.unreadable})`,
         );
-        continue;
+        return;
       }
       if (!Number.isSafeInteger(l.pos) || l.pos <= chain.fromPos || l.pos > chain.toPos) {
         walker.report(
@@ -325,7 +349,7 @@ export async function verifyExport(
           'outside_filter',
           `line ${l.line}: position ${l.pos} is outside the exported range`,
         );
-        continue;
+        return;
       }
       if (l.checked) {
         events++;
@@ -348,8 +372,8 @@ export async function verifyExport(
           pruned: l.link!.pruned,
         });
       }
-    }
-  }
+    },
+  );
   for (const [path, hash, expected] of [
     [dataPath, dataHash, manifest.dataFile.sha256],
     [linksPath, linksHash, manifest.linksFile.sha256],
