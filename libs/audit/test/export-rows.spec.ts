@@ -7,7 +7,14 @@ import {
 } from '@enclave/audit';
 import { auditRecord } from './audit-record.js';
 import { CopyBinaryReader, CopyFormatError, type CopyRow } from '../src/copy-binary.js';
-import { checkDataLines, checkEvent } from '../src/export-line-check.js';
+import {
+  checkDataLines,
+  checkEvent,
+  packedCount,
+  packedPos,
+  packedResult,
+  packLines,
+} from '../src/export-line-check.js';
 import {
   COL,
   COLUMN_COUNT,
@@ -326,6 +333,34 @@ describe('the offline verifier reading data lines (its fast reader and JSON.pars
       }
       expect(inPlace).toEqual(parsed);
     }
+  });
+
+  it('a block packed for the reading thread reads back to the same results, links included', () => {
+    const hashed = (pos: number, hash: string | null) =>
+      exported(pos, auditRecord(pos)).replace(
+        /"chainHash":(null|"[0-9a-f]*")/,
+        `"chainHash":${JSON.stringify(hash)}`,
+      );
+    const block = [
+      hashed(1, 'a'.repeat(64)),
+      hashed(2, 'b'.repeat(64)), // linked to 1
+      'not an event',
+      hashed(4, 'd'.repeat(64)), // not linked: the line before is unreadable
+      hashed(5, null), // linked to 4 (its own chain hash missing)
+      '',
+      hashed(6, 'f'.repeat(64)), // not linked: 5 has no chain hash
+      hashed(7, 'e'.repeat(64)), // linked to 6
+    ].join('\n');
+    const checked = checkDataLines(Buffer.from(block), NO_FILTER);
+    const packed = packLines(checked);
+    expect(packed.lines).toBe(8);
+    expect(packedCount(packed)).toBe(7);
+    const links = checked.results.map((r) => ('event' in r ? r.event.link !== null : null));
+    expect(links).toEqual([false, true, null, false, true, false, true]);
+    checked.results.forEach((r, i) => {
+      expect(packedResult(packed, i, 100)).toEqual({ ...r, line: r.line + 100 });
+      expect(packedPos(packed, i)).toBe('pos' in r ? r.pos : Number.NaN);
+    });
   });
 
   it('a line as exported checks out; a changed payload or field does not', () => {
