@@ -152,6 +152,18 @@ const keys = {
     100,
     3_600_000,
   ),
+  ENCLAVE_SPOOL_MAX_MB: wholeNumber(
+    256,
+    'Chat: the most the local spool (ENCLAVE_DATA_DIR/spool) may hold of completion records that could not be written while the database was away; when full, new requests get 503.',
+    1,
+    100_000,
+  ),
+  ENCLAVE_COMPLETION_DEADLINE_S: wholeNumber(
+    3_600,
+    'Chat: a completion still in progress after this long is closed as interrupted (with its audit event) by the reconciler, even if its process still runs.',
+    10,
+    604_800,
+  ),
   ENCLAVE_CACHE_SCOPE: {
     schema: z.enum(['user', 'global', 'off']),
     default: 'user',

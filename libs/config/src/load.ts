@@ -42,6 +42,8 @@ export interface Config {
   /** 32 bytes, or null: then libs/llm keeps one in ENCLAVE_DATA_DIR/master.key. */
   masterKey: Buffer | null;
   http: { maxBodyBytes: number };
+  /** Completion records: the local spool for database outages, and the reconciler's deadline. */
+  records: { spoolMaxBytes: number; completionDeadlineMs: number };
   cache: { scope: 'user' | 'global' | 'off'; ttlSeconds: number; maxEntries: number };
   /** token null: /metrics answers loopback callers only. */
   metrics: { token: string | null };
@@ -221,6 +223,10 @@ function toConfig(v: Values, configFile: string | null): Config {
     },
     masterKey: v.ENCLAVE_MASTER_KEY ? Buffer.from(v.ENCLAVE_MASTER_KEY as string, 'base64') : null,
     http: { maxBodyBytes: (v.ENCLAVE_MAX_BODY_MB as number) * 1024 * 1024 },
+    records: {
+      spoolMaxBytes: (v.ENCLAVE_SPOOL_MAX_MB as number) * 1024 * 1024,
+      completionDeadlineMs: (v.ENCLAVE_COMPLETION_DEADLINE_S as number) * 1000,
+    },
     cache: {
       scope: v.ENCLAVE_CACHE_SCOPE as Config['cache']['scope'],
       ttlSeconds: v.ENCLAVE_CACHE_TTL_SECONDS as number,
