@@ -34,13 +34,13 @@ let fastUrl: string;
 let slowUrl: string;
 const running: Chat[] = [];
 
-async function startChat(port: number, upstream: string): Promise<Chat> {
+async function startChat(port: number, upstream: string, database = databaseUrl): Promise<Chat> {
   const child = spawn(process.execPath, [CHAT_MAIN], {
     env: {
       PATH: process.env.PATH,
       ENCLAVE_CONFIG: '',
       CHAT_PORT: String(port),
-      DATABASE_URL: databaseUrl,
+      DATABASE_URL: database,
       DATABASE_POOL_SIZE: '10',
       ENCLAVE_UPSTREAM_URL: upstream,
       ENCLAVE_DATA_DIR: join(tmp, 'data'),
@@ -72,8 +72,12 @@ async function kill(chat: Chat, signal: NodeJS.Signals): Promise<void> {
   await once(chat.child, 'exit');
 }
 
-async function query<T = Record<string, unknown>>(sql: string, params: unknown[] = []) {
-  const client = new pg.Client({ connectionString: databaseUrl });
+async function query<T = Record<string, unknown>>(
+  sql: string,
+  params: unknown[] = [],
+  database = databaseUrl,
+) {
+  const client = new pg.Client({ connectionString: database });
   await client.connect();
   try {
     return (await client.query(sql, params)).rows as T[];
@@ -82,21 +86,23 @@ async function query<T = Record<string, unknown>>(sql: string, params: unknown[]
   }
 }
 
-async function newKey(email: string): Promise<string> {
+async function newKey(email: string, database = databaseUrl): Promise<string> {
   const { key, prefix, secretHash } = generateApiKey();
   const [user] = await query<{ id: string }>(
     `INSERT INTO users (email, role) VALUES ($1, 'user') RETURNING id`,
     [email],
+    database,
   );
   await query(
     `INSERT INTO api_keys (user_id, name, prefix, secret_hash) VALUES ($1, 'uptime', $2, $3)`,
     [user!.id, prefix, secretHash],
+    database,
   );
   return key;
 }
 
 /** What is on record for each request id: messages by outcome, and chat.completion events. */
-async function records(ids: string[]) {
+async function records(ids: string[], database = databaseUrl) {
   return query<{ id: string; messages: number; outcomes: string[]; events: number }>(
     `SELECT r.id,
             (SELECT count(*)::int FROM messages m WHERE m.request_id = r.id) AS messages,
@@ -105,6 +111,7 @@ async function records(ids: string[]) {
               WHERE e.request_id = r.id AND e.action = 'chat.completion') AS events
        FROM unnest($1::text[]) AS r(id)`,
     [ids],
+    database,
   );
 }
 
@@ -116,11 +123,15 @@ const closedOutcomes = new Set([
   'client_disconnected',
 ]);
 
-async function eachRecordedOnce(ids: string[], ms: number): Promise<string[]> {
+async function eachRecordedOnce(
+  ids: string[],
+  ms: number,
+  database = databaseUrl,
+): Promise<string[]> {
   const deadline = Date.now() + ms;
   let missing: string[] = [];
   while (Date.now() < deadline) {
-    const rows = await records(ids).catch(() => null);
+    const rows = await records(ids, database).catch(() => null);
     if (rows) {
       missing = rows
         .filter(
@@ -136,9 +147,10 @@ async function eachRecordedOnce(ids: string[], ms: number): Promise<string[]> {
 
 beforeAll(async () => {
   tmp = mkdtempSync(join(tmpdir(), 'enclave-uptime-'));
-  chmodSync(tmp, 0o755); // the postgres user reaches its data directory through it
+  chmodSync(tmp, 0o755); // the postgres user reaches its directory through it
+  const root = postgresOwnedDir(join(tmp, 'pg'));
   const port = await freePort();
-  cluster = await TempCluster.init(join(tmp, 'pg'), postgresOwnedDir(join(tmp, 'sock')), port);
+  cluster = await TempCluster.init(join(root, 'data'), postgresOwnedDir(join(root, 'sock')), port);
   await cluster.start();
   await cluster.psql(`ALTER USER postgres PASSWORD 'uptime'`);
   await cluster.psql('CREATE DATABASE enclave');
@@ -162,7 +174,12 @@ describe('a Postgres restart under load', () => {
     const chat = await startChat(await freePort(), fastUrl);
     const key = await newKey('load@example.com');
     const sent: string[] = [];
-    const answers: { status: number; code: string | null; retryAfter: string | null }[] = [];
+    const answers: {
+      id: string;
+      status: number;
+      code: string | null;
+      retryAfter: string | null;
+    }[] = [];
     let stop = false;
     const worker = async (w: number) => {
       for (let i = 0; !stop; i++) {
@@ -179,7 +196,7 @@ describe('a Postgres restart under load', () => {
         });
         const text = await res.text();
         const code = res.ok ? null : ((JSON.parse(text).error?.code as string) ?? null);
-        answers.push({ status: res.status, code, retryAfter: res.headers.get('retry-after') });
+        answers.push({ id, status: res.status, code, retryAfter: res.headers.get('retry-after') });
       }
     };
     const workers = Array.from({ length: 16 }, (_, w) => worker(w));
@@ -210,7 +227,14 @@ describe('a Postgres restart under load', () => {
     }
     expect(answers.every((a) => a.status === 200 || a.status === 503)).toBe(true);
 
-    expect(await eachRecordedOnce(sent, 30_000)).toEqual([]);
+    const missing = await eachRecordedOnce(sent, 30_000);
+    if (missing.length) {
+      console.log(
+        answers.filter((a) => missing.some((m) => m.startsWith(`${a.id}:`))),
+        chat.output().slice(-5000),
+      );
+    }
+    expect(missing).toEqual([]);
     const metrics = await (await fetch(`${chat.url}/metrics`)).text();
     expect(metrics).toMatch(/^enclave_spool_entries\{[^}]*\} 0$/m);
     const spooled = Number(/^enclave_spool_appended_total\{[^}]*\} (\d+)/m.exec(metrics)?.[1]);
@@ -235,9 +259,12 @@ describe('a Postgres restart under load', () => {
 
 describe('a chat process killed mid-stream', () => {
   it('leaves its streams in_progress, and its restart closes them as interrupted with an audit event each', async () => {
+    // A database of its own: the backend seeded from ENCLAVE_UPSTREAM_URL is the slow simulator.
+    await cluster.psql('CREATE DATABASE killed');
+    const killedDb = databaseUrl.replace(/\/enclave$/, '/killed');
     const port = await freePort();
-    let chat = await startChat(port, slowUrl);
-    const key = await newKey('killed@example.com');
+    let chat = await startChat(port, slowUrl, killedDb);
+    const key = await newKey('killed@example.com', killedDb);
     const ids = Array.from({ length: 5 }, (_, i) => `killed-${i}`);
     const streams = ids.map(async (id) => {
       const res = await fetch(`${chat.url}/v1/chat/completions`, {
@@ -258,18 +285,19 @@ describe('a chat process killed mid-stream', () => {
     for (const r of readers) await r.cancel().catch(() => undefined);
 
     // Killed mid-answer: the request is on record, in progress, not yet with an audit event.
-    const before = await records(ids);
+    const before = await records(ids, killedDb);
     expect(before.map((r) => [r.messages, r.outcomes, r.events])).toEqual(
       ids.map(() => [1, ['in_progress'], 0]),
     );
 
-    chat = await startChat(port, slowUrl);
-    expect(await eachRecordedOnce(ids, 20_000)).toEqual([]);
+    chat = await startChat(port, slowUrl, killedDb);
+    expect(await eachRecordedOnce(ids, 20_000, killedDb)).toEqual([]);
     const closed = await query<{ outcome: string; reason: string; audit: string }>(
       `SELECT m.outcome, e.payload->>'reason' AS reason, e.outcome AS audit
          FROM messages m JOIN audit_events e ON e.target_id = m.id::text
         WHERE m.request_id = ANY($1::text[]) AND e.action = 'chat.completion'`,
       [ids],
+      killedDb,
     );
     expect(closed).toEqual(
       ids.map(() => ({ outcome: 'interrupted', reason: 'process_gone', audit: 'failure' })),

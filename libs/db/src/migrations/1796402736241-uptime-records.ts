@@ -48,7 +48,18 @@ export class UptimeRecords1796402736241 implements MigrationInterface {
     await q.query(
       `CREATE INDEX messages_in_progress_idx ON messages (created_at) WHERE outcome = 'in_progress'`,
     );
-    await q.query('ALTER TABLE messages DROP CONSTRAINT IF EXISTS messages_outcome_check');
+    // The partitioning migration left the check under a generated name: drop it by what it is.
+    await q.query(`
+      DO $$
+      DECLARE c record;
+      BEGIN
+        FOR c IN SELECT conname FROM pg_constraint
+                  WHERE conrelid = 'messages'::regclass AND contype = 'c'
+                    AND pg_get_constraintdef(oid) LIKE '%outcome%'
+        LOOP
+          EXECUTE format('ALTER TABLE messages DROP CONSTRAINT %I', c.conname);
+        END LOOP;
+      END $$`);
     await q.query(`
       ALTER TABLE messages ADD CONSTRAINT messages_outcome_check CHECK (outcome IN
         ('in_progress', 'completed', 'client_disconnected', 'upstream_error', 'interrupted', 'failed'))`);
