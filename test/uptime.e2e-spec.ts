@@ -305,3 +305,51 @@ describe('a chat process killed mid-stream', () => {
     await kill(chat, 'SIGTERM');
   }, 180_000);
 });
+
+describe('records spooled while the database is down', () => {
+  it('answer 503 with Retry-After, survive a SIGKILL of the process, and reach the database after its restart', async () => {
+    await cluster.psql('CREATE DATABASE spooled');
+    const spooledDb = databaseUrl.replace(/\/enclave$/, '/spooled');
+    const port = await freePort();
+    let chat = await startChat(port, fastUrl, spooledDb);
+    const key = await newKey('spooled@example.com', spooledDb);
+    const ask = (id: string) =>
+      fetch(`${chat.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${key}`,
+          'content-type': 'application/json',
+          'x-request-id': id,
+        },
+        body: JSON.stringify({ model: 'enclave-sim', messages: PROMPT }),
+      });
+    expect((await ask('spooled-warm')).status).toBe(200); // the key is now cached
+
+    await asPostgres(`${PGBIN}/pg_ctl`, ['-D', cluster.dataDir, '-m', 'fast', '-w', 'stop']);
+    const ids = Array.from({ length: 5 }, (_, i) => `spooled-${i}`);
+    for (const id of ids) {
+      const res = await ask(id);
+      expect(res.status).toBe(503);
+      expect(res.headers.get('retry-after')).toBe('5');
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe(
+        'database_unavailable',
+      );
+    }
+    const metrics = await (await fetch(`${chat.url}/metrics`)).text();
+    expect(metrics).toMatch(/^enclave_spool_entries\{[^}]*\} 5$/m);
+    await kill(chat, 'SIGKILL');
+
+    await cluster.start();
+    chat = await startChat(port, fastUrl, spooledDb);
+    expect(await eachRecordedOnce(ids, 20_000, spooledDb)).toEqual([]);
+    const rows = await query<{ outcome: string; errorCode: string }>(
+      `SELECT m.outcome, e.payload->>'errorCode' AS "errorCode"
+         FROM messages m JOIN audit_events e ON e.target_id = m.id::text
+        WHERE m.request_id = ANY($1::text[]) AND e.action = 'chat.completion'`,
+      [ids],
+      spooledDb,
+    );
+    expect(rows).toEqual(ids.map(() => ({ outcome: 'failed', errorCode: 'database_unavailable' })));
+    await kill(chat, 'SIGTERM');
+  }, 180_000);
+});

@@ -396,19 +396,27 @@ export class ChatCompletionsService {
         outcome: 'failed',
         cacheHit: null,
       };
-      await this.records.close(
-        this.closingRecord(
-          ctx,
-          pending.id,
-          body,
-          { stream: how.stream, cache: null, errorCode: error.code },
-          result,
-          {
-            ...pending,
-            createdAt: arrived.toISOString(),
-          },
-        ),
-      );
+      try {
+        await this.records.close(
+          this.closingRecord(
+            ctx,
+            pending.id,
+            body,
+            { stream: how.stream, cache: null, errorCode: error.code },
+            result,
+            {
+              ...pending,
+              createdAt: arrived.toISOString(),
+            },
+          ),
+        );
+      } catch (recordErr) {
+        this.log.error(
+          { err: recordErr, requestId: ctx.meta.requestId },
+          'refused request not recorded',
+        );
+        throw error;
+      }
       throw error.markAudited();
     }
   }

@@ -1,7 +1,7 @@
 import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { AuditLog, type AuditEvent } from '@enclave/audit';
 import { type Config, InjectConfig } from '@enclave/config';
-import { isDatabaseUnavailable } from '@enclave/http';
+import { DatabaseUnavailableError, isDatabaseUnavailable } from '@enclave/http';
 import { Metrics } from '@enclave/observability';
 import { type CounterIncrement, CountersRepository } from '@enclave/policy';
 import { join } from 'node:path';
@@ -12,7 +12,7 @@ import {
   MessagesRepository,
   type PendingMessage,
 } from './messages.repository.js';
-import { RecordSpool } from './record-spool.js';
+import { RecordSpool, SpoolFullError } from './record-spool.js';
 
 /** How often a non-empty spool is offered to the database again. */
 const REPLAY_EVERY_MS = 1_000;
@@ -98,7 +98,13 @@ export class CompletionRecords implements OnModuleInit, OnApplicationShutdown {
         this.log.warn({ messageId: record.messageId }, 'database away: completion record spooled');
       }
     }
-    await this.spool.append(record);
+    try {
+      await this.spool.append(record);
+    } catch (err) {
+      // Neither the database nor the spool can keep it: the request fails as in an outage.
+      if (err instanceof SpoolFullError) throw new DatabaseUnavailableError(err.message);
+      throw err;
+    }
     return true;
   }
 
