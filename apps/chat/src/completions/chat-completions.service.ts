@@ -115,11 +115,11 @@ export class ChatCompletionsService {
 
   async complete(ctx: CompletionContext, body: ChatCompletionRequest): Promise<Answered> {
     const request = this.withDefaultSystemPrompt(toUpstream(body));
-    const started = performance.now();
     const { key, cached, messageId } = await this.begin(ctx, body, request, {
       admitted: false,
       stream: false,
     });
+    const started = performance.now();
     let answer = cached;
     if (!answer) {
       try {
@@ -169,11 +169,11 @@ export class ChatCompletionsService {
     { admitted = false }: { admitted?: boolean } = {},
   ): Promise<void> {
     const request = this.withDefaultSystemPrompt(toUpstream(body));
-    const started = performance.now();
     const { key, cached, messageId } = await this.begin(ctx, body, request, {
       admitted,
       stream: true,
     });
+    const started = performance.now();
     const cache = cacheState(key, cached);
     const wantsUsage = body.stream_options?.include_usage === true;
 
