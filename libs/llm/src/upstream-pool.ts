@@ -203,7 +203,10 @@ export class UpstreamPool implements OnModuleInit, OnApplicationShutdown {
     return [...served].sort();
   }
 
-  chat(body: ChatCompletionCreateParams, signal: AbortSignal): Promise<Routed<ChatCompletion>> {
+  async chat(
+    body: ChatCompletionCreateParams,
+    signal: AbortSignal,
+  ): Promise<Routed<ChatCompletion>> {
     const payload = serialise(() => ({ ...body, model: this.resolve(body.model), stream: false }));
     return this.route(body.model, signal, async (backend, sig) => {
       const res = await backend.post('/chat/completions', payload, sig);
@@ -215,7 +218,7 @@ export class UpstreamPool implements OnModuleInit, OnApplicationShutdown {
    * Resolves once a backend produced its first chunk (so a backend that accepts the connection
    * and then stalls is still failed over); the chunks, that first one included, follow.
    */
-  chatStream(
+  async chatStream(
     body: ChatCompletionCreateParams,
     signal: AbortSignal,
   ): Promise<Routed<AsyncIterable<ChatCompletionChunk>>> {
@@ -256,7 +259,7 @@ export class UpstreamPool implements OnModuleInit, OnApplicationShutdown {
     });
   }
 
-  embeddings(
+  async embeddings(
     body: EmbeddingCreateParams,
     signal: AbortSignal,
   ): Promise<Routed<CreateEmbeddingResponse>> {
