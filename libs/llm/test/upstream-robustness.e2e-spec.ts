@@ -214,6 +214,37 @@ describe('passive health', () => {
   });
 });
 
+describe('passive health of a backend that never answers in time', () => {
+  let h: ChatHarness;
+  afterAll(async () => {
+    await h.stop();
+  });
+
+  it('turns unhealthy on /metrics while its GET /v1/models keeps answering', async () => {
+    h = await ChatHarness.start({}, { ENCLAVE_HEALTH_INTERVAL_MS: '200' });
+    const slow = await h.extraSim({ stallRate: 1, stallMs: 0 });
+    await addBackend(h, 'slow', slow.url, { weight: 100, timeoutMs: 200 });
+    const u = await h.user('patient@example.com');
+    for (let i = 0; i < 3; i++) {
+      await u.client.chat.completions.create({ model: 'enclave-sim', messages: PROMPT });
+    }
+    const metrics = parsePrometheusText(
+      (await request(h.app.getHttpServer()).get('/metrics').expect(200)).text,
+    );
+    expect(metrics.value('enclave_backend_healthy', { backend: 'slow' })).toBe(0);
+    expect(
+      h.app
+        .get(UpstreamPool)
+        .status()
+        .find((b) => b.name === 'slow'),
+    ).toMatchObject({
+      state: 'unhealthy',
+      healthy: false,
+      lastError: 'upstream_timeout',
+    });
+  });
+});
+
 describe('a pool at its concurrency cap', () => {
   let h: ChatHarness;
   afterEach(async () => {
