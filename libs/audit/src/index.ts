@@ -67,6 +67,7 @@ export {
   type ExportManifest,
 } from './export-format.js';
 export { verifyExport, type ExportVerdict } from './verify-export.js';
+export { ExportFilesRepository, type ExportFileKind } from './export-files.repository.js';
 export {
   EVENT_HELD,
   holdCoversRecord,
