@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { Command } from 'commander';
-import pg from 'pg';
 import {
   AuditLog,
   type ChainVerdict,
@@ -23,7 +22,7 @@ import {
 import { type Config, loadConfig, loadConfigOrExit } from '@enclave/config';
 import { defaultPolicies, POLICIES_SETTING_KEY, RuntimePolicies } from '@enclave/policy';
 import { applyRetention, eraseUser } from '@enclave/privacy';
-import { databaseUrl } from '@enclave/db';
+import { databaseUrl, pgClient } from '@enclave/db';
 import { withMigratedDatabase as withDatabase } from './database.js';
 
 /** Exit code of `enclave audit verify` when the chain or the export was tampered with. */
@@ -108,7 +107,7 @@ export function registerAuditCommands(program: Command): void {
     .option('--label <text>', "the new key's label in the keyring", `audit@${hostname()}`)
     .action(async (opts: { label: string }) => {
       const config = loadConfigOrExit();
-      const client = new pg.Client({ connectionString: databaseUrl(config) });
+      const client = pgClient(databaseUrl(config));
       await client.connect();
       try {
         const r = await rotateSigningKey({

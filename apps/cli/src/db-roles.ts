@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
-import pg from 'pg';
 import { loadConfigOrExit } from '@enclave/config';
-import { createAppRoles, databaseUrl } from '@enclave/db';
+import { createAppRoles, databaseUrl, pgClient } from '@enclave/db';
 
 /** `enclave db …`: the database roles of the apps. */
 export function registerDbCommands(program: Command): void {
@@ -12,7 +11,7 @@ export function registerDbCommands(program: Command): void {
     )
     .action(async () => {
       const url = databaseUrl(loadConfigOrExit());
-      const client = new pg.Client({ connectionString: url });
+      const client = pgClient(url);
       await client.connect();
       try {
         // Passwords come back on stdout only: the installer writes them into each unit's env.

@@ -1,8 +1,7 @@
 import { existsSync } from 'node:fs';
-import pg from 'pg';
 import { Keyring, loadSigningKey, type SigningKey } from '@enclave/audit';
 import type { Config } from '@enclave/config';
-import { databaseUrl } from '@enclave/db';
+import { databaseUrl, pgClient } from '@enclave/db';
 
 /** One line of `enclave doctor` (the shape doctor.ts prints). */
 export interface KeyFinding {
@@ -116,8 +115,7 @@ async function checkpointSigners(
   config: Config,
 ): Promise<{ keyId: string; first: string; last: string }[] | null> {
   if (!config.database.url) return null;
-  const client = new pg.Client({
-    connectionString: databaseUrl(config),
+  const client = pgClient(databaseUrl(config), {
     connectionTimeoutMillis: TIMEOUT_MS,
     query_timeout: TIMEOUT_MS,
   });

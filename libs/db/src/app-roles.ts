@@ -55,10 +55,7 @@ export async function createAppRoles(
     const role = APP_ROLES[app];
     const password = passwords[app] ?? randomBytes(24).toString('base64url');
     const created = await createOrAlter(client, role, password);
-    const url = new URL(databaseUrl);
-    url.username = role;
-    url.password = password;
-    roles.push({ app, role, url: url.toString(), created });
+    roles.push({ app, role, url: withCredentials(databaseUrl, role, password), created });
   }
   const quote = async (sql: string, ...args: string[]) => {
     const { rows } = await client.query<{ q: string }>(`SELECT format(${sql}) AS q`, args);
@@ -94,4 +91,14 @@ async function createOrAlter(client: pg.ClientBase, role: string, password: stri
     await run('ALTER');
     return false;
   }
+}
+
+/**
+ * The URL with another user and password. Not through `URL`: a URL naming several hosts
+ * (`postgres://u:p@db1:5432,db2:5432/enclave`, see PrimaryFinder) is not one it accepts.
+ */
+export function withCredentials(databaseUrl: string, user: string, password: string): string {
+  const m = /^(postgres(?:ql)?:\/\/)(?:[^@/]*@)?(.*)$/.exec(databaseUrl);
+  if (!m) throw new Error('DATABASE_URL is not a postgres:// URL');
+  return `${m[1]}${encodeURIComponent(user)}:${encodeURIComponent(password)}@${m[2]}`;
 }
