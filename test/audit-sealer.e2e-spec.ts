@@ -258,5 +258,7 @@ describe('audit app failover', () => {
     second.child.kill('SIGTERM');
     const [code] = await once(second.child, 'exit');
     expect(code).toBe(0);
-  });
+    // Two app processes start, one after the other: more than the default 60 s when the
+    // machine is shared.
+  }, 180_000);
 });
