@@ -134,6 +134,7 @@ export class EmbeddedPostgres {
     closeToOthers(paths.root, account);
     const bin = await binaries();
     if (!existsSync(join(paths.pgdata, 'PG_VERSION'))) initialise(paths, bin.initdb, account);
+    await stopLeftover(paths.pgdata);
 
     const settings = {
       listen_addresses: '127.0.0.1',
@@ -218,6 +219,33 @@ export class EmbeddedPostgres {
       `the embedded Postgres did not accept connections within ${READY_TIMEOUT_MS / 1000} s (${lastError})`,
     );
   }
+}
+
+/**
+ * A server of this data dir still running without its owner (the process that started it was
+ * killed) holds the port and the data: stop it (fast shutdown) so this start can take over.
+ */
+async function stopLeftover(pgdata: string): Promise<void> {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(join(pgdata, 'postmaster.pid'), 'utf8').split('\n')[0]);
+    // Only a postmaster of this data dir, never whatever process now has that pid.
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    if (!cmdline.includes(pgdata)) return;
+  } catch {
+    return;
+  }
+  process.kill(pid, 'SIGINT');
+  const deadline = Date.now() + STOP_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`a Postgres left running on ${pgdata} (pid ${pid}) did not stop`);
 }
 
 interface Account {

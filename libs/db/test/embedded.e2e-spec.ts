@@ -107,6 +107,18 @@ describe('the embedded database (a real PostgreSQL in ENCLAVE_DATA_DIR/postgres)
     expect(rows).toEqual([{ v: 'before the kill' }]);
   });
 
+  it('takes over from a server of the same data dir left running by a killed owner', async () => {
+    const leftover = db!;
+    // Another start while the first server still runs, as after a killed launcher.
+    db = await EmbeddedPostgres.start({ dataDir, port, stdio: 'ignore' });
+    expect(await leftover.exited).toEqual({ code: 0, signal: null });
+    expect(db.pid).not.toBe(leftover.pid);
+    const client = new pg.Client({ connectionString: db.url });
+    await client.connect();
+    expect((await client.query('SELECT v FROM kept')).rows).toEqual([{ v: 'before the kill' }]);
+    await client.end();
+  });
+
   it('recognises a data dir of the old default (PGlite) and says what to do, starting nothing', async () => {
     const old = mkdtempSync(join(tmpdir(), 'enclave-old-'));
     mkdirSync(join(old, 'pglite'));
