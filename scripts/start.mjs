@@ -1,26 +1,27 @@
 #!/usr/bin/env node
 // `npm start`: one coherent appliance on this machine. Installs and builds when needed, then runs
-// the embedded database (when DATABASE_URL is unset), the bundled LLM simulator (when no upstream is
-// configured), migrations, the first administrator (on an empty database), and the chat, admin and
-// audit apps, with prefixed logs. Ctrl-C (or SIGTERM) stops the apps first, then what they depend on.
+// the embedded database (when DATABASE_URL is unset; restarted with backoff if it dies), the
+// bundled LLM simulator (when no upstream is configured), migrations, the first administrator (on
+// an empty database), and the chat, admin and audit apps. The terminal gets the URLs, the first
+// admin's password and what goes wrong; each process logs to ENCLAVE_DATA_DIR/logs/<name>.log.
+// Ctrl-C (or SIGTERM) stops the apps first, then what they depend on.
 import { spawn } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { buildIfStale, ensureInstalled, root } from './prepare.mjs';
+
+// Everything this launcher and its processes create (data, keys, logs) is the owner's alone.
+process.umask(0o077);
 
 const dist = join(root, 'dist');
 const READY_TIMEOUT_MS = 90_000;
-const COLORS = {
-  'embedded-db': 90,
-  'llm-sim': 36,
-  migrate: 90,
-  bootstrap: 90,
-  chat: 32,
-  admin: 35,
-  audit: 33,
-};
 /** Steps that run to completion before the apps start: their exit is not a failure. */
 const ONE_SHOT = new Set(['migrate', 'bootstrap']);
+/** Restarts of the embedded database wait 0.5 s, 1 s, 2 s … up to this. */
+const MAX_RESTART_DELAY_MS = 30_000;
+/** Up this long, the database counts as healthy again: the next failure restarts it at once. */
+const HEALTHY_AFTER_MS = 60_000;
 
 ensureInstalled();
 buildIfStale();
@@ -33,6 +34,9 @@ try {
   console.error(`enclave: ${err.message}`);
   process.exit(78);
 }
+const { oldEmbeddedDataNotice } = await import(join(dist, 'libs/db/src/embedded.js'));
+const logDir = join(resolve(config.database.dataDir), 'logs');
+mkdirSync(logDir, { recursive: true, mode: 0o700 });
 
 /** @type {Map<string, import('node:child_process').ChildProcess>} */
 const children = new Map();
@@ -43,13 +47,18 @@ let firstAdminNotice = '';
 process.on('SIGINT', () => stopAll(0));
 process.on('SIGTERM', () => stopAll(0));
 process.on('exit', () => {
-  for (const child of children.values()) child.kill('SIGKILL');
+  // The whole group: the embedded database's server is a child of its wrapper.
+  for (const child of children.values()) killGroup(child, 'SIGKILL');
 });
 
 try {
   if (!config.database.url) {
-    run('embedded-db', 'apps/cli/src/main.js', ['embedded-db']);
-    await waitForPort(config.database.embeddedPort, 'embedded-db');
+    const notice = oldEmbeddedDataNotice(config.database.dataDir);
+    if (notice) {
+      console.error(`enclave: ${notice}`);
+      process.exit(78);
+    }
+    await startEmbeddedDb();
   }
   if (config.upstream.isBundledSimulator) {
     run('llm-sim', 'apps/llm-sim/src/main.js');
@@ -78,6 +87,7 @@ try {
       `  audit  ${base(config.ports.audit)}`,
       `  database  ${config.database.url ? 'DATABASE_URL' : `embedded, data in ${config.database.dataDir}`}`,
       `  upstream  ${config.upstream.isBundledSimulator ? `bundled LLM simulator ${base(config.ports.llmSim)}` : config.upstream.url}`,
+      `  logs      ${logDir}`,
       'Press Ctrl-C to stop.',
       firstAdminNotice,
     ].join('\n'),
@@ -90,31 +100,86 @@ try {
 }
 
 function run(name, entry, args = [], { capture = false } = {}) {
+  const log = openSync(join(logDir, `${name}.log`), 'a', 0o600);
   const child = spawn(process.execPath, [join(dist, entry), ...args], {
     cwd: root,
     env: process.env,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', capture ? 'pipe' : log, log],
     // Own process group: a terminal's Ctrl-C reaches only this launcher, which stops the apps
     // before the database under them.
     detached: true,
   });
+  closeSync(log);
   children.set(name, child);
   if (capture) {
     child.output = '';
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (chunk) => (child.output += chunk));
-  } else {
-    prefixLines(name, child.stdout, process.stdout);
   }
-  prefixLines(name, child.stderr, process.stderr);
   child.on('exit', (code, signal) => {
     children.delete(name);
-    if (!stopping && !ONE_SHOT.has(name)) {
-      console.error(`enclave: ${name} exited unexpectedly (${signal ?? `code ${code}`}); stopping`);
-      stopAll(1);
-    }
+    if (stopping || ONE_SHOT.has(name) || name === 'embedded-db') return;
+    console.error(
+      `enclave: ${name} exited unexpectedly (${signal ?? `code ${code}`}); stopping. Last lines of ${logPath(name)}:\n${tail(name)}`,
+    );
+    stopAll(1);
   });
   return child;
+}
+
+/**
+ * Starts the embedded database and keeps it running: when it dies it is started again, waiting
+ * longer after each failure in a row. The apps stay up meanwhile (they answer 503
+ * database_unavailable) and reconnect by themselves. A first start that fails is fatal.
+ */
+async function startEmbeddedDb() {
+  let failures = 0;
+  let supervising = false;
+  const launch = () => {
+    const child = run('embedded-db', 'apps/cli/src/main.js', ['embedded-db']);
+    const startedAt = Date.now();
+    child.on('exit', (code, signal) => {
+      if (stopping || !supervising) return;
+      if (Date.now() - startedAt > HEALTHY_AFTER_MS) failures = 0;
+      const delay = Math.min(500 * 2 ** failures++, MAX_RESTART_DELAY_MS);
+      console.error(
+        `enclave: the embedded database stopped (${signal ?? `code ${code}`}); restarting it in ${delay / 1000} s (log: ${logPath('embedded-db')})`,
+      );
+      setTimeout(() => {
+        if (stopping) return;
+        launch();
+        waitForPort(config.database.embeddedPort, 'embedded-db').then(
+          () => console.error('enclave: the embedded database is back'),
+          // Did not come up (e.g. the killed server's backends still held its memory): its exit
+          // has already scheduled the next attempt.
+          () => undefined,
+        );
+      }, delay);
+    });
+  };
+  launch();
+  try {
+    await waitForPort(config.database.embeddedPort, 'embedded-db');
+  } catch (err) {
+    throw new Error(
+      `${err.message}. Last lines of ${logPath('embedded-db')}:\n${tail('embedded-db')}`,
+      { cause: err },
+    );
+  }
+  supervising = true;
+}
+
+function logPath(name) {
+  return join(logDir, `${name}.log`);
+}
+
+/** The last lines a process logged, for the terminal when it failed. */
+function tail(name, lines = 10) {
+  try {
+    return readFileSync(logPath(name), 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
 }
 
 /** Resolves once the step exits 0, with its stdout when captured. */
@@ -123,21 +188,15 @@ function runToCompletion(name, entry, args, options) {
   return new Promise((resolve, reject) =>
     // 'close', not 'exit': captured stdout may still be arriving when the process exits.
     child.on('close', (code) =>
-      code === 0 ? resolve(child.output ?? '') : reject(new Error(`${name} failed (code ${code})`)),
+      code === 0
+        ? resolve(child.output ?? '')
+        : reject(
+            new Error(
+              `${name} failed (code ${code}). Last lines of ${logPath(name)}:\n${tail(name)}`,
+            ),
+          ),
     ),
   );
-}
-
-function prefixLines(name, from, to) {
-  const label = process.stdout.isTTY ? `\x1b[${COLORS[name] ?? 0}m[${name}]\x1b[0m ` : `[${name}] `;
-  let pending = '';
-  from.setEncoding('utf8');
-  from.on('data', (chunk) => {
-    const lines = (pending + chunk).split('\n');
-    pending = lines.pop();
-    for (const line of lines) to.write(label + line + '\n');
-  });
-  from.on('end', () => pending && to.write(label + pending + '\n'));
 }
 
 async function waitForPort(port, name) {
@@ -175,7 +234,7 @@ async function waitUntil(name, probe) {
 /** Apps first (they finish in-flight requests), then the simulator and the database under them. */
 async function stopAll(code) {
   if (stopping) {
-    for (const child of children.values()) child.kill('SIGKILL');
+    for (const child of children.values()) killGroup(child, 'SIGKILL');
     return;
   }
   stopping = true;
@@ -194,4 +253,12 @@ async function stopAll(code) {
     );
   }
   process.exit(code);
+}
+
+function killGroup(child, signal) {
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    // already gone
+  }
 }

@@ -66,7 +66,11 @@ class Fixture {
     await this.db?.drop();
   }
 
-  async startAudit(env: Record<string, string>): Promise<AuditProcess> {
+  /** `probe`: what counts as started (a stalled sealer keeps the app from being ready). */
+  async startAudit(
+    env: Record<string, string>,
+    probe: '/readyz' | '/healthz' = '/readyz',
+  ): Promise<AuditProcess> {
     const port = await freePort();
     const child = spawn(process.execPath, [AUDIT_MAIN], {
       env: {
@@ -86,9 +90,9 @@ class Fixture {
     child.stderr!.on('data', (d) => (out += d));
     const p = { child, port, output: () => out };
     this.procs.push(p);
-    await until('the audit app to be ready', async () => {
+    await until(`the audit app to answer ${probe}`, async () => {
       if (child.exitCode !== null) throw new Error(`audit exited: ${out}`);
-      return realmFetch(`http://127.0.0.1:${port}/readyz`).then(
+      return realmFetch(`http://127.0.0.1:${port}${probe}`).then(
         (r) => r.ok,
         () => false,
       );
@@ -487,7 +491,7 @@ describe('the unsealed-events alert', () => {
       await f.append(3);
       await f.ds.query(`UPDATE audit_seal_queue SET queued_at = now() - interval '1 hour'`);
       // A bound of 2 s: the queue is checked every second.
-      const app = await f.startAudit({ AUDIT_UNSEALED_ALERT_SECONDS: '2' });
+      const app = await f.startAudit({ AUDIT_UNSEALED_ALERT_SECONDS: '2' }, '/healthz');
       await until(
         'the unsealed gauge',
         async () => (await metric(app.port, 'enclave_audit_unsealed_events')) === 3,
@@ -495,6 +499,17 @@ describe('the unsealed-events alert', () => {
       expect(
         await metric(app.port, 'enclave_audit_oldest_unsealed_seconds'),
       ).toBeGreaterThanOrEqual(3600);
+      expect(await metric(app.port, 'enclave_audit_sealer_lag_seconds')).toBeGreaterThanOrEqual(
+        3600,
+      );
+      // Not ready while the chain falls behind, and /readyz says why.
+      const notReady = await realmFetch(`http://127.0.0.1:${app.port}/readyz`);
+      expect(notReady.status).toBe(503);
+      expect(
+        ((await notReady.json()) as { reasons: Record<string, string> }).reasons['audit-sealer'],
+      ).toMatch(
+        /^3 audit events wait to be sealed, the oldest for \d+ s \(AUDIT_UNSEALED_ALERT_SECONDS=2\)/,
+      );
       await until('the warning', () =>
         app
           .output()
@@ -512,6 +527,11 @@ describe('the unsealed-events alert', () => {
         async () => (await metric(app.port, 'enclave_audit_unsealed_events')) === 0,
       );
       expect(await metric(app.port, 'enclave_audit_oldest_unsealed_seconds')).toBe(0);
+      expect(await metric(app.port, 'enclave_audit_sealer_lag_seconds')).toBe(0);
+      expect(await metric(app.port, 'enclave_audit_sealer_last_round_age_seconds')).toBeLessThan(
+        30,
+      );
+      expect((await realmFetch(`http://127.0.0.1:${app.port}/readyz`)).status).toBe(200);
       expect(app.output()).toContain('audit sealer active');
       await f.stopAudit(app);
     } finally {

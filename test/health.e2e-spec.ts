@@ -24,7 +24,10 @@ afterAll(async () => {
   await db.drop();
 });
 
-describe.each(HTTP_APPS)('%s app health', (_name, moduleFor) => {
+// What each app's /readyz asks besides the database.
+const OWN_CHECKS: Record<string, string[]> = { audit: ['audit-sealer'] };
+
+describe.each(HTTP_APPS)('%s app health', (name, moduleFor) => {
   let app: INestApplication;
   beforeAll(async () => {
     const config = testConfig({ DATABASE_URL: db.url });
@@ -38,7 +41,7 @@ describe.each(HTTP_APPS)('%s app health', (_name, moduleFor) => {
     await request(app.getHttpServer()).get('/healthz').expect(200, { status: 'ok' });
     await request(app.getHttpServer())
       .get('/readyz')
-      .expect(200, { status: 'ready', checks: ['database'] });
+      .expect(200, { status: 'ready', checks: ['database', ...(OWN_CHECKS[name] ?? [])] });
   });
 
   it('sends helmet security headers', async () => {

@@ -12,11 +12,15 @@ export default async function globalSetup(): Promise<void> {
     await client.query('SELECT 1');
   } catch (err) {
     throw new Error(
-      `The tests need a real Postgres at ${ADMIN_URL} (${(err as Error).message}). ` +
-        'Start one (e.g. `pg_ctlcluster 15 main start`) or set ENCLAVE_TEST_POSTGRES_URL to a role that may CREATE DATABASE.',
+      `The tests need a real Postgres at ${redacted(ADMIN_URL)} (${(err as Error).message}). ` +
+        'Run them with `npm test` (it starts a throwaway one) or set ENCLAVE_TEST_POSTGRES_URL to a role that may CREATE DATABASE.',
       { cause: err },
     );
   } finally {
     await client.end().catch(() => {});
   }
+}
+
+function redacted(url: string): string {
+  return url.replace(/:\/\/([^:@/]+):[^@/]*@/, '://$1:***@');
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 
-/** The real Postgres the tests use (CI starts it); one throwaway database per test file. */
+/** The real Postgres the tests use (`npm test` starts one); one throwaway database per test file. */
 export const ADMIN_URL =
   process.env.ENCLAVE_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 

@@ -3,6 +3,7 @@ import type { Config } from '@enclave/config';
 import { RuntimePoliciesService } from '@enclave/policy';
 import { PlatformModule } from '@enclave/server';
 import { RetentionService } from './retention.service.js';
+import { SealerReadiness } from './sealer-lag.js';
 import { SealerService } from './sealer.service.js';
 import { ExportRunnerService } from './export-runner.service.js';
 import { SiemService } from './siem.service.js';
@@ -13,7 +14,7 @@ export class AuditAppModule {
   static forRoot(config: Config): DynamicModule {
     return {
       module: AuditAppModule,
-      imports: [PlatformModule.forRoot(config, 'audit')],
+      imports: [PlatformModule.forRoot(config, 'audit', [SealerReadiness])],
       // Only the runtime policies of libs/policy (its quota and usage jobs belong to the chat app).
       providers: [
         SealerService,

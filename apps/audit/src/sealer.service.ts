@@ -15,6 +15,8 @@ import {
 import { type Config, InjectConfig } from '@enclave/config';
 import { databaseUrl } from '@enclave/db';
 import { Metrics } from '@enclave/observability';
+import { DataSource } from 'typeorm';
+import { sealQueueNow } from './sealer-lag.js';
 
 /** Runs the audit sealer in the audit app: active when it holds the lock, standby otherwise. */
 @Injectable()
@@ -26,6 +28,7 @@ export class SealerService implements OnApplicationBootstrap, BeforeApplicationS
   constructor(
     @InjectConfig() private readonly config: Config,
     private readonly metrics: Metrics,
+    private readonly dataSource: DataSource,
   ) {
     this.signingKey = this.loadKey();
   }
@@ -51,6 +54,19 @@ export class SealerService implements OnApplicationBootstrap, BeforeApplicationS
       },
     });
     this.sealer.start();
+    const sealer = this.sealer;
+    this.metrics.watchAuditSealer({
+      lagSeconds: async () => {
+        try {
+          const stats = await sealQueueNow(this.dataSource);
+          this.metrics.auditQueue(stats.unsealed, stats.oldestQueuedSeconds);
+          return stats.oldestQueuedSeconds ?? 0;
+        } catch {
+          return null;
+        }
+      },
+      lastRoundAt: () => sealer.status.lastRoundAt,
+    });
   }
 
   async beforeApplicationShutdown(): Promise<void> {

@@ -76,7 +76,7 @@ async function checkDatabase(config: Config): Promise<Finding[]> {
       {
         check: 'database',
         verdict: 'warn',
-        message: 'DATABASE_URL is unset: the embedded database (a demo, one query at a time)',
+        message: 'DATABASE_URL is unset: the embedded database (one server, no standby or backups)',
         fix: 'set DATABASE_URL to a Postgres primary (scripts/install.sh sets up a local one)',
       },
     ];

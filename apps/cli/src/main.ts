@@ -2,10 +2,10 @@ import 'reflect-metadata';
 import { Command } from 'commander';
 import { loadConfigOrExit } from '@enclave/config';
 import {
-  embeddedDataDir,
+  EmbeddedPostgres,
+  OldEmbeddedDataError,
   pendingMigrations,
   runMigrations,
-  startEmbeddedPostgres,
 } from '@enclave/db';
 import { registerAccountCommands } from './accounts.js';
 import { registerAuditCommands } from './audit-commands.js';
@@ -40,20 +40,41 @@ program
 
 program
   .command('embedded-db')
-  .description('serve the embedded database (PGlite) on loopback for the other processes')
+  .description(
+    'run the embedded PostgreSQL server (ENCLAVE_DATA_DIR/postgres, loopback, password) until stopped',
+  )
   .action(async () => {
+    // The cluster, its password file and its logs are the owner's alone.
+    process.umask(0o077);
     const config = loadConfigOrExit();
-    const dataDir = embeddedDataDir(config.database.dataDir);
-    const db = await startEmbeddedPostgres({ dataDir, port: config.database.embeddedPort });
-    console.log(
-      JSON.stringify({ level: 30, app: 'embedded-db', msg: 'listening', url: db.url, dataDir }),
-    );
+    let db: EmbeddedPostgres;
+    try {
+      db = await EmbeddedPostgres.start({
+        dataDir: config.database.dataDir,
+        port: config.database.embeddedPort,
+      });
+    } catch (err) {
+      if (err instanceof OldEmbeddedDataError) {
+        console.error(`enclave: ${err.message}`);
+        process.exit(78);
+      }
+      throw err;
+    }
+    const log = (level: number, msg: string, extra: object = {}) =>
+      console.log(JSON.stringify({ level, app: 'embedded-db', msg, ...extra }));
+    log(30, 'listening', { port: db.port, pid: db.pid, dataDir: config.database.dataDir });
     const stop = async () => {
       await db.stop();
       process.exit(0);
     };
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
+    // A server that dies on its own ends this process too, so the supervisor (`npm start`)
+    // sees it and starts a new one.
+    const { code, signal } = await db.exited;
+    if (db.isStopping) return;
+    log(50, 'the embedded Postgres stopped', { code, signal });
+    process.exit(1);
   });
 
 registerAccountCommands(program);

@@ -49,6 +49,8 @@ export interface SealerStatus {
   sealed: number;
   checkpoints: number;
   lastError: string | null;
+  /** When a round last completed (sealing when active, checking the lock on standby); ms. */
+  lastRoundAt: number | null;
 }
 
 const ALERT_CHECK_MS = 10_000;
@@ -64,7 +66,13 @@ export class AuditSealer {
   private readonly loop: AdvisoryLockLoop;
   private lastCheckpoint: { pos: number; at: number } | null = null;
   private lastAlertCheck = 0;
-  readonly status: SealerStatus = { active: false, sealed: 0, checkpoints: 0, lastError: null };
+  readonly status: SealerStatus = {
+    active: false,
+    sealed: 0,
+    checkpoints: 0,
+    lastError: null,
+    lastRoundAt: null,
+  };
 
   constructor(private readonly opts: SealerOptions) {
     this.loop = new AdvisoryLockLoop(
@@ -86,9 +94,16 @@ export class AuditSealer {
           this.lastCheckpoint = null;
           opts.log.info({ lock: SEALER_LOCK }, 'audit sealer active');
         },
-        round: (client) => this.sealRound(client),
+        round: async (client) => {
+          const pause = await this.sealRound(client);
+          this.status.lastRoundAt = Date.now();
+          return pause;
+        },
         // On standby too: the unsealed-events gauges and the alert watch the active sealer.
-        standby: (client) => this.maybeAlert(client),
+        standby: async (client) => {
+          await this.maybeAlert(client);
+          this.status.lastRoundAt = Date.now();
+        },
       },
     );
   }

@@ -1,6 +1,9 @@
 import { pgClient } from '@enclave/db';
 import type pg from 'pg';
 
+/** The longest one statement of the sealer or the SIEM forwarder may take. */
+export const STATEMENT_TIMEOUT_MS = 30_000;
+
 /**
  * The dedicated connection a session advisory lock lives on (the sealer's, the SIEM
  * forwarder's): opened on first use, closed on stand-down. Postgres releases the lock when it
@@ -27,6 +30,11 @@ export class LockConnection {
       application_name: this.applicationName,
       connectionTimeoutMillis: 5_000,
       keepAlive: true,
+      // A round that hangs (a lock it waits on, a server that stopped answering) fails instead of
+      // stalling the loop in silence: the loop logs it, reconnects and goes on.
+      statement_timeout: STATEMENT_TIMEOUT_MS,
+      query_timeout: STATEMENT_TIMEOUT_MS + 5_000,
+      idle_in_transaction_session_timeout: STATEMENT_TIMEOUT_MS,
     });
     client.on('error', this.onError);
     await client.connect();

@@ -112,7 +112,7 @@ const keys = {
     schema: z.string().trim().refine(isPostgresUrl, 'not a postgres:// URL'),
     expected:
       'a postgres://user:password@host:port/database URL (several hosts: host1:port,host2:port)',
-    doc: 'The Postgres server, or primary and standbys as `host1:5432,host2:5432`: Enclave writes to whichever is primary, also after a failover. Unset: an embedded Postgres (PGlite) keeping its data in ENCLAVE_DATA_DIR.',
+    doc: 'The Postgres server, or primary and standbys as `host1:5432,host2:5432`: Enclave writes to whichever is primary, also after a failover. Unset: the embedded PostgreSQL that `npm start` runs, data in ENCLAVE_DATA_DIR/postgres.',
   },
   DATABASE_POOL_SIZE: wholeNumber(10, 'Connections each process keeps to Postgres.', 1, 500),
   ENCLAVE_MIGRATE_ON_START: flag(

@@ -7,7 +7,10 @@ import { MIGRATIONS } from './migrations/index.js';
 
 /** The Postgres URL the apps use: DATABASE_URL, or the embedded server on loopback. */
 export function databaseUrl(config: Config): string {
-  return config.database.url ?? embeddedDatabaseUrl(config.database.embeddedPort);
+  return (
+    config.database.url ??
+    embeddedDatabaseUrl(config.database.dataDir, config.database.embeddedPort)
+  );
 }
 
 /**
@@ -24,9 +27,6 @@ export function dataSourceOptions(config: Config, applicationName: string): Data
     migrationsTableName: 'enclave_migrations',
     migrationsRun: false,
     synchronize: false,
-    // gen_random_uuid() is built in (Postgres 13+ and PGlite); no extension to install.
-    uuidExtension: 'pgcrypto',
-    installExtensions: false,
     poolSize: config.database.poolSize,
     extra: { connectionTimeoutMillis: 5_000, ...(Client ? { Client } : {}) },
     logger: new DatabaseLogger(),

@@ -3,10 +3,12 @@ export { dataSourceOptions, databaseUrl } from './data-source.js';
 export { runMigrations, pendingMigrations } from './migrate.js';
 export { MIGRATIONS } from './migrations/index.js';
 export {
-  startEmbeddedPostgres,
+  EmbeddedPostgres,
+  OldEmbeddedDataError,
   embeddedDatabaseUrl,
-  embeddedDataDir,
-  type EmbeddedPostgres,
+  embeddedPaths,
+  oldEmbeddedDataNotice,
+  type EmbeddedPostgresOptions,
 } from './embedded.js';
 export { DatabaseReadiness } from './database.readiness.js';
 export { SettingsRepository, type Setting } from './settings.repository.js';

@@ -6,8 +6,7 @@ const MIGRATION_LOCK = 7_315_001;
 
 /**
  * Applies pending migrations in one transaction that first takes a transaction-scoped advisory
- * lock, so processes starting together apply each migration once. (On the embedded database the
- * open transaction itself keeps the other connections out.) Returns the names applied.
+ * lock, so processes starting together apply each migration once. Returns the names applied.
  */
 export async function runMigrations(dataSource: DataSource): Promise<string[]> {
   const queryRunner = dataSource.createQueryRunner();

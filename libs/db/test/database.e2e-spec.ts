@@ -6,7 +6,6 @@ import {
   dataSourceOptions,
   pendingMigrations,
   runMigrations,
-  startEmbeddedPostgres,
 } from '@enclave/db';
 import { testConfig } from '../../../test/support/config.js';
 import { createTestDatabase } from '../../../test/support/postgres.js';
@@ -17,13 +16,6 @@ interface Backend {
 }
 
 const backends: [string, () => Promise<Backend>][] = [
-  [
-    'embedded PGlite',
-    async () => {
-      const db = await startEmbeddedPostgres({ dataDir: 'memory://', port: 0 });
-      return { url: db.url, stop: db.stop };
-    },
-  ],
   [
     'real Postgres',
     async () => {

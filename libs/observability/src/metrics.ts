@@ -25,6 +25,13 @@ const UPSTREAM_BUCKETS = [
   0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300,
 ];
 
+export interface AuditSealerWatch {
+  /** The oldest unsealed event's wait in seconds (0 when none), or null when it cannot be asked. */
+  lagSeconds(): Promise<number | null>;
+  /** When this app's sealer last completed a round (ms), or null before its first. */
+  lastRoundAt(): number | null;
+}
+
 /**
  * The app's Prometheus registry and the typed calls that feed it. One registry per app instance
  * (not prom-client's global one), so several apps can live in one process, as in the tests.
@@ -99,9 +106,31 @@ export class Metrics {
     return (this.auditSeries ??= this.makeAuditSeries());
   }
 
+  /** What the audit app asks when /metrics is scraped (see watchAuditSealer). */
+  private sealerWatch: AuditSealerWatch | null = null;
+
   private makeAuditSeries() {
     const registers = [this.registry];
+    const watch = () => this.sealerWatch;
     return {
+      sealerLag: new Gauge({
+        name: 'enclave_audit_sealer_lag_seconds',
+        help: 'How long the oldest unsealed audit event has waited, asked of the database at each scrape (0 when none wait). Alert above AUDIT_UNSEALED_ALERT_SECONDS.',
+        registers,
+        async collect() {
+          const lag = await watch()?.lagSeconds();
+          if (lag !== undefined && lag !== null) this.set(lag);
+        },
+      }),
+      sealerLastRound: new Gauge({
+        name: 'enclave_audit_sealer_last_round_age_seconds',
+        help: "Seconds since this audit app's sealer last completed a round (sealing, or checking the lock on standby). Grows when its loop is stuck.",
+        registers,
+        collect() {
+          const at = watch()?.lastRoundAt();
+          if (at !== undefined && at !== null) this.set((Date.now() - at) / 1000);
+        },
+      }),
       unsealed: new Gauge({
         name: 'enclave_audit_unsealed_events',
         help: 'Committed audit events waiting to be sealed into the chain (refreshed every 10 s, or twice per AUDIT_UNSEALED_ALERT_SECONDS when shorter).',
@@ -190,6 +219,15 @@ export class Metrics {
   /** A backend that was removed: its series goes instead of staying at its last value. */
   forgetBackend(backend: string): void {
     this.backendUp.remove({ backend });
+  }
+
+  /**
+   * The audit app's sealer, read at each scrape: a sealer that stopped shows a growing lag
+   * instead of the last value it reported itself.
+   */
+  watchAuditSealer(watch: AuditSealerWatch): void {
+    this.sealerWatch = watch;
+    this.audit();
   }
 
   /** The seal queue as the audit app last checked it. */

@@ -1,11 +1,16 @@
-import { type DynamicModule, Module } from '@nestjs/common';
+import { type DynamicModule, Module, type Type } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { AuditModule } from '@enclave/audit';
 import { AuthModule } from '@enclave/auth';
 import { ApiErrorFilter, REJECTION_RECORDER } from '@enclave/http';
 import { type Config, ConfigModule } from '@enclave/config';
 import { DatabaseReadiness, DbModule } from '@enclave/db';
-import { HealthModule, LoggingModule, MetricsModule } from '@enclave/observability';
+import {
+  HealthModule,
+  LoggingModule,
+  MetricsModule,
+  type ReadinessCheck,
+} from '@enclave/observability';
 import { AuditRejections } from './audit-rejections.js';
 
 /**
@@ -14,14 +19,19 @@ import { AuditRejections } from './audit-rejections.js';
  */
 @Module({})
 export class PlatformModule {
-  static forRoot(config: Config, appName: string): DynamicModule {
+  /** `readiness`: the app's own /readyz checks, besides the database. */
+  static forRoot(
+    config: Config,
+    appName: string,
+    readiness: Type<ReadinessCheck>[] = [],
+  ): DynamicModule {
     return {
       module: PlatformModule,
       imports: [
         ConfigModule.forRoot(config),
         LoggingModule.forRoot(appName),
         DbModule.forRoot(appName),
-        HealthModule.forRoot([DatabaseReadiness]),
+        HealthModule.forRoot([DatabaseReadiness, ...readiness]),
         MetricsModule.forRoot(appName),
         AuditModule,
         AuthModule,
