@@ -1,17 +1,32 @@
 import type { DynamicModule, INestApplication } from '@nestjs/common';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
+import type { FastifyInstance } from 'fastify';
+import type { DestinationStream } from 'pino';
 import type { Config } from '@enclave/config';
-import { configureHttpApp } from '@enclave/server';
+import { configureHttpApp, createHttpAdapter } from '@enclave/server';
 import { AdminAppModule } from '../../apps/admin/src/admin.module.js';
 import { AuditAppModule } from '../../apps/audit/src/audit.module.js';
 import { ChatAppModule } from '../../apps/chat/src/chat.module.js';
 
-/** An app module started in-process with the production HTTP wiring (not listening on a port). */
-export async function startApp(module: DynamicModule, config: Config): Promise<INestApplication> {
+/**
+ * An app module started in-process with the production HTTP wiring (not listening on a port).
+ * Its log lines go to `log` when given (at the config's LOG_LEVEL; tests default to silent).
+ */
+export async function startApp(
+  module: DynamicModule,
+  config: Config,
+  options: { name?: string; log?: DestinationStream } = {},
+): Promise<INestApplication> {
   const moduleRef = await Test.createTestingModule({ imports: [module] }).compile();
-  const app = moduleRef.createNestApplication({ logger: false, bodyParser: false });
+  const app = moduleRef.createNestApplication<NestFastifyApplication>(
+    createHttpAdapter(options.name ?? 'test', config, options.log),
+    { logger: false, bodyParser: false },
+  );
   configureHttpApp(app, config);
   await app.init();
+  // Fastify loads its plugins (cookies, static files) and routes here; supertest needs them.
+  await (app.getHttpAdapter().getInstance() as FastifyInstance).ready();
   return app;
 }
 
