@@ -21,7 +21,9 @@ export async function startApp(
   const moduleRef = await Test.createTestingModule({ imports: [module] }).compile();
   const app = moduleRef.createNestApplication<NestFastifyApplication>(
     createHttpAdapter(options.name ?? 'test', config, options.log),
-    { logger: false, bodyParser: false },
+    // A test ends its app at once: connections a client opened and never used (undici may open
+    // one after an aborted stream) would otherwise hold close() until the headers timeout.
+    { logger: false, bodyParser: false, forceCloseConnections: true },
   );
   configureHttpApp(app, config);
   await app.init();

@@ -21,40 +21,7 @@ function isFastifyError(err: unknown): err is FastifyError {
   return typeof code === 'string' && code.startsWith('FST_');
 }
 
-/**
- * Turns anything thrown into an ApiError; unknown errors become a 500 that leaks nothing.
- * `maxBodyBytes`, when known, goes into the message of a 413.
- */
-export function toApiError(err: unknown, maxBodyBytes?: number): ApiError {
-  if (err instanceof ApiError) return err;
-  if (isFastifyError(err)) {
-    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-      const limit = maxBodyBytes ? `the ${Math.round(maxBodyBytes / 1024 / 1024)} MB` : 'what';
-      return new ApiError(
-        413,
-        'request_too_large',
-        `The request body is larger than ${limit} this server accepts.`,
-      );
-    }
-    if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
-      return new ApiError(
-        415,
-        'unsupported_media_type',
-        "Send the request body as JSON with 'Content-Type: application/json'.",
-        { type: 'invalid_request_error' },
-      );
-    }
-    if (err.code === 'FST_ERR_CTP_INVALID_CONTENT_LENGTH') {
-      return new ApiError(400, 'invalid_body', 'The body is not as long as Content-Length says.');
-    }
-    const status = err.statusCode ?? 500;
-    if (status < 500) return new ApiError(status, `http_${status}`, 'The request was malformed.');
-  }
-  if (err instanceof HttpException) {
-    const status = err.getStatus();
-    if (status === 404) return new ApiError(404, 'not_found', 'No such route.');
-    return new ApiError(status, `http_${status}`, err.message);
-  }
+function internalError(): ApiError {
   return new ApiError(
     500,
     'internal_error',
@@ -63,6 +30,49 @@ export function toApiError(err: unknown, maxBodyBytes?: number): ApiError {
       type: 'server_error',
     },
   );
+}
+
+/**
+ * Turns anything thrown into an ApiError; unknown errors become a 500 that leaks nothing.
+ * `maxBodyBytes`, when known, goes into the message of a 413.
+ */
+export function toApiError(err: unknown, maxBodyBytes?: number): ApiError {
+  if (err instanceof ApiError) return err;
+  // Nest's adapter wraps Fastify's own 4xx errors in an HttpException with the original as cause.
+  const fastifyError = err instanceof HttpException ? err.cause : err;
+  if (isFastifyError(fastifyError)) return fromFastifyError(fastifyError, maxBodyBytes);
+  if (err instanceof HttpException) {
+    const status = err.getStatus();
+    if (status === 404) return new ApiError(404, 'not_found', 'No such route.');
+    return new ApiError(status, `http_${status}`, err.message);
+  }
+  return internalError();
+}
+
+/** Fastify's own refusals while reading the request, in Enclave's error shape. */
+function fromFastifyError(err: FastifyError, maxBodyBytes?: number): ApiError {
+  if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+    const limit = maxBodyBytes ? `the ${Math.round(maxBodyBytes / 1024 / 1024)} MB` : 'what';
+    return new ApiError(
+      413,
+      'request_too_large',
+      `The request body is larger than ${limit} this server accepts.`,
+    );
+  }
+  if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+    return new ApiError(
+      415,
+      'unsupported_media_type',
+      "Send the request body as JSON with 'Content-Type: application/json'.",
+      { type: 'invalid_request_error' },
+    );
+  }
+  if (err.code === 'FST_ERR_CTP_INVALID_CONTENT_LENGTH') {
+    return new ApiError(400, 'invalid_body', 'The body is not as long as Content-Length says.');
+  }
+  const status = err.statusCode ?? 500;
+  if (status < 500) return new ApiError(status, `http_${status}`, 'The request was malformed.');
+  return internalError();
 }
 
 /** Records refused and failed requests (the audit trail), given by the app that has one. */

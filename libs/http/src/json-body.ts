@@ -24,7 +24,11 @@ export function useJsonBodies(fastify: FastifyInstance): void {
   fastify.addContentTypeParser(
     'application/json',
     { parseAs: 'string' },
-    (request: FastifyRequest, text: string | Buffer, done: (err: Error | null, body?: unknown) => void) => {
+    (
+      request: FastifyRequest,
+      text: string | Buffer,
+      done: (err: Error | null, body?: unknown) => void,
+    ) => {
       try {
         refuseUnsupportedEncoding(request);
         done(null, parseJsonBody(text.toString()));
@@ -37,8 +41,13 @@ export function useJsonBodies(fastify: FastifyInstance): void {
 
 function refuseUnsupportedEncoding(request: FastifyRequest): void {
   const encoding = request.headers['content-encoding'];
-  const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(request.headers['content-type'] ?? '')?.[1];
-  if ((encoding && encoding.toLowerCase() !== 'identity') || (charset && !/^utf-?8$/i.test(charset))) {
+  const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(
+    request.headers['content-type'] ?? '',
+  )?.[1];
+  if (
+    (encoding && encoding.toLowerCase() !== 'identity') ||
+    (charset && !/^utf-?8$/i.test(charset))
+  ) {
     throw new ApiError(
       415,
       'unsupported_encoding',

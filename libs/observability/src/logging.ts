@@ -35,9 +35,9 @@ export function loggableUrl(url: string): string {
 }
 
 /** Header paths masked wherever an object logged carries request or response headers. */
-const SECRET_HEADERS = ['authorization', 'cookie', '"set-cookie"', '"x-api-key"', '"x-csrf-token"'];
+const SECRET_HEADERS = ['authorization', 'cookie', 'set-cookie', 'x-api-key', 'x-csrf-token'];
 const REDACT_PATHS = ['req.headers', 'res.headers', 'headers', '*.headers'].flatMap((at) =>
-  SECRET_HEADERS.map((h) => `${at}.${h}`),
+  SECRET_HEADERS.map((h) => `${at}["${h}"]`),
 );
 
 /**

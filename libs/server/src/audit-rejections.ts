@@ -29,7 +29,10 @@ export class AuditRejections implements RejectionRecorder {
     await this.audit.append(this.dataSource.manager, {
       actor: req.principal ? principalActor(req.principal) : { type: 'anonymous' },
       action,
-      target: { type: 'route', id: `${req.method} ${req.routeOptions.url ?? req.url.split('?')[0]}` },
+      target: {
+        type: 'route',
+        id: `${req.method} ${req.routeOptions.url ?? req.url.split('?')[0]}`,
+      },
       outcome: status < 500 ? 'denied' : 'failure',
       meta: requestMeta(req),
       payload: { status, code: error.code, keyPrefix: bearer?.[1] ?? null },

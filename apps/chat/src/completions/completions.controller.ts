@@ -60,7 +60,12 @@ export class CompletionsController {
     @Req() req: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
-    return this.completions.embeddings(principal, requestMeta(req), body, abortOnClientClose(reply));
+    return this.completions.embeddings(
+      principal,
+      requestMeta(req),
+      body,
+      abortOnClientClose(reply),
+    );
   }
 }
 
