@@ -26,10 +26,27 @@ export async function startApp(
     { logger: false, bodyParser: false, forceCloseConnections: true },
   );
   configureHttpApp(app, config);
+  const fastify = app.getHttpAdapter().getInstance() as FastifyInstance;
+  const routes: ServedRoute[] = [];
+  fastify.addHook('onRoute', (r) => {
+    for (const method of [r.method].flat()) routes.push({ method, url: r.url });
+  });
+  servedRoutes.set(app, routes);
   await app.init();
   // Fastify loads its plugins (cookies, static files) and routes here; supertest needs them.
-  await (app.getHttpAdapter().getInstance() as FastifyInstance).ready();
+  await fastify.ready();
   return app;
+}
+
+export interface ServedRoute {
+  method: string;
+  url: string;
+}
+const servedRoutes = new WeakMap<INestApplication, ServedRoute[]>();
+
+/** Every route an app started by startApp serves (Fastify's own HEAD twins of GETs included). */
+export function routesOf(app: INestApplication): ServedRoute[] {
+  return servedRoutes.get(app) ?? [];
 }
 
 /** The three HTTP apps, for tests that hold for each of them. */
