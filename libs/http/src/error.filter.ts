@@ -9,6 +9,7 @@ import {
 } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError } from './api-error.js';
+import { DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from './database-unavailable.js';
 
 /** An error Fastify raises itself (reading the body, before Nest sees the request). */
 interface FastifyError {
@@ -41,6 +42,14 @@ export function toApiError(err: unknown, maxBodyBytes?: number): ApiError {
   // Nest's adapter wraps Fastify's own 4xx errors in an HttpException with the original as cause.
   const fastifyError = err instanceof HttpException ? err.cause : err;
   if (isFastifyError(fastifyError)) return fromFastifyError(fastifyError, maxBodyBytes);
+  if (isDatabaseUnavailable(err)) {
+    return new ApiError(
+      503,
+      'database_unavailable',
+      `The database is not reachable right now; nothing was changed. Try again in ${DATABASE_RETRY_AFTER_SECONDS} seconds.`,
+      { type: 'server_error', headers: { 'Retry-After': String(DATABASE_RETRY_AFTER_SECONDS) } },
+    );
+  }
   if (err instanceof HttpException) {
     const status = err.getStatus();
     if (status === 404) return new ApiError(404, 'not_found', 'No such route.');
@@ -95,10 +104,15 @@ export class ApiErrorFilter implements ExceptionFilter {
     const reply = http.getResponse<FastifyReply>();
     const req = http.getRequest<FastifyRequest>();
     const apiError = toApiError(err, req.routeOptions?.bodyLimit);
-    if (apiError.getStatus() >= 500 && !(err instanceof ApiError)) {
-      this.log.error({ err, reqId: req.id, path: req.url.split('?')[0] }, 'unhandled error');
+    const path = req.url.split('?')[0];
+    if (apiError.code === 'database_unavailable') {
+      this.log.warn({ err, reqId: req.id, path }, 'database unavailable');
+    } else if (apiError.getStatus() >= 500 && !(err instanceof ApiError)) {
+      this.log.error({ err, reqId: req.id, path }, 'unhandled error');
     }
-    if (this.recorder && !apiError.audited && apiError.code !== 'not_found') {
+    // With the database away, recording the refusal would only wait for the same outage.
+    const recordable = apiError.code !== 'not_found' && apiError.code !== 'database_unavailable';
+    if (this.recorder && !apiError.audited && recordable) {
       try {
         await this.recorder.record(req, apiError);
       } catch (recordErr) {
