@@ -20,7 +20,7 @@ const { DataSource } = await import('typeorm');
 const { chromium } = await import('playwright-core');
 const { loadConfig } = await fromDist('libs/config/src/index.js');
 const { startEmbeddedPostgres } = await fromDist('libs/db/src/index.js');
-const { configureHttpApp } = await fromDist('libs/server/src/index.js');
+const { configureHttpApp, createHttpAdapter } = await fromDist('libs/server/src/index.js');
 const { hashPassword, UsersRepository } = await fromDist('libs/auth/src/index.js');
 const { generateSigningKey } = await fromDist('libs/audit/src/index.js');
 const { ChatAppModule } = await fromDist('apps/chat/src/chat.module.js');
@@ -61,10 +61,14 @@ const config = loadConfig(
   },
   '/nonexistent/enclave.env',
 );
-const app = await NestFactory.create(ChatAppModule.forRoot(config), {
-  logger: false,
-  bodyParser: false,
-});
+const app = await NestFactory.create(
+  ChatAppModule.forRoot(config),
+  createHttpAdapter('chat', config),
+  {
+    logger: false,
+    bodyParser: false,
+  },
+);
 configureHttpApp(app, config);
 await app.listen(0, '127.0.0.1');
 const baseURL = `http://127.0.0.1:${app.getHttpServer().address().port}`;
@@ -182,17 +186,25 @@ async function seed(ds, userId) {
 async function startAdminAndAudit() {
   // The key `enclave audit keygen` makes: checkpoints and export manifests are signed with it.
   generateSigningKey(join(dataDir, 'audit', 'signing-key.pem'));
-  adminApp = await NestFactory.create(AdminAppModule.forRoot(config), {
-    logger: false,
-    bodyParser: false,
-  });
+  adminApp = await NestFactory.create(
+    AdminAppModule.forRoot(config),
+    createHttpAdapter('admin', config),
+    {
+      logger: false,
+      bodyParser: false,
+    },
+  );
   configureHttpApp(adminApp, config);
   await adminApp.listen(0, '127.0.0.1');
   adminURL = `http://127.0.0.1:${adminApp.getHttpServer().address().port}`;
-  auditApp = await NestFactory.create(AuditAppModule.forRoot(config), {
-    logger: false,
-    bodyParser: false,
-  });
+  auditApp = await NestFactory.create(
+    AuditAppModule.forRoot(config),
+    createHttpAdapter('audit', config),
+    {
+      logger: false,
+      bodyParser: false,
+    },
+  );
   await auditApp.init();
 }
 

@@ -11,7 +11,7 @@ import {
   SessionService,
 } from '@enclave/auth';
 import { AdminAppModule } from '../src/admin.module.js';
-import { startApp } from '../../../test/support/app.js';
+import { routesOf, startApp } from '../../../test/support/app.js';
 import { createUser, PASSWORD } from '../../../test/support/auth.js';
 import { testConfig } from '../../../test/support/config.js';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/postgres.js';
@@ -26,12 +26,12 @@ const ADMIN = ['admin'] as const;
 const ADMIN_AUDITOR = ['admin', 'auditor'] as const;
 
 /**
- * The rules, one line per route as `METHOD /path` with Express's `:param` names. A new route
+ * The rules, one line per route as `METHOD /path` with the router's `:param` names. A new route
  * needs a line here; its request is sent with made-up path ids (see PARAMS) and BODIES[route] or
  * `{}`: the guard runs before validation, so an allowed role gets a 400/404 at worst.
  */
 const RULES: Record<string, Access> = {
-  // Nest's answer for unknown paths (404 `not_found`), on every method: it must not need a session.
+  // The answer for unknown paths (404 `not_found`), on every method: it must not need a session.
   'ALL {/*splat}': 'public',
   'GET /healthz': 'public',
   'GET /readyz': 'public',
@@ -84,7 +84,7 @@ const RULES: Record<string, Access> = {
   'POST /api/admin/audit/erasures': ADMIN,
   // The console's page and assets: public, like the chat UI (everything they call needs a role).
   'GET /admin': 'public',
-  'GET /admin/{*path}': 'public',
+  'GET /admin/*': 'public',
 };
 
 /** Path parameters by name; anything else is a fresh UUID that names nothing (a 404 at worst). */
@@ -120,34 +120,15 @@ afterAll(async () => {
 });
 
 /**
- * `METHOD /path` of every route the started app's Express router serves; a path served on every
- * HTTP method at once (Nest's not-found handler) is one `ALL /path` entry.
+ * `METHOD /path` of every route the started app's router serves (not the HEAD twin Fastify adds
+ * to each GET), plus `ALL {/*splat}`: the not-found handler, which answers every other path.
  */
 function servedRoutes(): string[] {
-  const express = app.getHttpAdapter().getInstance() as {
-    router: { stack: { route?: { path: string; methods: Record<string, boolean> } }[] };
-  };
-  const methodsByPath = new Map<string, Set<string>>();
-  for (const layer of express.router.stack) {
-    if (!layer.route) continue;
-    const methods = methodsByPath.get(layer.route.path) ?? new Set<string>();
-    for (const [method, on] of Object.entries(layer.route.methods)) {
-      if (on) methods.add(method === '_all' ? 'ALL' : method.toUpperCase());
-    }
-    methodsByPath.set(layer.route.path, methods);
-  }
-  const routes: string[] = [];
-  for (const [path, methods] of methodsByPath) {
-    if (methods.has('ALL') || EVERY_METHOD.every((m) => methods.has(m))) {
-      routes.push(`ALL ${path}`);
-    } else {
-      routes.push(...[...methods].map((m) => `${m} ${path}`));
-    }
-  }
-  return routes.sort();
+  const routes = routesOf(app)
+    .filter((r) => r.method !== 'HEAD')
+    .map((r) => `${r.method} ${r.url}`);
+  return [...new Set([...routes, 'ALL {/*splat}'])].sort();
 }
-
-const EVERY_METHOD = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE'];
 
 /**
  * A fresh session per call (made directly, no password hashing), so a call that ends or changes

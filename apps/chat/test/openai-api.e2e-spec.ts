@@ -353,6 +353,68 @@ describe('bad input and refused calls', () => {
     expect(((await res.json()) as ErrorBody).error.code).toBe('request_too_large');
   });
 
+  const nested = (depth: number) => '['.repeat(depth) + ']'.repeat(depth);
+  it.each([
+    [
+      'a value nested 5,000 levels deep',
+      `{"model": "enclave-sim", "messages": [{"role": "user", "content": ${nested(5_000)}}]}`,
+      'deeper than 64 levels',
+    ],
+    [
+      'a value nested 65 levels deep',
+      `{"model": "enclave-sim", "messages": [{"role": "user", "content": "hi"}], "x": ${nested(64)}}`,
+      'deeper than 64 levels',
+    ],
+    [
+      '100,001 values',
+      `{"model": "enclave-sim", "messages": [{"role": "user", "content": "hi"}], "x": [${'0,'.repeat(100_000)}0]}`,
+      'more than 100000 values',
+    ],
+    [
+      'a __proto__ key',
+      '{"model": "enclave-sim", "messages": [{"role": "user", "content": "hi"}], "__proto__": {"a": 1}}',
+      '__proto__',
+    ],
+  ])('refuses %s with 400 invalid_body naming the limit', async (_label, body, limit) => {
+    const res = (await refused(() => raw(body).then(rejectUnlessOk), {
+      status: 400,
+      code: 'invalid_body',
+    })) as Response;
+    const json = (await res.json()) as ErrorBody;
+    expect(json.error.code).toBe('invalid_body');
+    expect(json.error.message).toContain(limit);
+  });
+
+  it('counts brackets and commas inside strings as text, not structure', async () => {
+    const content = `${'['.repeat(100)}${','.repeat(200_000)} \\ "quoted" [`;
+    const ok = await raw(
+      JSON.stringify({ model: 'enclave-sim', messages: [{ role: 'user', content }] }),
+    );
+    expect(ok.status).toBe(200);
+  });
+
+  it.each([
+    ['a text body', { 'content-type': 'text/plain' }, 'unsupported_media_type'],
+    [
+      'a form body',
+      { 'content-type': 'application/x-www-form-urlencoded' },
+      'unsupported_media_type',
+    ],
+    ['a gzip body', { 'content-encoding': 'gzip' }, 'unsupported_encoding'],
+    [
+      'a latin-1 body',
+      { 'content-type': 'application/json; charset=latin1' },
+      'unsupported_encoding',
+    ],
+  ])('refuses %s with 415', async (_label, headers, code) => {
+    const body = JSON.stringify({ model: 'enclave-sim', messages: PROMPT });
+    const res = (await refused(() => raw(body, headers).then(rejectUnlessOk), {
+      status: 415,
+      code,
+    })) as Response;
+    expect(((await res.json()) as ErrorBody).error.code).toBe(code);
+  });
+
   it('refuses an unknown model with NotFoundError (404)', async () => {
     const err = await refused(
       () => u.client.chat.completions.create({ model: 'gpt-17', messages: PROMPT }),

@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Req } from '@nestjs/common';
-import type { Request } from 'express';
+import type { FastifyRequest } from 'fastify';
 import { requestMeta, ZodBody } from '@enclave/http';
 import { ApiKeyService } from './api-key.service.js';
 import { CreateApiKeyBody, newApiKey } from './api-keys.schema.js';
@@ -22,7 +22,7 @@ export class ApiKeysController {
   create(
     @Body(new ZodBody(CreateApiKeyBody)) body: CreateApiKeyBody,
     @CurrentPrincipal() p: Principal,
-    @Req() req: Request,
+    @Req() req: FastifyRequest,
   ) {
     return this.keys.create(p.userId, newApiKey(body), principalActor(p), requestMeta(req));
   }
@@ -32,7 +32,7 @@ export class ApiKeysController {
   async revoke(
     @Param('prefix') prefix: string,
     @CurrentPrincipal() p: Principal,
-    @Req() req: Request,
+    @Req() req: FastifyRequest,
   ): Promise<void> {
     await this.keys.revoke(prefix, principalActor(p), requestMeta(req), { ownerUserId: p.userId });
   }

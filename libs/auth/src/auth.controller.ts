@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Post, Req, Res } from '@nestjs/common';
-import type { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { type Config, InjectConfig } from '@enclave/config';
 import { ApiError, Public, requestMeta, ZodBody } from '@enclave/http';
@@ -37,8 +37,8 @@ export class AuthController {
   @HttpCode(200)
   async login(
     @Body(new ZodBody(SignInBody)) body: z.infer<typeof SignInBody>,
-    @Req() req: Request,
-    @Res({ passthrough: true }) res: Response,
+    @Req() req: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
   ) {
     if (!this.config.auth.localLogin) {
       throw new ApiError(
@@ -48,18 +48,21 @@ export class AuthController {
       );
     }
     const signedIn = await this.sessions.signIn(body.email, body.password, requestMeta(req));
-    setSessionCookies(req, res, signedIn);
+    setSessionCookies(req, reply, signedIn);
     return { user: signedIn.user, csrfToken: signedIn.csrfToken, expiresAt: signedIn.expiresAt };
   }
 
   @Public()
   @Post('logout')
   @HttpCode(204)
-  async logout(@Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<void> {
+  async logout(
+    @Req() req: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<void> {
     // Public so that an expired session can still clear its cookies; a live one is ended.
     const token: unknown = req.cookies?.[SESSION_COOKIE];
     if (typeof token === 'string' && token) await this.sessions.signOut(token, requestMeta(req));
-    clearSessionCookies(req, res);
+    clearSessionCookies(req, reply);
   }
 
   @Get('me')

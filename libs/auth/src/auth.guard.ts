@@ -1,7 +1,7 @@
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { timingSafeEqual } from 'node:crypto';
-import type { Request } from 'express';
+import type { FastifyRequest } from 'fastify';
 import { ApiError, PUBLIC_ROUTE } from '@enclave/http';
 import { ApiKeyService } from './api-key.service.js';
 import { CSRF_HEADER, SESSION_COOKIE } from './cookies.js';
@@ -28,7 +28,7 @@ export class AuthGuard implements CanActivate {
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
     const targets = [ctx.getHandler(), ctx.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, targets)) return true;
-    const req = ctx.switchToHttp().getRequest<Request & AuthenticatedRequest>();
+    const req = ctx.switchToHttp().getRequest<FastifyRequest & AuthenticatedRequest>();
     // Refusals are thrown; the global error filter records each in the audit trail.
     const principal = await this.authenticate(req);
     req.principal = principal;
@@ -53,8 +53,8 @@ export class AuthGuard implements CanActivate {
     return true;
   }
 
-  private async authenticate(req: Request): Promise<Principal> {
-    const authorization = req.get('authorization');
+  private async authenticate(req: FastifyRequest): Promise<Principal> {
+    const authorization = req.headers.authorization;
     if (authorization !== undefined) {
       const m = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
       if (!m) {
@@ -72,7 +72,7 @@ export class AuthGuard implements CanActivate {
       if (!principal) {
         throw new ApiError(401, 'session_expired', 'Your session has ended; sign in again.');
       }
-      if (!SAFE_METHODS.has(req.method) && !csrfMatches(req.get(CSRF_HEADER), principal)) {
+      if (!SAFE_METHODS.has(req.method) && !csrfMatches(req.headers[CSRF_HEADER], principal)) {
         throw new ApiError(
           403,
           'csrf_failed',
@@ -89,9 +89,9 @@ export class AuthGuard implements CanActivate {
   }
 }
 
-function csrfMatches(sent: string | undefined, principal: Principal): boolean {
+function csrfMatches(sent: string | string[] | undefined, principal: Principal): boolean {
   const expected = principal.session?.csrfToken;
-  if (!sent || !expected) return false;
+  if (typeof sent !== 'string' || !sent || !expected) return false;
   const a = Buffer.from(sent);
   const b = Buffer.from(expected);
   return a.length === b.length && timingSafeEqual(a, b);

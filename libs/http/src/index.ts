@@ -9,6 +9,7 @@ export { Public, PUBLIC_ROUTE } from './public.decorator.js';
 export { ZodBody, ZodQuery } from './zod-body.pipe.js';
 export { requestMeta, type RequestMeta } from './request-meta.js';
 export { UuidParam, isUuid } from './uuid-param.pipe.js';
+export { MAX_JSON_DEPTH, MAX_JSON_VALUES, parseJsonBody, useJsonBodies } from './json-body.js';
 export {
   DatabaseUnavailableError,
   DATABASE_RETRY_AFTER_SECONDS,

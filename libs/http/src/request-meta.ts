@@ -1,4 +1,4 @@
-import type { Request } from 'express';
+import type { FastifyRequest } from 'fastify';
 
 /** Who sent a request and from where, as audit events and logs record it. */
 export interface RequestMeta {
@@ -7,11 +7,10 @@ export interface RequestMeta {
   requestId: string | null;
 }
 
-export function requestMeta(req: Request): RequestMeta {
-  const id = (req as Request & { id?: unknown }).id;
+export function requestMeta(req: FastifyRequest): RequestMeta {
   return {
     ip: req.ip ?? null,
-    userAgent: req.get('user-agent')?.slice(0, 512) ?? null,
-    requestId: typeof id === 'string' ? id : null,
+    userAgent: req.headers['user-agent']?.slice(0, 512) ?? null,
+    requestId: req.id ?? null,
   };
 }

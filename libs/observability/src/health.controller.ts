@@ -1,5 +1,5 @@
 import { Controller, Get, HttpStatus, Inject, Res } from '@nestjs/common';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { Public } from '@enclave/http';
 import { READINESS_CHECKS, type ReadinessCheck, ReadinessState } from './readiness.js';
 
@@ -20,9 +20,9 @@ export class HealthController {
 
   /** Readiness: every check passes; 503 names each failing check and why. */
   @Get('readyz')
-  async readyz(@Res({ passthrough: true }) res: Response) {
+  async readyz(@Res({ passthrough: true }) reply: FastifyReply) {
     if (this.state.isShuttingDown) {
-      res.status(HttpStatus.SERVICE_UNAVAILABLE);
+      void reply.status(HttpStatus.SERVICE_UNAVAILABLE);
       return { status: 'unavailable', reasons: { process: 'shutting down' } };
     }
     const results = await Promise.all(
@@ -30,7 +30,7 @@ export class HealthController {
     );
     const reasons = Object.fromEntries(results.filter(([, reason]) => reason !== null));
     if (Object.keys(reasons).length) {
-      res.status(HttpStatus.SERVICE_UNAVAILABLE);
+      void reply.status(HttpStatus.SERVICE_UNAVAILABLE);
       return { status: 'unavailable', reasons };
     }
     return { status: 'ready', checks: results.map(([name]) => name) };

@@ -1,5 +1,5 @@
 export { HealthModule } from './health.module.js';
-export { LoggingModule, requestId } from './logging.module.js';
+export { createLogger, loggableUrl, NestLogger, redactSecrets, requestId } from './logging.js';
 export { READINESS_CHECKS, ReadinessState, type ReadinessCheck } from './readiness.js';
 export {
   type AuditSealerWatch,
@@ -9,4 +9,4 @@ export {
 } from './metrics.js';
 export { MetricsModule } from './metrics.module.js';
 export { isLoopback } from './metrics.controller.js';
-export { requestMetrics } from './request-metrics.js';
+export { installRequestHooks, UNMATCHED_ROUTE } from './request-hooks.js';

@@ -9,7 +9,7 @@ import {
   Res,
   UseGuards,
 } from '@nestjs/common';
-import type { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { type Config, InjectConfig } from '@enclave/config';
 import { ApiError, Public } from '@enclave/http';
 import { Metrics } from './metrics.js';
@@ -26,7 +26,7 @@ export function isLoopback(address: string | undefined): boolean {
 
 /**
  * Who may scrape: with ENCLAVE_METRICS_TOKEN set, whoever sends it as a bearer token; without
- * it, only loopback callers. The client address is Express's `req.ip`, which (trust proxy
+ * it, only loopback callers. The client address is Fastify's `request.ip`, which (trust proxy
  * loopback) is the address nginx forwards, so a scrape relayed by nginx from elsewhere is
  * refused too.
  */
@@ -39,9 +39,9 @@ export class MetricsAccess implements CanActivate {
   }
 
   canActivate(ctx: ExecutionContext): boolean {
-    const req = ctx.switchToHttp().getRequest<Request>();
+    const req = ctx.switchToHttp().getRequest<FastifyRequest>();
     if (this.tokenHash) {
-      const sent = /^Bearer\s+(\S+)\s*$/i.exec(req.get('authorization') ?? '')?.[1];
+      const sent = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '')?.[1];
       // Hashes have one length, so the comparison takes the same time whatever was sent.
       if (sent !== undefined && timingSafeEqual(sha256(sent), this.tokenHash)) return true;
       throw new ApiError(
@@ -68,9 +68,11 @@ export class MetricsController {
 
   @Get('metrics')
   @UseGuards(MetricsAccess)
-  async scrape(@Res() res: Response): Promise<void> {
+  async scrape(@Res() reply: FastifyReply): Promise<void> {
     const text = await this.metrics.render();
-    res.status(200).set({ 'content-type': this.metrics.contentType, 'cache-control': 'no-store' });
-    res.send(text);
+    void reply
+      .status(200)
+      .headers({ 'content-type': this.metrics.contentType, 'cache-control': 'no-store' })
+      .send(text);
   }
 }

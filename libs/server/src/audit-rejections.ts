@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { Request } from 'express';
+import type { FastifyRequest } from 'fastify';
 import { AuditLog } from '@enclave/audit';
 import { type AuthenticatedRequest, principalActor } from '@enclave/auth';
 import { type ApiError, type RejectionRecorder, requestMeta } from '@enclave/http';
@@ -17,7 +17,7 @@ export class AuditRejections implements RejectionRecorder {
     private readonly dataSource: DataSource,
   ) {}
 
-  async record(req: Request & AuthenticatedRequest, error: ApiError): Promise<void> {
+  async record(req: FastifyRequest & AuthenticatedRequest, error: ApiError): Promise<void> {
     const status = error.getStatus();
     const action =
       status === 401 || status === 403
@@ -25,11 +25,14 @@ export class AuditRejections implements RejectionRecorder {
         : status < 500
           ? 'request.rejected'
           : 'request.failed';
-    const bearer = /^Bearer\s+(ek_[0-9a-f]{8})/i.exec(req.get('authorization') ?? '');
+    const bearer = /^Bearer\s+(ek_[0-9a-f]{8})/i.exec(req.headers.authorization ?? '');
     await this.audit.append(this.dataSource.manager, {
       actor: req.principal ? principalActor(req.principal) : { type: 'anonymous' },
       action,
-      target: { type: 'route', id: `${req.method} ${req.route?.path ?? req.path}` },
+      target: {
+        type: 'route',
+        id: `${req.method} ${req.routeOptions.url ?? req.url.split('?')[0]}`,
+      },
       outcome: status < 500 ? 'denied' : 'failure',
       meta: requestMeta(req),
       payload: { status, code: error.code, keyPrefix: bearer?.[1] ?? null },

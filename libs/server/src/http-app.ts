@@ -1,29 +1,58 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { DynamicModule, INestApplication } from '@nestjs/common';
+import { type DynamicModule, type INestApplication, Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import type { NestExpressApplication } from '@nestjs/platform-express';
-import cookieParser from 'cookie-parser';
-import helmet from 'helmet';
-import { Logger } from 'nestjs-pino';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import fastifyCookie from '@fastify/cookie';
+import { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import type { DestinationStream, Logger as PinoLogger } from 'pino';
 import { type Config, loadConfigOrExit } from '@enclave/config';
-import { Metrics, ReadinessState, requestMetrics } from '@enclave/observability';
+import { useJsonBodies } from '@enclave/http';
+import {
+  createLogger,
+  installRequestHooks,
+  Metrics,
+  NestLogger,
+  ReadinessState,
+  requestId,
+} from '@enclave/observability';
 
-// nestjs-pino's Logger takes (object, message, context), like Nest's own.
-const LOG_CONTEXT = 'Lifecycle';
 /** After the shutdown timeout has cut connections, how long cleanup may take before a hard exit. */
 const HARD_EXIT_GRACE_MS = 5_000;
 
-/** The HTTP wiring every app gets, in production and in e2e tests alike. */
-export function configureHttpApp(app: INestApplication, config: Config): void {
-  const express = app as NestExpressApplication;
-  express.useLogger(app.get(Logger));
-  // First, so the duration covers everything after it (helmet, body parsing, guards).
-  express.use(requestMetrics(app.get(Metrics)));
-  express.use(helmet());
-  express.use(cookieParser());
-  express.useBodyParser('json', { limit: config.http.maxBodyBytes });
-  // nginx on the same host forwards the client address; trust it only from loopback.
-  express.set('trust proxy', 'loopback');
+/**
+ * The Fastify instance an app runs on: its pino logger (stdout unless `log` is given), request
+ * ids, the body size limit, and `X-Forwarded-*` trusted from loopback only (nginx on the host).
+ */
+export function createHttpAdapter(
+  appName: string,
+  config: Config,
+  log?: DestinationStream,
+): FastifyAdapter {
+  return new FastifyAdapter({
+    loggerInstance: createLogger(appName, config.logLevel, log),
+    // installRequestHooks writes one compact line per request instead of Fastify's two.
+    logController: new LogController({ disableRequestLogging: true }),
+    // That line carries the request id itself: no child logger per request.
+    childLoggerFactory: (logger: FastifyBaseLogger) => logger,
+    genReqId: requestId,
+    requestIdHeader: false,
+    bodyLimit: config.http.maxBodyBytes,
+    trustProxy: 'loopback',
+    // No Nest middleware anywhere (cross-cutting work is in hooks, guards and filters), so no
+    // middleware runner on every request.
+    skipMiddie: true,
+  });
+}
+
+/** The HTTP wiring every app gets on its Fastify adapter, in production and in e2e tests alike. */
+export function configureHttpApp(app: INestApplication, _config: Config): void {
+  const fastify = app.getHttpAdapter().getInstance() as FastifyInstance;
+  app.useLogger(new NestLogger(fastify.log as PinoLogger));
+  // helmet 8's headers and defaults (CSP without inline script included), set by Nest itself.
+  app.useSecurityHeaders();
+  installRequestHooks(fastify, app.get(Metrics));
+  useJsonBodies(fastify);
+  void fastify.register(fastifyCookie);
 }
 
 export interface HttpAppSpec {
@@ -35,18 +64,17 @@ export interface HttpAppSpec {
 /** Entry point of an HTTP app: config (or a one-line error), listen, graceful SIGTERM. */
 export async function runHttpApp(spec: HttpAppSpec): Promise<INestApplication> {
   const config = loadConfigOrExit();
-  const app = await NestFactory.create<NestExpressApplication>(spec.module(config), {
-    bufferLogs: true,
-    bodyParser: false,
-  });
+  const app = await NestFactory.create<NestFastifyApplication>(
+    spec.module(config),
+    createHttpAdapter(spec.name, config),
+    { bufferLogs: true, bodyParser: false },
+  );
   configureHttpApp(app, config);
   const port = spec.port(config);
   await app.listen(port, config.host);
-  const log = app.get(Logger);
-  log.log(
+  new Logger('Lifecycle').log(
     { url: `http://${config.host}:${port}`, configFile: config.configFile },
     'listening',
-    LOG_CONTEXT,
   );
   installGracefulShutdown(app, config.shutdownTimeoutMs);
   return app;
@@ -57,7 +85,7 @@ export async function runHttpApp(spec: HttpAppSpec): Promise<INestApplication> {
  * for up to timeoutMs (then cut what is left), release the database, exit 0.
  */
 export function installGracefulShutdown(app: INestApplication, timeoutMs: number): void {
-  const log = app.get(Logger);
+  const log = new Logger('Lifecycle');
   const server = app.getHttpServer() as Server;
   let closing = false;
   // server.close() waits for keep-alive sockets to time out; while closing, end each socket as
@@ -69,28 +97,27 @@ export function installGracefulShutdown(app: INestApplication, timeoutMs: number
   const shutdown = async (signal: NodeJS.Signals) => {
     if (closing) return;
     closing = true;
-    log.log({ signal, timeoutMs }, 'shutting down: finishing in-flight requests', LOG_CONTEXT);
+    log.log({ signal, timeoutMs }, 'shutting down: finishing in-flight requests');
     app.get(ReadinessState).markShuttingDown();
     setTimeout(() => {
       log.warn(
         { timeoutMs },
         'in-flight requests outlived the shutdown timeout; closing connections',
-        LOG_CONTEXT,
       );
       server.closeAllConnections();
     }, timeoutMs);
     // Whatever still hangs (a query that never answers) must not keep the process alive.
     const deadline = setTimeout(() => {
-      log.error({ timeoutMs }, 'shutdown did not complete; exiting anyway', LOG_CONTEXT);
+      log.error({ timeoutMs }, 'shutdown did not complete; exiting anyway');
       process.exit(1);
     }, timeoutMs + HARD_EXIT_GRACE_MS);
     deadline.unref();
     let code = 0;
     try {
       await app.close();
-      log.log('shut down cleanly', LOG_CONTEXT);
+      log.log('shut down cleanly');
     } catch (err) {
-      log.error({ err }, 'shutdown failed', LOG_CONTEXT);
+      log.error({ err }, 'shutdown failed');
       code = 1;
     }
     process.exit(code);

@@ -1,6 +1,7 @@
 export { PlatformModule } from './platform.module.js';
 export {
   configureHttpApp,
+  createHttpAdapter,
   installGracefulShutdown,
   runHttpApp,
   type HttpAppSpec,

@@ -5,16 +5,11 @@ import { AuthModule } from '@enclave/auth';
 import { ApiErrorFilter, REJECTION_RECORDER } from '@enclave/http';
 import { type Config, ConfigModule } from '@enclave/config';
 import { DatabaseReadiness, DbModule } from '@enclave/db';
-import {
-  HealthModule,
-  LoggingModule,
-  MetricsModule,
-  type ReadinessCheck,
-} from '@enclave/observability';
+import { HealthModule, MetricsModule, type ReadinessCheck } from '@enclave/observability';
 import { AuditRejections } from './audit-rejections.js';
 
 /**
- * What every Enclave HTTP app stands on: config, logs, the database, health and readiness,
+ * What every Enclave HTTP app stands on: config, the database, health and readiness,
  * Prometheus metrics, the audit log, authentication (deny by default) and errors in one shape.
  */
 @Module({})
@@ -29,7 +24,6 @@ export class PlatformModule {
       module: PlatformModule,
       imports: [
         ConfigModule.forRoot(config),
-        LoggingModule.forRoot(appName),
         DbModule.forRoot(appName),
         HealthModule.forRoot([DatabaseReadiness, ...readiness]),
         MetricsModule.forRoot(appName),

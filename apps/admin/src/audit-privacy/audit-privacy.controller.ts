@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Req } from '@nestjs/common';
-import type { Request } from 'express';
+import type { FastifyRequest } from 'fastify';
 import { LegalHolds, sqlOf } from '@enclave/audit';
 import { CurrentPrincipal, type Principal, principalActor, Roles } from '@enclave/auth';
 import { requestMeta, UuidParam, ZodBody } from '@enclave/http';
@@ -29,7 +29,7 @@ export class AuditPrivacyController {
   createHold(
     @Body(new ZodBody(CreateHoldBody)) body: CreateHoldBody,
     @CurrentPrincipal() p: Principal,
-    @Req() req: Request,
+    @Req() req: FastifyRequest,
   ) {
     return this.dataSource.transaction((db) =>
       this.holds.create(
@@ -51,7 +51,7 @@ export class AuditPrivacyController {
   releaseHold(
     @Param('id', UuidParam) id: string,
     @CurrentPrincipal() p: Principal,
-    @Req() req: Request,
+    @Req() req: FastifyRequest,
   ) {
     return this.dataSource.transaction((db) =>
       this.holds.release(db, id, principalActor(p), requestMeta(req)),
@@ -63,7 +63,7 @@ export class AuditPrivacyController {
   erase(
     @Body(new ZodBody(ErasureBody)) body: ErasureBody,
     @CurrentPrincipal() p: Principal,
-    @Req() req: Request,
+    @Req() req: FastifyRequest,
   ) {
     return this.dataSource.transaction((db) =>
       eraseUser(db, body.userId, body.reason, principalActor(p), requestMeta(req)),

@@ -9,7 +9,7 @@ import {
   Req,
   type StreamableFile,
 } from '@nestjs/common';
-import type { Request } from 'express';
+import type { FastifyRequest } from 'fastify';
 import { CurrentPrincipal, type Principal, Roles } from '@enclave/auth';
 import { ApiError, requestMeta, UuidParam, ZodBody, ZodQuery } from '@enclave/http';
 import { z } from 'zod';
@@ -110,7 +110,7 @@ export class AuditController {
   createExport(
     @Body(new ZodBody(ExportBody)) body: ExportBody,
     @CurrentPrincipal() who: Principal,
-    @Req() req: Request,
+    @Req() req: FastifyRequest,
   ) {
     return this.exports.request(
       {
@@ -140,7 +140,7 @@ export class AuditController {
     @Param('id', UuidParam) id: string,
     @Param('file') file: string,
     @CurrentPrincipal() who: Principal,
-    @Req() req: Request,
+    @Req() req: FastifyRequest,
   ): Promise<StreamableFile> {
     const which = ExportFileParam.safeParse(file);
     if (!which.success) {

@@ -10,7 +10,7 @@ import {
   Put,
   Req,
 } from '@nestjs/common';
-import type { Request } from 'express';
+import type { FastifyRequest } from 'fastify';
 import { CurrentPrincipal, type Principal, Roles } from '@enclave/auth';
 import { requestMeta, UuidParam, ZodBody } from '@enclave/http';
 import type { z } from 'zod';
@@ -31,7 +31,7 @@ export class BackendsController {
   create(
     @Body(new ZodBody(CreateBackend)) body: CreateBackend,
     @CurrentPrincipal() who: Principal,
-    @Req() req: Request,
+    @Req() req: FastifyRequest,
   ) {
     return this.backends.create(body, who, requestMeta(req));
   }
@@ -41,7 +41,7 @@ export class BackendsController {
     @Param('id', UuidParam) id: string,
     @Body(new ZodBody(UpdateBackend)) body: UpdateBackend,
     @CurrentPrincipal() who: Principal,
-    @Req() req: Request,
+    @Req() req: FastifyRequest,
   ) {
     return this.backends.update(id, body, who, requestMeta(req));
   }
@@ -51,7 +51,7 @@ export class BackendsController {
   async remove(
     @Param('id', UuidParam) id: string,
     @CurrentPrincipal() who: Principal,
-    @Req() req: Request,
+    @Req() req: FastifyRequest,
   ) {
     await this.backends.remove(id, who, requestMeta(req));
   }
@@ -73,7 +73,7 @@ export class BackendsController {
     @Param('alias') alias: string,
     @Body(new ZodBody(SetAlias)) body: z.infer<typeof SetAlias>,
     @CurrentPrincipal() who: Principal,
-    @Req() req: Request,
+    @Req() req: FastifyRequest,
   ) {
     await this.backends.setAlias(alias, body.model, who, requestMeta(req));
   }
@@ -83,7 +83,7 @@ export class BackendsController {
   async deleteAlias(
     @Param('alias') alias: string,
     @CurrentPrincipal() who: Principal,
-    @Req() req: Request,
+    @Req() req: FastifyRequest,
   ) {
     await this.backends.setAlias(alias, null, who, requestMeta(req));
   }

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
-import type { Request } from 'express';
+import type { FastifyRequest } from 'fastify';
 import { AuditLog } from '@enclave/audit';
 import { CurrentPrincipal, type Principal, principalActor, Roles } from '@enclave/auth';
 import { ApiError, requestMeta, UuidParam, ZodBody, ZodQuery } from '@enclave/http';
@@ -60,7 +60,7 @@ export class AdminConversationsController {
     @Param('id', UuidParam) id: string,
     @Body(new ZodBody(OpenBody)) body: OpenBody,
     @CurrentPrincipal() who: Principal,
-    @Req() req: Request,
+    @Req() req: FastifyRequest,
   ) {
     return this.dataSource.transaction(async (db) => {
       const conversation = await this.repo.get(db, id);

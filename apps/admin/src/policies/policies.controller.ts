@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Patch, Req } from '@nestjs/common';
-import type { Request } from 'express';
+import type { FastifyRequest } from 'fastify';
 import { CurrentPrincipal, type Principal, Roles } from '@enclave/auth';
 import { ApiError, requestMeta, ZodBody } from '@enclave/http';
 import { RuntimePolicies } from '@enclave/policy';
@@ -30,7 +30,7 @@ export class PoliciesController {
   update(
     @Body(new ZodBody(PolicyChange)) body: PolicyChange,
     @CurrentPrincipal() who: Principal,
-    @Req() req: Request,
+    @Req() req: FastifyRequest,
   ) {
     if (Object.keys(body).length === 0) {
       throw new ApiError(400, 'empty_change', 'Send at least one policy to change.');

@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Put, Query, Req } from '@nestjs/common';
-import type { Request } from 'express';
+import type { FastifyRequest } from 'fastify';
 import { CurrentPrincipal, type Principal, Roles } from '@enclave/auth';
 import { requestMeta, ZodBody, ZodQuery } from '@enclave/http';
 import { z } from 'zod';
@@ -49,7 +49,7 @@ export class QuotasController {
   set(
     @Body(new ZodBody(QuotaBody)) body: z.infer<typeof QuotaBody>,
     @CurrentPrincipal() who: Principal,
-    @Req() req: Request,
+    @Req() req: FastifyRequest,
   ) {
     return this.quotas.set({ ...body, subjectId: body.subjectId ?? null }, who, requestMeta(req));
   }
@@ -60,7 +60,7 @@ export class QuotasController {
   async remove(
     @Query(new ZodQuery(QuotaKey)) key: z.infer<typeof QuotaKey>,
     @CurrentPrincipal() who: Principal,
-    @Req() req: Request,
+    @Req() req: FastifyRequest,
   ) {
     await this.quotas.remove(key.scope, key.subjectId ?? null, who, requestMeta(req));
   }

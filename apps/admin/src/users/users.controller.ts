@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Req } from '@nestjs/common';
-import type { Request } from 'express';
+import type { FastifyRequest } from 'fastify';
 import {
   ApiKeyService,
   CreateApiKeyBody,
@@ -32,7 +32,7 @@ export class AdminUsersController {
   create(
     @Body(new ZodBody(CreateUserBody)) body: CreateUserBody,
     @CurrentPrincipal() p: Principal,
-    @Req() req: Request,
+    @Req() req: FastifyRequest,
   ) {
     return this.users.create(body, principalActor(p), requestMeta(req));
   }
@@ -47,7 +47,7 @@ export class AdminUsersController {
     @Param('id', UuidParam) id: string,
     @Body(new ZodBody(UpdateUserBody)) body: UpdateUserBody,
     @CurrentPrincipal() p: Principal,
-    @Req() req: Request,
+    @Req() req: FastifyRequest,
   ) {
     return this.users.update(id, body, principalActor(p), requestMeta(req));
   }
@@ -57,7 +57,7 @@ export class AdminUsersController {
   async resetPassword(
     @Param('id', UuidParam) id: string,
     @CurrentPrincipal() p: Principal,
-    @Req() req: Request,
+    @Req() req: FastifyRequest,
   ) {
     return {
       generatedPassword: await this.users.resetPassword(id, principalActor(p), requestMeta(req)),
@@ -75,7 +75,7 @@ export class AdminUsersController {
     @Param('id', UuidParam) id: string,
     @Body(new ZodBody(CreateApiKeyBody)) body: CreateApiKeyBody,
     @CurrentPrincipal() p: Principal,
-    @Req() req: Request,
+    @Req() req: FastifyRequest,
   ) {
     return this.keys.create(id, newApiKey(body), principalActor(p), requestMeta(req));
   }
@@ -85,7 +85,7 @@ export class AdminUsersController {
   async revokeKey(
     @Param('prefix') prefix: string,
     @CurrentPrincipal() p: Principal,
-    @Req() req: Request,
+    @Req() req: FastifyRequest,
   ): Promise<void> {
     await this.keys.revoke(prefix, principalActor(p), requestMeta(req));
   }

@@ -1,10 +1,10 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
-import type { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CurrentPrincipal, type Principal } from '@enclave/auth';
 import { ApiError, requestMeta, ZodBody } from '@enclave/http';
 import { ChatCompletionRequest, EmbeddingsRequest } from './chat-request.schema.js';
 import { ChatCompletionsService } from './chat-completions.service.js';
-import { abortOnClientClose, ExpressSse } from './sse.js';
+import { abortOnClientClose, ReplySse } from './sse.js';
 
 /** The OpenAI-compatible API: what the official SDKs call with base URL `<chat>/v1`. */
 @Controller('v1')
@@ -16,22 +16,22 @@ export class CompletionsController {
   async create(
     @Body(new ZodBody(ChatCompletionRequest)) body: ChatCompletionRequest,
     @CurrentPrincipal() principal: Principal,
-    @Req() req: Request,
-    @Res() res: Response,
+    @Req() req: FastifyRequest,
+    @Res() reply: FastifyReply,
   ): Promise<void> {
     const ctx = {
       principal,
       meta: requestMeta(req),
       conversationId: null,
-      signal: abortOnClientClose(res),
+      signal: abortOnClientClose(reply),
     };
     if (body.stream) {
-      await this.completions.stream(ctx, body, new ExpressSse(res));
+      await this.completions.stream(ctx, body, new ReplySse(reply));
       return;
     }
     const { completion, cache } = await this.completions.complete(ctx, body);
-    if (cache) res.set('x-enclave-cache', cache);
-    res.json(completion);
+    if (cache) void reply.header('x-enclave-cache', cache);
+    await reply.send(completion);
   }
 
   @Get('models')
@@ -57,10 +57,15 @@ export class CompletionsController {
   embeddings(
     @Body(new ZodBody(EmbeddingsRequest)) body: EmbeddingsRequest,
     @CurrentPrincipal() principal: Principal,
-    @Req() req: Request,
-    @Res({ passthrough: true }) res: Response,
+    @Req() req: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
   ) {
-    return this.completions.embeddings(principal, requestMeta(req), body, abortOnClientClose(res));
+    return this.completions.embeddings(
+      principal,
+      requestMeta(req),
+      body,
+      abortOnClientClose(reply),
+    );
   }
 }
 

@@ -1,10 +1,10 @@
 import { Body, Controller, Param, Post, Req, Res } from '@nestjs/common';
-import type { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CurrentPrincipal, type Principal } from '@enclave/auth';
 import { requestMeta, UuidParam, ZodBody } from '@enclave/http';
 import { z } from 'zod';
 import { ConversationChatService } from './conversation-chat.service.js';
-import { abortOnClientClose, ExpressSse } from './sse.js';
+import { abortOnClientClose, ReplySse } from './sse.js';
 
 const Turn = z
   .strictObject({
@@ -27,10 +27,10 @@ export class ConversationChatController {
     @Param('id', UuidParam) id: string,
     @Body(new ZodBody(Turn)) turn: z.infer<typeof Turn>,
     @CurrentPrincipal() principal: Principal,
-    @Req() req: Request,
-    @Res() res: Response,
+    @Req() req: FastifyRequest,
+    @Res() reply: FastifyReply,
   ): Promise<void> {
-    const signal = abortOnClientClose(res);
-    await this.chat.send(principal, id, turn, requestMeta(req), new ExpressSse(res), signal);
+    const signal = abortOnClientClose(reply);
+    await this.chat.send(principal, id, turn, requestMeta(req), new ReplySse(reply), signal);
   }
 }

@@ -1,4 +1,5 @@
-import type { Response } from 'express';
+import type { ServerResponse } from 'node:http';
+import type { FastifyReply } from 'fastify';
 import type { ApiError } from '@enclave/http';
 
 /** Where a streamed completion goes: Server-Sent Events in OpenAI's format. */
@@ -11,17 +12,31 @@ export interface SseSink {
   fail(error: ApiError): void;
 }
 
-export class ExpressSse implements SseSink {
-  constructor(private readonly res: Response) {}
+/**
+ * Writes the stream to the Node response under Fastify's reply, so each chunk goes out as it
+ * comes and a full socket buffer holds the next one back. Headers set earlier on the Node
+ * response (security headers, x-request-id) go out with it.
+ */
+export class ReplySse implements SseSink {
+  private readonly res: ServerResponse;
+
+  constructor(private readonly reply: FastifyReply) {
+    this.res = reply.raw;
+  }
 
   start(headers: Record<string, string> = {}): void {
-    this.res.status(200).set({
+    // From here on the response is ours, not Fastify's to send.
+    this.reply.hijack();
+    this.res.statusCode = 200;
+    for (const [name, value] of Object.entries({
       ...headers,
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache',
       // nginx must pass tokens on as they come.
       'x-accel-buffering': 'no',
-    });
+    })) {
+      this.res.setHeader(name, value);
+    }
     this.res.flushHeaders();
   }
 
@@ -50,7 +65,8 @@ export class ExpressSse implements SseSink {
 }
 
 /** An AbortSignal that fires when the client goes away before the response is complete. */
-export function abortOnClientClose(res: Response): AbortSignal {
+export function abortOnClientClose(reply: FastifyReply): AbortSignal {
+  const res = reply.raw;
   const controller = new AbortController();
   res.on('close', () => {
     if (!res.writableFinished) controller.abort();

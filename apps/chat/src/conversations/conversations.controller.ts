@@ -10,7 +10,7 @@ import {
   Query,
   Req,
 } from '@nestjs/common';
-import type { Request } from 'express';
+import type { FastifyRequest } from 'fastify';
 import { CurrentPrincipal, type Principal } from '@enclave/auth';
 import { requestMeta, UuidParam, ZodBody } from '@enclave/http';
 import {
@@ -62,7 +62,7 @@ export class ConversationsController {
   async delete(
     @Param('id', UuidParam) id: string,
     @CurrentPrincipal() principal: Principal,
-    @Req() req: Request,
+    @Req() req: FastifyRequest,
   ): Promise<void> {
     await this.conversations.delete(principal, id, requestMeta(req));
   }

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Param, Put, Req } from '@nestjs/common';
-import type { Request } from 'express';
+import type { FastifyRequest } from 'fastify';
 import { CurrentPrincipal, type Principal } from '@enclave/auth';
 import { requestMeta, UuidParam, ZodBody } from '@enclave/http';
 import { FeedbackBody } from './feedback.schema.js';
@@ -16,7 +16,7 @@ export class FeedbackController {
     @Param('id', UuidParam) id: string,
     @Body(new ZodBody(FeedbackBody)) body: FeedbackBody,
     @CurrentPrincipal() principal: Principal,
-    @Req() req: Request,
+    @Req() req: FastifyRequest,
   ) {
     return this.feedback.submit(principal, id, body, requestMeta(req));
   }

@@ -1,7 +1,8 @@
 import { Controller, Get, Logger, Req, Res } from '@nestjs/common';
-import type { CookieOptions, Request, Response } from 'express';
+import type { CookieSerializeOptions } from '@fastify/cookie';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError, Public, requestMeta, toApiError } from '@enclave/http';
-import { setSessionCookies } from '../cookies.js';
+import { overTls, setSessionCookies } from '../cookies.js';
 import { safeReturnTo } from './return-to.js';
 import { ssoErrorPage } from './sso-page.js';
 import { PENDING_LOGIN_SECONDS, SsoService } from './sso.service.js';
@@ -22,9 +23,9 @@ export class SsoController {
 
   @Public()
   @Get('login')
-  async login(@Req() req: Request, @Res() res: Response): Promise<void> {
+  async login(@Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     try {
-      const returnTo = safeReturnTo(req.query.returnTo);
+      const returnTo = safeReturnTo((req.query as Record<string, unknown>).returnTo);
       if (returnTo === null) {
         throw new ApiError(
           400,
@@ -34,27 +35,25 @@ export class SsoController {
         );
       }
       const { redirectTo, bindingToken } = await this.sso.start(returnTo);
-      res.cookie(SSO_BINDING_COOKIE, bindingToken, {
+      reply.setCookie(SSO_BINDING_COOKIE, bindingToken, {
         ...bindingCookie(req),
-        maxAge: PENDING_LOGIN_SECONDS * 1000,
+        maxAge: PENDING_LOGIN_SECONDS,
       });
-      res.set('cache-control', 'no-store').redirect(302, redirectTo);
+      void reply.header('cache-control', 'no-store').redirect(redirectTo, 302);
     } catch (err) {
       const error = toApiError(err);
       if (!(err instanceof ApiError)) this.log.error({ err }, 'single sign-on could not start');
       await this.recordRefusal(error, req);
-      sendPage(res, error, 'Cannot start single sign-on');
+      sendPage(reply, error, 'Cannot start single sign-on');
     }
   }
 
   @Public()
   @Get('callback')
-  async callback(@Req() req: Request, @Res() res: Response): Promise<void> {
+  async callback(@Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const token: unknown = req.cookies?.[SSO_BINDING_COOKIE];
-    const query = req.originalUrl.includes('?')
-      ? req.originalUrl.slice(req.originalUrl.indexOf('?'))
-      : '';
-    res.clearCookie(SSO_BINDING_COOKIE, bindingCookie(req));
+    const query = req.url.includes('?') ? req.url.slice(req.url.indexOf('?')) : '';
+    reply.clearCookie(SSO_BINDING_COOKIE, bindingCookie(req));
     try {
       const outcome = await this.sso.finish(
         query,
@@ -62,20 +61,20 @@ export class SsoController {
         requestMeta(req),
       );
       if (!outcome.ok) {
-        sendPage(res, outcome.error, outcome.title);
+        sendPage(reply, outcome.error, outcome.title);
         return;
       }
-      setSessionCookies(req, res, outcome.signedIn);
-      res.set('cache-control', 'no-store').redirect(302, outcome.returnTo);
+      setSessionCookies(req, reply, outcome.signedIn);
+      void reply.header('cache-control', 'no-store').redirect(outcome.returnTo, 302);
     } catch (err) {
       this.log.error({ err }, 'single sign-on callback failed');
       const error = toApiError(err);
       await this.recordRefusal(error, req);
-      sendPage(res, error, 'Single sign-on failed');
+      sendPage(reply, error, 'Single sign-on failed');
     }
   }
 
-  private async recordRefusal(error: ApiError, req: Request): Promise<void> {
+  private async recordRefusal(error: ApiError, req: FastifyRequest): Promise<void> {
     try {
       await this.sso.recordRefusal(error, requestMeta(req));
     } catch (err) {
@@ -88,14 +87,14 @@ export class SsoController {
  * SameSite=Lax, not Strict like the session cookie: the provider's redirect back is a cross-site
  * navigation, on which a Strict cookie would not be sent. Only the SSO paths see it.
  */
-function bindingCookie(req: Request): CookieOptions {
-  return { httpOnly: true, sameSite: 'lax', secure: req.secure, path: SSO_PATH };
+function bindingCookie(req: FastifyRequest): CookieSerializeOptions {
+  return { httpOnly: true, sameSite: 'lax', secure: overTls(req), path: SSO_PATH };
 }
 
-function sendPage(res: Response, error: ApiError, title: string): void {
-  res
+function sendPage(reply: FastifyReply, error: ApiError, title: string): void {
+  void reply
     .status(error.getStatus())
-    .set('cache-control', 'no-store')
-    .type('html')
+    .header('cache-control', 'no-store')
+    .type('text/html; charset=utf-8')
     .send(ssoErrorPage({ title, message: error.message, code: error.code }));
 }

@@ -1,25 +1,27 @@
-import { Controller, Get, Inject, Next, Req, Res, type Type } from '@nestjs/common';
-import type { NextFunction, Request, Response } from 'express';
+import { Controller, Get, Inject, NotFoundException, Req, Res, type Type } from '@nestjs/common';
+import send from '@fastify/send';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError, Public } from '@enclave/http';
 import { SpaAssets } from './spa-assets.js';
 
 /** Vite names these after their content, so they may be cached for good. */
 const HASHED = '/assets/';
+const A_YEAR_MS = 365 * 24 * 3600 * 1000;
 
 /**
  * A browser opening a page of the app (`/c/<id>`), not a script, an image or an API client:
  * those get a 404 for a path that does not exist, as everywhere else.
  */
-function wantsPage(req: Request): boolean {
-  return (req.get('accept') ?? '').includes('text/html') && !/\.\w+$/.test(req.path);
+function wantsPage(req: FastifyRequest, path: string): boolean {
+  return (req.headers.accept ?? '').includes('text/html') && !/\.\w+$/.test(path);
 }
 
 /**
- * The controller serving one single-page app under its mount: the built files, and index.html
- * for any other page a browser opens (the app routes itself). The page is public; everything it
- * calls needs a sign-in. Reserved paths, and unknown paths that are not page loads, are handed on
- * (`next()`): this catch-all never shadows a route, and Nest answers what nobody serves with its
- * 404. A class per app, because the mount is part of the route.
+ * The controller serving one single-page app under its mount: the built files (sent by
+ * @fastify/send: ranges, conditional requests, content types), and index.html for any other page a browser opens (the app routes itself).
+ * The page is public; everything it calls needs a sign-in. Reserved paths, and unknown paths that
+ * are not page loads, get the usual 404: the router prefers every other route over this
+ * catch-all, so it never shadows one. A class per app, because the mount is part of the route.
  */
 export function spaController(mount: string): Type {
   const base = mount.replace(/\/+$/, '');
@@ -29,14 +31,17 @@ export function spaController(mount: string): Type {
   class SpaController {
     constructor(@Inject(SpaAssets) private readonly assets: SpaAssets) {}
 
-    @Get(base ? ['', '{*path}'] : '{*path}')
-    serve(@Req() req: Request, @Res() res: Response, @Next() next: NextFunction): void {
+    @Get(base ? ['', '*'] : '*')
+    async serve(@Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+      const urlPath = req.url.split('?', 1)[0]!;
       const reserved = this.assets.options.reserved ?? [];
-      if (reserved.some((p) => req.path === p || req.path.startsWith(`${p}/`))) return next();
+      if (reserved.some((p) => urlPath === p || urlPath.startsWith(`${p}/`))) {
+        throw new NotFoundException();
+      }
       // `/admin` -> `/admin/`: the page's routes and assets all live below the slash.
-      if (base && req.path === base) {
-        const query = req.originalUrl.slice(req.path.length);
-        return res.redirect(301, `${base}/${query}`);
+      if (base && urlPath === base) {
+        void reply.redirect(`${base}/${req.url.slice(urlPath.length)}`, 301);
+        return;
       }
       if (!this.assets.built) {
         throw new ApiError(
@@ -46,23 +51,22 @@ export function spaController(mount: string): Type {
           { type: 'server_error' },
         );
       }
-      const path = req.path.slice(base.length);
-      const file = this.assets.file(path === '/' ? '/index.html' : path);
-      if (!file && !wantsPage(req)) return next();
-      const hashed = file !== null && path.startsWith(HASHED);
-      res.sendFile(
-        file ?? this.assets.indexHtml,
-        {
-          headers: {
-            'cache-control': hashed ? 'public, max-age=31536000, immutable' : 'no-cache',
-          },
-          cacheControl: false,
-        },
-        (err?: Error & { code?: string }) => {
-          // The browser leaving mid-download is not an error of ours.
-          if (err && !res.headersSent) next(err);
-        },
-      );
+      const path = urlPath.slice(base.length);
+      const file = path === '/' ? '/index.html' : path;
+      const exists = this.assets.file(file) !== null;
+      if (!exists && !wantsPage(req, path)) throw new NotFoundException();
+      // Only the files indexed at start-up are sent, by their path below the build folder.
+      const hashed = exists && path.startsWith(HASHED);
+      const sent = await send(req.raw, exists ? file : '/index.html', {
+        root: this.assets.dir,
+        ...(hashed
+          ? { cacheControl: true, maxAge: A_YEAR_MS, immutable: true }
+          : { cacheControl: false }),
+      });
+      if (sent.type === 'error') throw new NotFoundException();
+      void reply.status(sent.statusCode).headers(sent.headers);
+      if (!hashed) void reply.header('cache-control', 'no-cache');
+      await reply.send(sent.stream);
     }
   }
   return SpaController;
