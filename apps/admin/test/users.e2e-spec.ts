@@ -247,7 +247,6 @@ describe('changing users', () => {
   });
 
   it('does not let an admin demote or disable themself (409 cannot_change_own_account)', async () => {
-    const { key } = await createKey(app, admin.id);
     for (const body of [
       { role: 'user' },
       { role: 'auditor' },
@@ -257,13 +256,6 @@ describe('changing users', () => {
       const before = await accountState(ds);
       const res = await asAdmin().patch(`/api/admin/users/${admin.id}`, body).expect(409);
       expect(res.body.error.code).toBe('cannot_change_own_account');
-      // Through an API key too: it is the same person.
-      const viaKey = await request(app.getHttpServer())
-        .patch(`/api/admin/users/${admin.id}`)
-        .set('Authorization', `Bearer ${key}`)
-        .send(body)
-        .expect(409);
-      expect(viaKey.body.error.code).toBe('cannot_change_own_account');
       expect(await accountState(ds)).toBe(before);
     }
     // Restating what is already so is allowed.
@@ -337,6 +329,55 @@ describe('who may call the admin API', () => {
       });
     },
   );
+});
+
+describe('API keys on the admin API', () => {
+  let keeper: PublicUser;
+  let limited: string;
+  let unlimited: string;
+  beforeAll(async () => {
+    keeper = await createUser(app, 'key-admin@example.com', 'admin');
+    limited = (await createKey(app, keeper.id, { models: ['sim-small'] })).key;
+    unlimited = (await createKey(app, keeper.id)).key;
+  });
+  const withKey = (key: string) => ({ Authorization: `Bearer ${key}` });
+
+  it("refuses an admin's model-limited key on every admin route, reads included (403 api_key_model_limited)", async () => {
+    const server = app.getHttpServer();
+    const before = await accountState(ds);
+    for (const [method, path, body] of [
+      ['post', `/api/admin/users/${keeper.id}/keys`, { name: 'escalated' }],
+      ['get', '/api/admin/users', null],
+      ['patch', `/api/admin/users/${admin.id}`, { disabled: true }],
+      ['get', '/api/admin/audit/events', null],
+      ['get', '/API/ADMIN/USERS', null],
+    ] as const) {
+      const req = request(server)[method](path).set(withKey(limited));
+      const res = await (body ? req.send(body) : req);
+      expect([path, res.status, res.body.error?.code]).toEqual([
+        path,
+        403,
+        'api_key_model_limited',
+      ]);
+    }
+    expect(await accountState(ds)).toBe(before);
+  });
+
+  it('lets an unlimited admin key read the admin API but not write it (403 session_required)', async () => {
+    const server = app.getHttpServer();
+    await request(server).get('/api/admin/users').set(withKey(unlimited)).expect(200);
+    const before = await accountState(ds);
+    for (const [method, path, body] of [
+      ['post', `/api/admin/users/${keeper.id}/keys`, { name: 'minted' }],
+      ['post', '/api/admin/users', { email: 'by-key@example.com', role: 'admin' }],
+      ['patch', `/api/admin/users/${admin.id}`, { role: 'user' }],
+      ['post', `/api/admin/users/${admin.id}/reset-password`, {}],
+    ] as const) {
+      const res = await request(server)[method](path).set(withKey(unlimited)).send(body);
+      expect([path, res.status, res.body.error?.code]).toEqual([path, 403, 'session_required']);
+    }
+    expect(await accountState(ds)).toBe(before);
+  });
 });
 
 describe('API keys through the admin API', () => {

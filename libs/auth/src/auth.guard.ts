@@ -1,4 +1,5 @@
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
+import { PATH_METADATA } from '@nestjs/common/constants.js';
 import { Reflector } from '@nestjs/core';
 import { timingSafeEqual } from 'node:crypto';
 import type { Request } from 'express';
@@ -39,6 +40,24 @@ export class AuthGuard implements CanActivate {
         'forbidden',
         `This needs the ${roles.join(' or ')} role; you are signed in as ${principal.role}.`,
       );
+    }
+    if (principal.apiKey && isAdminApi(ctx)) {
+      // A key limited to some models must not reach the API that mints keys and changes users;
+      // writes there need the person signed in, like POST /api/keys.
+      if (principal.apiKey.models !== null) {
+        throw new ApiError(
+          403,
+          'api_key_model_limited',
+          'An API key limited to some models cannot call the admin API; sign in, or use a key without a model limit for reading.',
+        );
+      }
+      if (!SAFE_METHODS.has(req.method)) {
+        throw new ApiError(
+          403,
+          'session_required',
+          'Changes through the admin API need you signed in (a browser session); an API key can only read.',
+        );
+      }
     }
     if (
       principal.via !== 'session' &&
@@ -87,6 +106,16 @@ export class AuthGuard implements CanActivate {
       "Send an API key as 'Authorization: Bearer ek_…', or sign in.",
     );
   }
+}
+
+/**
+ * Whether the route belongs to the admin API, by its controller's path (`api/admin…`): decided from
+ * Nest's route metadata rather than the request URL, so case or encoding of the URL cannot dodge it.
+ */
+function isAdminApi(ctx: ExecutionContext): boolean {
+  const path: unknown = Reflect.getMetadata(PATH_METADATA, ctx.getClass());
+  const paths = Array.isArray(path) ? path : [path];
+  return paths.some((p) => typeof p === 'string' && /^\/?api\/admin(\/|$)/i.test(p));
 }
 
 function csrfMatches(sent: string | undefined, principal: Principal): boolean {
