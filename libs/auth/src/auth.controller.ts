@@ -2,14 +2,14 @@ import { Body, Controller, Get, HttpCode, Post, Req, Res } from '@nestjs/common'
 import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { type Config, InjectConfig } from '@enclave/config';
-import { ApiError, Public, requestMeta, ZodBody } from '@enclave/http';
+import { ApiError, line, Public, requestMeta, ZodBody } from '@enclave/http';
 import { clearSessionCookies, SESSION_COOKIE, setSessionCookies } from './cookies.js';
 import { CurrentPrincipal } from './decorators.js';
 import type { Principal } from './principal.js';
 import { SessionService } from './session.service.js';
 
 const SignInBody = z.strictObject({
-  email: z.string().trim().min(3).max(320),
+  email: line().trim().min(3).max(320),
   password: z.string().min(1).max(1024),
 });
 
