@@ -5,9 +5,11 @@ import { z } from 'zod';
  * used to surface as a 500) and no other C0 control character or DEL; tab, line feed and carriage
  * return are fine.
  */
+// eslint-disable-next-line no-control-regex -- control characters are what these refuse
 const MULTI_LINE = /^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]*$/;
 /** One line: no control character at all (names, emails, titles, search terms, ids). */
-const ONE_LINE = /^[^\u0000-\u001F\u007F]*$/;
+// eslint-disable-next-line no-control-regex -- as above
+export const ONE_LINE = /^[^\u0000-\u001F\u007F]*$/;
 
 /** A string schema for free text (messages, prompts, reasons); chain `.trim().min().max()` on it. */
 export function text(): z.ZodString {

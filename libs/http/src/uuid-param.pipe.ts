@@ -1,5 +1,6 @@
 import { Injectable, type PipeTransform } from '@nestjs/common';
 import { ApiError } from './api-error.js';
+import { ONE_LINE } from './text.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -30,7 +31,7 @@ export class UuidParam implements PipeTransform<string, string> {
 @Injectable()
 export class LineParam implements PipeTransform<string, string> {
   transform(value: string, meta: { data?: string }): string {
-    if (value.length === 0 || value.length > 256 || /[\u0000-\u001F\u007F]/.test(value)) {
+    if (value.length === 0 || value.length > 256 || !ONE_LINE.test(value)) {
       const param = meta.data ?? null;
       throw new ApiError(
         400,
