@@ -35,9 +35,10 @@ type OpenBody = z.infer<typeof OpenBody>;
 
 /**
  * Every user's conversations for admins and auditors: `GET /api/admin/conversations` lists
- * metadata only (title, owner, counts; newest activity first, paged by `nextBefore`); reading the
- * messages takes `POST /api/admin/conversations/:id/open {reason}`, which is audited with the
- * reason in the same transaction that reads them.
+ * metadata only (owner, model, counts, times; newest activity first, paged by `nextBefore`;
+ * `q` searches owners' emails). Titles are content (the start of the first message), so they,
+ * like the messages, take `POST /api/admin/conversations/:id/open {reason}`, which is audited
+ * with the reason in the same transaction that reads them.
  */
 @Controller('api/admin/conversations')
 @Roles('admin', 'auditor')

@@ -114,9 +114,9 @@ export interface Dashboard {
   }[];
 }
 
+/** No title: it is content, shown only once the conversation is opened with a reason. */
 export interface ConversationSummary {
   id: string;
-  title: string;
   userId: string;
   userEmail: string;
   model: string | null;
@@ -126,7 +126,7 @@ export interface ConversationSummary {
 }
 
 export interface OpenedConversation {
-  conversation: ConversationSummary;
+  conversation: ConversationSummary & { title: string };
   messages: {
     id: string;
     role: string;
