@@ -6,7 +6,12 @@ import type { Request } from 'express';
 import { ApiError, PUBLIC_ROUTE } from '@enclave/http';
 import { ApiKeyService } from './api-key.service.js';
 import { CSRF_HEADER, SESSION_COOKIE } from './cookies.js';
-import { type AuthenticatedRequest, ROLES_KEY, SESSION_ONLY_KEY } from './decorators.js';
+import {
+  type AuthenticatedRequest,
+  BEFORE_PASSWORD_CHANGE_KEY,
+  ROLES_KEY,
+  SESSION_ONLY_KEY,
+} from './decorators.js';
 import type { Principal } from './principal.js';
 import type { Role } from './roles.js';
 import { SessionService } from './session.service.js';
@@ -33,6 +38,16 @@ export class AuthGuard implements CanActivate {
     // Refusals are thrown; the global error filter records each in the audit trail.
     const principal = await this.authenticate(req);
     req.principal = principal;
+    if (
+      principal.passwordChangeRequired &&
+      !this.reflector.getAllAndOverride<boolean>(BEFORE_PASSWORD_CHANGE_KEY, targets)
+    ) {
+      throw new ApiError(
+        403,
+        'password_change_required',
+        'You signed in with a one-time password; choose your own first (POST /api/auth/password).',
+      );
+    }
     const roles = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES_KEY, targets);
     if (roles && !roles.includes(principal.role)) {
       throw new ApiError(

@@ -7,6 +7,7 @@ import { AuthController } from './auth.controller.js';
 import { AuthGuard } from './auth.guard.js';
 import { SessionService } from './session.service.js';
 import { SessionsRepository } from './sessions.repository.js';
+import { SignInThrottleRepository } from './sign-in-throttle.js';
 import { UsersRepository } from './users.repository.js';
 import { UsersService } from './users.service.js';
 import { OidcClient } from './sso/oidc-client.js';
@@ -23,6 +24,7 @@ import { SsoService } from './sso/sso.service.js';
   providers: [
     UsersRepository,
     SessionsRepository,
+    SignInThrottleRepository,
     ApiKeysRepository,
     ApiKeyService,
     SessionService,

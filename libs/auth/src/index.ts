@@ -32,6 +32,8 @@ export {
 export { UsersRepository, type User } from './users.repository.js';
 export { ApiKeysRepository, type ApiKey } from './api-keys.repository.js';
 export { SessionsRepository } from './sessions.repository.js';
+export { SignInThrottleRepository } from './sign-in-throttle.js';
+export { checkPasswordStrength } from './password-strength.js';
 export { parseDuration, expiryAfter } from './duration.js';
 export {
   generateApiKey,

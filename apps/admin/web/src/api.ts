@@ -20,6 +20,7 @@ export interface User {
   role: Role;
   disabledAt: string | null;
   lockedUntil: string | null;
+  passwordChangeRequired: boolean;
   createdAt: string;
 }
 

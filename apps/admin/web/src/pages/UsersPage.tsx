@@ -47,8 +47,8 @@ export function UsersPage() {
               <td>
                 {u.disabledAt ? (
                   <span className="badge off">Disabled</span>
-                ) : u.lockedUntil && new Date(u.lockedUntil) > new Date() ? (
-                  <span className="badge bad">Locked</span>
+                ) : u.passwordChangeRequired ? (
+                  <span className="badge">One-time password</span>
                 ) : (
                   <span className="badge good">Active</span>
                 )}
