@@ -3,7 +3,8 @@ import { PATH_METADATA } from '@nestjs/common/constants.js';
 import { Reflector } from '@nestjs/core';
 import { timingSafeEqual } from 'node:crypto';
 import type { Request } from 'express';
-import { ApiError, PUBLIC_ROUTE } from '@enclave/http';
+import { ApiError, PUBLIC_ROUTE, requestMeta } from '@enclave/http';
+import { AnonymousRateLimit } from './anonymous-rate-limit.js';
 import { ApiKeyService } from './api-key.service.js';
 import { CSRF_HEADER, SESSION_COOKIE } from './cookies.js';
 import {
@@ -29,14 +30,25 @@ export class AuthGuard implements CanActivate {
     private readonly reflector: Reflector,
     private readonly apiKeys: ApiKeyService,
     private readonly sessions: SessionService,
+    private readonly anonymousLimit: AnonymousRateLimit,
   ) {}
 
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
     const targets = [ctx.getHandler(), ctx.getClass()];
-    if (this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, targets)) return true;
     const req = ctx.switchToHttp().getRequest<Request & AuthenticatedRequest>();
-    // Refusals are thrown; the global error filter records each in the audit trail.
-    const principal = await this.authenticate(req);
+    if (this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, targets)) {
+      this.anonymousLimit.take(requestMeta(req).ip);
+      return true;
+    }
+    // Refusals are thrown; the global error filter records them in the audit trail.
+    let principal: Principal;
+    try {
+      principal = await this.authenticate(req);
+    } catch (err) {
+      // Traffic without valid credentials is limited per address (429 instead of the 401).
+      this.anonymousLimit.take(requestMeta(req).ip);
+      throw err;
+    }
     req.principal = principal;
     if (
       principal.passwordChangeRequired &&

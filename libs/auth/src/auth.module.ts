@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
+import { AnonymousRateLimit } from './anonymous-rate-limit.js';
 import { ApiKeyService } from './api-key.service.js';
 import { ApiKeysController } from './api-keys.controller.js';
 import { ApiKeysRepository } from './api-keys.repository.js';
@@ -25,6 +26,7 @@ import { SsoService } from './sso/sso.service.js';
     UsersRepository,
     SessionsRepository,
     SignInThrottleRepository,
+    AnonymousRateLimit,
     ApiKeysRepository,
     ApiKeyService,
     SessionService,
