@@ -90,7 +90,7 @@ export class Backend {
       this.recordSuccess();
     } catch (err) {
       this.healthy = false;
-      this.lastError = (err as Error).message;
+      this.lastError = healthFailure(err);
     } finally {
       this.lastCheckedAt = new Date();
     }
@@ -109,4 +109,20 @@ export class Backend {
       lastCheckedAt: this.lastCheckedAt,
     };
   }
+}
+
+/**
+ * What a failed health check shows admins and auditors: the status or the kind of failure, in
+ * fixed words. Never the target's response body or headers (a backend URL pointed at some other
+ * service would otherwise read it out through the console).
+ */
+export function healthFailure(err: unknown): string {
+  const status = (err as { status?: unknown } | null)?.status;
+  if (typeof status === 'number') return `health check answered HTTP ${status}`;
+  const name = (err as { name?: unknown } | null)?.name;
+  if (name === 'APIConnectionTimeoutError' || name === 'TimeoutError' || name === 'AbortError') {
+    return 'health check timed out';
+  }
+  if (err instanceof SyntaxError) return 'health check got an answer that is not a models list';
+  return 'health check could not connect';
 }
