@@ -152,6 +152,7 @@ describe('inputs that used to reach a 500', () => {
 
   it.each([
     ['/api/admin/audit/events?before=9999999999999999999'],
+    ["/api/admin/audit/events?before='%20OR%201%3D1%20--"],
     ['/api/admin/audit/events?limit=99999999999'],
     ['/api/admin/conversations?limit=1e3'],
     ['/api/admin/dashboard?minutes=-1'],

@@ -57,7 +57,11 @@ const EventsQuery = z.strictObject({
   before: z
     .string()
     .regex(/^[1-9]\d{0,18}$/, 'must be nextBefore of a previous page')
-    .refine((v) => BigInt(v) <= MAX_BIGINT, 'must be nextBefore of a previous page')
+    // zod runs this even when the pattern failed: only digits reach BigInt.
+    .refine(
+      (v) => !/^\d+$/.test(v) || BigInt(v) <= MAX_BIGINT,
+      'must be nextBefore of a previous page',
+    )
     .optional(),
 });
 type EventsQuery = z.infer<typeof EventsQuery>;
