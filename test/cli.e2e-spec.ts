@@ -2,7 +2,13 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { DataSource } from 'typeorm';
 import { AuditLog } from '@enclave/audit';
-import { SessionsRepository, UsersRepository, UsersService, verifyPassword } from '@enclave/auth';
+import {
+  SessionsRepository,
+  SignInThrottleRepository,
+  UsersRepository,
+  UsersService,
+  verifyPassword,
+} from '@enclave/auth';
 import { dataSourceOptions, runMigrations } from '@enclave/db';
 import { testConfig } from './support/config.js';
 import { createTestDatabase, type TestDatabase } from './support/postgres.js';
@@ -271,7 +277,14 @@ describe('enclave bootstrap', () => {
     try {
       await runMigrations(ds);
       const users = new UsersRepository(ds);
-      const service = new UsersService(ds, users, new SessionsRepository(ds), new AuditLog());
+      const service = new UsersService(
+        ds,
+        users,
+        new SessionsRepository(ds),
+        new SignInThrottleRepository(ds),
+        new AuditLog(),
+        testConfig({ DATABASE_URL: db.url }),
+      );
       // All of them pass the first (unlocked) count before any inserts.
       const results = await Promise.all(
         Array.from({ length: 6 }, () =>

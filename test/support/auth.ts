@@ -7,9 +7,11 @@ import {
   type Role,
   UsersService,
   CSRF_COOKIE,
+  CSRF_HEADER,
   SESSION_COOKIE,
+  SessionService,
 } from '@enclave/auth';
-import type { DataSource } from 'typeorm';
+import { DataSource as DataSourceToken, type DataSource } from 'typeorm';
 
 export const TEST_ACTOR: AuditActor = { type: 'system', label: 'test' };
 export const PASSWORD = 'correct horse battery staple';
@@ -138,4 +140,30 @@ export async function expectOnlyAudited(
   expect(events.map((e) => e.action)).toEqual([action]);
   expect(await accountState(ds)).toBe(before);
   return events[0]!;
+}
+
+/**
+ * A signed-in session for the user, written directly (no password hashing), as one string that
+ * tests can pass where they pass API keys: `credentials()` turns either into request headers.
+ * Admin API writes need a session, not a key.
+ */
+export async function sessionCredential(app: INestApplication, userId: string): Promise<string> {
+  const ds = app.get(DataSourceToken);
+  const s = await app.get(SessionService).startSession(
+    ds.manager,
+    { id: userId, email: '', role: 'user', displayName: null },
+    {
+      ip: null,
+      userAgent: null,
+      requestId: null,
+    },
+  );
+  return `session:${s.token}:${s.csrfToken}`;
+}
+
+/** Request headers for an API key or a `sessionCredential()`. */
+export function credentials(credential: string): Record<string, string> {
+  if (!credential.startsWith('session:')) return { authorization: `Bearer ${credential}` };
+  const [, token, csrf] = credential.split(':');
+  return { cookie: `${SESSION_COOKIE}=${token}`, [CSRF_HEADER]: csrf! };
 }

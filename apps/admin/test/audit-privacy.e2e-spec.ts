@@ -2,6 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { AdminAppModule } from '../src/admin.module.js';
 import { startApp } from '../../../test/support/app.js';
+import { credentials, sessionCredential } from '../../../test/support/auth.js';
 import { ChatHarness } from '../../../test/support/chat-harness.js';
 
 // Legal holds and erasure through the admin API: admins place and release holds and erase a
@@ -19,10 +20,7 @@ describe('admin: legal holds and erasure', () => {
   const call = (method: 'get' | 'post', path: string, key: string, body?: object) => {
     const server = request(admin.getHttpServer());
     const url = `/api/admin/audit${path}`;
-    const r = (method === 'get' ? server.get(url) : server.post(url)).set(
-      'authorization',
-      `Bearer ${key}`,
-    );
+    const r = (method === 'get' ? server.get(url) : server.post(url)).set(credentials(key));
     return body ? r.send(body) : r;
   };
 
@@ -38,9 +36,12 @@ describe('admin: legal holds and erasure', () => {
     h = await ChatHarness.start();
     admin = await startApp(AdminAppModule.forRoot(h.config), h.config);
     const root = await h.user('root@example.com', { role: 'admin' });
-    adminKey = root.key;
+    adminKey = await sessionCredential(h.app, root.userId);
     adminId = root.userId;
-    auditorKey = (await h.user('auditor@example.com', { role: 'auditor' })).key;
+    auditorKey = await sessionCredential(
+      h.app,
+      (await h.user('auditor@example.com', { role: 'auditor' })).userId,
+    );
     userKey = (await h.user('staff@example.com')).key;
     alice = await h.user('alice@example.com');
     await alice.client.chat.completions.create({

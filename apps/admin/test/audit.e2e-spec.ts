@@ -16,7 +16,12 @@ import request from 'supertest';
 import { AdminAppModule } from '../src/admin.module.js';
 import { AuditAppModule } from '../../audit/src/audit.module.js';
 import { startApp } from '../../../test/support/app.js';
-import { auditSince, lastAuditId } from '../../../test/support/auth.js';
+import {
+  auditSince,
+  credentials,
+  lastAuditId,
+  sessionCredential,
+} from '../../../test/support/auth.js';
 import { ChatHarness } from '../../../test/support/chat-harness.js';
 
 // The audit trail in the console: search, chain status, verification, and exports that the audit
@@ -61,9 +66,9 @@ describe('admin: audit trail and exports', () => {
 
   const api = () => request(admin.getHttpServer());
   const get = (k: string, path: string, query: Record<string, string> = {}) =>
-    api().get(`/api/admin/audit${path}`).query(query).set('authorization', `Bearer ${k}`);
+    api().get(`/api/admin/audit${path}`).query(query).set(credentials(k));
   const post = (k: string, path: string, body: object = {}) =>
-    api().post(`/api/admin/audit${path}`).set('authorization', `Bearer ${k}`).send(body);
+    api().post(`/api/admin/audit${path}`).set(credentials(k)).send(body);
   const sealed = () =>
     until('every event to be sealed', async () => {
       const s = (await get(auditorKey, '/status').expect(200)).body;
@@ -125,9 +130,9 @@ describe('admin: audit trail and exports', () => {
     admin = await startApp(AdminAppModule.forRoot(adminConfig), adminConfig);
     audit = await startApp(AuditAppModule.forRoot(h.config), h.config);
     const a = await h.user('root@example.com', { role: 'admin' });
-    adminKey = a.key;
+    adminKey = await sessionCredential(h.app, a.userId);
     const au = await h.user('auditor@example.com', { role: 'auditor' });
-    auditorKey = au.key;
+    auditorKey = await sessionCredential(h.app, au.userId);
     auditorId = au.userId;
     staff = await h.user('staff@example.com');
     userKey = staff.key;
@@ -139,7 +144,7 @@ describe('admin: audit trail and exports', () => {
     }
     await api()
       .patch('/api/admin/policies')
-      .set('authorization', `Bearer ${adminKey}`)
+      .set(credentials(adminKey))
       .send({ defaultSystemPrompt: 'Be brief.' })
       .expect(200);
     await sealed();

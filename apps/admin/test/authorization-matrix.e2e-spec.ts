@@ -40,6 +40,7 @@ const RULES: Record<string, Access> = {
   'POST /api/auth/login': 'public',
   'POST /api/auth/logout': 'public',
   'GET /api/auth/me': 'signed-in',
+  'POST /api/auth/password': 'signed-in',
   'GET /api/auth/oidc/login': 'public',
   'GET /api/auth/oidc/callback': 'public',
   'GET /api/keys': 'signed-in',

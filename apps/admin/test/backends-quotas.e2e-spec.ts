@@ -4,6 +4,7 @@ import { UpstreamPool } from '@enclave/llm';
 import { PolicyService, UsageBuffer } from '@enclave/policy';
 import { AdminAppModule } from '../src/admin.module.js';
 import { startApp } from '../../../test/support/app.js';
+import { credentials, sessionCredential } from '../../../test/support/auth.js';
 import { ChatHarness } from '../../../test/support/chat-harness.js';
 
 // The admin API for backends, aliases, quotas and usage, with a chat instance on the same
@@ -23,13 +24,19 @@ describe('admin: backends, quotas and usage', () => {
   let auditorKey: string;
   let userId: string;
 
-  const as = (key: string) => ({ authorization: `Bearer ${key}` });
+  const as = credentials;
 
   beforeAll(async () => {
     h = await ChatHarness.start();
     admin = await startApp(AdminAppModule.forRoot(h.config), h.config);
-    adminKey = (await h.user('root@example.com', { role: 'admin' })).key;
-    auditorKey = (await h.user('auditor@example.com', { role: 'auditor' })).key;
+    adminKey = await sessionCredential(
+      h.app,
+      (await h.user('root@example.com', { role: 'admin' })).userId,
+    );
+    auditorKey = await sessionCredential(
+      h.app,
+      (await h.user('auditor@example.com', { role: 'auditor' })).userId,
+    );
     const u = await h.user('staff@example.com');
     userKey = u.key;
     userId = u.userId;

@@ -3,7 +3,12 @@ import { RuntimePoliciesService } from '@enclave/policy';
 import request from 'supertest';
 import { AdminAppModule } from '../src/admin.module.js';
 import { startApp } from '../../../test/support/app.js';
-import { auditSince, lastAuditId } from '../../../test/support/auth.js';
+import {
+  auditSince,
+  credentials,
+  lastAuditId,
+  sessionCredential,
+} from '../../../test/support/auth.js';
 import { ChatHarness } from '../../../test/support/chat-harness.js';
 import { realmFetch } from '../../../test/support/openai.js';
 
@@ -30,7 +35,7 @@ describe('admin: runtime policies', () => {
   const patch = (key: string, body: unknown) =>
     api()
       .patch('/api/admin/policies')
-      .set('authorization', `Bearer ${key}`)
+      .set(credentials(key))
       .send(body as object);
 
   /** A chat completion straight to the chat app: the answer and whether the cache served it. */
@@ -61,8 +66,14 @@ describe('admin: runtime policies', () => {
   beforeAll(async () => {
     h = await ChatHarness.start();
     admin = await startApp(AdminAppModule.forRoot(h.config), h.config);
-    adminKey = (await h.user('root@example.com', { role: 'admin' })).key;
-    auditorKey = (await h.user('auditor@example.com', { role: 'auditor' })).key;
+    adminKey = await sessionCredential(
+      h.app,
+      (await h.user('root@example.com', { role: 'admin' })).userId,
+    );
+    auditorKey = await sessionCredential(
+      h.app,
+      (await h.user('auditor@example.com', { role: 'auditor' })).userId,
+    );
     user = await h.user('staff@example.com');
   });
   afterAll(async () => {
@@ -72,10 +83,7 @@ describe('admin: runtime policies', () => {
 
   it('shows the policies to admins and auditors, starting from the defaults', async () => {
     for (const key of [adminKey, auditorKey]) {
-      const res = await api()
-        .get('/api/admin/policies')
-        .set('authorization', `Bearer ${key}`)
-        .expect(200);
+      const res = await api().get('/api/admin/policies').set(credentials(key)).expect(200);
       expect(res.body).toEqual({
         auditContent: 'metadata',
         auditRetentionDays: { default: null, byKind: {} },
@@ -117,10 +125,7 @@ describe('admin: runtime policies', () => {
       'forbidden',
     );
     expect(await auditSince(h.dataSource, since, 'admin.policies.updated')).toEqual([]);
-    const res = await api()
-      .get('/api/admin/policies')
-      .set('authorization', `Bearer ${auditorKey}`)
-      .expect(200);
+    const res = await api().get('/api/admin/policies').set(credentials(auditorKey)).expect(200);
     expect(res.body.cacheScope).toBe('user');
   });
 
@@ -133,7 +138,7 @@ describe('admin: runtime policies', () => {
     const res = await patch(adminKey, { cacheScope: 'off' }).expect(200);
     expect(res.body).toMatchObject({ cacheScope: 'off', auditContent: 'metadata' });
     const [event] = await auditSince(h.dataSource, since, 'admin.policies.updated');
-    expect(event).toMatchObject({ actorType: 'api_key', outcome: 'success' });
+    expect(event).toMatchObject({ actorType: 'user', outcome: 'success' });
     expect(event!.payload).toMatchObject({
       before: { cacheScope: 'user' },
       after: { cacheScope: 'off' },

@@ -32,7 +32,7 @@ let adminSession: BrowserSession;
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  const config = testConfig({ DATABASE_URL: db.url, AUTH_LOCKOUT_THRESHOLD: '3' });
+  const config = testConfig({ DATABASE_URL: db.url, AUTH_SIGNIN_FREE_FAILURES: '3' });
   app = await startApp(AdminAppModule.forRoot(config), config);
   ds = app.get(DataSource);
   admin = await createUser(app, 'root@example.com', 'admin');
@@ -84,11 +84,14 @@ describe('creating users', () => {
       role: 'user',
       disabledAt: null,
       lockedUntil: null,
+      passwordChangeRequired: true,
       createdAt: expect.any(String),
       updatedAt: expect.any(String),
     });
     expect(generatedPassword).toMatch(/^[A-Za-z0-9_-]{20}$/);
-    expect((await tryLogin('alice@example.com', generatedPassword)).status).toBe(200);
+    const signedIn = await tryLogin('alice@example.com', generatedPassword);
+    expect(signedIn.status).toBe(200);
+    expect(signedIn.body.passwordChangeRequired).toBe(true);
 
     const [created] = await auditSince(ds, since, 'user.created');
     expect(created).toMatchObject({
@@ -118,6 +121,20 @@ describe('creating users', () => {
       .post('/api/admin/users', { email: 'weak@example.com', role: 'user', password: 'short' })
       .expect(400);
     expect(weak.body.error.code).toBe('weak_password');
+    // Long enough, but common, breached or built from the account's own name.
+    for (const password of [
+      'password1234',
+      'Password123!',
+      'qwertyuiop123',
+      'weakling@example.com',
+    ]) {
+      const before = await accountState(ds);
+      const res = await asAdmin()
+        .post('/api/admin/users', { email: 'weakling@example.com', role: 'user', password })
+        .expect(400);
+      expect([password, res.body.error.code]).toEqual([password, 'weak_password']);
+      expect(await accountState(ds)).toBe(before);
+    }
   });
 
   it.each([
@@ -226,11 +243,27 @@ describe('changing users', () => {
     expect(events[0]).toMatchObject({ targetId: carol.id, payload: { sessionsEnded: 1 } });
   });
 
-  it('resets a password: old one refused, new one works, sessions ended, lockout lifted', async () => {
+  it('resets a password: old one refused, new one works, sessions ended, sign-in waits lifted', async () => {
     const dave = await createUser(app, 'dave@example.com');
     const daveSession = await signIn(app, 'dave@example.com');
-    for (let i = 0; i < 3; i++) await tryLogin('dave@example.com', 'a wrong guess');
-    expect((await tryLogin('dave@example.com', PASSWORD)).status).toBe(423);
+    // Wrong guesses (from another address, so this file's own sign-ins are not slowed) until
+    // the account has to wait; then a wait as long as many more failures make (set directly:
+    // tests do not sleep), during which the right password is refused too.
+    let status = 0;
+    for (let i = 0; i < 12 && status !== 429; i++) {
+      status = (
+        await request(app.getHttpServer())
+          .post('/api/auth/login')
+          .set('x-forwarded-for', '192.0.2.44')
+          .send({ email: 'dave@example.com', password: 'a wrong guess' })
+      ).status;
+    }
+    expect(status).toBe(429);
+    await ds.query(
+      `UPDATE sign_in_throttle SET blocked_until = now() + interval '10 minutes' WHERE key = $1`,
+      ['account:dave@example.com'],
+    );
+    expect((await tryLogin('dave@example.com', PASSWORD)).status).toBe(429);
 
     const since = await lastAuditId(ds);
     const res = await asAdmin().post(`/api/admin/users/${dave.id}/reset-password`).expect(200);
@@ -243,11 +276,11 @@ describe('changing users', () => {
 
     await as(daveSession).get('/api/auth/me').expect(401);
     expect((await tryLogin('dave@example.com', PASSWORD)).status).toBe(401);
-    expect((await tryLogin('dave@example.com', generatedPassword)).status).toBe(200);
+    const signedIn = await tryLogin('dave@example.com', generatedPassword);
+    expect([signedIn.status, signedIn.body.passwordChangeRequired]).toEqual([200, true]);
   });
 
   it('does not let an admin demote or disable themself (409 cannot_change_own_account)', async () => {
-    const { key } = await createKey(app, admin.id);
     for (const body of [
       { role: 'user' },
       { role: 'auditor' },
@@ -257,13 +290,6 @@ describe('changing users', () => {
       const before = await accountState(ds);
       const res = await asAdmin().patch(`/api/admin/users/${admin.id}`, body).expect(409);
       expect(res.body.error.code).toBe('cannot_change_own_account');
-      // Through an API key too: it is the same person.
-      const viaKey = await request(app.getHttpServer())
-        .patch(`/api/admin/users/${admin.id}`)
-        .set('Authorization', `Bearer ${key}`)
-        .send(body)
-        .expect(409);
-      expect(viaKey.body.error.code).toBe('cannot_change_own_account');
       expect(await accountState(ds)).toBe(before);
     }
     // Restating what is already so is allowed.
@@ -337,6 +363,55 @@ describe('who may call the admin API', () => {
       });
     },
   );
+});
+
+describe('API keys on the admin API', () => {
+  let keeper: PublicUser;
+  let limited: string;
+  let unlimited: string;
+  beforeAll(async () => {
+    keeper = await createUser(app, 'key-admin@example.com', 'admin');
+    limited = (await createKey(app, keeper.id, { models: ['sim-small'] })).key;
+    unlimited = (await createKey(app, keeper.id)).key;
+  });
+  const withKey = (key: string) => ({ Authorization: `Bearer ${key}` });
+
+  it("refuses an admin's model-limited key on every admin route, reads included (403 api_key_model_limited)", async () => {
+    const server = app.getHttpServer();
+    const before = await accountState(ds);
+    for (const [method, path, body] of [
+      ['post', `/api/admin/users/${keeper.id}/keys`, { name: 'escalated' }],
+      ['get', '/api/admin/users', null],
+      ['patch', `/api/admin/users/${admin.id}`, { disabled: true }],
+      ['get', '/api/admin/audit/events', null],
+      ['get', '/API/ADMIN/USERS', null],
+    ] as const) {
+      const req = request(server)[method](path).set(withKey(limited));
+      const res = await (body ? req.send(body) : req);
+      expect([path, res.status, res.body.error?.code]).toEqual([
+        path,
+        403,
+        'api_key_model_limited',
+      ]);
+    }
+    expect(await accountState(ds)).toBe(before);
+  });
+
+  it('lets an unlimited admin key read the admin API but not write it (403 session_required)', async () => {
+    const server = app.getHttpServer();
+    await request(server).get('/api/admin/users').set(withKey(unlimited)).expect(200);
+    const before = await accountState(ds);
+    for (const [method, path, body] of [
+      ['post', `/api/admin/users/${keeper.id}/keys`, { name: 'minted' }],
+      ['post', '/api/admin/users', { email: 'by-key@example.com', role: 'admin' }],
+      ['patch', `/api/admin/users/${admin.id}`, { role: 'user' }],
+      ['post', `/api/admin/users/${admin.id}/reset-password`, {}],
+    ] as const) {
+      const res = await request(server)[method](path).set(withKey(unlimited)).send(body);
+      expect([path, res.status, res.body.error?.code]).toEqual([path, 403, 'session_required']);
+    }
+    expect(await accountState(ds)).toBe(before);
+  });
 });
 
 describe('API keys through the admin API', () => {

@@ -9,27 +9,33 @@ import {
   ROLES,
   type Role,
   SessionsRepository,
+  SignInThrottleRepository,
   type User,
   UsersRepository,
   UsersService,
 } from '@enclave/auth';
-import { loadConfigOrExit } from '@enclave/config';
+import { type Config, loadConfigOrExit } from '@enclave/config';
 import { withMigratedDatabase } from './database.js';
+
+/** The configuration, read once per command. */
+let loaded: Config | null = null;
+const config = (): Config => (loaded ??= loadConfigOrExit());
 
 /** How the command line appears in the audit trail. */
 const CLI_ACTOR: AuditActor = { type: 'system', label: 'cli' };
 
 /** The auth services on a plain DataSource: no Nest, just their constructors. */
-function accounts(ds: DataSource) {
+function accounts(ds: DataSource, config: Config) {
   const users = new UsersRepository(ds);
   const sessions = new SessionsRepository(ds);
   const keys = new ApiKeysRepository(ds);
   const audit = new AuditLog();
   // The CLI authenticates nobody: its credential cache never fills, so it needs no events.
   const credentials = new CredentialCache(keys, sessions, { on: () => undefined });
+  const throttle = new SignInThrottleRepository(ds);
   return {
     users,
-    usersService: new UsersService(ds, users, sessions, audit),
+    usersService: new UsersService(ds, users, sessions, throttle, audit, config),
     keys: new ApiKeyService(keys, users, ds, audit, credentials),
   };
 }
@@ -63,8 +69,8 @@ export function registerAccountCommands(program: Command): void {
     .option('--name <display name>', 'the name shown in the consoles')
     .action(async (email: string, opts: { role: Role; passwordStdin?: boolean; name?: string }) => {
       const password = opts.passwordStdin ? await readStdin() : null;
-      await withMigratedDatabase(loadConfigOrExit(), async (ds) => {
-        const { user, generatedPassword } = await accounts(ds).usersService.create(
+      await withMigratedDatabase(config(), async (ds) => {
+        const { user, generatedPassword } = await accounts(ds, config()).usersService.create(
           { email, role: opts.role, password, displayName: opts.name ?? null },
           CLI_ACTOR,
           null,
@@ -81,12 +87,12 @@ export function registerAccountCommands(program: Command): void {
     .command('list')
     .description('list users: email, role, state')
     .action(async () => {
-      await withMigratedDatabase(loadConfigOrExit(), async (ds) => {
-        for (const u of await accounts(ds).usersService.list()) {
+      await withMigratedDatabase(config(), async (ds) => {
+        for (const u of await accounts(ds, config()).usersService.list()) {
           const state = u.disabledAt
             ? 'disabled'
-            : u.lockedUntil && u.lockedUntil > new Date()
-              ? 'locked'
+            : u.passwordChangeRequired
+              ? 'one-time password'
               : 'active';
           console.log(`${u.email}\t${u.role}\t${state}`);
         }
@@ -97,8 +103,8 @@ export function registerAccountCommands(program: Command): void {
     .command('reset-password <email>')
     .description('replace the password with a generated one-time password; ends their sessions')
     .action(async (email: string) => {
-      await withMigratedDatabase(loadConfigOrExit(), async (ds) => {
-        const { users, usersService } = accounts(ds);
+      await withMigratedDatabase(config(), async (ds) => {
+        const { users, usersService } = accounts(ds, config());
         const target = await userByEmail(users, email);
         const password = await usersService.resetPassword(target.id, CLI_ACTOR, null);
         console.log(`reset ${target.email}; one-time password: ${password}`);
@@ -122,8 +128,8 @@ export function registerAccountCommands(program: Command): void {
               .map((m) => m.trim())
               .filter(Boolean);
       const expiresAt = expiryAfter(opts.expires);
-      await withMigratedDatabase(loadConfigOrExit(), async (ds) => {
-        const { users, keys } = accounts(ds);
+      await withMigratedDatabase(config(), async (ds) => {
+        const { users, keys } = accounts(ds, config());
         const owner = await userByEmail(users, email);
         const created = await keys.create(
           owner.id,
@@ -140,8 +146,8 @@ export function registerAccountCommands(program: Command): void {
     .command('revoke <prefix>')
     .description('revoke an API key by its prefix (ek_1a2b3c4d)')
     .action(async (prefix: string) => {
-      await withMigratedDatabase(loadConfigOrExit(), async (ds) => {
-        await accounts(ds).keys.revoke(prefix, CLI_ACTOR, null);
+      await withMigratedDatabase(config(), async (ds) => {
+        await accounts(ds, config()).keys.revoke(prefix, CLI_ACTOR, null);
         console.log(`revoked ${prefix}`);
       });
     });
@@ -150,8 +156,8 @@ export function registerAccountCommands(program: Command): void {
     .command('bootstrap')
     .description(`create the first administrator when there are no users (otherwise do nothing)`)
     .action(async () => {
-      await withMigratedDatabase(loadConfigOrExit(), async (ds) => {
-        const created = await accounts(ds).usersService.createFirstAdmin(CLI_ACTOR);
+      await withMigratedDatabase(config(), async (ds) => {
+        const created = await accounts(ds, config()).usersService.createFirstAdmin(CLI_ACTOR);
         if (!created) return;
         console.log(
           [

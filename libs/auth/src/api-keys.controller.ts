@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Req } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
-import { requestMeta, ZodBody } from '@enclave/http';
+import { requestMeta, ZodBody, LineParam } from '@enclave/http';
 import { ApiKeyService } from './api-key.service.js';
 import { CreateApiKeyBody, newApiKey } from './api-keys.schema.js';
 import { CurrentPrincipal, SessionOnly } from './decorators.js';
@@ -30,7 +30,7 @@ export class ApiKeysController {
   @Delete(':prefix')
   @HttpCode(204)
   async revoke(
-    @Param('prefix') prefix: string,
+    @Param('prefix', LineParam) prefix: string,
     @CurrentPrincipal() p: Principal,
     @Req() req: FastifyRequest,
   ): Promise<void> {

@@ -1,14 +1,15 @@
 import { z } from 'zod';
+import { line } from '@enclave/http';
 import type { NewApiKey } from './api-key.service.js';
 import { expiryAfter } from './duration.js';
 
 /** POST /api/keys and POST /api/admin/users/:id/keys */
 export const CreateApiKeyBody = z.strictObject({
-  name: z.string().trim().min(1).max(100),
+  name: line().trim().min(1).max(100),
   /** Absent or null: every model the owner may use. */
-  models: z.array(z.string().trim().min(1).max(200)).min(1).max(100).nullable().optional(),
+  models: z.array(line().trim().min(1).max(200)).min(1).max(100).nullable().optional(),
   /** e.g. `30d`, `12h`, `90m`; absent or null: never expires. */
-  expiresIn: z.string().max(20).nullable().optional(),
+  expiresIn: line().max(20).nullable().optional(),
 });
 export type CreateApiKeyBody = z.infer<typeof CreateApiKeyBody>;
 

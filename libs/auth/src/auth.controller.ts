@@ -2,15 +2,23 @@ import { Body, Controller, Get, HttpCode, Post, Req, Res } from '@nestjs/common'
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { type Config, InjectConfig } from '@enclave/config';
-import { ApiError, Public, requestMeta, ZodBody } from '@enclave/http';
+import { ApiError, line, Public, requestMeta, ZodBody } from '@enclave/http';
 import { clearSessionCookies, SESSION_COOKIE, setSessionCookies } from './cookies.js';
-import { CurrentPrincipal } from './decorators.js';
+import { AllowedBeforePasswordChange, CurrentPrincipal, SessionOnly } from './decorators.js';
+import { MAX_PASSWORD_LENGTH } from './password-strength.js';
 import type { Principal } from './principal.js';
 import { SessionService } from './session.service.js';
+import { UsersService } from './users.service.js';
 
 const SignInBody = z.strictObject({
-  email: z.string().trim().min(3).max(320),
-  password: z.string().min(1).max(1024),
+  email: line().trim().min(3).max(320),
+  password: z.string().min(1).max(MAX_PASSWORD_LENGTH),
+});
+
+/** POST /api/auth/password; the service checks the new one's strength (400 `weak_password`). */
+const ChangePasswordBody = z.strictObject({
+  currentPassword: z.string().min(1).max(MAX_PASSWORD_LENGTH),
+  newPassword: z.string().min(1).max(MAX_PASSWORD_LENGTH),
 });
 
 /** Sign-in for the web UIs (chat and admin): a session cookie plus a CSRF token. */
@@ -18,6 +26,7 @@ const SignInBody = z.strictObject({
 export class AuthController {
   constructor(
     private readonly sessions: SessionService,
+    private readonly users: UsersService,
     @InjectConfig() private readonly config: Config,
   ) {}
 
@@ -49,7 +58,12 @@ export class AuthController {
     }
     const signedIn = await this.sessions.signIn(body.email, body.password, requestMeta(req));
     setSessionCookies(req, reply, signedIn);
-    return { user: signedIn.user, csrfToken: signedIn.csrfToken, expiresAt: signedIn.expiresAt };
+    return {
+      user: signedIn.user,
+      csrfToken: signedIn.csrfToken,
+      expiresAt: signedIn.expiresAt,
+      passwordChangeRequired: signedIn.passwordChangeRequired,
+    };
   }
 
   @Public()
@@ -66,11 +80,36 @@ export class AuthController {
   }
 
   @Get('me')
+  @AllowedBeforePasswordChange()
   me(@CurrentPrincipal() p: Principal) {
     return {
       user: { id: p.userId, email: p.email, role: p.role },
       via: p.via,
       csrfToken: p.session?.csrfToken ?? null,
+      passwordChangeRequired: p.passwordChangeRequired ?? false,
     };
+  }
+
+  /**
+   * The signed-in user replaces their own password (a one-time one included); their other
+   * sessions end, this one stays.
+   */
+  @Post('password')
+  @HttpCode(204)
+  @SessionOnly()
+  @AllowedBeforePasswordChange()
+  async changePassword(
+    @Body(new ZodBody(ChangePasswordBody)) body: z.infer<typeof ChangePasswordBody>,
+    @CurrentPrincipal() p: Principal,
+    @Req() req: FastifyRequest,
+  ): Promise<void> {
+    const token: unknown = req.cookies?.[SESSION_COOKIE];
+    await this.users.changeOwnPassword(
+      p.userId,
+      body.currentPassword,
+      body.newPassword,
+      typeof token === 'string' ? token : null,
+      requestMeta(req),
+    );
   }
 }

@@ -1,11 +1,18 @@
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
+import { PATH_METADATA } from '@nestjs/common/constants.js';
 import { Reflector } from '@nestjs/core';
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
-import { ApiError, PUBLIC_ROUTE } from '@enclave/http';
+import { ApiError, PUBLIC_ROUTE, requestMeta } from '@enclave/http';
+import { AnonymousRateLimit } from './anonymous-rate-limit.js';
 import { ApiKeyService } from './api-key.service.js';
 import { CSRF_HEADER, SESSION_COOKIE } from './cookies.js';
-import { type AuthenticatedRequest, ROLES_KEY, SESSION_ONLY_KEY } from './decorators.js';
+import {
+  type AuthenticatedRequest,
+  BEFORE_PASSWORD_CHANGE_KEY,
+  ROLES_KEY,
+  SESSION_ONLY_KEY,
+} from './decorators.js';
 import type { Principal } from './principal.js';
 import type { Role } from './roles.js';
 import { SessionService } from './session.service.js';
@@ -23,15 +30,36 @@ export class AuthGuard implements CanActivate {
     private readonly reflector: Reflector,
     private readonly apiKeys: ApiKeyService,
     private readonly sessions: SessionService,
+    private readonly anonymousLimit: AnonymousRateLimit,
   ) {}
 
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
     const targets = [ctx.getHandler(), ctx.getClass()];
-    if (this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, targets)) return true;
     const req = ctx.switchToHttp().getRequest<FastifyRequest & AuthenticatedRequest>();
-    // Refusals are thrown; the global error filter records each in the audit trail.
-    const principal = await this.authenticate(req);
+    if (this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, targets)) {
+      this.anonymousLimit.take(requestMeta(req).ip);
+      return true;
+    }
+    // Refusals are thrown; the global error filter records them in the audit trail.
+    let principal: Principal;
+    try {
+      principal = await this.authenticate(req);
+    } catch (err) {
+      // Traffic without valid credentials is limited per address (429 instead of the 401).
+      this.anonymousLimit.take(requestMeta(req).ip);
+      throw err;
+    }
     req.principal = principal;
+    if (
+      principal.passwordChangeRequired &&
+      !this.reflector.getAllAndOverride<boolean>(BEFORE_PASSWORD_CHANGE_KEY, targets)
+    ) {
+      throw new ApiError(
+        403,
+        'password_change_required',
+        'You signed in with a one-time password; choose your own first (POST /api/auth/password).',
+      );
+    }
     const roles = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES_KEY, targets);
     if (roles && !roles.includes(principal.role)) {
       throw new ApiError(
@@ -39,6 +67,24 @@ export class AuthGuard implements CanActivate {
         'forbidden',
         `This needs the ${roles.join(' or ')} role; you are signed in as ${principal.role}.`,
       );
+    }
+    if (principal.apiKey && isAdminApi(ctx)) {
+      // A key limited to some models must not reach the API that mints keys and changes users;
+      // writes there need the person signed in, like POST /api/keys.
+      if (principal.apiKey.models !== null) {
+        throw new ApiError(
+          403,
+          'api_key_model_limited',
+          'An API key limited to some models cannot call the admin API; sign in, or use a key without a model limit for reading.',
+        );
+      }
+      if (!SAFE_METHODS.has(req.method)) {
+        throw new ApiError(
+          403,
+          'session_required',
+          'Changes through the admin API need you signed in (a browser session); an API key can only read.',
+        );
+      }
     }
     if (
       principal.via !== 'session' &&
@@ -87,6 +133,16 @@ export class AuthGuard implements CanActivate {
       "Send an API key as 'Authorization: Bearer ek_…', or sign in.",
     );
   }
+}
+
+/**
+ * Whether the route belongs to the admin API, by its controller's path (`api/admin…`): decided from
+ * Nest's route metadata rather than the request URL, so case or encoding of the URL cannot dodge it.
+ */
+function isAdminApi(ctx: ExecutionContext): boolean {
+  const path: unknown = Reflect.getMetadata(PATH_METADATA, ctx.getClass());
+  const paths = Array.isArray(path) ? path : [path];
+  return paths.some((p) => typeof p === 'string' && /^\/?api\/admin(\/|$)/i.test(p));
 }
 
 function csrfMatches(sent: string | string[] | undefined, principal: Principal): boolean {

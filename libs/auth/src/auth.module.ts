@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
+import { AnonymousRateLimit } from './anonymous-rate-limit.js';
 import { ApiKeyService } from './api-key.service.js';
 import { ApiKeysController } from './api-keys.controller.js';
 import { ApiKeysRepository } from './api-keys.repository.js';
@@ -8,6 +9,7 @@ import { AuthGuard } from './auth.guard.js';
 import { CredentialCache } from './credential-cache.js';
 import { SessionService } from './session.service.js';
 import { SessionsRepository } from './sessions.repository.js';
+import { SignInThrottleRepository } from './sign-in-throttle.js';
 import { UsersRepository } from './users.repository.js';
 import { UsersService } from './users.service.js';
 import { OidcClient } from './sso/oidc-client.js';
@@ -24,6 +26,8 @@ import { SsoService } from './sso/sso.service.js';
   providers: [
     UsersRepository,
     SessionsRepository,
+    SignInThrottleRepository,
+    AnonymousRateLimit,
     ApiKeysRepository,
     CredentialCache,
     ApiKeyService,

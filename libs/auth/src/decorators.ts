@@ -17,6 +17,15 @@ export const SESSION_ONLY_KEY = 'enclave:session-only';
 export const SessionOnly = (): MethodDecorator & ClassDecorator =>
   SetMetadata(SESSION_ONLY_KEY, true);
 
+export const BEFORE_PASSWORD_CHANGE_KEY = 'enclave:before-password-change';
+
+/**
+ * The route stays open to a session whose one-time password is not changed yet (who am I,
+ * change my password); every other route answers 403 `password_change_required` until then.
+ */
+export const AllowedBeforePasswordChange = (): MethodDecorator & ClassDecorator =>
+  SetMetadata(BEFORE_PASSWORD_CHANGE_KEY, true);
+
 export interface AuthenticatedRequest {
   principal?: Principal;
 }

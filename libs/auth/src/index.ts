@@ -33,6 +33,8 @@ export { UsersRepository, type User } from './users.repository.js';
 export { ApiKeysRepository, type ApiKey } from './api-keys.repository.js';
 export { SessionsRepository } from './sessions.repository.js';
 export { CredentialCache } from './credential-cache.js';
+export { SignInThrottleRepository } from './sign-in-throttle.js';
+export { checkPasswordStrength } from './password-strength.js';
 export { parseDuration, expiryAfter } from './duration.js';
 export {
   generateApiKey,

@@ -11,6 +11,11 @@ export interface Principal {
   apiKey: { id: string; prefix: string; models: string[] | null } | null;
   /** Set when via === 'session'. */
   session: { csrfToken: string } | null;
+  /**
+   * Signed in with a generated one-time password not yet changed: the session may only change
+   * it (and read who it is, and sign out) until then.
+   */
+  passwordChangeRequired?: boolean;
 }
 
 /** How a principal appears in the audit trail. */

@@ -7,6 +7,12 @@ import { CredentialCache } from './credential-cache.js';
 import type { Principal } from './principal.js';
 import { burnPasswordCheck, randomToken, sha256, verifyPassword } from './secrets.js';
 import { SessionsRepository } from './sessions.repository.js';
+import {
+  accountKey,
+  clientKey,
+  SignInThrottleRepository,
+  type ThrottleRule,
+} from './sign-in-throttle.js';
 import { type User, UsersRepository } from './users.repository.js';
 
 export interface SignedIn {
@@ -14,28 +20,50 @@ export interface SignedIn {
   csrfToken: string;
   expiresAt: Date;
   user: Pick<User, 'id' | 'email' | 'role' | 'displayName'>;
+  /** The password was generated: the UI must ask for a new one before anything else. */
+  passwordChangeRequired: boolean;
 }
 
 type Attempt = { ok: true; signedIn: SignedIn } | { ok: false; error: ApiError };
 
-/** Password sign-in with lockout, and the sessions it creates. */
+/**
+ * Password sign-in, slowed by progressive waits after failures (per account and per client
+ * address, never a lock), and the sessions it creates.
+ */
 @Injectable()
 export class SessionService {
+  private failuresSinceCleanup = 0;
+
   constructor(
     private readonly dataSource: DataSource,
     private readonly users: UsersRepository,
     private readonly sessions: SessionsRepository,
+    private readonly throttle: SignInThrottleRepository,
     private readonly audit: AuditLog,
     @InjectConfig() private readonly config: Config,
     private readonly credentials: CredentialCache,
   ) {}
 
   async signIn(email: string, password: string, meta: RequestMeta): Promise<SignedIn> {
-    // The failure count and the audit event must commit even when the sign-in fails, so the
+    const account = accountKey(email);
+    const client = clientKey(meta.ip);
+    // A wait is answered before the password is looked at, alike for known and unknown accounts,
+    // so it neither reveals an account nor lets a guess through. The refusal is audited (and
+    // aggregated per client) by the error filter like any other.
+    const wait = await this.throttle.waitSeconds([account, client]);
+    if (wait > 0) throw tooManySignIns(wait);
+    if (++this.failuresSinceCleanup >= 1_000) {
+      this.failuresSinceCleanup = 0;
+      void this.throttle.forgetOld().catch(() => undefined);
+    }
+
+    // The failure counts and the audit event must commit even when the sign-in fails, so the
     // transaction returns the outcome and the error is thrown after it.
     const attempt = await this.dataSource.transaction(async (db): Promise<Attempt> => {
       const user = await this.users.findByEmailForUpdate(email, db);
-      const fail = async (reason: string, error: ApiError, extra: Record<string, unknown> = {}) => {
+      const fail = async (reason: string, error: ApiError) => {
+        const failures = await this.throttle.recordFailure(db, account, this.accountRule());
+        await this.throttle.recordFailure(db, client, this.clientRule());
         await this.audit.append(db, {
           actor: user
             ? { type: 'user', id: user.id, label: user.email }
@@ -44,7 +72,7 @@ export class SessionService {
           target: user ? { type: 'user', id: user.id } : null,
           outcome: 'failure',
           meta,
-          payload: { reason, ...extra },
+          payload: { reason, failures },
         });
         return { ok: false as const, error };
       };
@@ -54,20 +82,8 @@ export class SessionService {
         await burnPasswordCheck(password);
         return fail(user ? 'no_password' : 'unknown_email', wrong);
       }
-      if (user.lockedUntil && user.lockedUntil.getTime() > Date.now()) {
-        return fail('locked', this.lockedError(user.lockedUntil));
-      }
       if (!(await verifyPassword(user.passwordHash, password))) {
-        const failures = user.failedLogins + 1;
-        const lockedUntil =
-          failures >= this.config.auth.lockoutThreshold
-            ? new Date(Date.now() + this.config.auth.lockoutMinutes * 60_000)
-            : null;
-        await this.users.recordFailedLogin(db, user.id, lockedUntil);
-        return fail('wrong_password', lockedUntil ? this.lockedError(lockedUntil) : wrong, {
-          failures,
-          lockedUntil,
-        });
+        return fail('wrong_password', wrong);
       }
       if (user.disabledAt) {
         return fail(
@@ -76,7 +92,7 @@ export class SessionService {
         );
       }
 
-      await this.users.recordSuccessfulLogin(db, user.id);
+      await this.throttle.clear(db, account);
       const signedIn = await this.startSession(db, user, meta);
       await this.audit.append(db, {
         actor: { type: 'user', id: user.id, label: user.email },
@@ -91,13 +107,24 @@ export class SessionService {
     return attempt.signedIn;
   }
 
+  private accountRule(): ThrottleRule {
+    const s = this.config.auth.signIn;
+    return { freeFailures: s.accountFreeFailures, maxDelaySeconds: s.maxDelaySeconds };
+  }
+
+  private clientRule(): ThrottleRule {
+    const s = this.config.auth.signIn;
+    return { freeFailures: s.clientFreeFailures, maxDelaySeconds: s.maxDelaySeconds };
+  }
+
   /**
    * A new session for a user already authenticated (by password or single sign-on), in the
    * caller's transaction; the caller audits how the user signed in.
    */
   async startSession(
     db: EntityManager,
-    user: Pick<User, 'id' | 'email' | 'role' | 'displayName'>,
+    user: Pick<User, 'id' | 'email' | 'role' | 'displayName'> &
+      Partial<Pick<User, 'passwordChangeRequired'>>,
     meta: RequestMeta,
   ): Promise<SignedIn> {
     const token = randomToken();
@@ -112,7 +139,13 @@ export class SessionService {
       userAgent: meta.userAgent,
     });
     const { id, email, role, displayName } = user;
-    return { token, csrfToken, expiresAt, user: { id, email, role, displayName } };
+    return {
+      token,
+      csrfToken,
+      expiresAt,
+      user: { id, email, role, displayName },
+      passwordChangeRequired: user.passwordChangeRequired ?? false,
+    };
   }
 
   async signOut(token: string, meta: RequestMeta): Promise<void> {
@@ -142,16 +175,17 @@ export class SessionService {
       via: 'session',
       apiKey: null,
       session: { csrfToken: row.csrfToken },
+      passwordChangeRequired: row.passwordChangeRequired,
     };
   }
+}
 
-  private lockedError(until: Date): ApiError {
-    const seconds = Math.max(1, Math.ceil((until.getTime() - Date.now()) / 1000));
-    return new ApiError(
-      423,
-      'account_locked',
-      `Too many failed sign-ins; this account is locked until ${until.toISOString()}.`,
-      { type: 'permission_error', headers: { 'retry-after': String(seconds) } },
-    );
-  }
+/** 429 `too_many_sign_ins`: the same answer whether or not the account exists. */
+export function tooManySignIns(seconds: number): ApiError {
+  return new ApiError(
+    429,
+    'too_many_sign_ins',
+    `Too many failed sign-ins; try again in ${seconds} second${seconds === 1 ? '' : 's'}.`,
+    { headers: { 'retry-after': String(seconds) } },
+  );
 }

@@ -11,6 +11,7 @@ export interface SessionRow {
   email: string;
   role: Role;
   userDisabledAt: Date | null;
+  passwordChangeRequired: boolean;
 }
 
 /** Sign-in sessions, keyed by the SHA-256 of the cookie's token (the token itself is never stored). */
@@ -39,7 +40,8 @@ export class SessionsRepository {
   async findLive(tokenHash: Buffer): Promise<SessionRow | null> {
     const rows: SessionRow[] = await this.dataSource.query(
       `SELECT s.user_id AS "userId", s.csrf_token AS "csrfToken", s.expires_at AS "expiresAt",
-              s.last_seen_at AS "lastSeenAt", u.email, u.role, u.disabled_at AS "userDisabledAt"
+              s.last_seen_at AS "lastSeenAt", u.email, u.role, u.disabled_at AS "userDisabledAt",
+              u.password_change_required AS "passwordChangeRequired"
          FROM sessions s JOIN users u ON u.id = s.user_id
         WHERE s.token_hash = $1 AND s.expires_at > now()`,
       [tokenHash],
@@ -65,10 +67,18 @@ export class SessionsRepository {
     return rows[0]?.userId ?? null;
   }
 
-  async deleteForUser(db: EntityManager, userId: string): Promise<number> {
-    const rows = await queryRows(db, 'DELETE FROM sessions WHERE user_id = $1 RETURNING 1', [
-      userId,
-    ]);
+  /** Ends the user's sessions, all or all but one (the one changing the password). */
+  async deleteForUser(
+    db: EntityManager,
+    userId: string,
+    exceptTokenHash: Buffer | null = null,
+  ): Promise<number> {
+    const rows = await queryRows(
+      db,
+      `DELETE FROM sessions WHERE user_id = $1 AND ($2::bytea IS NULL OR token_hash <> $2)
+       RETURNING 1`,
+      [userId, exceptTokenHash],
+    );
     return rows.length;
   }
 }

@@ -12,6 +12,8 @@ export interface User {
   failedLogins: number;
   lockedUntil: Date | null;
   disabledAt: Date | null;
+  /** The password was generated (bootstrap, created, reset): the user must choose their own. */
+  passwordChangeRequired: boolean;
   /** Set together for a user who signs in through single sign-on (the provider's account). */
   oidcIssuer: string | null;
   oidcSubject: string | null;
@@ -24,6 +26,7 @@ const USER_CREATION_LOCK = 7_315_002;
 
 const COLUMNS = `id, email, display_name AS "displayName", role, password_hash AS "passwordHash",
   failed_logins AS "failedLogins", locked_until AS "lockedUntil", disabled_at AS "disabledAt",
+  password_change_required AS "passwordChangeRequired",
   oidc_issuer AS "oidcIssuer", oidc_subject AS "oidcSubject", created_at AS "createdAt", updated_at AS "updatedAt"`;
 
 /** Users. Methods that change rows take the caller's EntityManager (its transaction). */
@@ -101,11 +104,13 @@ export class UsersRepository {
       passwordHash: string | null;
       displayName?: string | null;
       oidc?: { issuer: string; subject: string } | null;
+      passwordChangeRequired?: boolean;
     },
   ): Promise<User> {
     const rows: User[] = await db.query(
-      `INSERT INTO users (email, role, password_hash, display_name, oidc_issuer, oidc_subject)
-       VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${COLUMNS}`,
+      `INSERT INTO users (email, role, password_hash, display_name, oidc_issuer, oidc_subject,
+                          password_change_required)
+       VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ${COLUMNS}`,
       [
         user.email.trim().toLowerCase(),
         user.role,
@@ -113,6 +118,7 @@ export class UsersRepository {
         user.displayName ?? null,
         user.oidc?.issuer ?? null,
         user.oidc?.subject ?? null,
+        user.passwordChangeRequired ?? false,
       ],
     );
     return rows[0]!;
@@ -124,7 +130,13 @@ export class UsersRepository {
     changes: Partial<
       Pick<
         User,
-        'role' | 'passwordHash' | 'displayName' | 'disabledAt' | 'failedLogins' | 'lockedUntil'
+        | 'role'
+        | 'passwordHash'
+        | 'displayName'
+        | 'disabledAt'
+        | 'failedLogins'
+        | 'lockedUntil'
+        | 'passwordChangeRequired'
       >
     >,
   ): Promise<User | null> {
@@ -135,6 +147,7 @@ export class UsersRepository {
       disabledAt: 'disabled_at',
       failedLogins: 'failed_logins',
       lockedUntil: 'locked_until',
+      passwordChangeRequired: 'password_change_required',
     };
     const sets: string[] = [];
     const values: unknown[] = [id];
@@ -148,16 +161,5 @@ export class UsersRepository {
       values,
     );
     return rows[0] ?? null;
-  }
-
-  async recordFailedLogin(db: EntityManager, id: string, lockedUntil: Date | null): Promise<void> {
-    await db.query(
-      'UPDATE users SET failed_logins = failed_logins + 1, locked_until = $2 WHERE id = $1',
-      [id, lockedUntil],
-    );
-  }
-
-  async recordSuccessfulLogin(db: EntityManager, id: string): Promise<void> {
-    await db.query('UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1', [id]);
   }
 }

@@ -1,18 +1,19 @@
 import { Injectable } from '@nestjs/common';
 import { type AuditActor, AuditLog } from '@enclave/audit';
+import { type Config, InjectConfig } from '@enclave/config';
 import { ApiError, type RequestMeta } from '@enclave/http';
 import { DataSource, type EntityManager } from 'typeorm';
 import { isRole, type Role } from './roles.js';
-import { generatePassword, hashPassword } from './secrets.js';
+import { checkPasswordStrength } from './password-strength.js';
+import { generatePassword, hashPassword, sha256, verifyPassword } from './secrets.js';
 import { SessionsRepository } from './sessions.repository.js';
+import { accountKey, SignInThrottleRepository } from './sign-in-throttle.js';
 import { type User, UsersRepository } from './users.repository.js';
 
 /** Who `enclave bootstrap` creates on an empty database. */
 export const FIRST_ADMIN_EMAIL = 'admin@enclave.local';
 
-export const MIN_PASSWORD_LENGTH = 12;
-/** Sign-in accepts passwords up to this length, so longer ones could never be used. */
-export const MAX_PASSWORD_LENGTH = 1024;
+export { MIN_PASSWORD_LENGTH, MAX_PASSWORD_LENGTH } from './password-strength.js';
 
 /** A user as the APIs show it: never the password hash. */
 export interface PublicUser {
@@ -22,6 +23,8 @@ export interface PublicUser {
   role: Role;
   disabledAt: Date | null;
   lockedUntil: Date | null;
+  /** Signed in with a generated password not yet changed. */
+  passwordChangeRequired: boolean;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -56,7 +59,9 @@ export class UsersService {
     private readonly dataSource: DataSource,
     private readonly users: UsersRepository,
     private readonly sessions: SessionsRepository,
+    private readonly throttle: SignInThrottleRepository,
     private readonly audit: AuditLog,
+    @InjectConfig() private readonly config: Config,
   ) {}
 
   async list(): Promise<PublicUser[]> {
@@ -85,7 +90,8 @@ export class UsersService {
     if (await this.users.findByEmail(email)) throw emailTaken(email);
     const generatedPassword = input.password == null ? generatePassword() : null;
     const password = input.password ?? generatedPassword!;
-    checkPassword(password);
+    // A generated password is random; one a person chose must not be guessable.
+    if (generatedPassword === null) checkPasswordStrength(password, [email]);
     // Hashing takes a while on purpose: do it before the transaction, not inside it.
     const passwordHash = await hashPassword(password);
     try {
@@ -93,7 +99,13 @@ export class UsersService {
         await this.users.lockUserCreation(db);
         return this.insert(
           db,
-          { email, role: input.role, passwordHash, displayName },
+          {
+            email,
+            role: input.role,
+            passwordHash,
+            displayName,
+            passwordChangeRequired: generatedPassword !== null,
+          },
           actor,
           meta,
           {
@@ -123,7 +135,13 @@ export class UsersService {
       if ((await this.users.count(db)) > 0) return null;
       return this.insert(
         db,
-        { email: FIRST_ADMIN_EMAIL, role: 'admin', passwordHash, displayName: 'Administrator' },
+        {
+          email: FIRST_ADMIN_EMAIL,
+          role: 'admin',
+          passwordHash,
+          displayName: 'Administrator',
+          passwordChangeRequired: true,
+        },
         actor,
         null,
         { passwordGenerated: true, firstAdmin: true },
@@ -216,8 +234,9 @@ export class UsersService {
   }
 
   /**
-   * Replaces the password with a generated one (returned once), lifts a lockout and ends the
-   * user's sessions, so whoever knew the old password is signed out.
+   * Replaces the password with a generated one (returned once, to be changed at the next
+   * sign-in), clears the account's sign-in waits and ends the user's sessions, so whoever knew
+   * the old password is signed out.
    */
   async resetPassword(
     userId: string,
@@ -229,7 +248,13 @@ export class UsersService {
     await this.dataSource.transaction(async (db) => {
       const user = await this.users.findByIdForUpdate(userId, db);
       if (!user) throw userNotFound(userId);
-      await this.users.update(db, user.id, { passwordHash, failedLogins: 0, lockedUntil: null });
+      await this.users.update(db, user.id, {
+        passwordHash,
+        failedLogins: 0,
+        lockedUntil: null,
+        passwordChangeRequired: true,
+      });
+      await this.throttle.clear(db, accountKey(user.email));
       const sessionsEnded = await this.sessions.deleteForUser(db, user.id);
       await this.audit.append(db, {
         actor,
@@ -243,9 +268,104 @@ export class UsersService {
     return generatedPassword;
   }
 
+  /**
+   * A signed-in user replaces their own password: the current one must be right (a wrong one
+   * counts as a failed sign-in), the new one strong and different. Their other sessions end;
+   * the one making the change stays. Clears the one-time password requirement.
+   */
+  async changeOwnPassword(
+    userId: string,
+    currentPassword: string,
+    newPassword: string,
+    keepSessionToken: string | null,
+    meta: RequestMeta,
+  ): Promise<void> {
+    const user = await this.users.findById(userId);
+    if (!user) throw userNotFound(userId);
+    if (!user.passwordHash) {
+      throw new ApiError(
+        409,
+        'no_password',
+        'You sign in with single sign-on; change your password with your identity provider.',
+      );
+    }
+    const wait = await this.throttle.waitSeconds([accountKey(user.email)]);
+    if (wait > 0) throw tooManyAttempts(wait);
+    if (!(await verifyPassword(user.passwordHash, currentPassword))) {
+      await this.dataSource.transaction(async (db) => {
+        const { accountFreeFailures, maxDelaySeconds } = this.config.auth.signIn;
+        await this.throttle.recordFailure(db, accountKey(user.email), {
+          freeFailures: accountFreeFailures,
+          maxDelaySeconds,
+        });
+        await this.audit.append(db, {
+          actor: { type: 'user', id: user.id, label: user.email },
+          action: 'user.password_change_failed',
+          target: { type: 'user', id: user.id },
+          outcome: 'failure',
+          meta,
+          payload: { reason: 'wrong_password' },
+        });
+      });
+      throw new ApiError(
+        400,
+        'wrong_current_password',
+        'Your current password is not right; nothing was changed.',
+        { param: 'currentPassword' },
+      ).markAudited();
+    }
+    if (newPassword === currentPassword) {
+      throw new ApiError(
+        400,
+        'same_password',
+        'Choose a password different from the current one.',
+        {
+          param: 'newPassword',
+        },
+      );
+    }
+    try {
+      checkPasswordStrength(newPassword, [user.email, user.displayName ?? '']);
+    } catch (err) {
+      if (err instanceof ApiError) {
+        throw new ApiError(400, err.code, err.message, { param: 'newPassword' });
+      }
+      throw err;
+    }
+    const passwordHash = await hashPassword(newPassword);
+    await this.dataSource.transaction(async (db) => {
+      await this.users.findByIdForUpdate(user.id, db);
+      await this.users.update(db, user.id, { passwordHash, passwordChangeRequired: false });
+      const sessionsEnded = await this.sessions.deleteForUser(
+        db,
+        user.id,
+        keepSessionToken ? sha256(keepSessionToken) : null,
+      );
+      await this.throttle.clear(db, accountKey(user.email));
+      await this.audit.append(db, {
+        actor: { type: 'user', id: user.id, label: user.email },
+        action: 'user.password_changed',
+        target: { type: 'user', id: user.id },
+        outcome: 'success',
+        meta,
+        payload: {
+          email: user.email,
+          otherSessionsEnded: sessionsEnded,
+          wasOneTime: user.passwordChangeRequired,
+        },
+      });
+    });
+  }
+
   private async insert(
     db: EntityManager,
-    user: { email: string; role: Role; passwordHash: string; displayName: string | null },
+    user: {
+      email: string;
+      role: Role;
+      passwordHash: string;
+      displayName: string | null;
+      passwordChangeRequired: boolean;
+    },
     actor: AuditActor,
     meta: RequestMeta | null,
     extra: Record<string, unknown>,
@@ -271,6 +391,7 @@ export function publicUser(u: User): PublicUser {
     role: u.role,
     disabledAt: u.disabledAt,
     lockedUntil: u.lockedUntil,
+    passwordChangeRequired: u.passwordChangeRequired,
     createdAt: u.createdAt,
     updatedAt: u.updatedAt,
   };
@@ -290,23 +411,13 @@ function normaliseEmail(raw: string): string {
   return email;
 }
 
-function checkPassword(password: string): void {
-  if (password.length < MIN_PASSWORD_LENGTH) {
-    throw new ApiError(
-      400,
-      'weak_password',
-      `A password needs at least ${MIN_PASSWORD_LENGTH} characters; leave it out to have one generated.`,
-      { param: 'password' },
-    );
-  }
-  if (password.length > MAX_PASSWORD_LENGTH) {
-    throw new ApiError(
-      400,
-      'password_too_long',
-      `A password can have at most ${MAX_PASSWORD_LENGTH} characters.`,
-      { param: 'password' },
-    );
-  }
+function tooManyAttempts(seconds: number): ApiError {
+  return new ApiError(
+    429,
+    'too_many_sign_ins',
+    `Too many wrong passwords; try again in ${seconds} second${seconds === 1 ? '' : 's'}.`,
+    { headers: { 'retry-after': String(seconds) } },
+  );
 }
 
 function emailTaken(email: string): ApiError {

@@ -194,13 +194,46 @@ const keys = {
     doc: 'Bearer token Prometheus sends to scrape `/metrics` on each app. Unset: `/metrics` answers only requests from loopback addresses.',
   },
   AUTH_SESSION_TTL_HOURS: wholeNumber(12, 'How long a sign-in session lasts.', 1, 24 * 90),
-  AUTH_LOCKOUT_THRESHOLD: wholeNumber(
+  AUTH_SIGNIN_FREE_FAILURES: wholeNumber(
     5,
-    'Failed sign-ins in a row that lock an account.',
+    'Failed sign-ins to one account (known or not) answered at once; each further one doubles a wait (429 `too_many_sign_ins` with Retry-After) up to AUTH_SIGNIN_MAX_DELAY_SECONDS. No account is ever locked; a success or a password reset clears the count.',
     1,
     1_000,
   ),
-  AUTH_LOCKOUT_MINUTES: wholeNumber(15, 'How long a locked account stays locked.', 1, 10_080),
+  AUTH_SIGNIN_CLIENT_FREE_FAILURES: wholeNumber(
+    20,
+    'The same for failed sign-ins from one client address, to any accounts.',
+    1,
+    100_000,
+  ),
+  AUTH_SIGNIN_MAX_DELAY_SECONDS: wholeNumber(
+    900,
+    'Longest wait between sign-in attempts after repeated failures.',
+    1,
+    86_400,
+  ),
+  ENCLAVE_ANONYMOUS_RATE_PER_MINUTE: wholeNumber(
+    300,
+    'Requests per minute one client address may make without valid credentials (sign-in, public routes, refused requests); past it 429 `rate_limited` with Retry-After. 0: no limit.',
+    0,
+    1_000_000,
+  ),
+  AUDIT_DENIAL_WINDOW_SECONDS: wholeNumber(
+    60,
+    'Refused requests without valid credentials from one client address are recorded as one `auth.request.denied` event per this window, with a count. 0: one event per refusal.',
+    0,
+    3_600,
+  ),
+  ENCLAVE_BACKEND_ALLOWED_HOSTS: {
+    schema: z.string().transform((v) =>
+      v
+        .split(',')
+        .map((h) => h.trim().toLowerCase())
+        .filter(Boolean),
+    ),
+    expected: 'host names or IP addresses separated by commas',
+    doc: 'Backend hosts allowed although they are link-local or cloud metadata addresses (refused otherwise, however spelled).',
+  },
   ENCLAVE_PUBLIC_URL: {
     schema: z
       .url({ protocol: /^https?$/ })

@@ -45,8 +45,9 @@ describe('loadConfig', () => {
     expect(config.http.maxBodyBytes).toBe(4 * 1024 * 1024);
     expect(config.auth).toEqual({
       sessionTtlHours: 12,
-      lockoutThreshold: 5,
-      lockoutMinutes: 15,
+      signIn: { accountFreeFailures: 5, clientFreeFailures: 20, maxDelaySeconds: 900 },
+      anonymousRatePerMinute: 300,
+      denialWindowSeconds: 60,
       localLogin: true,
       oidc: null,
     });

@@ -41,6 +41,8 @@ export interface Config {
   };
   /** 32 bytes, or null: then libs/llm keeps one in ENCLAVE_DATA_DIR/master.key. */
   masterKey: Buffer | null;
+  /** Backend hosts an admin may add although link-local or metadata addresses (lower case). */
+  backendAllowedHosts: string[];
   http: { maxBodyBytes: number };
   /** Completion records: the local spool for database outages, and the reconciler's deadline. */
   records: { spoolMaxBytes: number; completionDeadlineMs: number };
@@ -51,8 +53,12 @@ export interface Config {
   publicUrl: string | null;
   auth: {
     sessionTtlHours: number;
-    lockoutThreshold: number;
-    lockoutMinutes: number;
+    /** Progressive delays after failed sign-ins, per account and per client address. */
+    signIn: { accountFreeFailures: number; clientFreeFailures: number; maxDelaySeconds: number };
+    /** Requests per minute per client address without valid credentials; 0: unlimited. */
+    anonymousRatePerMinute: number;
+    /** Anonymous refusals from one address make one audit event per window; 0: one each. */
+    denialWindowSeconds: number;
     /** Email + password sign-in (POST /api/auth/login). */
     localLogin: boolean;
     /** Single sign-on, or null when ENCLAVE_OIDC_ISSUER is unset. */
@@ -234,11 +240,17 @@ function toConfig(v: Values, configFile: string | null, credentialsDir?: string)
       maxEntries: v.ENCLAVE_CACHE_MAX_ENTRIES as number,
     },
     publicUrl: (v.ENCLAVE_PUBLIC_URL as string | undefined) ?? null,
+    backendAllowedHosts: (v.ENCLAVE_BACKEND_ALLOWED_HOSTS as string[] | undefined) ?? [],
     metrics: { token: (v.ENCLAVE_METRICS_TOKEN as string | undefined) ?? null },
     auth: {
       sessionTtlHours: v.AUTH_SESSION_TTL_HOURS as number,
-      lockoutThreshold: v.AUTH_LOCKOUT_THRESHOLD as number,
-      lockoutMinutes: v.AUTH_LOCKOUT_MINUTES as number,
+      signIn: {
+        accountFreeFailures: v.AUTH_SIGNIN_FREE_FAILURES as number,
+        clientFreeFailures: v.AUTH_SIGNIN_CLIENT_FREE_FAILURES as number,
+        maxDelaySeconds: v.AUTH_SIGNIN_MAX_DELAY_SECONDS as number,
+      },
+      anonymousRatePerMinute: v.ENCLAVE_ANONYMOUS_RATE_PER_MINUTE as number,
+      denialWindowSeconds: v.AUDIT_DENIAL_WINDOW_SECONDS as number,
       localLogin: v.ENCLAVE_LOCAL_LOGIN as boolean,
       oidc: toOidcConfig(v),
     },

@@ -32,7 +32,11 @@ export class DatabaseReadiness implements ReadinessCheck {
       const pending = await pendingMigrations(this.dataSource);
       return pending.length ? `migrations not applied: ${pending.join(', ')}` : null;
     } catch (err) {
-      return `unreachable: ${(err as Error).message}`;
+      // The driver's code only: its message can carry host names, user names and SQL.
+      const code = (err as { code?: unknown } | null)?.code;
+      return typeof code === 'string' && /^[A-Z0-9_]{1,32}$/.test(code)
+        ? `unreachable (${code})`
+        : 'unreachable';
     }
   }
 }

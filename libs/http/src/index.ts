@@ -8,10 +8,12 @@ export {
 export { Public, PUBLIC_ROUTE } from './public.decorator.js';
 export { ZodBody, ZodQuery } from './zod-body.pipe.js';
 export { requestMeta, type RequestMeta } from './request-meta.js';
-export { UuidParam, isUuid } from './uuid-param.pipe.js';
 export { MAX_JSON_DEPTH, MAX_JSON_VALUES, parseJsonBody, useJsonBodies } from './json-body.js';
 export {
   DatabaseUnavailableError,
   DATABASE_RETRY_AFTER_SECONDS,
   isDatabaseUnavailable,
 } from './database-unavailable.js';
+export { UuidParam, LineParam, isUuid } from './uuid-param.pipe.js';
+export { text, line, queryInt, findNul, MAX_BIGINT } from './text.js';
+export { encodeCursor, decodeCursor, cursorParam, type PageKey } from './cursor.js';

@@ -1,5 +1,6 @@
 import { Injectable, type PipeTransform } from '@nestjs/common';
 import { ApiError } from './api-error.js';
+import { ONE_LINE } from './text.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -20,5 +21,25 @@ export class UuidParam implements PipeTransform<string, string> {
       });
     }
     return value.toLowerCase();
+  }
+}
+
+/**
+ * `@Param('alias', LineParam)`: a path parameter that is one line of at most 256 characters
+ * without control characters (400 `invalid_param`), so a `%00` never reaches a query.
+ */
+@Injectable()
+export class LineParam implements PipeTransform<string, string> {
+  transform(value: string, meta: { data?: string }): string {
+    if (value.length === 0 || value.length > 256 || !ONE_LINE.test(value)) {
+      const param = meta.data ?? null;
+      throw new ApiError(
+        400,
+        'invalid_param',
+        `The path parameter${param ? ` '${param}'` : ''} must be 1 to 256 characters without control characters.`,
+        { param },
+      );
+    }
+    return value;
   }
 }

@@ -149,7 +149,9 @@ export class Backend {
       });
       if (res.statusCode !== 200) {
         await res.body.dump();
-        throw new Error(`GET /models answered HTTP ${res.statusCode}`);
+        throw Object.assign(new Error(`GET /models answered HTTP ${res.statusCode}`), {
+          status: res.statusCode,
+        });
       }
       const page = (await res.body.json()) as { data?: { id: string }[] };
       this.discovered = (page.data ?? []).map((m) => m.id);
@@ -162,7 +164,7 @@ export class Backend {
       this.healthy = false;
       this.lastError = timeout.signal.aborted
         ? `no answer to GET /models within ${HEALTH_TIMEOUT_MS} ms`
-        : (err as Error).message;
+        : healthFailure(err);
     } finally {
       clearTimeout(timer);
       this.lastCheckedAt = new Date();
@@ -188,4 +190,20 @@ export class Backend {
       lastCheckedAt: this.lastCheckedAt,
     };
   }
+}
+
+/**
+ * What a failed health check shows admins and auditors: the status or the kind of failure, in
+ * fixed words. Never the target's response body or headers (a backend URL pointed at some other
+ * service would otherwise read it out through the console).
+ */
+export function healthFailure(err: unknown): string {
+  const status = (err as { status?: unknown } | null)?.status;
+  if (typeof status === 'number') return `health check answered HTTP ${status}`;
+  const name = (err as { name?: unknown } | null)?.name;
+  if (name === 'APIConnectionTimeoutError' || name === 'TimeoutError' || name === 'AbortError') {
+    return 'health check timed out';
+  }
+  if (err instanceof SyntaxError) return 'health check got an answer that is not a models list';
+  return 'health check could not connect';
 }

@@ -3,6 +3,7 @@ import { type Config, InjectConfig } from '@enclave/config';
 import { ConfigEvents, notifyConfigChanged, SettingsRepository } from '@enclave/db';
 import { DataSource, type EntityManager } from 'typeorm';
 import { z } from 'zod';
+import { text } from '@enclave/http';
 
 /** Days to keep something; null keeps it forever. */
 const Days = z.number().int().min(1).max(36_500).nullable();
@@ -28,7 +29,7 @@ export const RuntimePolicies = z.strictObject({
   /** Response cache scope, overriding ENCLAVE_CACHE_SCOPE once set. */
   cacheScope: z.enum(['user', 'global', 'off']),
   /** Prepended as a system message to chat requests that carry none. Empty: nothing added. */
-  defaultSystemPrompt: z.string().max(20_000),
+  defaultSystemPrompt: text().max(20_000),
 });
 export type RuntimePolicies = z.infer<typeof RuntimePolicies>;
 

@@ -1,11 +1,13 @@
 import { type ReactNode, useCallback, useEffect, useState } from 'react';
-import { type ApiClient, ApiFailure } from './api-client';
+import { type ApiClient, ApiFailure, type AuthApi } from './api-client';
+import { ChangePassword } from './ChangePassword';
 import { SignIn, type SignInProps } from './SignIn';
 
 type Session<U> =
   | { state: 'checking' }
   | { state: 'signed-out'; notice: string | null }
-  | { state: 'signed-in'; user: U };
+  /** `password`: 'required' after a one-time password, 'asked' when the user chose to. */
+  | { state: 'signed-in'; user: U; password: 'required' | 'asked' | null };
 
 /** What the sign-in form says and where its SSO link goes (see SignIn). */
 export type SignInText = Pick<
@@ -15,13 +17,19 @@ export type SignInText = Pick<
 
 /**
  * Signed in (the app, from `children`) or not (the sign-in form). The session is asked for once
- * (`GET /api/auth/me`); one that ends later (any 401) returns to the form with a notice.
+ * (`GET /api/auth/me`); one that ends later (any 401) returns to the form with a notice. A user
+ * who signed in with a one-time password sees the change-password form first; `changePassword()`
+ * lets the app open it on request.
  */
 export function SessionGate<U>(props: {
   client: ApiClient<U>;
   signIn: SignInText;
   /** The app for a signed-in user; `signedOut(notice)` returns to the form. */
-  children(user: U, signedOut: (notice: string | null) => void): ReactNode;
+  children(
+    user: U,
+    signedOut: (notice: string | null) => void,
+    changePassword: () => void,
+  ): ReactNode;
 }) {
   const { client } = props;
   const [session, setSession] = useState<Session<U>>({ state: 'checking' });
@@ -38,9 +46,13 @@ export function SessionGate<U>(props: {
     client.onSessionEnded(() => signedOut('Your session has ended; sign in again.'));
     client.auth
       .me()
-      .then(({ user, csrfToken }) => {
+      .then(({ user, csrfToken, passwordChangeRequired }) => {
         client.setCsrfToken(csrfToken);
-        setSession({ state: 'signed-in', user });
+        setSession({
+          state: 'signed-in',
+          user,
+          password: passwordChangeRequired ? 'required' : null,
+        });
       })
       .catch((err: unknown) => {
         const notice =
@@ -65,12 +77,33 @@ export function SessionGate<U>(props: {
         {...props.signIn}
         auth={client.auth}
         notice={session.notice}
-        onSignedIn={(user, csrf) => {
+        onSignedIn={(user, csrf, passwordChangeRequired) => {
           client.setCsrfToken(csrf);
-          setSession({ state: 'signed-in', user });
+          setSession({
+            state: 'signed-in',
+            user,
+            password: passwordChangeRequired ? 'required' : null,
+          });
         }}
       />
     );
   }
-  return props.children(session.user, signedOut);
+  const { user } = session;
+  if (session.password) {
+    const required = session.password === 'required';
+    return (
+      <ChangePassword
+        auth={client.auth as AuthApi<unknown>}
+        required={required}
+        onChanged={() => setSession({ state: 'signed-in', user, password: null })}
+        onCancel={() => {
+          if (!required) return setSession({ state: 'signed-in', user, password: null });
+          void client.auth.signOut().finally(() => signedOut(null));
+        }}
+      />
+    );
+  }
+  return props.children(user, signedOut, () =>
+    setSession({ state: 'signed-in', user, password: 'asked' }),
+  );
 }

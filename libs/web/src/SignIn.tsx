@@ -15,7 +15,7 @@ export interface SignInProps<U> {
   /** The line shown when signing in fails; by default the API's message. */
   describeError?: (err: unknown) => string;
   notice: string | null;
-  onSignedIn(user: U, csrfToken: string): void;
+  onSignedIn(user: U, csrfToken: string, passwordChangeRequired: boolean): void;
 }
 
 function apiMessage(err: unknown): string {
@@ -52,8 +52,8 @@ export function SignIn<U>(props: SignInProps<U>) {
     setBusy(true);
     setError(null);
     try {
-      const { user, csrfToken } = await auth.signIn(email, password);
-      props.onSignedIn(user, csrfToken);
+      const { user, csrfToken, passwordChangeRequired } = await auth.signIn(email, password);
+      props.onSignedIn(user, csrfToken, passwordChangeRequired === true);
     } catch (err) {
       setError((props.describeError ?? apiMessage)(err));
       setBusy(false);

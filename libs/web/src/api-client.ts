@@ -27,9 +27,14 @@ export interface AuthConfig {
 /** The session endpoints; `U` is the signed-in user as the app reads it. */
 export interface AuthApi<U> {
   config(): Promise<AuthConfig>;
-  me(): Promise<{ user: U; csrfToken: string | null }>;
-  signIn(email: string, password: string): Promise<{ user: U; csrfToken: string }>;
+  me(): Promise<{ user: U; csrfToken: string | null; passwordChangeRequired?: boolean }>;
+  signIn(
+    email: string,
+    password: string,
+  ): Promise<{ user: U; csrfToken: string; passwordChangeRequired?: boolean }>;
   signOut(): Promise<void>;
+  /** `POST /api/auth/password`: the signed-in user's own password. */
+  changePassword(currentPassword: string, newPassword: string): Promise<void>;
 }
 
 export interface ApiClient<U> {
@@ -117,10 +122,20 @@ export function createApiClient<U>(options: ApiClientOptions): ApiClient<U> {
     },
     auth: {
       config: () => call<AuthConfig>('GET', '/api/auth/config'),
-      me: () => call<{ user: U; csrfToken: string | null }>('GET', '/api/auth/me'),
+      me: () =>
+        call<{ user: U; csrfToken: string | null; passwordChangeRequired?: boolean }>(
+          'GET',
+          '/api/auth/me',
+        ),
       signIn: (email, password) =>
-        call<{ user: U; csrfToken: string }>('POST', '/api/auth/login', { email, password }),
+        call<{ user: U; csrfToken: string; passwordChangeRequired?: boolean }>(
+          'POST',
+          '/api/auth/login',
+          { email, password },
+        ),
       signOut: () => call<void>('POST', '/api/auth/logout'),
+      changePassword: (currentPassword, newPassword) =>
+        call<void>('POST', '/api/auth/password', { currentPassword, newPassword }),
     },
   };
 }

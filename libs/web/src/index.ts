@@ -12,6 +12,7 @@ export {
   type AuthApi,
   type AuthConfig,
 } from './api-client';
+export { ChangePassword } from './ChangePassword';
 export { ConfirmDialog } from './ConfirmDialog';
 export { SessionGate, type SignInText } from './SessionGate';
 export { SignIn, type SignInProps } from './SignIn';

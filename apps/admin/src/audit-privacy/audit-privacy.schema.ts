@@ -1,6 +1,7 @@
 import { z } from 'zod';
+import { text } from '@enclave/http';
 
-const Reason = z.string().trim().min(5, 'give a reason of at least 5 characters').max(2_000);
+const Reason = text().trim().min(5, 'give a reason of at least 5 characters').max(2_000);
 const Time = z.iso.datetime({ offset: true });
 
 /** `POST /api/admin/audit/holds`: a user, a time range, or both. */

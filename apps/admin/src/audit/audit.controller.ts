@@ -11,7 +11,16 @@ import {
 } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { CurrentPrincipal, type Principal, Roles } from '@enclave/auth';
-import { ApiError, requestMeta, UuidParam, ZodBody, ZodQuery } from '@enclave/http';
+import {
+  ApiError,
+  line,
+  MAX_BIGINT,
+  queryInt,
+  requestMeta,
+  UuidParam,
+  ZodBody,
+  ZodQuery,
+} from '@enclave/http';
 import { z } from 'zod';
 import { AuditEventsRepository } from './audit-events.repository.js';
 import { AuditExportsService } from './audit-exports.service.js';
@@ -42,17 +51,17 @@ function bounds(from?: string, to?: string): { from: Date | null; to: Date | nul
 const EventsQuery = z.strictObject({
   from: When.optional(),
   to: When.optional(),
-  actor: z.string().trim().min(1).max(320).optional(),
+  actor: line().trim().min(1).max(320).optional(),
   action: Action.optional(),
-  limit: z
-    .string()
-    .regex(/^\d{1,3}$/, 'must be a whole number')
-    .transform(Number)
-    .pipe(z.number().int().min(1).max(500))
-    .optional(),
+  limit: queryInt(1, 500).optional(),
   before: z
     .string()
     .regex(/^[1-9]\d{0,18}$/, 'must be nextBefore of a previous page')
+    // zod runs this even when the pattern failed: only digits reach BigInt.
+    .refine(
+      (v) => !/^\d+$/.test(v) || BigInt(v) <= MAX_BIGINT,
+      'must be nextBefore of a previous page',
+    )
     .optional(),
 });
 type EventsQuery = z.infer<typeof EventsQuery>;

@@ -12,7 +12,7 @@ import {
 } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { CurrentPrincipal, type Principal, Roles } from '@enclave/auth';
-import { requestMeta, UuidParam, ZodBody } from '@enclave/http';
+import { requestMeta, UuidParam, ZodBody, LineParam } from '@enclave/http';
 import type { z } from 'zod';
 import { CreateBackend, SetAlias, UpdateBackend } from './backends.schema.js';
 import { BackendsService } from './backends.service.js';
@@ -70,7 +70,7 @@ export class BackendsController {
   @Put('aliases/:alias')
   @HttpCode(204)
   async setAlias(
-    @Param('alias') alias: string,
+    @Param('alias', LineParam) alias: string,
     @Body(new ZodBody(SetAlias)) body: z.infer<typeof SetAlias>,
     @CurrentPrincipal() who: Principal,
     @Req() req: FastifyRequest,
@@ -81,7 +81,7 @@ export class BackendsController {
   @Delete('aliases/:alias')
   @HttpCode(204)
   async deleteAlias(
-    @Param('alias') alias: string,
+    @Param('alias', LineParam) alias: string,
     @CurrentPrincipal() who: Principal,
     @Req() req: FastifyRequest,
   ) {

@@ -1,14 +1,15 @@
 import { z } from 'zod';
+import { line } from '@enclave/http';
 
 const name = z
   .string()
   .regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, 'lower-case letters, digits, . _ - (max 63)');
-const models = z.array(z.string().min(1).max(256)).max(1000).nullable();
+const models = z.array(line().min(1).max(256)).max(1000).nullable();
 
 export const CreateBackend = z.strictObject({
   name,
   baseUrl: z.url({ protocol: /^https?$/ }),
-  apiKey: z.string().min(1).max(4096).nullable().optional(),
+  apiKey: line().min(1).max(4096).nullable().optional(),
   models: models.optional(),
   weight: z.number().int().min(1).max(1000).optional(),
   maxConcurrent: z.number().int().min(1).max(100_000).optional(),
@@ -22,4 +23,4 @@ export const UpdateBackend = CreateBackend.partial().refine((b) => Object.keys(b
 });
 export type UpdateBackend = z.infer<typeof UpdateBackend>;
 
-export const SetAlias = z.strictObject({ model: z.string().min(1).max(256) });
+export const SetAlias = z.strictObject({ model: line().min(1).max(256) });

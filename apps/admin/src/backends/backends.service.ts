@@ -6,6 +6,7 @@ import { notifyConfigChanged } from '@enclave/db';
 import { ApiError, type RequestMeta } from '@enclave/http';
 import { type BackendRow, BackendsRepository, SecretBox, UpstreamPool } from '@enclave/llm';
 import { DataSource, type EntityManager } from 'typeorm';
+import { checkBackendUrl } from './backend-url.js';
 import type { CreateBackend, UpdateBackend } from './backends.schema.js';
 
 /** A backend as the console shows it: never its API key, only whether it has one. */
@@ -21,6 +22,7 @@ function publicBackend(row: BackendRow) {
 @Injectable()
 export class BackendsService {
   private readonly box: SecretBox;
+  private readonly allowedHosts: string[];
 
   constructor(
     private readonly dataSource: DataSource,
@@ -30,6 +32,7 @@ export class BackendsService {
     @InjectConfig() config: Config,
   ) {
     this.box = SecretBox.fromConfig(config);
+    this.allowedHosts = config.backendAllowedHosts;
   }
 
   async list() {
@@ -42,6 +45,7 @@ export class BackendsService {
   }
 
   async create(input: CreateBackend, who: Principal, meta: RequestMeta) {
+    await checkBackendUrl(input.baseUrl, this.allowedHosts);
     const row = await this.change(who, meta, 'admin.backend.created', async (db) => {
       const created = await this.repo.insert(db, {
         name: input.name,
@@ -66,10 +70,25 @@ export class BackendsService {
   }
 
   async update(id: string, input: UpdateBackend, who: Principal, meta: RequestMeta) {
+    if (input.baseUrl !== undefined) await checkBackendUrl(input.baseUrl, this.allowedHosts);
     const row = await this.change(who, meta, 'admin.backend.updated', async (db) => {
       const before = await this.repo.get(id, db);
       if (!before) throw notFound(id);
       const { apiKey, ...fields } = input;
+      // The stored key was given for one server: it is never sent to another one unasked.
+      if (
+        input.baseUrl !== undefined &&
+        before.apiKeySealed !== null &&
+        apiKey === undefined &&
+        new URL(input.baseUrl).origin !== new URL(before.baseUrl).origin
+      ) {
+        throw new ApiError(
+          400,
+          'api_key_required',
+          'Moving a backend to another server (scheme, host or port) needs its API key again: send apiKey with the new baseUrl (null for none).',
+          { param: 'apiKey' },
+        );
+      }
       const after = await this.repo.update(db, id, {
         ...fields,
         ...(apiKey !== undefined ? { apiKeySealed: apiKey ? this.box.seal(apiKey) : null } : {}),

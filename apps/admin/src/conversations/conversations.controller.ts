@@ -2,37 +2,43 @@ import { Body, Controller, Get, HttpCode, Param, Post, Query, Req } from '@nestj
 import type { FastifyRequest } from 'fastify';
 import { AuditLog } from '@enclave/audit';
 import { CurrentPrincipal, type Principal, principalActor, Roles } from '@enclave/auth';
-import { ApiError, requestMeta, UuidParam, ZodBody, ZodQuery } from '@enclave/http';
+import {
+  ApiError,
+  cursorParam,
+  encodeCursor,
+  line,
+  queryInt,
+  requestMeta,
+  text,
+  UuidParam,
+  ZodBody,
+  ZodQuery,
+} from '@enclave/http';
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
-import { decodeCursor, encodeCursor } from '../cursor.js';
 import { AdminConversationsRepository } from './conversations.repository.js';
 
 const MAX_LIMIT = 200;
 
 const ConversationsQuery = z.strictObject({
-  q: z.string().trim().min(1).max(200).optional(),
+  q: line().trim().min(1).max(200).optional(),
   userId: z.uuid().optional(),
-  limit: z
-    .string()
-    .regex(/^\d{1,3}$/, 'must be a whole number')
-    .transform(Number)
-    .pipe(z.number().int().min(1).max(MAX_LIMIT))
-    .optional(),
+  limit: queryInt(1, MAX_LIMIT).optional(),
   before: z.string().max(256).optional(),
 });
 type ConversationsQuery = z.infer<typeof ConversationsQuery>;
 
 const OpenBody = z.strictObject({
-  reason: z.string().trim().min(5, 'give a reason of at least 5 characters').max(1000),
+  reason: text().trim().min(5, 'give a reason of at least 5 characters').max(1000),
 });
 type OpenBody = z.infer<typeof OpenBody>;
 
 /**
  * Every user's conversations for admins and auditors: `GET /api/admin/conversations` lists
- * metadata only (title, owner, counts; newest activity first, paged by `nextBefore`); reading the
- * messages takes `POST /api/admin/conversations/:id/open {reason}`, which is audited with the
- * reason in the same transaction that reads them.
+ * metadata only (owner, model, counts, times; newest activity first, paged by `nextBefore`;
+ * `q` searches owners' emails). Titles are content (the start of the first message), so they,
+ * like the messages, take `POST /api/admin/conversations/:id/open {reason}`, which is audited
+ * with the reason in the same transaction that reads them.
  */
 @Controller('api/admin/conversations')
 @Roles('admin', 'auditor')
@@ -48,10 +54,13 @@ export class AdminConversationsController {
     const page = await this.repo.list({
       q: q.q ?? null,
       userId: q.userId ?? null,
-      before: q.before === undefined ? null : decodeCursor(q.before, 'before', ['updatedAt']),
+      before: q.before === undefined ? null : cursorParam('updatedAt', q.before, 'before'),
       limit: q.limit ?? 50,
     });
-    return { data: page.items, nextBefore: page.next ? encodeCursor(page.next) : null };
+    return {
+      data: page.items,
+      nextBefore: page.next ? encodeCursor('updatedAt', page.next) : null,
+    };
   }
 
   @Post(':id/open')

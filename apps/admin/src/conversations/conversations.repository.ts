@@ -1,10 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 
-/** A conversation as admins and auditors list it: metadata, never message text. */
+/**
+ * A conversation as admins and auditors list it: metadata, never content. The title is content
+ * too (by default the start of the first message), so it is shown only once opened with a reason.
+ */
 export interface ConversationSummary {
   id: string;
-  title: string;
   userId: string;
   userEmail: string;
   model: string | null;
@@ -22,8 +24,13 @@ export interface OpenedMessage {
   createdAt: Date;
 }
 
+/** An opened conversation: the summary and its title. */
+export interface OpenedConversation extends ConversationSummary {
+  title: string;
+}
+
 export interface ConversationFilter {
-  /** Matches the title or the owner's email, case-insensitively. */
+  /** Matches the owner's email, case-insensitively (never the title: that is content). */
   q: string | null;
   userId: string | null;
   /** Where the previous page ended: its last row's exact updated_at (text) and id. */
@@ -33,7 +40,7 @@ export interface ConversationFilter {
 
 const UPDATED_AT_TEXT = `to_char(c.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 
-const SUMMARY = `c.id, c.title, c.user_id AS "userId", u.email AS "userEmail", c.model,
+const SUMMARY = `c.id, c.user_id AS "userId", u.email AS "userEmail", c.model,
   (SELECT count(*)::int FROM messages m WHERE m.conversation_id = c.id) AS "messageCount",
   c.created_at AS "createdAt", c.updated_at AS "updatedAt"`;
 
@@ -50,7 +57,7 @@ export class AdminConversationsRepository {
     const where: string[] = [];
     if (f.q) {
       const like = `%${f.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-      where.push(`(c.title ILIKE $${params.push(like)} OR u.email ILIKE $${params.length})`);
+      where.push(`u.email ILIKE $${params.push(like)}`);
     }
     if (f.userId) where.push(`c.user_id = $${params.push(f.userId)}`);
     if (f.before) {
@@ -76,9 +83,10 @@ export class AdminConversationsRepository {
     };
   }
 
-  async get(db: EntityManager, id: string): Promise<ConversationSummary | null> {
-    const rows: ConversationSummary[] = await db.query(
-      `SELECT ${SUMMARY} FROM conversations c JOIN users u ON u.id = c.user_id WHERE c.id = $1`,
+  /** For opening: the caller audits the reason in the same transaction. */
+  async get(db: EntityManager, id: string): Promise<OpenedConversation | null> {
+    const rows: OpenedConversation[] = await db.query(
+      `SELECT ${SUMMARY}, c.title FROM conversations c JOIN users u ON u.id = c.user_id WHERE c.id = $1`,
       [id],
     );
     return rows[0] ?? null;

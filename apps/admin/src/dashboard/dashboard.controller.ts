@@ -1,17 +1,12 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { Roles } from '@enclave/auth';
-import { ZodQuery } from '@enclave/http';
+import { queryInt, ZodQuery } from '@enclave/http';
 import { BackendsRepository, UpstreamPool } from '@enclave/llm';
 import { z } from 'zod';
 import { DashboardRepository } from './dashboard.repository.js';
 
 const DashboardQuery = z.strictObject({
-  minutes: z
-    .string()
-    .regex(/^\d{1,4}$/, 'must be a whole number')
-    .transform(Number)
-    .pipe(z.number().int().min(1).max(1440))
-    .optional(),
+  minutes: queryInt(1, 1440).optional(),
 });
 type DashboardQuery = z.infer<typeof DashboardQuery>;
 

@@ -1,19 +1,21 @@
 import { Body, Controller, Delete, Get, HttpCode, Put, Query, Req } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { CurrentPrincipal, type Principal, Roles } from '@enclave/auth';
-import { requestMeta, ZodBody, ZodQuery } from '@enclave/http';
+import { line, requestMeta, ZodBody, ZodQuery } from '@enclave/http';
 import { z } from 'zod';
 import { QuotasService } from './quotas.service.js';
 
-const limit = z.number().int().positive().nullable();
+/** Requests per minute are a Postgres integer, token counts a bigint within JS's exact range. */
+const perMinute = z.number().int().positive().max(2_147_483_647).nullable();
+const tokens = z.number().int().positive().max(Number.MAX_SAFE_INTEGER).nullable();
 
 export const QuotaBody = z
   .strictObject({
     scope: z.enum(['default_user', 'default_key', 'user', 'api_key']),
     subjectId: z.uuid().nullable().optional(),
-    requestsPerMinute: limit,
-    tokensPerDay: limit,
-    tokensPerMonth: limit,
+    requestsPerMinute: perMinute,
+    tokensPerDay: tokens,
+    tokensPerMonth: tokens,
   })
   .refine((q) => (q.scope.startsWith('default') ? !q.subjectId : !!q.subjectId), {
     message: 'subjectId is required for user and api_key scopes and not allowed for defaults',
@@ -30,7 +32,7 @@ const UsageQuery = z.strictObject({
   to: z.iso.date(),
   userId: z.uuid().optional(),
   apiKeyId: z.uuid().optional(),
-  model: z.string().min(1).max(256).optional(),
+  model: line().min(1).max(256).optional(),
 });
 
 /** Rate limits and token quotas (admin), and token usage (admin and auditor). */

@@ -10,7 +10,7 @@ import {
   Roles,
   UsersService,
 } from '@enclave/auth';
-import { requestMeta, UuidParam, ZodBody } from '@enclave/http';
+import { requestMeta, UuidParam, ZodBody, LineParam } from '@enclave/http';
 import { CreateUserBody, UpdateUserBody } from './users.schema.js';
 
 /** Administrators manage accounts and anyone's API keys. */
@@ -83,7 +83,7 @@ export class AdminUsersController {
   @Delete('keys/:prefix')
   @HttpCode(204)
   async revokeKey(
-    @Param('prefix') prefix: string,
+    @Param('prefix', LineParam) prefix: string,
     @CurrentPrincipal() p: Principal,
     @Req() req: FastifyRequest,
   ): Promise<void> {

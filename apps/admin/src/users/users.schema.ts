@@ -1,15 +1,16 @@
 import { z } from 'zod';
 import { ROLES } from '@enclave/auth';
+import { line } from '@enclave/http';
 
 /**
  * POST /api/admin/users; without a password one is generated and returned once. The service
  * checks email and password (400 `invalid_email`, `weak_password`).
  */
 export const CreateUserBody = z.strictObject({
-  email: z.string(),
+  email: line().max(320),
   role: z.enum(ROLES),
-  password: z.string().nullable().optional(),
-  displayName: z.string().trim().max(200).nullable().optional(),
+  password: z.string().max(1024).nullable().optional(),
+  displayName: line().trim().max(200).nullable().optional(),
 });
 export type CreateUserBody = z.infer<typeof CreateUserBody>;
 

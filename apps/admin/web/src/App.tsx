@@ -63,7 +63,7 @@ export function App() {
         describeError: messageOf,
       }}
     >
-      {(me, signedOut) => {
+      {(me, signedOut, changePassword) => {
         const signOut = () => {
           void api
             .signOut()
@@ -71,13 +71,13 @@ export function App() {
             .then(() => signedOut(null));
         };
         if (me.role === 'user') return <NoAccess me={me} onSignOut={signOut} />;
-        return <Console me={me} onSignOut={signOut} />;
+        return <Console me={me} onSignOut={signOut} onChangePassword={changePassword} />;
       }}
     </SessionGate>
   );
 }
 
-function Console(props: { me: Me; onSignOut(): void }) {
+function Console(props: { me: Me; onSignOut(): void; onChangePassword(): void }) {
   const path = usePath();
   const sections = SECTIONS.filter((s) => s.roles.includes(props.me.role));
   const section =
@@ -109,6 +109,9 @@ function Console(props: { me: Me; onSignOut(): void }) {
         <span className="who">
           {props.me.email} <span className={`role role-${props.me.role}`}>{props.me.role}</span>
         </span>
+        <button type="button" className="quiet small" onClick={props.onChangePassword}>
+          Change password
+        </button>
         <button type="button" className="quiet small" onClick={props.onSignOut}>
           Sign out
         </button>

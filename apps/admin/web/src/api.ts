@@ -20,6 +20,7 @@ export interface User {
   role: Role;
   disabledAt: string | null;
   lockedUntil: string | null;
+  passwordChangeRequired: boolean;
   createdAt: string;
 }
 
@@ -116,9 +117,9 @@ export interface Dashboard {
   }[];
 }
 
+/** No title: it is content, shown only once the conversation is opened with a reason. */
 export interface ConversationSummary {
   id: string;
-  title: string;
   userId: string;
   userEmail: string;
   model: string | null;
@@ -128,7 +129,7 @@ export interface ConversationSummary {
 }
 
 export interface OpenedConversation {
-  conversation: ConversationSummary;
+  conversation: ConversationSummary & { title: string };
   messages: {
     id: string;
     role: string;

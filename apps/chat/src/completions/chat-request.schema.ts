@@ -1,11 +1,12 @@
 import { z } from 'zod';
+import { line, text } from '@enclave/http';
 
 // OpenAI's chat completion request. The top level is strict, as OpenAI's own API is (an unknown
 // parameter is a 400, not silently ignored); message objects pass unknown fields through so new
 // message features reach the upstream.
 
 const contentPart = z.looseObject({ type: z.string().min(1) });
-const content = z.union([z.string(), z.array(contentPart), z.null()]);
+const content = z.union([text(), z.array(contentPart), z.null()]);
 
 const toolCall = z.looseObject({
   id: z.string(),
@@ -37,14 +38,21 @@ const tool = z.looseObject({
 });
 
 const number = (min: number, max: number) => z.number().min(min).max(max).nullable().optional();
+/** No model writes more tokens than this in one answer; bigger is a typo, not a request. */
+const MAX_TOKENS = 10_000_000;
+const tokenId = z
+  .number()
+  .int()
+  .min(0)
+  .max(2 ** 31 - 1);
 
 export const ChatCompletionRequest = z.strictObject({
-  model: z.string().min(1).max(256),
+  model: line().min(1).max(256),
   messages: z.array(message).min(1, 'messages must contain at least one message'),
   stream: z.boolean().nullable().optional(),
   stream_options: z.strictObject({ include_usage: z.boolean().optional() }).nullable().optional(),
-  max_tokens: z.number().int().min(1).nullable().optional(),
-  max_completion_tokens: z.number().int().min(1).nullable().optional(),
+  max_tokens: z.number().int().min(1).max(MAX_TOKENS).nullable().optional(),
+  max_completion_tokens: z.number().int().min(1).max(MAX_TOKENS).nullable().optional(),
   temperature: number(0, 2),
   top_p: number(0, 1),
   n: z.number().int().min(1).max(1).nullable().optional(),
@@ -52,10 +60,16 @@ export const ChatCompletionRequest = z.strictObject({
     .union([z.string(), z.array(z.string()).max(4)])
     .nullable()
     .optional(),
-  seed: z.number().int().nullable().optional(),
+  seed: z
+    .number()
+    .int()
+    .min(Number.MIN_SAFE_INTEGER)
+    .max(Number.MAX_SAFE_INTEGER)
+    .nullable()
+    .optional(),
   presence_penalty: number(-2, 2),
   frequency_penalty: number(-2, 2),
-  logit_bias: z.record(z.string(), z.number()).nullable().optional(),
+  logit_bias: z.record(z.string().max(20), z.number().min(-100).max(100)).nullable().optional(),
   logprobs: z.boolean().nullable().optional(),
   top_logprobs: z.number().int().min(0).max(20).nullable().optional(),
   tools: z.array(tool).optional(),
@@ -76,26 +90,26 @@ export const ChatCompletionRequest = z.strictObject({
       }),
     ])
     .optional(),
-  user: z.string().max(256).optional(),
+  user: line().max(256).optional(),
   metadata: z.record(z.string(), z.string()).nullable().optional(),
   store: z.boolean().nullable().optional(),
   reasoning_effort: z.enum(['minimal', 'low', 'medium', 'high']).nullable().optional(),
-  service_tier: z.string().nullable().optional(),
+  service_tier: line().max(64).nullable().optional(),
 });
 
 export type ChatCompletionRequest = z.infer<typeof ChatCompletionRequest>;
 
 export const EmbeddingsRequest = z.strictObject({
-  model: z.string().min(1).max(256),
+  model: line().min(1).max(256),
   input: z.union([
-    z.string(),
-    z.array(z.string()).min(1).max(2048),
-    z.array(z.number().int()).min(1),
-    z.array(z.array(z.number().int())).min(1).max(2048),
+    text(),
+    z.array(text()).min(1).max(2048),
+    z.array(tokenId).min(1),
+    z.array(z.array(tokenId)).min(1).max(2048),
   ]),
   encoding_format: z.enum(['float', 'base64']).optional(),
   dimensions: z.number().int().min(1).max(8192).optional(),
-  user: z.string().max(256).optional(),
+  user: line().max(256).optional(),
 });
 
 export type EmbeddingsRequest = z.infer<typeof EmbeddingsRequest>;

@@ -1,7 +1,7 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CurrentPrincipal, type Principal } from '@enclave/auth';
-import { ApiError, requestMeta, ZodBody } from '@enclave/http';
+import { ApiError, requestMeta, ZodBody, LineParam } from '@enclave/http';
 import { ChatCompletionRequest, EmbeddingsRequest } from './chat-request.schema.js';
 import { ChatCompletionsService } from './chat-completions.service.js';
 import { abortOnClientClose, ReplySse } from './sse.js';
@@ -41,7 +41,7 @@ export class CompletionsController {
   }
 
   @Get('models/:model')
-  model(@CurrentPrincipal() principal: Principal, @Param('model') model: string) {
+  model(@CurrentPrincipal() principal: Principal, @Param('model', LineParam) model: string) {
     if (!this.completions.modelsFor(principal).includes(model)) {
       throw new ApiError(
         404,

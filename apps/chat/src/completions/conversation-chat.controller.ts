@@ -1,15 +1,15 @@
 import { Body, Controller, Param, Post, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CurrentPrincipal, type Principal } from '@enclave/auth';
-import { requestMeta, UuidParam, ZodBody } from '@enclave/http';
+import { line, requestMeta, text, UuidParam, ZodBody } from '@enclave/http';
 import { z } from 'zod';
 import { ConversationChatService } from './conversation-chat.service.js';
 import { abortOnClientClose, ReplySse } from './sse.js';
 
 const Turn = z
   .strictObject({
-    model: z.string().min(1).max(256),
-    content: z.string().trim().min(1).max(200_000).optional(),
+    model: line().min(1).max(256),
+    content: text().trim().min(1).max(200_000).optional(),
     regenerate: z.boolean().optional(),
   })
   .refine((t) => (t.regenerate ? t.content === undefined : t.content !== undefined), {

@@ -2,7 +2,10 @@ import { Injectable } from '@nestjs/common';
 import { queryRows } from '@enclave/db';
 import { DataSource, type EntityManager } from 'typeorm';
 import { isUuid } from '@enclave/http';
-import { type ConversationKey } from './conversation-cursor.js';
+import type { PageKey } from '@enclave/http';
+
+/** Where a page of conversations ends: the last row's exact `updated_at` and its id. */
+export type ConversationKey = PageKey<'updatedAt'>;
 
 export interface Conversation {
   id: string;

@@ -1,15 +1,15 @@
 import type { PipeTransform } from '@nestjs/common';
 import { z } from 'zod';
-import { ApiError } from '@enclave/http';
-import { type ConversationKey, decodeCursor } from './conversation-cursor.js';
+import { ApiError, decodeCursor, line, queryInt } from '@enclave/http';
+import type { ConversationKey } from './conversations.repository.js';
 
-const Title = z.string().trim().min(1).max(200);
+const Title = line().trim().min(1).max(200);
 
 /** POST /api/conversations; an empty or absent body makes an untitled chat. */
 export const CreateConversationBody = z
   .strictObject({
     title: Title.default('New chat'),
-    model: z.string().trim().min(1).max(200).optional(),
+    model: line().trim().min(1).max(200).optional(),
   })
   .prefault({});
 export type CreateConversationBody = z.infer<typeof CreateConversationBody>;
@@ -22,16 +22,10 @@ export const DEFAULT_PAGE_SIZE = 20;
 export const MAX_PAGE_SIZE = 100;
 
 const ListQuery = z.strictObject({
-  limit: z
-    .string()
-    .regex(/^\d{1,3}$/, 'must be a whole number')
-    .transform(Number)
-    .pipe(z.number().int().min(1).max(MAX_PAGE_SIZE))
-    .optional(),
+  limit: queryInt(1, MAX_PAGE_SIZE).optional(),
   cursor: z.string().optional(),
   // An empty search box means no search.
-  q: z
-    .string()
+  q: line()
     .max(200)
     .transform((q) => q || null)
     .optional(),
@@ -66,7 +60,7 @@ export class ListConversationsQueryPipe implements PipeTransform<unknown, ListCo
     const { limit, cursor, q } = result.data;
     let after: ConversationKey | null = null;
     if (cursor !== undefined) {
-      after = decodeCursor(cursor);
+      after = decodeCursor('updatedAt', cursor);
       if (!after) {
         throw new ApiError(
           400,

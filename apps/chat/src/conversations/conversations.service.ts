@@ -1,9 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { AuditLog } from '@enclave/audit';
 import { type Principal, principalActor } from '@enclave/auth';
-import { ApiError, type RequestMeta } from '@enclave/http';
+import { ApiError, encodeCursor, type RequestMeta } from '@enclave/http';
 import { DataSource } from 'typeorm';
-import { encodeCursor } from './conversation-cursor.js';
 import {
   type Conversation,
   type ConversationMessage,
@@ -38,7 +37,10 @@ export class ConversationsService {
 
   async list(principal: Principal, query: ListConversationsQuery): Promise<ConversationList> {
     const page = await this.conversations.listForUser(principal.userId, query);
-    return { data: page.items, nextCursor: page.next ? encodeCursor(page.next) : null };
+    return {
+      data: page.items,
+      nextCursor: page.next ? encodeCursor('updatedAt', page.next) : null,
+    };
   }
 
   async get(

@@ -1,12 +1,12 @@
 import { z } from 'zod';
+import { text } from '@enclave/http';
 
 export const MAX_COMMENT_LENGTH = 2000;
 
 /** PUT /api/messages/:id/feedback; an empty or blank comment means none. */
 export const FeedbackBody = z.strictObject({
   rating: z.enum(['up', 'down']),
-  comment: z
-    .string()
+  comment: text()
     .trim()
     .max(MAX_COMMENT_LENGTH)
     .nullable()

@@ -9,7 +9,13 @@ export function App() {
       client={client}
       signIn={{ title: 'Sign in to Enclave', ssoHref: SSO_LOGIN_URL, ssoPlacement: 'first' }}
     >
-      {(user, signedOut) => <ChatShell user={user} onSignedOut={() => signedOut(null)} />}
+      {(user, signedOut, changePassword) => (
+        <ChatShell
+          user={user}
+          onSignedOut={() => signedOut(null)}
+          onChangePassword={changePassword}
+        />
+      )}
     </SessionGate>
   );
 }

@@ -18,7 +18,7 @@ export interface ListState {
 }
 
 /** The signed-in page: conversations on the side, the open conversation in the middle. */
-export function ChatShell(props: { user: User; onSignedOut(): void }) {
+export function ChatShell(props: { user: User; onSignedOut(): void; onChangePassword(): void }) {
   const [currentId, setCurrentId] = useState<string | null>(idFromLocation);
   // A new key opens a fresh view; a chat created in the view keeps it (it holds the stream).
   const [viewKey, setViewKey] = useState<string>(() => idFromLocation() ?? 'new');
@@ -139,6 +139,9 @@ export function ChatShell(props: { user: User; onSignedOut(): void }) {
         <span className="who" title={props.user.email}>
           {props.user.email}
         </span>
+        <button type="button" className="quiet" onClick={props.onChangePassword}>
+          Change password
+        </button>
         <button type="button" className="quiet" onClick={() => void signOut()}>
           Sign out
         </button>

@@ -17,6 +17,7 @@ import { AuditPayloadText1764979200000 } from './1764979200000-audit-payload-tex
 import { UptimeRecords1796402736241 } from './1796402736241-uptime-records.js';
 import { Custody1796402828657 } from './1796402828657-custody.js';
 import { UpstreamBackendHealth1796402861000 } from './1796402861000-upstream-backend-health.js';
+import { SecuritySignIn1796403600000 } from './1796403600000-security-sign-in.js';
 
 /**
  * The one ordered list of migrations, for every lib's tables. A landed migration is never edited:
@@ -42,4 +43,5 @@ export const MIGRATIONS = [
   UptimeRecords1796402736241,
   Custody1796402828657,
   UpstreamBackendHealth1796402861000,
+  SecuritySignIn1796403600000,
 ];

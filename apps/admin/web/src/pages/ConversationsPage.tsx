@@ -7,8 +7,9 @@ import { LoadMore, usePaged } from './paging';
 const MIN_REASON = 5;
 
 /**
- * Conversations: search by title or user without reading them; opening one asks for a reason,
- * which the server records in the audit trail. Message text is shown as text, never as HTML.
+ * Conversations: search by user without reading them (titles are content, so they stay hidden
+ * too); opening one asks for a reason, which the server records in the audit trail. Message text
+ * is shown as text, never as HTML.
  */
 export function ConversationsPage() {
   const [q, setQ] = useState('');
@@ -29,7 +30,7 @@ export function ConversationsPage() {
           setSearch(q.trim());
         }}
       >
-        <Field label="Search titles and users" type="search" value={q} onChange={setQ} />
+        <Field label="Search by user" type="search" value={q} onChange={setQ} />
         <button type="submit">Search</button>
       </form>
       <ErrorNote error={list.error} />
@@ -38,23 +39,23 @@ export function ConversationsPage() {
       ) : (
         <section className="panel">
           <ListTable
-            columns={['Title', 'User', 'Model', 'Messages', 'Last activity']}
+            columns={['User', 'Model', 'Messages', 'Started', 'Last activity']}
             actions
             empty={list.empty && 'No conversations found.'}
           >
             {list.items.map((c) => (
               <tr key={c.id}>
-                <td>{c.title}</td>
                 <td>{c.userEmail}</td>
                 <td>{c.model ?? '—'}</td>
                 <td>{c.messageCount}</td>
+                <td className="time">{formatTime(c.createdAt)}</td>
                 <td className="time">{formatTime(c.updatedAt)}</td>
                 <td className="actions">
                   <button
                     type="button"
                     className="small"
                     onClick={() => setAsking(c)}
-                    aria-label={`Open ${c.title}`}
+                    aria-label={`Open the conversation of ${c.userEmail} from ${formatTime(c.createdAt)}`}
                   >
                     Open…
                   </button>
@@ -68,7 +69,7 @@ export function ConversationsPage() {
       {asking && (
         <ReasonDialog
           id={asking.id}
-          what={`“${asking.title}” of ${asking.userEmail}`}
+          what={`the conversation of ${asking.userEmail} from ${formatTime(asking.createdAt)}`}
           onCancel={() => setAsking(null)}
           onOpened={(o) => {
             setAsking(null);
@@ -83,7 +84,7 @@ export function ConversationsPage() {
 /** Asks why a conversation is opened, then opens it (the server audits the reason). */
 export function ReasonDialog(props: {
   id: string;
-  /** The conversation as the reader knows it: `“Title” of someone@example.com`. */
+  /** The conversation as the reader knows it, without its content (the title is content). */
   what: string;
   onCancel(): void;
   onOpened(o: OpenedConversation): void;

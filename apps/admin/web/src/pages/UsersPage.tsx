@@ -47,10 +47,11 @@ export function UsersPage() {
               <td>
                 {u.disabledAt ? (
                   <span className="badge off">Disabled</span>
-                ) : u.lockedUntil && new Date(u.lockedUntil) > new Date() ? (
-                  <span className="badge bad">Locked</span>
                 ) : (
                   <span className="badge good">Active</span>
+                )}
+                {u.passwordChangeRequired && !u.disabledAt && (
+                  <span className="badge"> One-time password</span>
                 )}
               </td>
               <td className="time">{formatTime(u.createdAt)}</td>
