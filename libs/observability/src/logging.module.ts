@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type DynamicModule, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import { type Config, ENCLAVE_CONFIG } from '@enclave/config';
+import { withJournald } from './journald.js';
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 // Probes and scrapes come every few seconds; logging them would drown the rest.
@@ -26,7 +27,7 @@ export class LoggingModule {
         LoggerModule.forRootAsync({
           inject: [ENCLAVE_CONFIG],
           useFactory: (config: Config) => ({
-            pinoHttp: {
+            pinoHttp: withJournald({
               level: config.logLevel,
               base: { app: appName, pid: process.pid },
               genReqId: requestId,
@@ -37,7 +38,7 @@ export class LoggingModule {
                 'req.headers.cookie',
                 'res.headers["set-cookie"]',
               ],
-            },
+            }),
           }),
         }),
       ],
