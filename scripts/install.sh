@@ -466,10 +466,14 @@ render_nginx() { # [--upstream-only] [chat ports…]: the site from install.conf
   local args=(--out "$NGINX_DIR/enclave" --chat "$chat" --admin "$host:$ADMIN_PORT"
     --admin-networks "${CONF[ADMIN_NETWORKS]}" --server-name "${CONF[SERVER_NAME]}"
     --cert "$ETC/tls/enclave.crt" --key "$ETC/tls/enclave.key" --tls "${CONF[TLS_PROFILE]}"
-    --static-root "$PREFIX/current/dist/apps/chat/web" --etc-dir "$ETC"
-    --real-ip-header "${CONF[REAL_IP_HEADER]}")
-  [ -z "${CONF[REAL_IP_FROM]}" ] || args+=(--real-ip-from "${CONF[REAL_IP_FROM]}")
-  "$PREFIX/$VERSION/bin/node" "$PREFIX/$VERSION/deploy/nginx/render.mjs" "${args[@]}" "${only[@]}" ||
+    --static-root "$PREFIX/current/dist/apps/chat/web" --etc-dir "$ETC")
+  local render=$PREFIX/$VERSION/deploy/nginx/render.mjs
+  # A roll back may render with an older kit that has no real_ip options yet.
+  if grep -q -- "'real-ip-from'" "$render"; then
+    args+=(--real-ip-header "${CONF[REAL_IP_HEADER]}")
+    [ -z "${CONF[REAL_IP_FROM]}" ] || args+=(--real-ip-from "${CONF[REAL_IP_FROM]}")
+  fi
+  "$PREFIX/$VERSION/bin/node" "$render" "${args[@]}" "${only[@]}" ||
     die "the nginx site could not be rendered from $SETTINGS"
 }
 
@@ -504,7 +508,7 @@ install_nginx() {
     ln -sfn "$site/enclave.conf" "$NGINX_DIR/conf.d/enclave.conf"
   fi
   # Thousands of streams: worker limits in nginx.conf's main and events contexts (tuning.mjs).
-  if [ -f "$NGINX_DIR/nginx.conf" ]; then
+  if [ -f "$NGINX_DIR/nginx.conf" ] && [ -f "$PREFIX/$VERSION/deploy/nginx/tuning.mjs" ]; then
     "$PREFIX/$VERSION/bin/node" "$PREFIX/$VERSION/deploy/nginx/tuning.mjs" install \
       --nginx-conf "$NGINX_DIR/nginx.conf" --dir "$site" ||
       die "could not size nginx.conf for Enclave (see the message above)"
@@ -684,7 +688,7 @@ do_uninstall() {
   done
   rm -f "$UNIT_DIR"/enclave.target "$UNIT_DIR"/enclave-*.service
   rm -f "$NGINX_DIR/sites-enabled/enclave.conf" "$NGINX_DIR/conf.d/enclave.conf"
-  if [ -f "$NGINX_DIR/nginx.conf" ] && [ -x "$PREFIX/current/bin/node" ]; then
+  if [ -f "$NGINX_DIR/nginx.conf" ] && [ -f "$PREFIX/current/deploy/nginx/tuning.mjs" ]; then
     "$PREFIX/current/bin/node" "$PREFIX/current/deploy/nginx/tuning.mjs" remove \
       --nginx-conf "$NGINX_DIR/nginx.conf" --dir "$NGINX_DIR/enclave" || true
   fi

@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import {
   cpSync,
   existsSync,
+  mkdirSync,
   mkdtempSync,
   readFileSync,
   readlinkSync,
@@ -148,6 +149,9 @@ describe('scripts/install.sh into a throwaway root', () => {
   }, 120_000);
 
   it('installs the release: files, Node 24, user, 0600 config with secrets, migrations, units, nginx', async () => {
+    // Debian's nginx.conf, which the installer sizes for thousands of streams.
+    mkdirSync(join(root, 'etc/nginx'), { recursive: true });
+    cpSync('/etc/nginx/nginx.conf', join(root, 'etc/nginx/nginx.conf'));
     const { stdout } = await sh(
       INSTALL,
       [
@@ -192,7 +196,7 @@ describe('scripts/install.sh into a throwaway root', () => {
       { ENCLAVE_CONFIG: envFile },
     );
     expect(status.stdout.trim()).toBe('up to date');
-  }, 180_000);
+  }, 400_000);
 
   it('installs units that systemd-analyze verifies and rates 2.0 or lower', async () => {
     const units = join(root, 'etc/systemd/system');
@@ -231,6 +235,12 @@ describe('scripts/install.sh into a throwaway root', () => {
     expect(text).toContain('real_ip_header X-Real-IP;');
     expect(text).toContain('10.0.0.0/8 1;');
     expect(text).toContain('ssl_protocols TLSv1.2 TLSv1.3;');
+    const nginxConf = readFileSync(join(root, 'etc/nginx/nginx.conf'), 'utf8');
+    expect(nginxConf).toContain(`include ${site('enclave-events.conf')};`);
+    expect(nginxConf).toContain(`include ${site('enclave-main.conf')};`);
+    expect(readFileSync(site('enclave-events.conf'), 'utf8')).toMatch(
+      /^worker_connections 8192;$/m,
+    );
     const main = join(dir, 'nginx-check.conf');
     writeFileSync(
       main,
@@ -260,7 +270,7 @@ describe('scripts/install.sh into a throwaway root', () => {
     expect(readFileSync(site('enclave-upstream.conf'), 'utf8')).toContain('127.0.0.2:8084');
     expect(readlinkSync(join(root, 'opt/enclave/current'))).toBe('9.9.1');
     first.SERVER_NAME = 'other.test';
-  }, 180_000);
+  }, 400_000);
 
   it('rolls a failed upgrade back (code and nginx), and keeps a good one after a backup', async () => {
     const next = join(dir, 'enclave-9.9.2');
@@ -292,7 +302,7 @@ describe('scripts/install.sh into a throwaway root', () => {
     expect(statSync(dump).mode & 0o777).toBe(0o600);
     const { stdout: toc } = await sh('pg_restore', ['--list', dump]);
     expect(toc).toContain('TABLE public audit_events');
-  }, 240_000);
+  }, 400_000);
 
   it('scales the chat upstream and keeps the count for later runs', async () => {
     await sh(join(REPO, 'scripts/scale'), ['2'], env());
@@ -330,6 +340,9 @@ describe('scripts/install.sh into a throwaway root', () => {
 
     // An uninstall keeps data and settings; installing again brings every setting back.
     await sh(INSTALL, ['--uninstall'], env());
+    expect(readFileSync(join(root, 'etc/nginx/nginx.conf'), 'utf8')).toBe(
+      readFileSync('/etc/nginx/nginx.conf', 'utf8'),
+    );
     expect(existsSync(join(root, 'opt/enclave'))).toBe(false);
     expect(existsSync(join(root, 'etc/systemd/system/enclave-admin.service'))).toBe(false);
     expect(existsSync(etc('enclave.env'))).toBe(true);
@@ -348,5 +361,5 @@ describe('scripts/install.sh into a throwaway root', () => {
     expect(existsSync(etc(''))).toBe(false);
     expect(existsSync(join(root, 'var/lib/enclave'))).toBe(false);
     expect(readFileSync(join(root, 'etc/passwd'), 'utf8')).not.toMatch(/^enclave:/m);
-  }, 240_000);
+  }, 400_000);
 });
