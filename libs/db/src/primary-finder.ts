@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { DatabaseUnavailableError } from '@enclave/http';
 import pg from 'pg';
 import { describeHosts, type PostgresHost, type PostgresUrl } from './postgres-hosts.js';
 
@@ -50,7 +51,7 @@ export class PrimaryFinder {
       const reasons = answers.map(
         (a) => `${describeHosts([a.host])}: ${'error' in a ? a.error : 'standby'}`,
       );
-      throw new Error(`no Postgres primary found (${reasons.join('; ')})`);
+      throw new DatabaseUnavailableError(`no Postgres primary found (${reasons.join('; ')})`);
     }
     if (primaries.length > 1) {
       // Two writable servers is split brain: the old primary was not fenced after a failover.

@@ -9,6 +9,7 @@ import {
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { ApiError } from './api-error.js';
+import { DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from './database-unavailable.js';
 
 /** Errors raised by Express's body parser before Nest sees the request. */
 interface BodyParserError {
@@ -41,6 +42,14 @@ export function toApiError(err: unknown): ApiError {
     if (err.type === 'encoding.unsupported' || err.type === 'charset.unsupported') {
       return new ApiError(415, 'unsupported_encoding', 'Send the request body as UTF-8 JSON.');
     }
+  }
+  if (isDatabaseUnavailable(err)) {
+    return new ApiError(
+      503,
+      'database_unavailable',
+      `The database is not reachable right now; nothing was changed. Try again in ${DATABASE_RETRY_AFTER_SECONDS} seconds.`,
+      { type: 'server_error', headers: { 'Retry-After': String(DATABASE_RETRY_AFTER_SECONDS) } },
+    );
   }
   if (err instanceof HttpException) {
     const status = err.getStatus();
@@ -77,10 +86,14 @@ export class ApiErrorFilter implements ExceptionFilter {
     const res = http.getResponse<Response>();
     const req = http.getRequest<Request>();
     const apiError = toApiError(err);
-    if (apiError.getStatus() >= 500 && !(err instanceof ApiError)) {
+    if (apiError.code === 'database_unavailable') {
+      this.log.warn({ err, path: req.path }, 'database unavailable');
+    } else if (apiError.getStatus() >= 500 && !(err instanceof ApiError)) {
       this.log.error({ err, path: req.path }, 'unhandled error');
     }
-    if (this.recorder && !apiError.audited && apiError.code !== 'not_found') {
+    // With the database away, recording the refusal would only wait for the same outage.
+    const recordable = apiError.code !== 'not_found' && apiError.code !== 'database_unavailable';
+    if (this.recorder && !apiError.audited && recordable) {
       try {
         await this.recorder.record(req, apiError);
       } catch (recordErr) {
