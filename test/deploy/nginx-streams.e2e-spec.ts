@@ -58,11 +58,12 @@ describe('nginx sized for thousands of streams (Debian nginx.conf + tuning)', ()
     );
 
     // The simulator in a process of its own (this one is busy being 1,000 TLS clients), with
-    // streams that last long enough (25 s) for all of them to be open at once.
+    // answers that last long enough (20 s before the first token, then 10 s of tokens) for all
+    // of them to be open at once however slowly the clients connect.
     const simPort = await freePort();
     sim = spawn(process.execPath, [SIM_MAIN], {
       env: { PATH: process.env.PATH!, ENCLAVE_CONFIG: '', LLM_SIM_PORT: String(simPort),
-        LLM_SIM_TOKENS_PER_SEC: '2', LLM_SIM_REPLY_TOKENS: '50' }, // prettier-ignore
+        LLM_SIM_TTFT_MS: '20000', LLM_SIM_TOKENS_PER_SEC: '2', LLM_SIM_REPLY_TOKENS: '20' }, // prettier-ignore
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     const [line] = (await once(sim.stdout!, 'data')) as [Buffer];
@@ -125,6 +126,8 @@ describe('nginx sized for thousands of streams (Debian nginx.conf + tuning)', ()
 
   it('carries 1,000 concurrent streams with no 5xx from nginx', async () => {
     const agent = new Agent({ ca, keepAlive: false, maxSockets: Infinity });
+    // Requests in flight on the client side: all 1,000 at once when the last starts before the
+    // first answer ends.
     let open = 0;
     let peak = 0;
     const body = JSON.stringify({
@@ -134,6 +137,8 @@ describe('nginx sized for thousands of streams (Debian nginx.conf + tuning)', ()
     });
     const one = () =>
       new Promise<{ status: number; done: boolean }>((resolve) => {
+        open++;
+        peak = Math.max(peak, open);
         const req = request(
           {
             host: '127.0.0.1',
@@ -145,8 +150,6 @@ describe('nginx sized for thousands of streams (Debian nginx.conf + tuning)', ()
             headers: { 'content-type': 'application/json', authorization: 'Bearer sim' },
           },
           (res) => {
-            open++;
-            peak = Math.max(peak, open);
             let text = '';
             res.setEncoding('utf8');
             res.on('data', (d: string) => (text += d));
@@ -154,10 +157,10 @@ describe('nginx sized for thousands of streams (Debian nginx.conf + tuning)', ()
               open--;
               resolve({ status: res.statusCode!, done: text.includes('[DONE]') });
             });
-            res.on('error', () => resolve({ status: res.statusCode!, done: false }));
+            res.on('error', () => (open--, resolve({ status: res.statusCode!, done: false })));
           },
         );
-        req.on('error', () => resolve({ status: 0, done: false }));
+        req.on('error', () => (open--, resolve({ status: 0, done: false })));
         req.end(body);
       });
     const pending: Promise<{ status: number; done: boolean }>[] = [];
