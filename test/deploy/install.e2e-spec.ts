@@ -29,11 +29,16 @@ const run = promisify(execFile);
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const INSTALL = join(REPO, 'scripts/install.sh');
 
-async function sh(cmd: string, args: string[], env: Record<string, string> = {}) {
+async function sh(
+  cmd: string,
+  args: string[],
+  env: Record<string, string> = {},
+  timeout = 300_000,
+) {
   try {
     return await run(cmd, args, {
       env: { ...process.env, ...env },
-      timeout: 240_000,
+      timeout,
       maxBuffer: 16 * 1024 * 1024,
     });
   } catch (err) {
@@ -98,7 +103,7 @@ describe('scripts/install.sh into a throwaway root', () => {
       '9.9.1',
       '--sign-key',
       join(dir, 'release.key'),
-    ]);
+    ], {}, 900_000); // prettier-ignore
     tarball = stdout.trim().split('\n').pop()!;
     first = {
       DATABASE_URL: databaseUrl,
@@ -110,7 +115,7 @@ describe('scripts/install.sh into a throwaway root', () => {
       REAL_IP_HEADER: 'X-Real-IP',
       TLS_PROFILE: 'intermediate',
     };
-  }, 400_000);
+  }, 1_000_000);
 
   afterAll(async () => {
     await db?.drop();
