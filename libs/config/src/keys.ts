@@ -263,7 +263,12 @@ const keys = {
   AUDIT_SIGNING_KEY_FILE: {
     schema: z.string().trim().min(1),
     expected: 'a file path',
-    doc: 'Ed25519 key that signs audit checkpoints and exports (`enclave audit keygen` creates it). Unset: ENCLAVE_DATA_DIR/audit/signing-key.pem.',
+    doc: 'Ed25519 key that signs audit checkpoints and exports (`enclave audit keygen` creates it). Unset: ENCLAVE_DATA_DIR/audit/signing-key.pem. A systemd credential `audit-signing-key` (LoadCredential=, in $CREDENTIALS_DIRECTORY) wins over it.',
+  },
+  AUDIT_KEYRING_FILE: {
+    schema: z.string().trim().min(1),
+    expected: 'a file path',
+    doc: 'The published keyring (public keys with validity periods) that verification trusts; see docs/audit.md. Unset: ENCLAVE_DATA_DIR/audit/keyring.json. Without the file, the signing key alone verifies.',
   },
   AUDIT_CHECKPOINT_EVERY: wholeNumber(
     1_000,

@@ -58,6 +58,7 @@ export interface Config {
   };
   audit: {
     signingKeyFile: string;
+    keyringFile: string;
     checkpointEvery: number;
     checkpointSeconds: number;
     sealIntervalMs: number;
@@ -135,7 +136,7 @@ export function loadConfig(
     }
     values[key] = parsed.data;
   }
-  return toConfig(values, configFile);
+  return toConfig(values, configFile, env.CREDENTIALS_DIRECTORY);
 }
 
 function nonEmpty(v: string | undefined): string | undefined {
@@ -191,7 +192,7 @@ function toOidcConfig(v: Values): OidcConfig | null {
   };
 }
 
-function toConfig(v: Values, configFile: string | null): Config {
+function toConfig(v: Values, configFile: string | null, credentialsDir?: string): Config {
   const llmSimPort = v.LLM_SIM_PORT as number;
   const upstreamUrl = v.ENCLAVE_UPSTREAM_URL as string | undefined;
   return {
@@ -237,8 +238,12 @@ function toConfig(v: Values, configFile: string | null): Config {
     },
     audit: {
       signingKeyFile:
+        credentialFile(credentialsDir, SIGNING_KEY_CREDENTIAL) ??
         (v.AUDIT_SIGNING_KEY_FILE as string | undefined) ??
         join(v.ENCLAVE_DATA_DIR as string, 'audit', 'signing-key.pem'),
+      keyringFile:
+        (v.AUDIT_KEYRING_FILE as string | undefined) ??
+        join(v.ENCLAVE_DATA_DIR as string, 'audit', 'keyring.json'),
       checkpointEvery: v.AUDIT_CHECKPOINT_EVERY as number,
       checkpointSeconds: v.AUDIT_CHECKPOINT_SECONDS as number,
       sealIntervalMs: v.AUDIT_SEAL_INTERVAL_MS as number,
@@ -262,6 +267,20 @@ function toConfig(v: Values, configFile: string | null): Config {
       dropAfterTokens: v.LLM_SIM_DROP_AFTER_TOKENS as number,
     },
   };
+}
+
+/** The name of the signing key's systemd credential (`LoadCredential=audit-signing-key:<path>`). */
+export const SIGNING_KEY_CREDENTIAL = 'audit-signing-key';
+
+/**
+ * A credential systemd handed this unit (in $CREDENTIALS_DIRECTORY, readable by the unit alone),
+ * or undefined when the unit has none of that name: the signing key reaches the audit app this
+ * way without the file being readable by the user the other apps run as.
+ */
+function credentialFile(dir: string | undefined, name: string): string | undefined {
+  if (!dir) return undefined;
+  const path = join(dir, name);
+  return existsSync(path) ? path : undefined;
 }
 
 /** SIEM forwarding, or null when AUDIT_SIEM_URL is unset; checks the keys that go together. */

@@ -22,3 +22,4 @@ export { ConfigEvents, notifyConfigChanged, type ConfigTopic } from './config-ev
 export { parsePostgresUrl, type PostgresHost, type PostgresUrl } from './postgres-hosts.js';
 export { PrimaryFinder, primaryClientClass } from './primary-finder.js';
 export { pgClient, poolConnection, primaryFinderFor } from './postgres-connection.js';
+export { APP_ROLES, createAppRoles, type AppName, type AppRole } from './app-roles.js';
