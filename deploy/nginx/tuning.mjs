@@ -7,7 +7,7 @@
 // install writes DIR/enclave-main.conf (main context) and DIR/enclave-events.conf (events
 // context), and makes nginx.conf include them: its own worker_connections line is commented out
 // and marked, so `remove` (install.sh --uninstall) puts it back. Idempotent.
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, realpathSync, renameSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -61,7 +61,8 @@ function writeAtomically(path, text) {
   renameSync(`${path}.tmp`, path);
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+// Run as a command (also through a symlink such as /opt/enclave/current), not when imported.
+if (process.argv[1] && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href) {
   const { values, positionals } = parseArgs({
     options: { 'nginx-conf': { type: 'string' }, dir: { type: 'string' } },
     allowPositionals: true,
