@@ -1,30 +1,51 @@
 #!/usr/bin/env node
-// `npm run release [-- --out DIR] [--version V]`: the tarball an operator installs from with
-// scripts/install.sh, made on a machine with registry access so that installing needs none:
-// built code, production dependencies, the Node.js runtime it was built with, deploy/ and docs/.
-//   enclave-<version>.tar.gz → enclave-<version>/{bin/node,bin/enclave,dist,node_modules,deploy,…}
+// `npm run release [-- --out DIR] [--version V] [--sign-key FILE]`: the tarball an operator
+// installs from with scripts/install.sh, made on a machine with registry access so that
+// installing needs none: built code, production dependencies, a supported Node.js LTS (from the
+// npm registry's node-linux-<arch> package, not the Node.js that runs this script), deploy/, docs/.
+// Written to DIR:
+//   enclave-<version>-linux-<arch>.tar.gz   enclave-<version>/{bin/node,bin/enclave,dist,…,SHA256SUMS}
+//                                           (SHA256SUMS inside: every file; install.sh repairs by it)
+//   enclave-<version>-linux-<arch>.cdx.json CycloneDX SBOM of the production dependencies
+//   SHA256SUMS                              checksums of the two files above (`sha256sum -c`)
+//   SHA256SUMS.sig                          with --sign-key (or ENCLAVE_RELEASE_SIGNING_KEY): an
+//                                           Ed25519 signature of SHA256SUMS (docs/operations.md,
+//                                           "Verifying a release")
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import {
   chmodSync,
   copyFileSync,
   cpSync,
+  existsSync,
   mkdirSync,
+  readdirSync,
   readFileSync,
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildIfStale, ensureInstalled, root } from './prepare.mjs';
 
+/** The Node.js LTS every release bundles (Node 24 "Krypton", supported until April 2028). */
+export const BUNDLED_NODE = '24.22.3';
+
 const { values } = parseArgs({
-  options: { out: { type: 'string', default: 'release' }, version: { type: 'string' } },
+  options: {
+    out: { type: 'string', default: 'release' },
+    version: { type: 'string' },
+    arch: { type: 'string', default: 'x64' },
+    'sign-key': { type: 'string', default: process.env.ENCLAVE_RELEASE_SIGNING_KEY },
+  },
 });
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const version = values.version ?? pkg.version;
 if (!/^[0-9A-Za-z][0-9A-Za-z.+_-]*$/.test(version)) fail(`version "${version}" has odd characters`);
+if (!['x64', 'arm64'].includes(values.arch)) fail(`--arch ${values.arch} is not x64 or arm64`);
 const out = resolve(root, values.out);
 const name = `enclave-${version}`;
+const artifact = `${name}-linux-${values.arch}`;
 const stage = join(out, name);
 
 ensureInstalled();
@@ -50,7 +71,7 @@ for (const file of ['package.json', 'package-lock.json', 'README.md']) {
 writeFileSync(join(stage, 'VERSION'), `${version}\n`);
 
 // The runtime: data centers often have no Node.js of the right version, and no internet.
-copyFileSync(process.execPath, join(stage, 'bin', 'node'));
+copyFileSync(nodeBinary(values.arch), join(stage, 'bin', 'node'));
 chmodSync(join(stage, 'bin', 'node'), 0o755);
 writeFileSync(
   join(stage, 'bin', 'enclave'),
@@ -61,12 +82,78 @@ writeFileSync(
 // Production dependencies exactly as locked (from npm's cache where it has them).
 run(
   'npm',
-  ['ci', '--omit=dev', '--ignore-scripts', '--prefer-offline', '--no-audit', '--no-fund'],
+  ['ci', '--omit=dev', '--ignore-scripts', '--prefer-offline', '--no-audit', '--no-fund'].concat(
+    '--loglevel=error',
+  ),
   stage,
 );
-run('tar', ['-czf', `${name}.tar.gz`, name], out);
+const sbom = `${artifact}.cdx.json`;
+run(
+  join(root, 'node_modules/.bin/cyclonedx-npm'),
+  ['--omit', 'dev', '--output-format', 'JSON', '--output-file', join(out, sbom)],
+  stage,
+);
+writeFileSync(join(stage, 'SHA256SUMS'), checksums(stage, listFiles(stage)));
+const tarball = `${artifact}.tar.gz`;
+run('tar', ['-czf', tarball, name], out);
 rmSync(stage, { recursive: true, force: true });
-console.log(join(out, `${name}.tar.gz`));
+
+writeFileSync(join(out, 'SHA256SUMS'), checksums(out, [tarball, sbom]));
+if (values['sign-key']) {
+  run(
+    'openssl',
+    ['pkeyutl', '-sign', '-rawin', '-inkey', resolve(values['sign-key'])].concat([
+      '-in',
+      'SHA256SUMS',
+      '-out',
+      'SHA256SUMS.sig',
+    ]),
+    out,
+  );
+} else {
+  rmSync(join(out, 'SHA256SUMS.sig'), { force: true });
+  console.error('release: not signed (give --sign-key FILE or ENCLAVE_RELEASE_SIGNING_KEY)');
+}
+console.log(join(out, tarball));
+
+/** node-linux-<arch>@BUNDLED_NODE's binary, fetched once with npm (its cache makes it offline). */
+function nodeBinary(arch) {
+  const cache = join(out, '.cache', `node-linux-${arch}-${BUNDLED_NODE}`);
+  const binary = join(cache, 'package', 'bin', 'node');
+  if (existsSync(binary)) return binary;
+  rmSync(cache, { recursive: true, force: true });
+  mkdirSync(cache, { recursive: true });
+  run(
+    'npm',
+    ['pack', `node-linux-${arch}@${BUNDLED_NODE}`, '--prefer-offline', '--loglevel=error'].concat([
+      '--pack-destination',
+      cache,
+    ]),
+    cache,
+  );
+  run('tar', ['-xzf', `node-linux-${arch}-${BUNDLED_NODE}.tgz`, 'package/bin/node'], cache);
+  return binary;
+}
+
+function listFiles(dir) {
+  const files = [];
+  for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    if (entry.isFile()) files.push(relative(dir, join(entry.parentPath, entry.name)));
+  }
+  return files.sort();
+}
+
+/** `sha256sum` format: "<hex>  <path>" per line, for `sha256sum --check`. */
+function checksums(dir, files) {
+  return files
+    .map(
+      (f) =>
+        `${createHash('sha256')
+          .update(readFileSync(join(dir, f)))
+          .digest('hex')}  ${f}\n`,
+    )
+    .join('');
+}
 
 function run(cmd, args, cwd) {
   const r = spawnSync(cmd, args, { cwd, stdio: ['ignore', 'ignore', 'inherit'] });

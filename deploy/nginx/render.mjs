@@ -15,6 +15,10 @@
 //   --stream-timeout DUR [600s]   how long a streamed answer may go quiet
 //   --static-root DIR [/opt/enclave/current/dist/apps/chat/web]   built UI assets (under /assets/)
 //   --etc-dir DIR [/etc/enclave]   only named in the header comment
+//   --access-log PATH [/var/log/nginx/enclave-access.log]   JSON lines (log_format enclave_json)
+//   --real-ip-from LIST    CIDRs of trusted load balancers in front of nginx: the client address
+//                          is then taken from --real-ip-header [none: the peer is the client]
+//   --real-ip-header NAME [X-Forwarded-For]
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -42,6 +46,9 @@ const { values: opt } = parseArgs({
     'stream-timeout': { type: 'string', default: '600s' },
     'static-root': { type: 'string', default: '/opt/enclave/current/dist/apps/chat/web' },
     'etc-dir': { type: 'string', default: '/etc/enclave' },
+    'access-log': { type: 'string', default: '/var/log/nginx/enclave-access.log' },
+    'real-ip-from': { type: 'string', default: '' },
+    'real-ip-header': { type: 'string', default: 'X-Forwarded-For' },
   },
   strict: true,
 });
@@ -69,6 +76,17 @@ function port(value, what) {
   return n;
 }
 
+function cidrs(value, what) {
+  const list = value
+    .split(',')
+    .map((n) => n.trim())
+    .filter(Boolean);
+  for (const n of list) {
+    if (!/^[0-9a-fA-F.:]+(\/\d{1,3})?$/.test(n)) fail(`${what} "${n}" is not an address or CIDR`);
+  }
+  return list;
+}
+
 function wholeNumber(value, what) {
   if (!/^\d+$/.test(value) || Number(value) < 1) fail(`--${what} "${value}" is not a whole number`);
   return Number(value);
@@ -87,7 +105,10 @@ const upstream = [
   'upstream enclave_chat {',
   '    least_conn;',
   ...chat.map((a) => `    server ${a} max_fails=1 fail_timeout=10s;`),
-  '    keepalive 32;',
+  // Idle connections kept open to the instances (per nginx worker), reused for many requests.
+  '    keepalive 64;',
+  '    keepalive_requests 10000;',
+  '    keepalive_timeout 60s;',
   '}',
   '',
 ].join('\n');
@@ -107,11 +128,20 @@ if (!opt['upstream-only']) {
     },
   }[opt.tls];
   if (!tls) fail(`--tls "${opt.tls}" is not modern or intermediate`);
-  const networks = opt['admin-networks'].split(',').filter(Boolean);
-  for (const n of networks) {
-    if (!/^[0-9a-fA-F.:]+(\/\d{1,3})?$/.test(n))
-      fail(`--admin-networks "${n}" is not an address or CIDR`);
-  }
+  const networks = cidrs(opt['admin-networks'], '--admin-networks');
+  const realIpFrom = cidrs(opt['real-ip-from'], '--real-ip-from');
+  if (!/^[A-Za-z0-9-]+$/.test(opt['real-ip-header'])) fail('--real-ip-header is not a header name');
+  if (!/^\/[A-Za-z0-9._/-]+$/.test(opt['access-log'])) fail('--access-log is not an absolute path');
+  // Behind a load balancer every client would share its address (one rate limit for everyone,
+  // one line in the log): trust its header, and only from the balancers named.
+  const realIp = realIpFrom.length
+    ? [
+        ...realIpFrom.map((n) => `    set_real_ip_from ${n};`),
+        `    real_ip_header ${opt['real-ip-header']};`,
+        '    real_ip_recursive on;',
+        '',
+      ].join('\n')
+    : '';
   const httpsPort = port(opt['https-port'], '--https-port');
   const httpPort = port(opt['http-port'], '--http-port');
   const listen = (p) => (opt['listen-address'] ? `${opt['listen-address']}:${p}` : String(p));
@@ -139,6 +169,8 @@ if (!opt['upstream-only']) {
     TLS_PROTOCOLS: tls.protocols,
     TLS_CIPHERS: tls.ciphers,
     STATIC_ROOT: resolve(opt['static-root']),
+    ACCESS_LOG: opt['access-log'],
+    REAL_IP: realIp,
   };
   const template = readFileSync(join(here, 'enclave.conf.template'), 'utf8');
   const site = template.replace(/\{\{([A-Z_]+)\}\}/g, (_m, name) =>

@@ -2,9 +2,11 @@ import { execFile } from 'node:child_process';
 import {
   cpSync,
   existsSync,
+  mkdirSync,
   mkdtempSync,
   readFileSync,
   readlinkSync,
+  readdirSync,
   rmSync,
   statSync,
   writeFileSync,
@@ -18,16 +20,27 @@ import { MIGRATIONS } from '@enclave/db';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 
 // install.sh for real, from a tarball made by `npm run release`, into a throwaway root (this
-// machine has no systemd as PID 1): files, user, secrets, migrations, units checked by
-// systemd-analyze, the nginx site checked by nginx -t; then idempotence, an upgrade that fails its
-// health check and is rolled back, one that succeeds, scale, uninstall and purge.
+// machine has no systemd as PID 1): the release's checksums, signature, SBOM and bundled Node;
+// files, user, secrets, migrations, units checked by systemd-analyze, the nginx site checked by
+// nginx -t; every setting kept across a re-run with other flags and across upgrades (install.conf);
+// repair by SHA256SUMS; preflight refusals; an upgrade that fails its health check and is rolled
+// back (nginx included), one that succeeds after a backup; scale, uninstall, and a guarded purge.
 const run = promisify(execFile);
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const INSTALL = join(REPO, 'scripts/install.sh');
 
-async function sh(cmd: string, args: string[], env: Record<string, string> = {}) {
+async function sh(
+  cmd: string,
+  args: string[],
+  env: Record<string, string> = {},
+  timeout = 300_000,
+) {
   try {
-    return await run(cmd, args, { env: { ...process.env, ...env }, timeout: 240_000 });
+    return await run(cmd, args, {
+      env: { ...process.env, ...env },
+      timeout,
+      maxBuffer: 16 * 1024 * 1024,
+    });
   } catch (err) {
     const e = err as Error & { stdout?: string; stderr?: string };
     throw new Error(`${cmd} ${args.join(' ')}: ${e.message}\n${e.stdout}\n${e.stderr}`, {
@@ -36,57 +49,139 @@ async function sh(cmd: string, args: string[], env: Record<string, string> = {})
   }
 }
 
+function settingsOf(file: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    if (!line || line.startsWith('#') || !line.includes('=')) continue;
+    out[line.slice(0, line.indexOf('='))] = line.slice(line.indexOf('=') + 1);
+  }
+  return out;
+}
+
+/** A copy of an installed version under another version number, with its SHA256SUMS redone. */
+async function makeVersion(from: string, to: string, version: string, siteMarker: string) {
+  cpSync(from, to, { recursive: true, verbatimSymlinks: true });
+  writeFileSync(join(to, 'VERSION'), `${version}\n`);
+  const template = join(to, 'deploy/nginx/enclave.conf.template');
+  writeFileSync(template, `# ${siteMarker}\n${readFileSync(template, 'utf8')}`);
+  await sh('bash', [
+    '-c',
+    "cd \"$1\" && find . -type f ! -name SHA256SUMS -printf '%P\\n' | sort | xargs -d '\\n' sha256sum > SHA256SUMS",
+    'resum',
+    to,
+  ]);
+}
+
 describe('scripts/install.sh into a throwaway root', () => {
   let dir: string;
   let root: string;
   let tarball: string;
   let db: TestDatabase;
+  let databaseUrl: string;
   const env = () => ({ ENCLAVE_ROOT: root });
+  const etc = (f: string) => join(root, 'etc/enclave', f);
+  const site = (f: string) => join(root, 'etc/nginx/enclave', f);
+
+  // Every setting install.conf keeps, as given at the first install.
+  let first: Record<string, string>;
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'enclave-install-'));
     root = join(dir, 'root');
     db = await createTestDatabase();
+    // The values sed used to corrupt: '&' (sed's "the match") and '|' (its delimiter there).
+    const rootCert = join(dir, 'root&ca|1.crt');
+    await sh('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256',
+      '-nodes', '-days', '2', '-subj', '/CN=ca', '-keyout', join(dir, 'ca.key'), '-out', rootCert]); // prettier-ignore
+    databaseUrl = `${db.url}?application_name=enclave&sslmode=disable&sslrootcert=${encodeURIComponent(rootCert)}`;
+    await sh('openssl', ['genpkey', '-algorithm', 'ed25519', '-out', join(dir, 'release.key')]);
     const { stdout } = await sh(process.execPath, [
       join(REPO, 'scripts/release.mjs'),
       '--out',
       join(dir, 'release'),
       '--version',
       '9.9.1',
-    ]);
+      '--sign-key',
+      join(dir, 'release.key'),
+    ], {}, 900_000); // prettier-ignore
     tarball = stdout.trim().split('\n').pop()!;
-  }, 240_000);
+    first = {
+      DATABASE_URL: databaseUrl,
+      ENCLAVE_HOST: '127.0.0.2',
+      CHAT_INSTANCES: '3',
+      SERVER_NAME: 'enclave.test',
+      ADMIN_NETWORKS: '10.0.0.0/8,127.0.0.1/32',
+      REAL_IP_FROM: '192.0.2.0/24',
+      REAL_IP_HEADER: 'X-Real-IP',
+      TLS_PROFILE: 'intermediate',
+    };
+  }, 1_000_000);
 
   afterAll(async () => {
     await db?.drop();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('installs the release: files, user, 0600 config with secrets, migrations, units, nginx site', async () => {
+  it('makes a release named for its architecture, with checksums, a signature and an SBOM', async () => {
+    const out = join(dir, 'release');
+    expect(tarball).toBe(join(out, 'enclave-9.9.1-linux-x64.tar.gz'));
+    const check = await run('sha256sum', ['--check', '--strict', 'SHA256SUMS'], { cwd: out });
+    expect(check.stdout).toContain('enclave-9.9.1-linux-x64.tar.gz: OK');
+    expect(check.stdout).toContain('enclave-9.9.1-linux-x64.cdx.json: OK');
+    await sh('openssl', ['pkey', '-in', join(dir, 'release.key'), '-pubout', '-out', join(dir, 'release.pub')]); // prettier-ignore
+    const verified = await sh('openssl', ['pkeyutl', '-verify', '-pubin', '-inkey', join(dir, 'release.pub'),
+      '-rawin', '-in', join(out, 'SHA256SUMS'), '-sigfile', join(out, 'SHA256SUMS.sig')]); // prettier-ignore
+    expect(verified.stdout).toContain('Signature Verified Successfully');
+
+    const sbom = JSON.parse(readFileSync(join(out, 'enclave-9.9.1-linux-x64.cdx.json'), 'utf8'));
+    expect(sbom.bomFormat).toBe('CycloneDX');
+    const names = (sbom.components as { name: string }[]).map((c) => c.name);
+    expect(names).toEqual(expect.arrayContaining(['pg', 'typeorm']));
+    expect(names).not.toContain('jest');
+  });
+
+  it('refuses in preflight, with the reason, and changes nothing', async () => {
+    await expect(
+      sh(INSTALL, ['--release', tarball, '--database-url', databaseUrl, '--no-start'], {
+        ...env(),
+        ENCLAVE_MIN_FREE_MB: '999999999',
+      }),
+    ).rejects.toThrow(/preflight: \d+ MiB free under .*, at least 999999999 MiB needed/);
+    await expect(
+      sh(INSTALL, ['--release', tarball, '--database-url', 'postgres://nobody@127.0.0.1:1/x', '--no-start'], env()), // prettier-ignore
+    ).rejects.toThrow(/preflight: cannot reach PostgreSQL at --database-url/);
+    expect(existsSync(etc('install.conf'))).toBe(false);
+  }, 120_000);
+
+  it('installs the release: files, Node 24, user, 0600 config with secrets, migrations, units, nginx', async () => {
+    // Debian's nginx.conf, which the installer sizes for thousands of streams.
+    mkdirSync(join(root, 'etc/nginx'), { recursive: true });
+    cpSync('/etc/nginx/nginx.conf', join(root, 'etc/nginx/nginx.conf'));
     const { stdout } = await sh(
       INSTALL,
       [
-        '--release',
-        tarball,
-        '--database-url',
-        db.url,
-        '--server-name',
-        'enclave.test',
-        '--no-start',
-      ],
+        '--release', tarball, '--database-url', databaseUrl, '--host', '127.0.0.2',
+        '--chat-instances', '3', '--server-name', 'enclave.test',
+        '--admin-networks', '10.0.0.0/8,127.0.0.1/32', '--real-ip-from', '192.0.2.0/24',
+        '--real-ip-header', 'X-Real-IP', '--tls-profile', 'intermediate', '--no-start',
+      ], // prettier-ignore
       env(),
     );
     expect(stdout).toContain('Enclave 9.9.1 is installed');
     expect(readlinkSync(join(root, 'opt/enclave/current'))).toBe('9.9.1');
-    expect(existsSync(join(root, 'opt/enclave/9.9.1/bin/node'))).toBe(true);
+    const node = await sh(join(root, 'opt/enclave/9.9.1/bin/node'), ['--version']);
+    expect(node.stdout).toMatch(/^v24\./);
     expect(readFileSync(join(root, 'etc/passwd'), 'utf8')).toMatch(/^enclave:x:\d+:\d+:/m);
 
-    const envFile = join(root, 'etc/enclave/enclave.env');
+    expect(statSync(etc('install.conf')).mode & 0o777).toBe(0o600);
+    expect(settingsOf(etc('install.conf'))).toMatchObject(first);
+    const envFile = etc('enclave.env');
     expect(statSync(envFile).mode & 0o777).toBe(0o600);
-    const conf = readFileSync(envFile, 'utf8');
-    expect(Buffer.from(/^ENCLAVE_MASTER_KEY=(.*)$/m.exec(conf)![1]!, 'base64')).toHaveLength(32);
-    expect(conf).toContain(`DATABASE_URL=${db.url}`);
-    expect(conf).not.toMatch(/^CHAT_PORT=/m);
+    const conf = settingsOf(envFile);
+    expect(Buffer.from(conf.ENCLAVE_MASTER_KEY!, 'base64')).toHaveLength(32);
+    expect(conf.DATABASE_URL).toBe(databaseUrl);
+    expect(conf.ENCLAVE_HOST).toBe('127.0.0.2');
+    expect(conf).not.toHaveProperty('CHAT_PORT');
     const signingKey = join(root, 'var/lib/enclave/audit/signing-key.pem');
     expect(readFileSync(signingKey, 'utf8')).toContain('BEGIN PRIVATE KEY');
     expect(statSync(signingKey).mode & 0o777).toBe(0o600);
@@ -99,16 +194,14 @@ describe('scripts/install.sh into a throwaway root', () => {
     } finally {
       await client.end();
     }
-    // The installed code runs with the bundled Node.js and production dependencies.
+    // The installed code runs with the bundled Node.js, production dependencies and the URL with '&'.
     const status = await sh(
       join(root, 'opt/enclave/current/bin/enclave'),
       ['migrate', '--status'],
-      {
-        ENCLAVE_CONFIG: envFile,
-      },
+      { ENCLAVE_CONFIG: envFile },
     );
     expect(status.stdout.trim()).toBe('up to date');
-  }, 120_000);
+  }, 400_000);
 
   it('installs units that systemd-analyze verifies and rates 2.0 or lower', async () => {
     const units = join(root, 'etc/systemd/system');
@@ -137,40 +230,64 @@ describe('scripts/install.sh into a throwaway root', () => {
     expect(chat).toMatch(/^RestartPreventExitStatus=78$/m);
   });
 
-  it('installs an nginx site that nginx -t accepts, with a self-signed certificate', async () => {
-    const site = join(root, 'etc/nginx/enclave/enclave.conf');
-    expect(readFileSync(join(root, 'etc/nginx/enclave/enclave-upstream.conf'), 'utf8')).toMatch(
-      /server 127\.0\.0\.1:8080 .*\n.*server 127\.0\.0\.1:8083 /,
+  it('renders the nginx site from the settings, which nginx -t accepts', async () => {
+    expect(readFileSync(site('enclave-upstream.conf'), 'utf8')).toMatch(
+      /server 127\.0\.0\.2:8080 .*\n.*server 127\.0\.0\.2:8083 .*\n.*server 127\.0\.0\.2:8084 /,
+    );
+    const text = readFileSync(site('enclave.conf'), 'utf8');
+    expect(text).toContain('server_name enclave.test;');
+    expect(text).toContain('set_real_ip_from 192.0.2.0/24;');
+    expect(text).toContain('real_ip_header X-Real-IP;');
+    expect(text).toContain('10.0.0.0/8 1;');
+    expect(text).toContain('ssl_protocols TLSv1.2 TLSv1.3;');
+    const nginxConf = readFileSync(join(root, 'etc/nginx/nginx.conf'), 'utf8');
+    expect(nginxConf).toContain(`include ${site('enclave-events.conf')};`);
+    expect(nginxConf).toContain(`include ${site('enclave-main.conf')};`);
+    expect(readFileSync(site('enclave-events.conf'), 'utf8')).toMatch(
+      /^worker_connections 8192;$/m,
     );
     const main = join(dir, 'nginx-check.conf');
     writeFileSync(
       main,
-      `pid ${dir}/nginx.pid;\nerror_log stderr;\nevents {}\nhttp { include ${site}; }\n`,
+      `pid ${dir}/nginx.pid;\nerror_log stderr;\nevents {}\nhttp { include ${site('enclave.conf')}; }\n`,
     );
     const { stderr } = await sh('nginx', ['-t', '-c', main]);
     expect(stderr).toContain('test is successful');
-    expect(existsSync(join(root, 'etc/enclave/tls/enclave.crt'))).toBe(true);
+    expect(existsSync(etc('tls/enclave.crt'))).toBe(true);
   });
 
-  it('is idempotent: a second run keeps the secrets and changes nothing that works', async () => {
-    const envFile = join(root, 'etc/enclave/enclave.env');
-    const before = readFileSync(envFile, 'utf8');
-    await sh(INSTALL, ['--release', tarball, '--no-start'], env());
-    expect(readFileSync(envFile, 'utf8')).toBe(before);
-    expect(readlinkSync(join(root, 'opt/enclave/current'))).toBe('9.9.1');
-  }, 120_000);
+  it('keeps every setting on a re-run with another flag, and repairs a changed file', async () => {
+    const before = readFileSync(etc('enclave.env'), 'utf8');
+    const installed = join(root, 'opt/enclave/9.9.1/dist/apps/chat/src/main.js');
+    const original = readFileSync(installed, 'utf8');
+    writeFileSync(installed, 'process.exit(1); // tampered\n');
 
-  it('rolls an upgrade back when the health check fails, and keeps a good one', async () => {
-    // Version 9.9.2: the same release under another version number, installed from its directory.
+    const { stdout } = await sh(
+      INSTALL,
+      ['--release', tarball, '--server-name', 'other.test', '--no-start'],
+      env(),
+    );
+    expect(stdout).toContain('differ from SHA256SUMS: repairing');
+    expect(readFileSync(installed, 'utf8')).toBe(original);
+    expect(settingsOf(etc('install.conf'))).toMatchObject({ ...first, SERVER_NAME: 'other.test' });
+    expect(readFileSync(etc('enclave.env'), 'utf8')).toBe(before);
+    expect(readFileSync(site('enclave.conf'), 'utf8')).toContain('server_name other.test;');
+    expect(readFileSync(site('enclave-upstream.conf'), 'utf8')).toContain('127.0.0.2:8084');
+    expect(readlinkSync(join(root, 'opt/enclave/current'))).toBe('9.9.1');
+    first.SERVER_NAME = 'other.test';
+  }, 400_000);
+
+  it('rolls a failed upgrade back (code and nginx), and keeps a good one after a backup', async () => {
     const next = join(dir, 'enclave-9.9.2');
-    cpSync(join(root, 'opt/enclave/9.9.1'), next, { recursive: true, verbatimSymlinks: true });
-    writeFileSync(join(next, 'VERSION'), '9.9.2\n');
+    await makeVersion(join(root, 'opt/enclave/9.9.1'), next, '9.9.2', 'site of 9.9.2');
     const upgrade = join(next, 'scripts/install.sh');
 
     await expect(
       sh(upgrade, ['--upgrade', '--no-start'], { ...env(), ENCLAVE_HEALTHCHECK_CMD: 'false' }),
     ).rejects.toThrow(/rolled back to 9\.9\.1/);
     expect(readlinkSync(join(root, 'opt/enclave/current'))).toBe('9.9.1');
+    expect(readFileSync(site('enclave.conf'), 'utf8')).not.toContain('site of 9.9.2');
+    expect(settingsOf(etc('install.conf'))).toMatchObject(first);
 
     const { stdout } = await sh(upgrade, ['--upgrade', '--no-start'], {
       ...env(),
@@ -178,25 +295,76 @@ describe('scripts/install.sh into a throwaway root', () => {
     });
     expect(stdout).toContain('upgraded 9.9.1 → 9.9.2');
     expect(readlinkSync(join(root, 'opt/enclave/current'))).toBe('9.9.2');
+    expect(readFileSync(site('enclave.conf'), 'utf8')).toContain('site of 9.9.2');
     expect(existsSync(join(root, 'opt/enclave/9.9.1/VERSION'))).toBe(true);
-  }, 120_000);
+    expect(settingsOf(etc('install.conf'))).toMatchObject(first);
+    expect(settingsOf(etc('enclave.env')).DATABASE_URL).toBe(databaseUrl);
 
-  it('scales the chat upstream, then uninstalls keeping data, then purges', async () => {
-    await sh(join(REPO, 'scripts/scale'), ['3'], env());
-    const upstream = readFileSync(join(root, 'etc/nginx/enclave/enclave-upstream.conf'), 'utf8');
-    expect(
-      upstream.match(/^\s+server 127\.0\.0\.1:(\d+)/gm)?.map((l) => l.trim().split(/[: ]/)[2]),
-    ).toEqual(['8080', '8083', '8084']);
+    // Each upgrade attempt took a pg_dump first; pg_restore can read it.
+    const backups = readdirSync(join(root, 'var/lib/enclave/backups'));
+    expect(backups.length).toBe(2);
+    const dump = join(root, 'var/lib/enclave/backups', backups[0]!);
+    expect(statSync(dump).mode & 0o777).toBe(0o600);
+    const { stdout: toc } = await sh('pg_restore', ['--list', dump]);
+    expect(toc).toContain('TABLE public audit_events');
+  }, 400_000);
 
+  it('scales the chat upstream and keeps the count for later runs', async () => {
+    await sh(join(REPO, 'scripts/scale'), ['2'], env());
+    const upstream = readFileSync(site('enclave-upstream.conf'), 'utf8');
+    expect(upstream.match(/^\s+server (\S+)/gm)?.map((l) => l.trim().split(' ')[1])).toEqual([
+      '127.0.0.2:8080',
+      '127.0.0.2:8083',
+    ]);
+    expect(settingsOf(etc('install.conf')).CHAT_INSTANCES).toBe('2');
+    first.CHAT_INSTANCES = '2';
+  });
+
+  it('purges only with the server name typed, no legal hold active, after a final export', async () => {
+    await expect(sh(INSTALL, ['--uninstall', '--purge'], env())).rejects.toThrow(
+      /confirm with the server name \(--confirm other\.test\); nothing was removed/,
+    );
+    await expect(
+      sh(INSTALL, ['--uninstall', '--purge', '--confirm', 'enclave.test'], env()),
+    ).rejects.toThrow(/nothing was removed/);
+
+    const client = new pg.Client({ connectionString: db.url });
+    await client.connect();
+    try {
+      await client.query(
+        `INSERT INTO audit_legal_holds (reason, from_at) VALUES ('litigation 42', now())`,
+      );
+      await expect(
+        sh(INSTALL, ['--uninstall', '--purge', '--confirm', 'other.test'], env()),
+      ).rejects.toThrow(/--purge refused: 1 legal hold\(s\) are active/);
+      expect(existsSync(etc('install.conf'))).toBe(true);
+      await client.query('UPDATE audit_legal_holds SET released_at = now()');
+    } finally {
+      await client.end();
+    }
+
+    // An uninstall keeps data and settings; installing again brings every setting back.
     await sh(INSTALL, ['--uninstall'], env());
+    expect(readFileSync(join(root, 'etc/nginx/nginx.conf'), 'utf8')).toBe(
+      readFileSync('/etc/nginx/nginx.conf', 'utf8'),
+    );
     expect(existsSync(join(root, 'opt/enclave'))).toBe(false);
     expect(existsSync(join(root, 'etc/systemd/system/enclave-admin.service'))).toBe(false);
-    expect(existsSync(join(root, 'etc/enclave/enclave.env'))).toBe(true);
+    expect(existsSync(etc('enclave.env'))).toBe(true);
     expect(existsSync(join(root, 'var/lib/enclave/audit/signing-key.pem'))).toBe(true);
+    await sh(INSTALL, ['--release', tarball, '--no-start'], env());
+    expect(settingsOf(etc('install.conf'))).toMatchObject(first);
 
-    await sh(INSTALL, ['--uninstall', '--purge'], env());
-    expect(existsSync(join(root, 'etc/enclave'))).toBe(false);
+    const exportDir = join(dir, 'final-export');
+    const { stdout } = await sh(
+      INSTALL,
+      ['--uninstall', '--purge', '--confirm', 'other.test', '--final-export', exportDir],
+      env(),
+    );
+    expect(stdout).toContain('final signed audit export');
+    expect(existsSync(join(exportDir, 'enclave-final.manifest.json'))).toBe(true);
+    expect(existsSync(etc(''))).toBe(false);
     expect(existsSync(join(root, 'var/lib/enclave'))).toBe(false);
     expect(readFileSync(join(root, 'etc/passwd'), 'utf8')).not.toMatch(/^enclave:/m);
-  }, 60_000);
+  }, 400_000);
 });

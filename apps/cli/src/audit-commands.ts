@@ -7,6 +7,7 @@ import {
   type ExportFileFormat,
   generateSigningKey,
   Keyring,
+  LegalHolds,
   loadSigningKey,
   localVerificationKeys,
   parsePublicKey,
@@ -251,6 +252,25 @@ export function registerAuditCommands(program: Command): void {
       console.log(
         `erased user ${result.userId}: ${result.auditEvents} audit payloads, ${result.messages} messages, ${result.conversations} conversation titles, ${result.feedbackComments} feedback comments`,
       );
+    });
+
+  audit
+    .command('holds')
+    .description('list the legal holds (install.sh --purge refuses while one is active)')
+    .option('--active', 'only the holds not yet released')
+    .option('--count', 'print only how many there are')
+    .option('--json', 'print them as JSON')
+    .action(async (opts: { active?: boolean; count?: boolean; json?: boolean }) => {
+      const all = await withDatabase(loadConfigOrExit(), (ds) => new LegalHolds().list(sqlOf(ds)));
+      const holds = opts.active ? all.filter((h) => h.active) : all;
+      if (opts.count) console.log(holds.length);
+      else if (opts.json) console.log(JSON.stringify(holds));
+      else if (holds.length === 0) console.log('no legal holds');
+      else
+        for (const h of holds)
+          console.log(
+            `${h.id} ${h.active ? 'active' : `released ${h.releasedAt}`} ${h.userEmail ?? h.userId ?? 'all users'} ${h.from ?? '…'}–${h.to ?? '…'}: ${h.reason}`,
+          );
     });
 
   audit

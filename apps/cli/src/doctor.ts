@@ -5,6 +5,7 @@ import pg from 'pg';
 import { DataSource, type DataSourceOptions } from 'typeorm';
 import { type Config, ConfigError, loadConfig } from '@enclave/config';
 import { databaseUrl, dataSourceOptions, parsePostgresUrl, pendingMigrations } from '@enclave/db';
+import { checkHost } from './doctor-host.js';
 import { checkSigningKeys } from './doctor-keys.js';
 
 type Verdict = 'ok' | 'warn' | 'fail';
@@ -67,6 +68,7 @@ export async function diagnose(certFile: string): Promise<Finding[]> {
   findings.push(await checkUpstream(config));
   findings.push(checkCertificate(certFile));
   findings.push(...(await checkSigningKeys(config)));
+  findings.push(...(await checkHost(config)));
   return findings;
 }
 

@@ -356,7 +356,13 @@ export function loadConfigOrExit(env: NodeJS.ProcessEnv = process.env): Config {
     return loadConfig(env);
   } catch (err) {
     if (err instanceof ConfigError) {
-      process.stderr.write(`enclave: ${err.message}\n`);
+      // Under systemd (stdout and stderr are the journal) one JSON line at priority "err", like
+      // every other log line; on a terminal, a sentence.
+      process.stderr.write(
+        env.JOURNAL_STREAM
+          ? `<3>${JSON.stringify({ level: 50, time: Date.now(), pid: process.pid, code: 'config_invalid', key: err.key, msg: err.message })}\n`
+          : `enclave: ${err.message}\n`,
+      );
       process.exit(78);
     }
     throw err;

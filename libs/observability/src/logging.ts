@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { LoggerService } from '@nestjs/common';
 import { type DestinationStream, type Level, type Logger, pino } from 'pino';
+import { journaldDestination } from './journald.js';
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
@@ -40,6 +41,12 @@ const REDACT_PATHS = ['req.headers', 'res.headers', 'headers', '*.headers'].flat
   SECRET_HEADERS.map((h) => `${at}["${h}"]`),
 );
 
+/** stdout; under systemd (JOURNAL_STREAM set) each line carries its syslog priority for journald. */
+function stdoutDestination(): DestinationStream {
+  const stdout = pino.destination(1);
+  return process.env.JOURNAL_STREAM ? journaldDestination(stdout) : stdout;
+}
+
 /**
  * The app's pino logger: JSON lines on stdout (or the given stream), each with app and pid.
  * Fastify uses it for its request loggers; Nest's `Logger` writes to it through `NestLogger`.
@@ -47,7 +54,7 @@ const REDACT_PATHS = ['req.headers', 'res.headers', 'headers', '*.headers'].flat
 export function createLogger(
   app: string,
   level: Level | 'silent',
-  destination: DestinationStream = pino.destination(1),
+  destination: DestinationStream = stdoutDestination(),
 ): Logger {
   return pino(
     {
