@@ -1,10 +1,11 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { ApiKeysRepository, generateApiKey, UsersRepository } from '@enclave/auth';
@@ -23,6 +24,8 @@ import { freePort } from '../support/ports.js';
 // stops and writes go on (non-strict synchronous mode degrades to asynchronous).
 Logger.overrideLogger(false);
 
+const run = promisify(execFile);
+const ENCLAVE = fileURLToPath(new URL('../../scripts/enclave.mjs', import.meta.url));
 const CHAT_MAIN = fileURLToPath(new URL('../../dist/apps/chat/src/main.js', import.meta.url));
 const WRITERS = 3;
 // Bounded waits: how long a failover may take before the test gives up (not an assertion on speed).
@@ -186,6 +189,74 @@ describe('Patroni cluster under chat load (deploy/patroni)', () => {
       'the rejoined replica to have every acknowledged completion',
     );
   }, 300_000);
+
+  it('switches over on request (patronictl switchover): the app follows, nothing acknowledged is lost', async () => {
+    const leader = (await cluster.leader())!;
+    const candidate = cluster.nodes.find((n) => n.name !== leader.name)!;
+    const before = outcomes.length;
+    let switched = false;
+    const running = load(
+      () =>
+        (switched && outcomes.slice(before).filter((o) => o.status === 200).length >= 30) ||
+        outcomes.length - before > 400,
+    );
+    await cluster.patronictl(leader.name, [
+      ...['switchover', '--leader', leader.name, '--candidate', candidate.name, '--force'],
+    ]);
+    await cluster.waitFor(
+      async () => (await cluster.leader())?.name === candidate.name,
+      `${candidate.name} to lead`,
+      GIVE_UP_MS,
+    );
+    switched = true;
+    await running;
+    expect(outcomes.slice(before).filter((o) => o.status === 200).length).toBeGreaterThanOrEqual(
+      30,
+    );
+    expect(await missingOn(candidate.name, acked())).toEqual([]);
+    // The old leader is demoted, not stopped: it follows the new one as synchronous standby.
+    await cluster.waitFor(
+      async () =>
+        (await cluster.members()).some(
+          (m) => m.name === leader.name && m.state === 'running' && m.role === 'sync_standby',
+        ),
+      'the old leader to follow as synchronous standby',
+      GIVE_UP_MS,
+    );
+  }, 180_000);
+
+  it('`enclave doctor` reports the leader, the synchronous standby and its lag', async () => {
+    const leader = (await cluster.leader())!;
+    const { stdout } = await run(
+      process.execPath,
+      [
+        ENCLAVE,
+        'doctor',
+        '--cert',
+        join(dir, 'none.crt'),
+        '--pgbackrest-config',
+        join(dir, 'none.conf'),
+      ],
+      {
+        env: {
+          PATH: process.env.PATH!,
+          ENCLAVE_CONFIG: '',
+          DATABASE_URL: cluster.appUrl(),
+          ENCLAVE_PATRONI_URLS: cluster.restUrls.join(','),
+          ENCLAVE_UPSTREAM_URL: `http://127.0.0.1:${await freePort()}/v1`,
+        },
+        timeout: 60_000,
+      },
+    ).catch((err: { stdout: string }) => ({ stdout: err.stdout }));
+    expect(stdout).toMatch(
+      new RegExp(
+        `ok +patroni: leader ${leader.name} \\(127\\.0\\.0\\.1:${leader.pgPort}\\) running`,
+      ),
+    );
+    expect(stdout).toMatch(/ok +patroni: synchronous standby pg\d running, lag \d+ bytes/);
+    expect(stdout).toMatch(/ok +patroni: synchronous replication: every commit is on two servers/);
+    expect(stdout).toMatch(/WARN backup: no pgBackRest configuration at/);
+  }, 90_000);
 
   it('keeps writing when the only standby stops (non-strict synchronous mode)', async () => {
     const leader = (await cluster.leader())!;

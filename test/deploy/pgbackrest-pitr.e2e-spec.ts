@@ -1,7 +1,16 @@
-import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import {
+  appendFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import {
@@ -24,6 +33,7 @@ import { freePort } from '../support/ports.js';
 // and the audit chain verifies up to the restored head.
 Logger.overrideLogger(false);
 
+const run = promisify(execFile);
 const KIT = fileURLToPath(new URL('../../deploy/pgbackrest/', import.meta.url));
 const APP_PASSWORD = 'pitr-app-secret';
 const quietLog = { info: () => undefined, warn: () => undefined, error: () => undefined };
@@ -165,6 +175,32 @@ describe('pgBackRest: encrypted WAL archive, backup, point-in-time restore (depl
       `pgbackrest: full backup of ${Math.round(Number(bytes) / 1e6)} MB in ${backupMs} ms; restore + recovery to the target in ${restoreMs} ms`,
     );
   }, 180_000);
+
+  it("backs Enclave's own secrets up encrypted and restores them (backup-secrets.sh)", async () => {
+    const etc = join(root, 'etc-enclave');
+    mkdirSync(etc);
+    writeFileSync(join(etc, 'enclave.env'), 'ENCLAVE_MASTER_KEY=c2VjcmV0LW1hc3Rlci1rZXk=\n');
+    writeFileSync(join(root, 'passphrase'), 'correct horse battery staple\n');
+    const archive = join(root, 'secrets.enc');
+    const script = join(KIT, 'backup-secrets.sh');
+    await run(script, ['--out', archive, '--passphrase-file', join(root, 'passphrase'), etc]);
+    expect(readFileSync(archive).includes('ENCLAVE_MASTER_KEY')).toBe(false);
+
+    writeFileSync(join(root, 'wrong'), 'not the passphrase\n');
+    await expect(
+      run(script, [
+        ...['--restore', archive, '--passphrase-file', join(root, 'wrong')],
+        ...['--into', join(root, 'bad')],
+      ]),
+    ).rejects.toThrow();
+    await run(script, [
+      ...['--restore', archive, '--passphrase-file', join(root, 'passphrase')],
+      ...['--into', join(root, 'back')],
+    ]);
+    expect(readFileSync(join(root, 'back', etc, 'enclave.env'), 'utf8')).toBe(
+      readFileSync(join(etc, 'enclave.env'), 'utf8'),
+    );
+  });
 });
 
 async function waitPromoted(cluster: TempCluster): Promise<void> {

@@ -5,10 +5,11 @@ import pg from 'pg';
 import { DataSource, type DataSourceOptions } from 'typeorm';
 import { type Config, ConfigError, loadConfig } from '@enclave/config';
 import { databaseUrl, dataSourceOptions, parsePostgresUrl, pendingMigrations } from '@enclave/db';
+import { checkCluster } from './doctor-cluster.js';
 
 type Verdict = 'ok' | 'warn' | 'fail';
 
-interface Finding {
+export interface Finding {
   check: string;
   verdict: Verdict;
   message: string;
@@ -26,8 +27,13 @@ export function registerDoctor(program: Command): void {
     .command('doctor')
     .description('check config, database, replication, upstream and certificate; say what to fix')
     .option('--cert <file>', 'TLS certificate nginx serves', '/etc/enclave/tls/enclave.crt')
-    .action(async (opts: { cert: string }) => {
-      const findings = await diagnose(opts.cert);
+    .option(
+      '--pgbackrest-config <file>',
+      'pgBackRest configuration (backup age, WAL archive)',
+      '/etc/pgbackrest/pgbackrest.conf',
+    )
+    .action(async (opts: { cert: string; pgbackrestConfig: string }) => {
+      const findings = await diagnose(opts.cert, opts.pgbackrestConfig);
       for (const f of findings) {
         console.log(`${MARK[f.verdict]} ${f.check}: ${f.message}`);
         if (f.fix) console.log(`     fix: ${f.fix}`);
@@ -39,7 +45,10 @@ export function registerDoctor(program: Command): void {
     });
 }
 
-export async function diagnose(certFile: string): Promise<Finding[]> {
+export async function diagnose(
+  certFile: string,
+  pgbackrestConfig = '/etc/pgbackrest/pgbackrest.conf',
+): Promise<Finding[]> {
   let config: Config;
   try {
     config = loadConfig();
@@ -63,6 +72,7 @@ export async function diagnose(certFile: string): Promise<Finding[]> {
   ];
   findings.push(...(await checkDatabase(config)));
   findings.push(...(await checkReplication(config)));
+  findings.push(...(await checkCluster(config, pgbackrestConfig)));
   findings.push(await checkUpstream(config));
   findings.push(checkCertificate(certFile));
   return findings;
@@ -157,8 +167,8 @@ async function checkReplication(config: Config): Promise<Finding[]> {
         ? `${primaries.length} primaries (${primaries.map((p) => p.name).join(', ')}): split brain`
         : 'no host of DATABASE_URL is a primary',
       fix: primaries.length
-        ? 'stop the old primary and bring it back with deploy/postgres/rejoin.sh'
-        : 'promote a standby: deploy/postgres/failover.sh',
+        ? 'run Postgres under Patroni (deploy/patroni): it fences and rewinds an old primary'
+        : 'patronictl list; docs/operations.md, "Failover"',
     });
   }
   for (const r of roles) {
@@ -167,7 +177,7 @@ async function checkReplication(config: Config): Promise<Finding[]> {
         check: 'replication',
         verdict: hosts.hosts.length > 1 ? 'warn' : 'fail',
         message: `${r.name} does not answer: ${r.error}`,
-        fix: 'start it, or rebuild it as a standby (deploy/postgres/setup-standby.sh)',
+        fix: 'start it, or rebuild it (`patronictl reinit`; docs/operations.md, "Node rebuild")',
       });
     } else if (r.standby === false) {
       const streams = r.streaming.map(

@@ -7,7 +7,7 @@ import { createTestDatabase, type TestDatabase } from '../../../test/support/pos
 import { TcpProxy } from '../../../test/support/tcp-proxy.js';
 
 // Two "servers" that are the same real Postgres seen through two TCP proxies: cutting one is a
-// primary that died. (A real primary/standby pair with promotion: test/deploy/postgres-failover.)
+// primary that died. (A real Patroni cluster with failover: test/deploy/patroni-failover.)
 Logger.overrideLogger(false);
 
 function hostsUrl(dbUrl: string, ports: number[]): string {
