@@ -35,6 +35,8 @@ interface Outcome {
   id: string;
   status: number;
   code: string | null;
+  /** When the request was sent, and when its answer came back. */
+  sentAt: number;
   at: number;
 }
 
@@ -147,12 +149,12 @@ describe('Patroni cluster under chat load (deploy/patroni)', () => {
     await cluster.killNode(oldLeader.name);
     killedAt = Date.now();
     await cluster.waitFor(
-      async () => outcomes.some((o) => o.status === 200 && o.at > killedAt),
+      async () => outcomes.some((o) => o.status === 200 && o.sentAt > killedAt),
       'a completion acknowledged after the kill',
       GIVE_UP_MS,
     );
     const recoveredAt = Math.min(
-      ...outcomes.filter((o) => o.status === 200 && o.at > killedAt).map((o) => o.at),
+      ...outcomes.filter((o) => o.status === 200 && o.sentAt > killedAt).map((o) => o.at),
     );
     stopAfter = outcomes.length + 30;
     await running;
@@ -210,6 +212,14 @@ describe('Patroni cluster under chat load (deploy/patroni)', () => {
     );
     switched = true;
     await running;
+    const ackTimes = outcomes
+      .slice(before)
+      .filter((o) => o.status === 200)
+      .map((o) => o.at);
+    const gaps = ackTimes.slice(1).map((t, i) => t - ackTimes[i]!);
+    console.log(
+      `patroni switchover: longest pause between acknowledged completions ${Math.max(...gaps)} ms`,
+    );
     expect(outcomes.slice(before).filter((o) => o.status === 200).length).toBeGreaterThanOrEqual(
       30,
     );
@@ -270,6 +280,10 @@ describe('Patroni cluster under chat load (deploy/patroni)', () => {
         Date.now() - stoppedAt > GIVE_UP_MS,
     );
     const after = outcomes.slice(before);
+    const firstAck = after.find((o) => o.status === 200 && o.sentAt > stoppedAt);
+    console.log(
+      `patroni lost standby: first acknowledged completion ${firstAck ? firstAck.at - stoppedAt : 'none'} ms after the stop; ${after.filter((o) => o.status !== 200).length} refused`,
+    );
     expect(after.filter((o) => o.status === 200).length).toBeGreaterThanOrEqual(20);
     // Patroni dropped the synchronous standby instead of freezing commits.
     expect(await cluster.psql(leader.name, 'SHOW synchronous_standby_names', 'postgres')).toBe('');
@@ -277,6 +291,7 @@ describe('Patroni cluster under chat load (deploy/patroni)', () => {
   }, 120_000);
 
   async function completion(id: string): Promise<Outcome> {
+    const sentAt = Date.now();
     try {
       const res = await fetch(`http://127.0.0.1:${chat!.port}/v1/chat/completions`, {
         method: 'POST',
@@ -298,9 +313,9 @@ describe('Patroni cluster under chat load (deploy/patroni)', () => {
       const ok = res.status === 200 && (body.choices?.length ?? 0) > 0;
       // A 200 without an answer counts as a failure (-1), never as acknowledged.
       const status = ok ? 200 : res.status === 200 ? -1 : res.status;
-      return { id, status, code: body.error?.code ?? null, at: Date.now() };
+      return { id, status, code: body.error?.code ?? null, sentAt, at: Date.now() };
     } catch (err) {
-      return { id, status: 0, code: (err as Error).message, at: Date.now() };
+      return { id, status: 0, code: (err as Error).message, sentAt, at: Date.now() };
     }
   }
 });
