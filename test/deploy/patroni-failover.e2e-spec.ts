@@ -13,6 +13,7 @@ import { dataSourceOptions } from '@enclave/db';
 import { createLlmSim, type LlmSim } from '../../apps/llm-sim/src/simulator.js';
 import { SIM_DEFAULTS } from '../support/chat-harness.js';
 import { testConfig } from '../support/config.js';
+import { asPostgres, DEPLOY_POSTGRES } from '../support/pg-cluster.js';
 import { PatroniCluster } from '../support/patroni-cluster.js';
 import { freePort } from '../support/ports.js';
 
@@ -234,6 +235,23 @@ describe('Patroni cluster under chat load (deploy/patroni)', () => {
       GIVE_UP_MS,
     );
   }, 180_000);
+
+  it('rebuilds a replica from the leader (deploy/postgres/rejoin.sh → patronictl reinit)', async () => {
+    const leader = (await cluster.leader())!;
+    const replica = cluster.nodes.find((n) => n.name !== leader.name)!;
+    await asPostgres(join(DEPLOY_POSTGRES, 'rejoin.sh'), [
+      ...['--config', replica.config, '--member', replica.name],
+    ]);
+    await cluster.waitFor(
+      async () =>
+        (await cluster.members()).some(
+          (m) => m.name === replica.name && m.state === 'running' && m.role === 'sync_standby',
+        ),
+      'the rebuilt replica to stream synchronously again',
+      GIVE_UP_MS,
+    );
+    expect(await missingOn(replica.name, acked())).toEqual([]);
+  }, 120_000);
 
   it('`enclave doctor` reports the leader, the synchronous standby and its lag', async () => {
     const leader = (await cluster.leader())!;

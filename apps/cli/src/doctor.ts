@@ -191,7 +191,7 @@ async function checkReplication(config: Config): Promise<Finding[]> {
         fix:
           streams.length || hosts.hosts.length === 1
             ? undefined
-            : 'the standbys in DATABASE_URL are not streaming: check their logs, or rebuild with setup-standby.sh',
+            : 'the standbys in DATABASE_URL are not streaming: check their logs (patronictl list), or rebuild one (docs/operations.md, "Node rebuild")',
       });
     } else {
       findings.push({ check: 'replication', verdict: 'ok', message: `${r.name} is a standby` });
