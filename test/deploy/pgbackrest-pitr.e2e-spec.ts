@@ -23,6 +23,7 @@ import {
   type SigningKey,
 } from '@enclave/audit';
 import { dataSourceOptions, runMigrations } from '@enclave/db';
+import { checkBackups } from '../../apps/cli/src/doctor-cluster.js';
 import { testConfig } from '../support/config.js';
 import { asPostgres, postgresOwnedDir, TempCluster } from '../support/pg-cluster.js';
 import { freePort } from '../support/ports.js';
@@ -132,6 +133,12 @@ describe('pgBackRest: encrypted WAL archive, backup, point-in-time restore (depl
     const backupStart = Date.now();
     await pgbackrest('backup', '--type=full');
     const backupMs = Date.now() - backupStart;
+    // What `enclave doctor` says about it.
+    const doctor = await checkBackups(conf);
+    expect(doctor.verdict).toBe('ok');
+    expect(doctor.message).toMatch(
+      /^last full backup 0\.0 h ago; newest archived WAL [0-9A-F]{24}; ok$/,
+    );
     const [{ bytes }] = await ds.query(
       `SELECT sum(pg_database_size(datname))::bigint AS bytes FROM pg_database`,
     );

@@ -25,7 +25,10 @@ interface Member {
  * and, where pgBackRest is configured on this machine, the last backup's age and WAL archiving.
  */
 export async function checkCluster(config: Config, pgbackrestConfig: string): Promise<Finding[]> {
-  if (!config.database.patroniUrls.length) return [];
+  if (!config.database.patroniUrls.length) {
+    // A single server may be backed up with pgBackRest too: report it when configured here.
+    return existsSync(pgbackrestConfig) ? [await checkBackups(pgbackrestConfig)] : [];
+  }
   const findings: Finding[] = [];
   const { members, errors } = await clusterView(config.database.patroniUrls);
   for (const e of errors) {
@@ -102,7 +105,7 @@ interface BackupInfo {
 }
 
 /** `pgbackrest info`: the newest backup's age and the newest archived WAL. */
-async function checkBackups(configFile: string): Promise<Finding> {
+export async function checkBackups(configFile: string): Promise<Finding> {
   if (!existsSync(configFile)) {
     return {
       check: 'backup',
