@@ -13,7 +13,8 @@ export function chatBody(model, stream) {
 }
 
 /**
- * Runs one cell. Returns requests/s (2xx only), latency and TTFT percentiles in ms, and failures.
+ * Runs one cell. `unique`: every request carries its own `seed`, so Enclave treats it as
+ * cacheable and misses its response cache (the lookup and the store are measured, a hit never). Returns requests/s (2xx only), latency and TTFT percentiles in ms, and failures.
  * @param {{url: string, headers: Record<string,string>, body: string, connections: number,
  *          durationS: number, timeoutS?: number}} o
  */
@@ -27,6 +28,7 @@ export async function runCell(o) {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...o.headers },
     body: o.body,
+    ...(o.unique ? { requests: [{ setupRequest: withSeed(o.body) }] } : {}),
     connections: o.connections,
     duration: o.durationS,
     timeout: o.timeoutS ?? 30,
@@ -56,6 +58,12 @@ export async function runCell(o) {
     latency: percentiles(latencies),
     ttft: percentiles(ttfts),
   };
+}
+
+let seed = 0;
+function withSeed(body) {
+  const head = body.slice(0, -1);
+  return (req) => ({ ...req, body: `${head},"seed":${++seed}}` });
 }
 
 export function percentiles(values) {

@@ -122,4 +122,38 @@ export class BackendsRepository {
         [alias, model],
       );
   }
+
+  /** One process's view of a backend from its own traffic (see UpstreamPool.noteState). */
+  async reportHealth(
+    backendId: string,
+    instance: string,
+    state: string,
+    lastError: string | null,
+  ): Promise<void> {
+    await this.dataSource.query(
+      `INSERT INTO backend_health (backend_id, instance, state, last_error)
+       SELECT id, $2, $3, $4 FROM backends WHERE id = $1
+       ON CONFLICT (backend_id, instance) DO UPDATE
+         SET state = EXCLUDED.state, last_error = EXCLUDED.last_error, reported_at = now()`,
+      [backendId, instance, state, lastError],
+    );
+  }
+
+  /**
+   * Per backend name, the worst state any process reported within `freshMs`, with its error:
+   * what real traffic saw, across every chat instance.
+   */
+  async reportedHealth(
+    freshMs: number,
+  ): Promise<Map<string, { state: 'degraded' | 'unhealthy'; lastError: string | null }>> {
+    const rows: { name: string; state: 'degraded' | 'unhealthy'; lastError: string | null }[] =
+      await this.dataSource.query(
+        `SELECT DISTINCT ON (b.name) b.name, h.state, h.last_error AS "lastError"
+           FROM backend_health h JOIN backends b ON b.id = h.backend_id
+          WHERE h.state <> 'healthy' AND h.reported_at > now() - $1 * interval '1 millisecond'
+          ORDER BY b.name, h.state = 'unhealthy' DESC, h.reported_at DESC`,
+        [freshMs],
+      );
+    return new Map(rows.map((r) => [r.name, { state: r.state, lastError: r.lastError }]));
+  }
 }

@@ -7,6 +7,7 @@ import { LRUCache } from 'lru-cache';
 import type { ChatCompletion, ChatCompletionCreateParams } from 'openai/resources/chat/completions';
 import { DataSource } from 'typeorm';
 import { UpstreamPool } from './upstream-pool.js';
+import { localError } from './upstream-error.js';
 
 const CLEANUP_EVERY_MS = 10 * 60_000;
 
@@ -64,7 +65,13 @@ export class ResponseCache implements OnModuleInit, OnApplicationShutdown {
     // Transport details and the end-user tag do not change the answer.
     const { stream: _s, stream_options: _o, user: _u, ...request } = body;
     const who = scope === 'global' ? 'global' : `user:${userId}`;
-    const text = `${who}\n${canonicalJson({ ...request, model: this.pool.resolve(body.model) })}`;
+    let text: string;
+    try {
+      text = `${who}\n${canonicalJson({ ...request, model: this.pool.resolve(body.model) })}`;
+    } catch (err) {
+      // A body too deep to encode is the caller's to fix, never a crash of the request path.
+      throw localError(err, true);
+    }
     return createHash('sha256').update(text).digest();
   }
 

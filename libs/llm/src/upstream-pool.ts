@@ -9,14 +9,25 @@ import type {
   ChatCompletionCreateParams,
 } from 'openai/resources/chat/completions';
 import type { CreateEmbeddingResponse, EmbeddingCreateParams } from 'openai/resources/embeddings';
+import { hostname } from 'node:os';
+import { createParser } from 'eventsource-parser';
 import { DataSource } from 'typeorm';
-import { Backend } from './backend.js';
+import type { Dispatcher } from 'undici';
+import { Backend, type BackendState } from './backend.js';
 import { BackendsRepository } from './backends.repository.js';
 import { SecretBox } from './secret-box.js';
-import { upstreamError } from './upstream-error.js';
+import { localError, UpstreamFailure, upstreamError } from './upstream-error.js';
 
 /** How many backends one request may try before giving up. */
 const MAX_ATTEMPTS = 3;
+
+/** This process, as it reports the backends' passive health to the others. */
+const INSTANCE = `${hostname()}:${process.pid}`;
+
+interface SlotWaiter {
+  model: string;
+  wake(freed: boolean): void;
+}
 
 export interface Routed<T> {
   backend: string;
@@ -39,6 +50,10 @@ export class UpstreamPool implements OnModuleInit, OnApplicationShutdown {
   private seeded = false;
   private readonly box: SecretBox;
   private reloading: Promise<void> = Promise.resolve();
+  /** Requests waiting for a backend at its concurrency cap to free a slot, oldest first. */
+  private readonly waiters: SlotWaiter[] = [];
+  /** The state last reported (metric and database) per backend name. */
+  private readonly reported = new Map<string, BackendState>();
 
   constructor(
     private readonly repo: BackendsRepository,
@@ -68,6 +83,7 @@ export class UpstreamPool implements OnModuleInit, OnApplicationShutdown {
 
   onApplicationShutdown(): void {
     if (this.healthTimer) clearInterval(this.healthTimer);
+    for (const b of this.backends) b.close();
   }
 
   /**
@@ -93,8 +109,12 @@ export class UpstreamPool implements OnModuleInit, OnApplicationShutdown {
       if (old && old.row.updatedAt.getTime() === row.updatedAt.getTime()) return old;
       return new Backend(row, row.apiKeySealed ? this.box.open(row.apiKeySealed) : null);
     });
-    for (const gone of previous.values()) {
-      if (!this.backends.some((b) => b.name === gone.name)) this.metrics.forgetBackend(gone.name);
+    for (const old of previous.values()) {
+      if (!this.backends.includes(old)) old.close();
+      if (!this.backends.some((b) => b.name === old.name)) {
+        this.metrics.forgetBackend(old.name);
+        this.reported.delete(old.name);
+      }
     }
     this.aliases = aliases;
     await this.checkHealth(
@@ -104,11 +124,51 @@ export class UpstreamPool implements OnModuleInit, OnApplicationShutdown {
 
   async checkHealth(backends: Backend[] = this.backends): Promise<void> {
     await Promise.all(backends.filter((b) => b.row.enabled).map((b) => b.checkHealth()));
-    for (const b of backends) this.metrics.backendHealth(b.name, b.row.enabled && b.healthy);
+    for (const b of backends) this.noteState(b, true);
+  }
+
+  /**
+   * Publishes a backend's state when it changed: the `enclave_backend_healthy` gauge here, and a
+   * row the admin dashboard reads (other processes see other traffic). A backend not healthy is
+   * reported again at each health check, so the dashboard can tell a fresh report from one left
+   * by a process that is gone.
+   */
+  private noteState(b: Backend, periodic = false): void {
+    const state: BackendState = b.row.enabled ? b.state : 'healthy';
+    const before = this.reported.get(b.name);
+    if (state === before && !(periodic && state !== 'healthy')) return;
+    this.reported.set(b.name, state);
+    this.metrics.backendHealth(b.name, b.row.enabled && state !== 'unhealthy');
+    if (before === undefined && state === 'healthy') return;
+    void this.repo
+      .reportHealth(b.row.id, INSTANCE, state, b.lastError)
+      .catch((err) =>
+        this.log.warn({ err: (err as Error).message, backend: b.name }, 'health not reported'),
+      );
   }
 
   status() {
     return this.backends.map((b) => b.status());
+  }
+
+  /**
+   * Every backend's status as this process sees it, made worse by what any process reported
+   * from its real traffic within the last three health-check intervals: what the admin console
+   * shows (the admin process serves no completions itself).
+   */
+  async statusAcrossInstances() {
+    const reported = await this.repo.reportedHealth(3 * this.config.upstream.healthIntervalMs);
+    const rank: Record<BackendState, number> = { healthy: 0, degraded: 1, unhealthy: 2 };
+    return this.status().map((s) => {
+      const other = reported.get(s.name);
+      if (!other || rank[other.state] <= rank[s.state]) return s;
+      return {
+        ...s,
+        state: other.state,
+        healthy: s.healthy && other.state !== 'unhealthy',
+        lastError: other.lastError ?? s.lastError,
+      };
+    });
   }
 
   /**
@@ -143,61 +203,71 @@ export class UpstreamPool implements OnModuleInit, OnApplicationShutdown {
     return [...served].sort();
   }
 
-  chat(body: ChatCompletionCreateParams, signal: AbortSignal): Promise<Routed<ChatCompletion>> {
-    return this.route(body.model, signal, (backend, sig) =>
-      backend.client.chat.completions.create(
-        { ...body, model: this.resolve(body.model), stream: false },
-        { signal: sig },
-      ),
-    );
+  async chat(
+    body: ChatCompletionCreateParams,
+    signal: AbortSignal,
+  ): Promise<Routed<ChatCompletion>> {
+    const payload = serialise(() => ({ ...body, model: this.resolve(body.model), stream: false }));
+    return this.route(body.model, signal, async (backend, sig) => {
+      const res = await backend.post('/chat/completions', payload, sig);
+      return readJson<ChatCompletion>(res.body);
+    });
   }
 
   /**
    * Resolves once a backend produced its first chunk (so a backend that accepts the connection
    * and then stalls is still failed over); the chunks, that first one included, follow.
    */
-  chatStream(
+  async chatStream(
     body: ChatCompletionCreateParams,
     signal: AbortSignal,
   ): Promise<Routed<AsyncIterable<ChatCompletionChunk>>> {
+    const payload = serialise(() => ({
+      ...body,
+      model: this.resolve(body.model),
+      stream: true,
+      stream_options: { include_usage: true },
+    }));
     return this.route(body.model, signal, async (backend, sig, hold) => {
-      const stream = await backend.client.chat.completions.create(
-        {
-          ...body,
-          model: this.resolve(body.model),
-          stream: true,
-          stream_options: { include_usage: true },
-        },
-        { signal: sig },
-      );
-      const iterator = stream[Symbol.asyncIterator]();
-      const first = await iterator.next();
+      const res = await backend.post('/chat/completions', payload, sig, 'text/event-stream');
+      const iterator = sseChunks<ChatCompletionChunk>(res.body);
+      let first: IteratorResult<ChatCompletionChunk>;
+      try {
+        first = await iterator.next();
+      } catch (err) {
+        res.body.destroy();
+        throw err;
+      }
       const release = hold();
       return (async function* () {
+        let broken = false;
         try {
           if (first.done) return;
           yield first.value;
           for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
             yield next.value;
           }
+        } catch (err) {
+          broken = true;
+          throw UpstreamFailure.from(err);
         } finally {
-          release();
-          await iterator.return?.();
+          // Ends the upstream request too when the consumer stops early (client gone).
+          res.body.destroy();
+          release(broken);
         }
       })();
     });
   }
 
-  embeddings(
+  async embeddings(
     body: EmbeddingCreateParams,
     signal: AbortSignal,
   ): Promise<Routed<CreateEmbeddingResponse>> {
-    return this.route(body.model, signal, (backend, sig) =>
-      backend.client.embeddings.create(
-        { ...body, model: this.resolve(body.model) },
-        { signal: sig },
-      ),
-    );
+    const payload = serialise(() => ({ ...body, model: this.resolve(body.model) }));
+    return this.route(body.model, signal, async (backend, sig) => {
+      const res = await backend.post('/embeddings', payload, sig);
+      return readJson<CreateEmbeddingResponse>(res.body);
+    });
   }
 
   /** Picks the least loaded available backend serving the model, skipping those already tried. */
@@ -211,39 +281,129 @@ export class UpstreamPool implements OnModuleInit, OnApplicationShutdown {
     return best;
   }
 
+  /**
+   * Like pick, but when every usable backend serving the model is at its concurrency cap, waits
+   * for one of them to free a slot, up to the longest of their timeouts (or the client leaving).
+   * Null when nothing could serve, or no slot came free in time.
+   */
+  private async pickOrWait(
+    model: string,
+    tried: Set<Backend>,
+    signal: AbortSignal,
+  ): Promise<Backend | null> {
+    const real = this.resolve(model);
+    let deadline = 0;
+    for (;;) {
+      const backend = this.pick(model, tried);
+      if (backend || signal.aborted) return backend;
+      const busy = this.backends.filter((b) => !tried.has(b) && b.usable && b.serves(real));
+      if (busy.length === 0) return null;
+      deadline ||= Date.now() + Math.max(...busy.map((b) => b.row.timeoutMs));
+      const wait = deadline - Date.now();
+      if (wait <= 0 || !(await this.slotFreed(real, wait, signal))) {
+        throw new ApiError(
+          503,
+          'backends_busy',
+          `Every model server serving '${model}' stayed at its concurrency limit; retry shortly or ask an administrator to add capacity.`,
+          { type: 'server_error', headers: { 'retry-after': '1' } },
+        );
+      }
+    }
+  }
+
+  /** Resolves true when a backend serving the model frees a slot within `ms`, else false. */
+  private slotFreed(model: string, ms: number, signal: AbortSignal): Promise<boolean> {
+    return new Promise((resolve) => {
+      const waiter: SlotWaiter = {
+        model,
+        wake: (freed) => {
+          clearTimeout(timer);
+          signal.removeEventListener('abort', onAbort);
+          const at = this.waiters.indexOf(waiter);
+          if (at >= 0) this.waiters.splice(at, 1);
+          resolve(freed);
+        },
+      };
+      const onAbort = () => waiter.wake(false);
+      const timer = setTimeout(() => waiter.wake(false), ms);
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.waiters.push(waiter);
+    });
+  }
+
+  /** A request on `backend` ended: the first waiter its models can serve gets the slot. */
+  private release(backend: Backend): void {
+    backend.outstanding--;
+    if (this.waiters.length === 0) return;
+    const waiter = this.waiters.find((w) => backend.serves(w.model));
+    waiter?.wake(true);
+  }
+
   private async route<T>(
     model: string,
     signal: AbortSignal,
-    run: (backend: Backend, signal: AbortSignal, hold: () => () => void) => Promise<T>,
+    run: (
+      backend: Backend,
+      signal: AbortSignal,
+      hold: () => (broken: boolean) => void,
+    ) => Promise<T>,
   ): Promise<Routed<T>> {
     const tried = new Set<Backend>();
     let lastError: ApiError | null = null;
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const backend = this.pick(model, tried);
+      const backend = await this.pickOrWait(model, tried, signal);
       if (!backend) break;
       tried.add(backend);
       backend.outstanding++;
-      const timeout = new AbortController();
-      const timer = setTimeout(() => timeout.abort(), backend.row.timeoutMs);
-      // A stream keeps counting as outstanding until it ends: it takes over the release.
+      // One controller per attempt, aborted by its own first-token timer or by the client
+      // leaving; both are undone when the attempt ends (a stream: when it ends), so nothing of
+      // the request outlives it (AbortSignal.any would, nodejs/node#55328).
+      const attemptAbort = new AbortController();
+      let timedOut = false;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        attemptAbort.abort();
+      }, backend.row.timeoutMs);
+      const onClientAbort = () => attemptAbort.abort();
+      signal.addEventListener('abort', onClientAbort, { once: true });
+      const end = () => {
+        signal.removeEventListener('abort', onClientAbort);
+        this.release(backend);
+      };
+      // A stream keeps counting as outstanding (and abortable by the client) until it ends: it
+      // takes over the end.
       let held = false;
       const hold = () => {
         held = true;
-        let released = false;
-        return () => {
-          if (!released) backend.outstanding--;
-          released = true;
+        clearTimeout(timer);
+        let ended = false;
+        return (broken: boolean) => {
+          if (ended) return;
+          ended = true;
+          if (broken && !signal.aborted) {
+            backend.recordFailure('upstream_stream_broken');
+            this.noteState(backend);
+          }
+          end();
         };
       };
       try {
-        const result = await run(backend, AbortSignal.any([signal, timeout.signal]), hold);
+        const result = await run(backend, attemptAbort.signal, hold);
         backend.recordSuccess();
+        this.noteState(backend);
         return { backend: backend.name, result };
       } catch (err) {
-        if (signal.aborted) throw err;
-        const error = upstreamError(err, timeout.signal.aborted, backend.name);
+        if (signal.aborted) throw clientGone();
+        const failure = timedOut ? null : UpstreamFailure.from(err);
+        if (!timedOut && !(failure instanceof UpstreamFailure)) {
+          // Enclave's own failure: the backend did nothing wrong, and another would not help.
+          this.log.error({ err, backend: backend.name, model }, 'completion failed inside Enclave');
+          throw localError(err, false);
+        }
+        const error = upstreamError(failure as UpstreamFailure | null, timedOut, backend.name);
         if (!isRetryable(error)) throw error;
         backend.recordFailure(error.code);
+        this.noteState(backend);
         this.log.warn(
           { backend: backend.name, code: error.code, model },
           'backend failed; trying another',
@@ -251,7 +411,7 @@ export class UpstreamPool implements OnModuleInit, OnApplicationShutdown {
         lastError = error;
       } finally {
         clearTimeout(timer);
-        if (!held) backend.outstanding--;
+        if (!held) end();
       }
     }
     throw (
@@ -283,6 +443,53 @@ export class UpstreamPool implements OnModuleInit, OnApplicationShutdown {
       enabled: true,
     });
   }
+}
+
+/** The JSON text of a request body; a body that cannot be serialised is the caller's to fix. */
+function serialise(body: () => unknown): string {
+  try {
+    return JSON.stringify(body());
+  } catch (err) {
+    throw localError(err, true);
+  }
+}
+
+async function readJson<T>(body: Dispatcher.ResponseData['body']): Promise<T> {
+  const text = await body.text();
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    throw UpstreamFailure.protocol('the answer is not JSON');
+  }
+}
+
+/** The `data:` payloads of an OpenAI-style SSE stream as objects, up to `[DONE]`. */
+async function* sseChunks<T>(body: Dispatcher.ResponseData['body']): AsyncGenerator<T> {
+  let events: string[] = [];
+  const parser = createParser({ onEvent: (event) => events.push(event.data) });
+  const decoder = new TextDecoder();
+  for await (const bytes of body) {
+    parser.feed(decoder.decode(bytes as Buffer, { stream: true }));
+    if (events.length === 0) continue;
+    const ready = events;
+    events = [];
+    for (const data of ready) {
+      if (data === '[DONE]') return;
+      let chunk: Awaited<T> & { error?: unknown };
+      try {
+        chunk = JSON.parse(data);
+      } catch {
+        throw UpstreamFailure.protocol('a stream event is not JSON');
+      }
+      if (chunk.error) throw UpstreamFailure.protocol('the stream ended with an error event');
+      yield chunk;
+    }
+  }
+}
+
+/** The client left: what the aborted request ends with (nobody is there to read it). */
+function clientGone(): ApiError {
+  return new ApiError(499, 'client_disconnected', 'The client closed the connection.');
 }
 
 /** Failures another backend may not have: it is down, slow, overloaded or broken. */

@@ -33,7 +33,8 @@ export class BackendsService {
   }
 
   async list() {
-    const health = new Map(this.pool.status().map((s) => [s.name, s]));
+    const status = await this.pool.statusAcrossInstances();
+    const health = new Map(status.map((s) => [s.name, s]));
     return (await this.repo.list()).map((row) => ({
       ...publicBackend(row),
       health: health.get(row.name) ?? null,

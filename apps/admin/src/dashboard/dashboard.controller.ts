@@ -32,12 +32,13 @@ export class DashboardController {
   @Get()
   async get(@Query(new ZodQuery(DashboardQuery)) q: DashboardQuery) {
     const minutes = q.minutes ?? 60;
-    const [traffic, rows, replication] = await Promise.all([
+    const [traffic, rows, replication, status] = await Promise.all([
       this.repo.traffic(minutes),
       this.backends.list(),
       this.repo.replication(),
+      this.pool.statusAcrossInstances(),
     ]);
-    const health = new Map(this.pool.status().map((s) => [s.name, s]));
+    const health = new Map(status.map((s) => [s.name, s]));
     const backends = rows.map((row) => {
       const live = health.get(row.name);
       return {
@@ -45,6 +46,7 @@ export class DashboardController {
         baseUrl: row.baseUrl,
         enabled: row.enabled,
         healthy: live ? live.healthy : null,
+        state: live?.state ?? null,
         circuitOpen: live ? live.circuitOpen : null,
         lastError: live?.lastError ?? null,
         lastCheckedAt: live?.lastCheckedAt ?? null,

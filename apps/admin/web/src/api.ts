@@ -40,6 +40,8 @@ export interface BackendHealth {
   enabled: boolean;
   /** null: this instance has not checked the backend yet. */
   healthy: boolean | null;
+  /** From active checks and every chat process's real traffic; null: not checked yet. */
+  state?: 'healthy' | 'degraded' | 'unhealthy' | null;
   circuitOpen: boolean | null;
   models?: string[];
   lastError: string | null;

@@ -2,7 +2,13 @@ import { Injectable, Logger } from '@nestjs/common';
 import { AuditLog, type AuditOutcome } from '@enclave/audit';
 import { type Principal, principalActor } from '@enclave/auth';
 import { ApiError, type RequestMeta } from '@enclave/http';
-import { type CachedAnswer, ResponseCache, UpstreamPool } from '@enclave/llm';
+import {
+  type CachedAnswer,
+  localError,
+  ResponseCache,
+  UpstreamFailure,
+  UpstreamPool,
+} from '@enclave/llm';
 import { PolicyService, type RuntimePolicies, RuntimePoliciesService } from '@enclave/policy';
 import { Metrics } from '@enclave/observability';
 import type {
@@ -209,7 +215,7 @@ export class ChatCompletionsService {
     } catch (err) {
       if (ctx.signal.aborted) {
         outcome = 'client_disconnected';
-      } else {
+      } else if (err instanceof UpstreamFailure) {
         outcome = 'upstream_error';
         this.log.warn({ err, upstream: backend }, 'upstream stream broke mid-answer');
         streamError = new ApiError(
@@ -218,6 +224,11 @@ export class ChatCompletionsService {
           `The model server (${backend}) stopped in the middle of the answer; the partial answer was kept. Try again.`,
           { type: 'server_error' },
         );
+      } else {
+        // Enclave's own failure while relaying: not the model server's, and no internal text out.
+        outcome = 'upstream_error';
+        this.log.error({ err, upstream: backend }, 'relaying the stream failed inside Enclave');
+        streamError = localError(err, false);
       }
     }
     if (key && !cached && outcome === 'completed' && last) {
@@ -259,7 +270,7 @@ export class ChatCompletionsService {
     err: unknown,
     how: { stream: boolean; cache: CacheState },
   ): Promise<ApiError> {
-    const error = asApiError(err);
+    const error = asApiError(err, this.log);
     // A client that left is not an upstream failure, whatever the aborted call threw.
     const left = ctx.signal.aborted;
     await this.finish(
@@ -324,7 +335,7 @@ export class ChatCompletionsService {
         signal,
       ));
     } catch (err) {
-      error = asApiError(err);
+      error = asApiError(err, this.log);
     }
     await this.dataSource.transaction(async (db) => {
       if (response) {
@@ -469,12 +480,14 @@ function emptyResult(started: number): Omit<FinishedMessage, 'outcome' | 'cacheH
   };
 }
 
-/** Errors from the pool are ApiErrors already; anything else is a bug, reported as a 502. */
-function asApiError(err: unknown): ApiError {
+/**
+ * Errors from the pool are ApiErrors already; anything else is a bug inside Enclave: logged, and
+ * answered 500 with no internal text, never blamed on the model server.
+ */
+function asApiError(err: unknown, log: Logger): ApiError {
   if (err instanceof ApiError) return err;
-  return new ApiError(502, 'upstream_error', `The model server failed: ${String(err)}`, {
-    type: 'server_error',
-  });
+  log.error({ err }, 'completion failed inside Enclave');
+  return localError(err, false);
 }
 
 /** The request as the upstream gets it (Enclave adds stream_options itself when streaming). */

@@ -14,6 +14,7 @@ import { MessagesPartitions1764720000001 } from './1764720000001-messages-partit
 import { AuditSiemCursor1764806400000 } from './1764806400000-audit-siem-cursor.js';
 import { SingleSignOn1764892800000 } from './1764892800000-single-sign-on.js';
 import { AuditPayloadText1764979200000 } from './1764979200000-audit-payload-text.js';
+import { UpstreamBackendHealth1796402861000 } from './1796402861000-upstream-backend-health.js';
 
 /**
  * The one ordered list of migrations, for every lib's tables. A landed migration is never edited:
@@ -36,4 +37,5 @@ export const MIGRATIONS = [
   AuditSiemCursor1764806400000,
   SingleSignOn1764892800000,
   AuditPayloadText1764979200000,
+  UpstreamBackendHealth1796402861000,
 ];

@@ -165,13 +165,18 @@ function Tile(props: { label: string; value: string }) {
 }
 
 /**
- * Disabled, circuit open, healthy, down, or not checked yet by this instance: in words, not only
- * in colour.
+ * Disabled, circuit open, failing real requests, degraded, healthy, down, or not checked yet: in
+ * words, not only in colour.
  */
 export function HealthBadge({
   b,
 }: {
-  b: { enabled: boolean; healthy: boolean | null; circuitOpen: boolean | null };
+  b: {
+    enabled: boolean;
+    healthy: boolean | null;
+    circuitOpen: boolean | null;
+    state?: 'healthy' | 'degraded' | 'unhealthy' | null;
+  };
 }) {
   const [cls, text] = !b.enabled
     ? ['off', 'Disabled']
@@ -179,8 +184,12 @@ export function HealthBadge({
       ? ['off', 'Not checked yet']
       : b.circuitOpen
         ? ['bad', 'Circuit open']
-        : b.healthy
-          ? ['good', 'Healthy']
-          : ['bad', 'Down'];
+        : b.state === 'unhealthy'
+          ? ['bad', 'Failing requests']
+          : b.state === 'degraded'
+            ? ['warn', 'Degraded']
+            : b.healthy
+              ? ['good', 'Healthy']
+              : ['bad', 'Down'];
   return <span className={`badge ${cls}`}>{text}</span>;
 }
