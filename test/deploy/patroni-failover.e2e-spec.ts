@@ -239,18 +239,25 @@ describe('Patroni cluster under chat load (deploy/patroni)', () => {
   it('rebuilds a replica from the leader (deploy/postgres/rejoin.sh → patronictl reinit)', async () => {
     const leader = (await cluster.leader())!;
     const replica = cluster.nodes.find((n) => n.name !== leader.name)!;
+    const startedAt = () => postmasterStart(replica.restPort);
+    const before = await startedAt();
     await asPostgres(join(DEPLOY_POSTGRES, 'rejoin.sh'), [
       ...['--config', replica.config, '--member', replica.name],
     ]);
+    // reinit runs in the background: wait for a new Postgres (copied afresh) that streams again.
     await cluster.waitFor(
       async () =>
+        ![null, before].includes(await startedAt()) &&
         (await cluster.members()).some(
           (m) => m.name === replica.name && m.state === 'running' && m.role === 'sync_standby',
         ),
       'the rebuilt replica to stream synchronously again',
       GIVE_UP_MS,
     );
-    expect(await missingOn(replica.name, acked())).toEqual([]);
+    await cluster.waitFor(
+      async () => (await missingOn(replica.name, acked())).length === 0,
+      'the rebuilt replica to have every acknowledged completion',
+    );
   }, 120_000);
 
   it('`enclave doctor` reports the leader, the synchronous standby and its lag', async () => {
@@ -337,6 +344,16 @@ describe('Patroni cluster under chat load (deploy/patroni)', () => {
     }
   }
 });
+
+/** When the node's Postgres was started, as its Patroni reports it. */
+async function postmasterStart(restPort: number): Promise<string | null> {
+  const res = await fetch(`http://127.0.0.1:${restPort}/patroni`, {
+    signal: AbortSignal.timeout(2_000),
+  });
+  const body = (await res.json()) as { state?: string; postmaster_start_time?: string };
+  // Only a running server counts: while reinit copies, the old start time may still be reported.
+  return body.state === 'running' ? (body.postmaster_start_time ?? null) : null;
+}
 
 async function waitReady(chat: { port: number; child: ChildProcess; stderr: string }) {
   const deadline = Date.now() + 90_000;
