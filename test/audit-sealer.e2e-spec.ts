@@ -6,8 +6,10 @@ import { DataSource } from 'typeorm';
 import {
   AuditSealer,
   generateSigningKey,
+  Keyring,
   sqlOf,
   type SigningKey,
+  type VerificationKeys,
   verifyDatabaseChain,
 } from '@enclave/audit';
 import { dataSourceOptions, runMigrations } from '@enclave/db';
@@ -75,7 +77,11 @@ async function count(ds: DataSource, sql: string): Promise<number> {
 }
 
 /** Every committed event sealed exactly once, no rolled-back event present, chain verifies. */
-async function expectSealedExactlyOnce(ds: DataSource, key: SigningKey, appended: Appended[]) {
+async function expectSealedExactlyOnce(
+  ds: DataSource,
+  keys: VerificationKeys,
+  appended: Appended[],
+) {
   for (const a of appended) {
     const rows: { n: number }[] = await ds.query(
       `SELECT (payload->>'n')::int AS n FROM audit_events WHERE payload->>'appender' = $1 ORDER BY 1`,
@@ -93,7 +99,7 @@ async function expectSealedExactlyOnce(ds: DataSource, key: SigningKey, appended
   expect(await count(ds, 'SELECT count(DISTINCT event_id) FROM audit_chain')).toBe(committed);
   expect(await count(ds, 'SELECT max(pos) FROM audit_chain')).toBe(committed);
   expect(await count(ds, 'SELECT count(*) FROM audit_seal_queue')).toBe(0);
-  const verdict = await verifyDatabaseChain(sqlOf(ds), key.publicKey);
+  const verdict = await verifyDatabaseChain(sqlOf(ds), keys);
   expect(verdict.problems).toEqual([]);
   expect(verdict).toMatchObject({ ok: true, positions: committed, events: committed });
   expect(verdict.checkpoints).toBeGreaterThan(0);
@@ -135,7 +141,7 @@ describe('the audit sealer under concurrent appenders', () => {
         async () => (await count(ds, 'SELECT count(*) FROM audit_seal_queue')) === 0,
       );
       await sealer.stop();
-      await expectSealedExactlyOnce(ds, key, appended);
+      await expectSealedExactlyOnce(ds, key.publicKey, appended);
       // Events committed after higher-numbered ones were already sealed: sealed later, not skipped.
       const late = await count(
         ds,
@@ -154,11 +160,12 @@ interface AuditProcess {
   stdout: () => string;
 }
 
+// Two audit hosts, each with its own signing key, and one published keyring holding both.
 describe('audit app failover', () => {
   let db: TestDatabase;
   let ds: DataSource;
-  let keyPath: string;
-  let key: SigningKey;
+  let keyringPath: string;
+  const hosts: { path: string; key: SigningKey }[] = [];
   const procs: AuditProcess[] = [];
 
   beforeAll(async () => {
@@ -166,8 +173,15 @@ describe('audit app failover', () => {
     ds = new DataSource(dataSourceOptions(testConfig({ DATABASE_URL: db.url }), 'test'));
     await ds.initialize();
     await runMigrations(ds);
-    keyPath = join(mkdtempSync(join(tmpdir(), 'enclave-audit-')), 'key.pem');
-    key = generateSigningKey(keyPath);
+    const dir = mkdtempSync(join(tmpdir(), 'enclave-audit-'));
+    for (const name of ['host1', 'host2']) {
+      const path = join(dir, `${name}.pem`);
+      hosts.push({ path, key: generateSigningKey(path) });
+    }
+    keyringPath = join(dir, 'keyring.json');
+    Keyring.ofKey(hosts[0]!.key.publicKey)
+      .with({ publicKey: hosts[1]!.key.publicKey, notBefore: null, notAfter: null, label: null })
+      .save(keyringPath);
   });
 
   afterAll(async () => {
@@ -177,7 +191,7 @@ describe('audit app failover', () => {
     await db.drop();
   });
 
-  async function startAudit(): Promise<AuditProcess> {
+  async function startAudit(keyPath: string): Promise<AuditProcess> {
     const port = await freePort();
     const child = spawn(process.execPath, [AUDIT_MAIN], {
       env: {
@@ -186,8 +200,10 @@ describe('audit app failover', () => {
         DATABASE_URL: db.url,
         AUDIT_PORT: String(port),
         AUDIT_SIGNING_KEY_FILE: keyPath,
+        AUDIT_KEYRING_FILE: keyringPath,
         AUDIT_SEAL_INTERVAL_MS: '50',
         AUDIT_CHECKPOINT_EVERY: '100',
+        AUDIT_CHECKPOINT_SECONDS: '1',
         LOG_LEVEL: 'info',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -209,10 +225,10 @@ describe('audit app failover', () => {
 
   const isActive = (p: AuditProcess) => p.stdout().includes('audit sealer active');
 
-  it('SIGKILL of the active sealer: the standby takes over, nothing lost or duplicated', async () => {
-    const first = await startAudit();
+  it('SIGKILL of the active sealer: the standby (another key) takes over, nothing lost or duplicated, verifies with the keyring', async () => {
+    const first = await startAudit(hosts[0]!.path);
     await until('a sealer to be active', async () => isActive(first));
-    const second = await startAudit();
+    const second = await startAudit(hosts[1]!.path);
     const appending = Promise.all(['x', 'y'].map((n) => runAppender(db.url, n)));
     await until(
       'some events to be sealed',
@@ -229,10 +245,20 @@ describe('audit app failover', () => {
       'the queue to drain',
       async () => (await count(ds, 'SELECT count(*) FROM audit_seal_queue')) === 0,
     );
-    await expectSealedExactlyOnce(ds, key, appended);
+    await until('a checkpoint signed by the second host', async () => {
+      const [row] = await ds.query(
+        'SELECT count(*)::int AS n FROM audit_checkpoints WHERE key_id = $1',
+        [hosts[1]!.key.keyId],
+      );
+      return row.n > 0;
+    });
+    await expectSealedExactlyOnce(ds, Keyring.load(keyringPath)!, appended);
+    expect(first.stdout()).not.toContain('not trusted by the keyring');
 
     second.child.kill('SIGTERM');
     const [code] = await once(second.child, 'exit');
     expect(code).toBe(0);
-  });
+    // Two app processes start, one after the other: more than the default 60 s when the
+    // machine is shared.
+  }, 180_000);
 });

@@ -1,8 +1,17 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
-import { generateSigningKey, type SigningKey, verifyExport } from '@enclave/audit';
+import { generateSigningKey, Keyring, type SigningKey, verifyExport } from '@enclave/audit';
+import type { Config } from '@enclave/config';
 import request from 'supertest';
 import { AdminAppModule } from '../src/admin.module.js';
 import { AuditAppModule } from '../../audit/src/audit.module.js';
@@ -13,6 +22,8 @@ import { ChatHarness } from '../../../test/support/chat-harness.js';
 // The audit trail in the console: search, chain status, verification, and exports that the audit
 // app (a real instance, with the signing key) produces from a request made through the admin
 // API, downloaded here and verified offline with the same verifier as `enclave audit verify`.
+// The admin app runs as on another host: its own data and export directories, no signing key,
+// only the published keyring; the export reaches it through the database.
 
 interface Listed {
   position: number | null;
@@ -97,7 +108,21 @@ describe('admin: audit trail and exports', () => {
         AUDIT_CHECKPOINT_EVERY: '5',
       },
     );
-    admin = await startApp(AdminAppModule.forRoot(h.config), h.config);
+    const adminHost = join(dir, 'admin-host');
+    mkdirSync(adminHost);
+    const keyringFile = join(adminHost, 'keyring.json');
+    Keyring.ofKey(key.publicKey).save(keyringFile);
+    const adminConfig: Config = {
+      ...h.config,
+      database: { ...h.config.database, dataDir: adminHost },
+      audit: {
+        ...h.config.audit,
+        exportDir: join(adminHost, 'exports'),
+        signingKeyFile: join(adminHost, 'no-signing-key-here.pem'),
+        keyringFile,
+      },
+    };
+    admin = await startApp(AdminAppModule.forRoot(adminConfig), adminConfig);
     audit = await startApp(AuditAppModule.forRoot(h.config), h.config);
     const a = await h.user('root@example.com', { role: 'admin' });
     adminKey = a.key;
@@ -218,6 +243,10 @@ describe('admin: audit trail and exports', () => {
     const listed = (await get(adminKey, '/exports').expect(200)).body.data as { id: string }[];
     expect(listed.map((e) => e.id)).toContain(res.body.id);
 
+    // Nothing on disk on either host: the files came out of the database.
+    for (const exportDir of [join(dir, 'exports'), join(dir, 'admin-host', 'exports')]) {
+      expect(existsSync(exportDir) ? readdirSync(exportDir) : []).toEqual([]);
+    }
     const manifestPath = await download(res.body.id, auditorKey);
     const verdict = await verifyExport(manifestPath, key.publicKey);
     expect(verdict.problems).toEqual([]);

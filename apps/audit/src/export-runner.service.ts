@@ -4,7 +4,18 @@ import {
   Logger,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
-import { AuditLog, copyOutOf, type ExportFileFormat, sqlOf, writeExport } from '@enclave/audit';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  AuditLog,
+  copyOutOf,
+  type ExportFileFormat,
+  type ExportFileKind,
+  ExportFilesRepository,
+  localVerificationKeys,
+  sqlOf,
+  writeExport,
+} from '@enclave/audit';
 import { type Config, InjectConfig } from '@enclave/config';
 import { DataSource } from 'typeorm';
 import { SealerService } from './sealer.service.js';
@@ -83,6 +94,12 @@ export class ExportRunnerService implements OnApplicationBootstrap, BeforeApplic
 
   private async run(job: Claimed): Promise<void> {
     const started = Date.now();
+    const dir = this.config.audit.exportDir;
+    const files: Record<ExportFileKind, string> = {
+      data: join(dir, `${job.fileName}.${job.format}`),
+      links: join(dir, `${job.fileName}.links.jsonl`),
+      manifest: join(dir, `${job.fileName}.manifest.json`),
+    };
     try {
       const { manifest } = await writeExport({
         sql: sqlOf(this.dataSource),
@@ -97,15 +114,20 @@ export class ExportRunnerService implements OnApplicationBootstrap, BeforeApplic
           action: job.filter.action,
         },
         signingKey: this.sealer.signingKey!,
+        // Checkpoints of other hosts' keys and of keys rotated out verify by the keyring.
+        keys: localVerificationKeys(this.config.audit) ?? undefined,
         createdBy: job.createdBy,
       });
       const { events, sha256 } = manifest.dataFile;
-      await this.finish(job, 'done', { events, dataSha256: sha256, error: null });
+      await this.finish(job, 'done', { events, dataSha256: sha256, error: null }, files);
       this.log.log({ exportId: job.id, events, ms: Date.now() - started }, 'audit export written');
     } catch (err) {
       const error = (err as Error).message;
       this.log.error({ exportId: job.id, err: error }, 'audit export failed');
       await this.finish(job, 'failed', { events: null, dataSha256: null, error });
+    } finally {
+      // The files live in the database now (any host's admin app serves them), or failed.
+      await Promise.all(Object.values(files).map((f) => rm(f, { force: true })));
     }
   }
 
@@ -113,8 +135,13 @@ export class ExportRunnerService implements OnApplicationBootstrap, BeforeApplic
     job: Claimed,
     status: 'done' | 'failed',
     result: { events: number | null; dataSha256: string | null; error: string | null },
+    files?: Record<ExportFileKind, string>,
   ): Promise<void> {
     await this.dataSource.transaction(async (db) => {
+      const stored = new ExportFilesRepository(sqlOf(db));
+      for (const [kind, path] of Object.entries(files ?? {})) {
+        await stored.store(job.id, kind as ExportFileKind, path);
+      }
       await db.query(
         `UPDATE audit_exports SET status = $2, events = $3, data_sha256 = $4, error = $5,
                 finished_at = now() WHERE id = $1`,

@@ -7,6 +7,7 @@ import {
 import {
   AuditSealer,
   generateSigningKey,
+  Keyring,
   loadSigningKey,
   type SealerStatus,
   type SigningKey,
@@ -59,7 +60,10 @@ export class SealerService implements OnApplicationBootstrap, BeforeApplicationS
   private loadKey(): SigningKey | null {
     const path = this.config.audit.signingKeyFile;
     const key = loadSigningKey(path);
-    if (key) return key;
+    if (key) {
+      this.checkKeyring(key);
+      return key;
+    }
     if (!this.config.database.url) {
       // The embedded (demo) database: make the key the installer would have made.
       const made = generateSigningKey(path);
@@ -74,5 +78,28 @@ export class SealerService implements OnApplicationBootstrap, BeforeApplicationS
       'no audit signing key: events are sealed but no checkpoint is signed; run `enclave audit keygen`',
     );
     return null;
+  }
+
+  /** Says so loudly when verification would not trust what this key signs (see enclave doctor). */
+  private checkKeyring(key: SigningKey): void {
+    const file = this.config.audit.keyringFile;
+    let keyring: Keyring | null;
+    try {
+      keyring = Keyring.load(file);
+    } catch (err) {
+      this.log.error(
+        { keyring: file, err: (err as Error).message },
+        'the audit keyring is unreadable',
+      );
+      return;
+    }
+    if (!keyring) return;
+    const trusted = keyring.lookup(key.keyId, new Date().toISOString());
+    if (!trusted.ok) {
+      this.log.error(
+        { keyId: key.keyId, keyring: file, problem: trusted.kind },
+        `the audit signing key is not trusted by the keyring (${trusted.message}): its checkpoints will fail verification; add it with \`enclave audit keyring add\``,
+      );
+    }
   }
 }

@@ -4,6 +4,7 @@ import { type AuditActor, AuditLog } from '@enclave/audit';
 import {
   ApiKeyService,
   ApiKeysRepository,
+  CredentialCache,
   expiryAfter,
   ROLES,
   type Role,
@@ -21,11 +22,15 @@ const CLI_ACTOR: AuditActor = { type: 'system', label: 'cli' };
 /** The auth services on a plain DataSource: no Nest, just their constructors. */
 function accounts(ds: DataSource) {
   const users = new UsersRepository(ds);
+  const sessions = new SessionsRepository(ds);
+  const keys = new ApiKeysRepository(ds);
   const audit = new AuditLog();
+  // The CLI authenticates nobody: its credential cache never fills, so it needs no events.
+  const credentials = new CredentialCache(keys, sessions, { on: () => undefined });
   return {
     users,
-    usersService: new UsersService(ds, users, new SessionsRepository(ds), audit),
-    keys: new ApiKeyService(new ApiKeysRepository(ds), users, ds, audit),
+    usersService: new UsersService(ds, users, sessions, audit),
+    keys: new ApiKeyService(keys, users, ds, audit, credentials),
   };
 }
 

@@ -1,23 +1,28 @@
 import { readFileSync } from 'node:fs';
-import type { KeyObject } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { Command } from 'commander';
 import {
   AuditLog,
   type ChainVerdict,
   type ExportFileFormat,
   generateSigningKey,
+  Keyring,
   loadSigningKey,
+  localVerificationKeys,
   parsePublicKey,
   publicKeyPem,
   copyOutOf,
+  rotateSigningKey,
   sqlOf,
+  type VerificationKeys,
   verifyDatabaseChain,
   verifyExport,
   writeExport,
 } from '@enclave/audit';
-import { type Config, loadConfigOrExit } from '@enclave/config';
+import { type Config, loadConfig, loadConfigOrExit } from '@enclave/config';
 import { defaultPolicies, POLICIES_SETTING_KEY, RuntimePolicies } from '@enclave/policy';
 import { applyRetention, eraseUser } from '@enclave/privacy';
+import { databaseUrl, pgClient } from '@enclave/db';
 import { withMigratedDatabase as withDatabase } from './database.js';
 
 /** Exit code of `enclave audit verify` when the chain or the export was tampered with. */
@@ -63,32 +68,99 @@ export function registerAuditCommands(program: Command): void {
     )
     .option('--db', 'verify the chain in the configured database')
     .option(
-      '--public-key <file>',
-      'the public key (PEM); with --db it defaults to that of the signing key',
+      '--keyring <file>',
+      'the published keyring (default: AUDIT_KEYRING_FILE when it exists); trusts its keys within their periods',
     )
+    .option('--public-key <file>', 'one public key (PEM) instead of a keyring, trusted at any time')
     .option('--json', 'print the verdict as JSON')
     .action(
       async (
         manifest: string | undefined,
-        opts: { db?: boolean; publicKey?: string; json?: boolean },
+        opts: { db?: boolean; keyring?: string; publicKey?: string; json?: boolean },
       ) => {
         if (opts.db === !!manifest) throw new Error('give either --db or a manifest file');
+        if (opts.keyring && opts.publicKey)
+          throw new Error('give --keyring or --public-key, not both');
         if (opts.db) {
           const config = loadConfigOrExit();
-          const publicKey = opts.publicKey
-            ? readPublicKey(opts.publicKey)
-            : configuredPublicKey(config);
-          const verdict = await withDatabase(config, (ds) =>
-            verifyDatabaseChain(sqlOf(ds), publicKey),
-          );
+          const keys = verificationKeys(opts) ?? configuredKeys(config);
+          const verdict = await withDatabase(config, (ds) => verifyDatabaseChain(sqlOf(ds), keys));
           report('audit chain', verdict, opts.json, `${verdict.unsealed} unsealed`);
         } else {
-          if (!opts.publicKey) throw new Error('offline verification needs --public-key <file>');
-          const verdict = await verifyExport(manifest!, readPublicKey(opts.publicKey));
+          const keys = verificationKeys(opts) ?? publishedKeyring();
+          if (!keys) {
+            throw new Error(
+              'offline verification needs the keyring (--keyring <file>) or a public key (--public-key <file>)',
+            );
+          }
+          const verdict = await verifyExport(manifest!, keys);
           report('audit export', verdict, opts.json);
         }
       },
     );
+
+  audit
+    .command('rotate-key')
+    .description(
+      'replace the signing key: signs the head with the old and the new key, updates the keyring (stop the audit apps first)',
+    )
+    .option('--label <text>', "the new key's label in the keyring", `audit@${hostname()}`)
+    .action(async (opts: { label: string }) => {
+      const config = loadConfigOrExit();
+      const client = pgClient(databaseUrl(config));
+      await client.connect();
+      try {
+        const r = await rotateSigningKey({
+          client,
+          keyFile: config.audit.signingKeyFile,
+          keyringFile: config.audit.keyringFile,
+          label: opts.label,
+        });
+        const cp = r.handover[0]!;
+        process.stderr.write(
+          `enclave: signing key ${r.oldKeyId} retired and ${r.newKey.keyId} in use from ${cp.signedAt} (handover checkpoint at position ${cp.pos}); keyring ${config.audit.keyringFile} updated.\n` +
+            'Publish the keyring to every host and to the auditors, copy the new key to the other audit hosts that share it, then start the audit apps.\n',
+        );
+        process.stdout.write(publicKeyPem(r.newKey));
+      } finally {
+        await client.end();
+      }
+    });
+
+  const keyring = audit
+    .command('keyring')
+    .description('the published keyring of public keys that verification trusts');
+  keyring
+    .command('list')
+    .description('print the keys of the keyring (AUDIT_KEYRING_FILE) and their periods')
+    .action(() => {
+      const file = loadConfigOrExit().audit.keyringFile;
+      const ring = Keyring.load(file);
+      if (!ring)
+        throw new Error(`no keyring at ${file}; add a key with \`enclave audit keyring add\``);
+      for (const e of ring.entries) {
+        console.log(`${e.keyId}\t${e.notBefore ?? '-'}\t${e.notAfter ?? '-'}\t${e.label ?? ''}`);
+      }
+    });
+  keyring
+    .command('add')
+    .description("add a public key (PEM; a host's `enclave audit pubkey`) to the keyring")
+    .argument('<public-key>', 'the PEM file of the public key')
+    .option('--label <text>', 'who holds the key, e.g. audit@host2')
+    .option('--not-before <time>', 'it may sign from then on (ISO-8601; default: any time)')
+    .option('--not-after <time>', 'it may sign until then (ISO-8601; default: any time)')
+    .action((file: string, opts: { label?: string; notBefore?: string; notAfter?: string }) => {
+      const path = loadConfigOrExit().audit.keyringFile;
+      const publicKey = parsePublicKey(readFileSync(file));
+      const next = (Keyring.load(path) ?? new Keyring([])).with({
+        publicKey,
+        notBefore: parseTime('--not-before', opts.notBefore)?.toISOString() ?? null,
+        notAfter: parseTime('--not-after', opts.notAfter)?.toISOString() ?? null,
+        label: opts.label ?? null,
+      });
+      next.save(path);
+      console.log(`keyring ${path}: ${next.entries.length} key(s)`);
+    });
 
   audit
     .command('export')
@@ -109,6 +181,7 @@ export function registerAuditCommands(program: Command): void {
       const config = loadConfigOrExit();
       const signingKey = loadSigningKey(config.audit.signingKeyFile);
       if (!signingKey) throw new Error(`no signing key at ${config.audit.signingKeyFile}`);
+      const keys = configuredKeys(config);
       const filter = {
         from: parseTime('--from', opts.from),
         to: parseTime('--to', opts.to),
@@ -125,6 +198,7 @@ export function registerAuditCommands(program: Command): void {
           format: opts.format as ExportFileFormat,
           filter,
           signingKey,
+          keys,
           createdBy: 'cli',
         });
         await ds.transaction((m) =>
@@ -229,16 +303,34 @@ function parseTime(flag: string, value: string | undefined): Date | null {
   return d;
 }
 
-function readPublicKey(path: string): KeyObject {
-  return parsePublicKey(readFileSync(path));
+/** The keys named on the command line, or null when none were. */
+function verificationKeys(opts: { keyring?: string; publicKey?: string }): VerificationKeys | null {
+  if (opts.keyring) {
+    const ring = Keyring.load(opts.keyring);
+    if (!ring) throw new Error(`no keyring at ${opts.keyring}`);
+    return ring;
+  }
+  return opts.publicKey ? parsePublicKey(readFileSync(opts.publicKey)) : null;
 }
 
-function configuredPublicKey(config: Config): KeyObject {
-  const key = loadSigningKey(config.audit.signingKeyFile);
-  if (!key) {
-    throw new Error(`no signing key at ${config.audit.signingKeyFile}; pass --public-key <file>`);
+/** The configured keyring when this host has one (offline: the config may be absent). */
+function publishedKeyring(): Keyring | null {
+  try {
+    return Keyring.load(loadConfig().audit.keyringFile);
+  } catch {
+    return null;
   }
-  return key.publicKey;
+}
+
+/** The keyring, or (none published) the configured signing key's public half. */
+function configuredKeys(config: Config): VerificationKeys {
+  const keys = localVerificationKeys(config.audit);
+  if (!keys) {
+    throw new Error(
+      `neither a keyring (${config.audit.keyringFile}) nor a signing key (${config.audit.signingKeyFile}); pass --keyring <file>`,
+    );
+  }
+  return keys;
 }
 
 /** Prints the verdict; a tampered chain sets exit code 2. */

@@ -6,6 +6,7 @@ import { DataSource, type DataSourceOptions } from 'typeorm';
 import { type Config, ConfigError, loadConfig } from '@enclave/config';
 import { databaseUrl, dataSourceOptions, parsePostgresUrl, pendingMigrations } from '@enclave/db';
 import { checkCluster } from './doctor-cluster.js';
+import { checkSigningKeys } from './doctor-keys.js';
 
 type Verdict = 'ok' | 'warn' | 'fail';
 
@@ -75,6 +76,7 @@ export async function diagnose(
   findings.push(...(await checkCluster(config, pgbackrestConfig)));
   findings.push(await checkUpstream(config));
   findings.push(checkCertificate(certFile));
+  findings.push(...(await checkSigningKeys(config)));
   return findings;
 }
 

@@ -9,6 +9,7 @@ import {
 } from '@enclave/db';
 import { registerAccountCommands } from './accounts.js';
 import { registerAuditCommands } from './audit-commands.js';
+import { registerDbCommands } from './db-roles.js';
 import { withDatabase } from './database.js';
 import { registerDoctor } from './doctor.js';
 
@@ -57,6 +58,7 @@ program
 
 registerAccountCommands(program);
 registerAuditCommands(program);
+registerDbCommands(program);
 registerDoctor(program);
 
 program.parseAsync().catch((err: Error) => {

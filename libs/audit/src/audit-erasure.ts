@@ -1,4 +1,3 @@
-import { REDACTED_CANONICAL } from './chain.js';
 import { HOLD_COVERS_EVENT } from './legal-holds.js';
 import type { Sql } from './sql.js';
 
@@ -37,18 +36,16 @@ export async function holdsBlockingErasure(
 
 /**
  * Erases the payloads of the audit events about user `userId` (run inside the erasure's
- * transaction, after `holdsBlockingErasure` found none). An erased event keeps every chained
+ * transaction, after `holdsBlockingErasure` found none; USER_EVENTS is repeated in the function). An erased event keeps every chained
  * column and its payload hash; its payload becomes `{"redacted":true}`, its salt is dropped (so
  * the kept hash no longer confirms a guess) and `redacted_at` is set: the chain still verifies
  * and the verifier counts the event as redacted. Returns how many were erased now.
  */
 export async function redactUserEvents(sql: Sql, userId: string): Promise<number> {
-  const events = await sql(
-    `UPDATE audit_events e
-        SET payload = $2::json, payload_salt = NULL, redacted_at = now()
-      WHERE ${USER_EVENTS} AND e.redacted_at IS NULL
-     RETURNING e.id`,
-    [userId, REDACTED_CANONICAL],
-  );
-  return events.length;
+  // The custody migration's SECURITY DEFINER function makes this very UPDATE (and skips any
+  // held event): the admin role may erase without the right to change audit records.
+  const [row] = await sql<{ n: number }>('SELECT enclave_audit_redact_user($1::uuid) AS n', [
+    userId,
+  ]);
+  return row!.n;
 }

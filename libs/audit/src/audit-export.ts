@@ -27,6 +27,7 @@ import {
   writeLine,
 } from './export-rows.js';
 import type { SigningKey } from './signing-key.js';
+import { asKeyring, type Keyring, type VerificationKeys } from './keyring.js';
 import { walkLinks } from './verify-database.js';
 import type { CopyOut, Sql } from './sql.js';
 
@@ -146,6 +147,8 @@ export async function writeExport(opts: {
   format: ExportFileFormat;
   filter: ExportFilter;
   signingKey: SigningKey;
+  /** The keys whose checkpoints the chain is checked against (default: the signing key alone). */
+  keys?: VerificationKeys;
   createdBy: string;
 }): Promise<{ manifestPath: string; manifest: ExportManifest }> {
   const repo = new AuditChainRepository(opts.sql);
@@ -164,7 +167,8 @@ export async function writeExport(opts: {
   const fromPos = anchor?.pos ?? 0;
   const fromHash = anchor?.hash ?? GENESIS_HASH;
   let cover = await repo.checkpointAtOrAfter(last);
-  if (!cover) cover = await checkpointHead(repo, opts.signingKey);
+  const keys = asKeyring(opts.keys ?? opts.signingKey.publicKey);
+  if (!cover) cover = await checkpointHead(repo, opts.signingKey, keys);
   const checkpoints = [
     ...(anchor ? [anchor] : []),
     ...(await repo.checkpointsBetween(fromPos + 1, cover.pos)),
@@ -179,7 +183,7 @@ export async function writeExport(opts: {
     fromPos,
     fromHash,
     checkpoints,
-    publicKey: opts.signingKey.publicKey,
+    keys,
   });
   let events = 0;
   let linkCount = 0;
@@ -312,13 +316,17 @@ function csvLine(e: ExportedEvent): string {
  * so an export can cover events sealed after it. (A checkpoint is a signed statement of a
  * position and its hash; the sealer's next one simply follows.)
  */
-async function checkpointHead(repo: AuditChainRepository, key: SigningKey): Promise<Checkpoint> {
+async function checkpointHead(
+  repo: AuditChainRepository,
+  key: SigningKey,
+  keys: Keyring,
+): Promise<Checkpoint> {
   const last = await repo.lastCheckpoint();
   const walker = new ChainWalker({
     fromPos: last?.pos ?? 0,
     fromHash: last?.hash ?? GENESIS_HASH,
     checkpoints: last ? [last] : [],
-    publicKey: key.publicKey,
+    keys,
   });
   await walkLinks(repo, walker, last?.pos ?? 0, 5_000);
   const verdict = walker.finish();

@@ -215,7 +215,19 @@ export function checkpointValid(cp: Checkpoint, publicKey: KeyObject): boolean {
   );
 }
 
+/** Why a signature's key is not trusted (problem kinds of a verdict). */
+export type KeyRefusal = 'key_unknown' | 'key_outside_validity';
+
+export type KeyLookup =
+  { ok: true; publicKey: KeyObject } | { ok: false; kind: KeyRefusal; message: string };
+
+/** The keys a verifier trusts, by key id and signed time (a Keyring, keyring.ts). */
+export interface SignerKeys {
+  lookup(keyId: string, signedAt: string): KeyLookup;
+}
+
 export type ChainProblemKind =
+  | KeyRefusal
   | 'position_missing'
   | 'position_out_of_order'
   | 'event_missing'
@@ -319,7 +331,7 @@ export class ChainWalker {
       fromPos: number;
       fromHash: string;
       checkpoints: Checkpoint[];
-      publicKey: KeyObject;
+      keys: SignerKeys;
     },
   ) {
     this.prevHash = opts.fromHash;
@@ -327,11 +339,20 @@ export class ChainWalker {
     this.lastPos = opts.fromPos;
     this.lastMatchedCheckpoint = opts.fromPos;
     for (const cp of opts.checkpoints) {
-      if (!checkpointValid(cp, opts.publicKey)) {
+      const key = opts.keys.lookup(cp.keyId, cp.signedAt);
+      if (!key.ok) {
+        this.report(
+          cp.pos,
+          key.kind,
+          `the checkpoint for position ${cp.pos} signed at ${cp.signedAt} is not trusted: ${key.message}`,
+        );
+        continue;
+      }
+      if (!checkpointValid(cp, key.publicKey)) {
         this.report(
           cp.pos,
           'checkpoint_forged',
-          `the checkpoint for position ${cp.pos} signed at ${cp.signedAt} has no valid signature by key ${keyIdOf(opts.publicKey)}`,
+          `the checkpoint for position ${cp.pos} signed at ${cp.signedAt} has no valid signature by key ${cp.keyId}`,
         );
         continue;
       }

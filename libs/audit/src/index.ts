@@ -27,6 +27,7 @@ export {
   type ChainStep,
   type ChainVerdict,
   type Checkpoint,
+  type SignerKeys,
 } from './chain.js';
 export {
   generateSigningKey,
@@ -35,6 +36,18 @@ export {
   publicKeyPem,
   type SigningKey,
 } from './signing-key.js';
+export {
+  asKeyring,
+  Keyring,
+  KEYRING_FORMAT,
+  KeyringError,
+  localVerificationKeys,
+  type KeyLookup,
+  type KeyRefusal,
+  type KeyringEntry,
+  type VerificationKeys,
+} from './keyring.js';
+export { KeyRotationRefused, rotateSigningKey, type KeyRotation } from './key-rotation.js';
 export { AuditChainRepository, type ChainHead } from './audit-chain.repository.js';
 export {
   AuditSealer,
@@ -54,6 +67,7 @@ export {
   type ExportManifest,
 } from './export-format.js';
 export { verifyExport, type ExportVerdict } from './verify-export.js';
+export { ExportFilesRepository, type ExportFileKind } from './export-files.repository.js';
 export {
   EVENT_HELD,
   holdCoversRecord,

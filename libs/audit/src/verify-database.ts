@@ -1,6 +1,6 @@
-import type { KeyObject } from 'node:crypto';
 import { AuditChainRepository } from './audit-chain.repository.js';
 import { type ChainVerdict, ChainWalker, GENESIS_HASH } from './chain.js';
+import { asKeyring, type VerificationKeys } from './keyring.js';
 import type { Sql } from './sql.js';
 
 export interface DatabaseVerdict extends ChainVerdict {
@@ -13,7 +13,7 @@ const BATCH = 5_000;
 const MAX_UNCHAINED = 100;
 
 /**
- * Verifies the whole chain in the database against the public key: every link, every event's
+ * Verifies the whole chain in the database against the keyring (or one public key): every link, every event's
  * payload and content, every checkpoint, and that no event sits outside both chain and queue.
  * Reads in keyset batches, so memory stays flat however long the chain is.
  */
@@ -45,14 +45,14 @@ export async function walkLinks(
 
 export async function verifyDatabaseChain(
   sql: Sql,
-  publicKey: KeyObject,
+  keys: VerificationKeys,
 ): Promise<DatabaseVerdict> {
   const repo = new AuditChainRepository(sql);
   const walker = new ChainWalker({
     fromPos: 0,
     fromHash: GENESIS_HASH,
     checkpoints: await repo.checkpoints(),
-    publicKey,
+    keys: asKeyring(keys),
   });
   await walkLinks(repo, walker, 0, BATCH);
   for (const id of await repo.unchainedEvents(MAX_UNCHAINED)) {

@@ -1,4 +1,4 @@
-import { createHash, type Hash, type KeyObject } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, dirname, join } from 'node:path';
@@ -28,9 +28,9 @@ import {
   type ChainVerdict,
   ChainWalker,
   GENESIS_HASH,
-  keyIdOf,
   signatureValid,
 } from './chain.js';
+import { asKeyring, type VerificationKeys } from './keyring.js';
 
 interface Line {
   pos: number;
@@ -255,11 +255,11 @@ function refused(problem: ChainProblem): ExportVerdict {
 /**
  * Verifies an export offline: the manifest's signature, both files' SHA-256, every event against
  * its chain hash, the chain from the anchoring checkpoint to the covering one, the counts and the
- * filter. Needs the files and the public key, nothing else (no database, no configuration).
+ * filter. Needs the files and the keyring (or one public key), nothing else (no database, no configuration).
  */
 export async function verifyExport(
   manifestPath: string,
-  publicKey: KeyObject,
+  verificationKeys: VerificationKeys,
   options: VerifyExportOptions = {},
 ): Promise<ExportVerdict> {
   let manifest: ExportManifest;
@@ -279,14 +279,20 @@ export async function verifyExport(
       message: `not an ${EXPORT_FORMAT} manifest`,
     });
   }
-  if (
-    manifest.keyId !== keyIdOf(publicKey) ||
-    !signatureValid(publicKey, manifestMessage(manifest), manifest.signature)
-  ) {
+  const keys = asKeyring(verificationKeys);
+  const signer = keys.lookup(String(manifest.keyId), String(manifest.createdAt));
+  if (!signer.ok) {
+    return refused({
+      pos: null,
+      kind: signer.kind,
+      message: `the manifest's signing key is not trusted: ${signer.message}`,
+    });
+  }
+  if (!signatureValid(signer.publicKey, manifestMessage(manifest), manifest.signature)) {
     return refused({
       pos: null,
       kind: 'file_modified',
-      message: `the manifest's signature is not valid for key ${keyIdOf(publicKey)} (manifest edited, or signed by another key)`,
+      message: `the manifest's signature is not valid for key ${manifest.keyId} (manifest edited, or signed by another key)`,
     });
   }
   const { chain } = manifest;
@@ -294,7 +300,7 @@ export async function verifyExport(
     fromPos: chain.fromPos,
     fromHash: chain.fromHash,
     checkpoints: manifest.checkpoints,
-    publicKey,
+    keys,
   });
   const anchored =
     chain.fromPos === 0

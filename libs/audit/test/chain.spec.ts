@@ -5,6 +5,7 @@ import {
   ChainWalker,
   GENESIS_HASH,
   keyIdOf,
+  Keyring,
   leafHash,
   linkHash,
   payloadHash,
@@ -84,7 +85,12 @@ describe('canonical JSON and the chain functions', () => {
     }
     const checkpoints = [signCheckpoint(key, 5, steps[4]!.hash), signCheckpoint(key, 10, hash)];
     const walk = (mutate: (s: typeof steps) => typeof steps) => {
-      const w = new ChainWalker({ fromPos: 0, fromHash: GENESIS_HASH, checkpoints, publicKey });
+      const w = new ChainWalker({
+        fromPos: 0,
+        fromHash: GENESIS_HASH,
+        checkpoints,
+        keys: Keyring.ofKey(publicKey),
+      });
       for (const s of mutate(structuredClone(steps))) w.visit(s);
       return w.finish();
     };

@@ -3,13 +3,12 @@ import { type AuditActor, AuditLog } from '@enclave/audit';
 import { ApiError, type RequestMeta } from '@enclave/http';
 import { DataSource } from 'typeorm';
 import { type ApiKey, ApiKeysRepository } from './api-keys.repository.js';
+import { CredentialCache } from './credential-cache.js';
 import type { Principal } from './principal.js';
 import { generateApiKey, parseApiKey, sameHash, sha256 } from './secrets.js';
 import { userNotFound } from './users.service.js';
 import { UsersRepository } from './users.repository.js';
 
-/** last_used_at is written at most this often per key, to keep writes off the request path. */
-const TOUCH_EVERY_MS = 60_000;
 const PREFIX_PATTERN = /^ek_[0-9a-f]{8}$/;
 const MAX_NAME_LENGTH = 100;
 const MAX_MODELS = 100;
@@ -39,12 +38,13 @@ export class ApiKeyService {
     private readonly users: UsersRepository,
     private readonly dataSource: DataSource,
     private readonly audit: AuditLog,
+    private readonly credentials: CredentialCache,
   ) {}
 
   /** The principal behind an API key, or a 401 ApiError saying what is wrong with the key. */
   async authenticate(key: string): Promise<Principal> {
     const parsed = parseApiKey(key);
-    const row = parsed ? await this.keys.findForAuthentication(parsed.prefix) : null;
+    const row = parsed ? await this.credentials.apiKey(parsed.prefix) : null;
     if (!row || !sameHash(sha256(key), row.secretHash)) {
       throw new ApiError(
         401,
@@ -73,9 +73,7 @@ export class ApiKeyService {
         'The account that owns this API key is disabled.',
       );
     }
-    if (!row.lastUsedAt || Date.now() - row.lastUsedAt.getTime() > TOUCH_EVERY_MS) {
-      void this.keys.touch(row.id).catch(() => undefined);
-    }
+    this.credentials.touchKey(row);
     return {
       userId: row.userId,
       email: row.email,

@@ -107,7 +107,11 @@ export class ApiKeysRepository {
     return rows[0] ?? null;
   }
 
-  async touch(id: string): Promise<void> {
-    await this.dataSource.query('UPDATE api_keys SET last_used_at = now() WHERE id = $1', [id]);
+  /** Marks keys as used now, in one statement for all of them. */
+  async touchMany(ids: string[]): Promise<void> {
+    await this.dataSource.query(
+      'UPDATE api_keys SET last_used_at = now() WHERE id = ANY($1::uuid[])',
+      [ids],
+    );
   }
 }

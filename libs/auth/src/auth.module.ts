@@ -5,6 +5,7 @@ import { ApiKeysController } from './api-keys.controller.js';
 import { ApiKeysRepository } from './api-keys.repository.js';
 import { AuthController } from './auth.controller.js';
 import { AuthGuard } from './auth.guard.js';
+import { CredentialCache } from './credential-cache.js';
 import { SessionService } from './session.service.js';
 import { SessionsRepository } from './sessions.repository.js';
 import { UsersRepository } from './users.repository.js';
@@ -24,6 +25,7 @@ import { SsoService } from './sso/sso.service.js';
     UsersRepository,
     SessionsRepository,
     ApiKeysRepository,
+    CredentialCache,
     ApiKeyService,
     SessionService,
     UsersService,
@@ -32,6 +34,13 @@ import { SsoService } from './sso/sso.service.js';
     SsoService,
     { provide: APP_GUARD, useClass: AuthGuard },
   ],
-  exports: [UsersRepository, ApiKeysRepository, ApiKeyService, SessionService, UsersService],
+  exports: [
+    UsersRepository,
+    ApiKeysRepository,
+    CredentialCache,
+    ApiKeyService,
+    SessionService,
+    UsersService,
+  ],
 })
 export class AuthModule {}

@@ -32,6 +32,7 @@ export {
 export { UsersRepository, type User } from './users.repository.js';
 export { ApiKeysRepository, type ApiKey } from './api-keys.repository.js';
 export { SessionsRepository } from './sessions.repository.js';
+export { CredentialCache } from './credential-cache.js';
 export { parseDuration, expiryAfter } from './duration.js';
 export {
   generateApiKey,

@@ -3,12 +3,11 @@ import { AuditLog } from '@enclave/audit';
 import { type Config, InjectConfig } from '@enclave/config';
 import { ApiError, type RequestMeta } from '@enclave/http';
 import { DataSource, type EntityManager } from 'typeorm';
+import { CredentialCache } from './credential-cache.js';
 import type { Principal } from './principal.js';
 import { burnPasswordCheck, randomToken, sha256, verifyPassword } from './secrets.js';
 import { SessionsRepository } from './sessions.repository.js';
 import { type User, UsersRepository } from './users.repository.js';
-
-const TOUCH_EVERY_MS = 60_000;
 
 export interface SignedIn {
   token: string;
@@ -28,6 +27,7 @@ export class SessionService {
     private readonly sessions: SessionsRepository,
     private readonly audit: AuditLog,
     @InjectConfig() private readonly config: Config,
+    private readonly credentials: CredentialCache,
   ) {}
 
   async signIn(email: string, password: string, meta: RequestMeta): Promise<SignedIn> {
@@ -132,11 +132,9 @@ export class SessionService {
   /** The principal of a live session, or null when the token is unknown or expired. */
   async resolve(token: string): Promise<Principal | null> {
     const tokenHash = sha256(token);
-    const row = await this.sessions.findLive(tokenHash);
+    const row = await this.credentials.session(tokenHash);
     if (!row || row.userDisabledAt) return null;
-    if (Date.now() - row.lastSeenAt.getTime() > TOUCH_EVERY_MS) {
-      void this.sessions.touch(tokenHash).catch(() => undefined);
-    }
+    this.credentials.touchSession(tokenHash, row);
     return {
       userId: row.userId,
       email: row.email,

@@ -167,6 +167,18 @@ const keys = {
     100,
     3_600_000,
   ),
+  ENCLAVE_SPOOL_MAX_MB: wholeNumber(
+    256,
+    'Chat: the most the local spool (ENCLAVE_DATA_DIR/spool) may hold of completion records that could not be written while the database was away; when full, new requests get 503.',
+    1,
+    100_000,
+  ),
+  ENCLAVE_COMPLETION_DEADLINE_S: wholeNumber(
+    3_600,
+    'Chat: a completion still in progress after this long is closed as interrupted (with its audit event) by the reconciler, even if its process still runs.',
+    10,
+    604_800,
+  ),
   ENCLAVE_CACHE_SCOPE: {
     schema: z.enum(['user', 'global', 'off']),
     default: 'user',
@@ -278,7 +290,12 @@ const keys = {
   AUDIT_SIGNING_KEY_FILE: {
     schema: z.string().trim().min(1),
     expected: 'a file path',
-    doc: 'Ed25519 key that signs audit checkpoints and exports (`enclave audit keygen` creates it). Unset: ENCLAVE_DATA_DIR/audit/signing-key.pem.',
+    doc: 'Ed25519 key that signs audit checkpoints and exports (`enclave audit keygen` creates it). Unset: ENCLAVE_DATA_DIR/audit/signing-key.pem. A systemd credential `audit-signing-key` (LoadCredential=, in $CREDENTIALS_DIRECTORY) wins over it.',
+  },
+  AUDIT_KEYRING_FILE: {
+    schema: z.string().trim().min(1),
+    expected: 'a file path',
+    doc: 'The published keyring (public keys with validity periods) that verification trusts; see docs/audit.md. Unset: ENCLAVE_DATA_DIR/audit/keyring.json. Without the file, the signing key alone verifies.',
   },
   AUDIT_CHECKPOINT_EVERY: wholeNumber(
     1_000,

@@ -16,6 +16,19 @@ function errorOf(fn: () => unknown): ConfigError {
 }
 
 describe('loadConfig', () => {
+  it('reads the signing key from the systemd credential when the unit has one', () => {
+    const creds = mkdtempSync(join(tmpdir(), 'creds-'));
+    const env = { ENCLAVE_DATA_DIR: '/var/lib/enclave', CREDENTIALS_DIRECTORY: creds };
+    // A unit without the credential (chat, admin): the configured path, as before.
+    expect(loadConfig(env, NO_FILE).audit.signingKeyFile).toBe(
+      '/var/lib/enclave/audit/signing-key.pem',
+    );
+    writeFileSync(join(creds, 'audit-signing-key'), 'pem');
+    const audit = loadConfig({ ...env, AUDIT_SIGNING_KEY_FILE: '/etc/enclave/key.pem' }, NO_FILE);
+    expect(audit.audit.signingKeyFile).toBe(join(creds, 'audit-signing-key'));
+    expect(audit.audit.keyringFile).toBe('/var/lib/enclave/audit/keyring.json');
+  });
+
   it('runs on defaults alone: embedded database and the bundled simulator', () => {
     const config = loadConfig({}, NO_FILE);
     expect(config.ports).toEqual({ chat: 8080, admin: 8081, audit: 8082, llmSim: 8090 });

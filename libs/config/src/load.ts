@@ -44,6 +44,8 @@ export interface Config {
   /** 32 bytes, or null: then libs/llm keeps one in ENCLAVE_DATA_DIR/master.key. */
   masterKey: Buffer | null;
   http: { maxBodyBytes: number };
+  /** Completion records: the local spool for database outages, and the reconciler's deadline. */
+  records: { spoolMaxBytes: number; completionDeadlineMs: number };
   cache: { scope: 'user' | 'global' | 'off'; ttlSeconds: number; maxEntries: number };
   /** token null: /metrics answers loopback callers only. */
   metrics: { token: string | null };
@@ -60,6 +62,7 @@ export interface Config {
   };
   audit: {
     signingKeyFile: string;
+    keyringFile: string;
     checkpointEvery: number;
     checkpointSeconds: number;
     sealIntervalMs: number;
@@ -137,7 +140,7 @@ export function loadConfig(
     }
     values[key] = parsed.data;
   }
-  return toConfig(values, configFile);
+  return toConfig(values, configFile, env.CREDENTIALS_DIRECTORY);
 }
 
 function nonEmpty(v: string | undefined): string | undefined {
@@ -193,7 +196,7 @@ function toOidcConfig(v: Values): OidcConfig | null {
   };
 }
 
-function toConfig(v: Values, configFile: string | null): Config {
+function toConfig(v: Values, configFile: string | null, credentialsDir?: string): Config {
   const llmSimPort = v.LLM_SIM_PORT as number;
   const upstreamUrl = v.ENCLAVE_UPSTREAM_URL as string | undefined;
   return {
@@ -227,6 +230,10 @@ function toConfig(v: Values, configFile: string | null): Config {
     },
     masterKey: v.ENCLAVE_MASTER_KEY ? Buffer.from(v.ENCLAVE_MASTER_KEY as string, 'base64') : null,
     http: { maxBodyBytes: (v.ENCLAVE_MAX_BODY_MB as number) * 1024 * 1024 },
+    records: {
+      spoolMaxBytes: (v.ENCLAVE_SPOOL_MAX_MB as number) * 1024 * 1024,
+      completionDeadlineMs: (v.ENCLAVE_COMPLETION_DEADLINE_S as number) * 1000,
+    },
     cache: {
       scope: v.ENCLAVE_CACHE_SCOPE as Config['cache']['scope'],
       ttlSeconds: v.ENCLAVE_CACHE_TTL_SECONDS as number,
@@ -243,8 +250,12 @@ function toConfig(v: Values, configFile: string | null): Config {
     },
     audit: {
       signingKeyFile:
+        credentialFile(credentialsDir, SIGNING_KEY_CREDENTIAL) ??
         (v.AUDIT_SIGNING_KEY_FILE as string | undefined) ??
         join(v.ENCLAVE_DATA_DIR as string, 'audit', 'signing-key.pem'),
+      keyringFile:
+        (v.AUDIT_KEYRING_FILE as string | undefined) ??
+        join(v.ENCLAVE_DATA_DIR as string, 'audit', 'keyring.json'),
       checkpointEvery: v.AUDIT_CHECKPOINT_EVERY as number,
       checkpointSeconds: v.AUDIT_CHECKPOINT_SECONDS as number,
       sealIntervalMs: v.AUDIT_SEAL_INTERVAL_MS as number,
@@ -268,6 +279,20 @@ function toConfig(v: Values, configFile: string | null): Config {
       dropAfterTokens: v.LLM_SIM_DROP_AFTER_TOKENS as number,
     },
   };
+}
+
+/** The name of the signing key's systemd credential (`LoadCredential=audit-signing-key:<path>`). */
+export const SIGNING_KEY_CREDENTIAL = 'audit-signing-key';
+
+/**
+ * A credential systemd handed this unit (in $CREDENTIALS_DIRECTORY, readable by the unit alone),
+ * or undefined when the unit has none of that name: the signing key reaches the audit app this
+ * way without the file being readable by the user the other apps run as.
+ */
+function credentialFile(dir: string | undefined, name: string): string | undefined {
+  if (!dir) return undefined;
+  const path = join(dir, name);
+  return existsSync(path) ? path : undefined;
 }
 
 /** SIEM forwarding, or null when AUDIT_SIEM_URL is unset; checks the keys that go together. */

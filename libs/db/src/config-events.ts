@@ -6,7 +6,7 @@ import { databaseUrl } from './data-source.js';
 import { pgClient } from './postgres-connection.js';
 
 /** What changed, so each listener reloads only what it caches. */
-export type ConfigTopic = 'backends' | 'policies' | 'settings';
+export type ConfigTopic = 'auth' | 'backends' | 'policies' | 'settings';
 
 const CHANNEL = 'enclave_config';
 const RECONNECT_MS = 1_000;

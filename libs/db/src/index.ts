@@ -28,3 +28,4 @@ export {
   usePatroniFor,
 } from './postgres-connection.js';
 export { findPatroniLeader } from './patroni-leader.js';
+export { APP_ROLES, createAppRoles, type AppName, type AppRole } from './app-roles.js';

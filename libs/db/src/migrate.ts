@@ -1,4 +1,4 @@
-import { type DataSource, MigrationExecutor } from 'typeorm';
+import { type DataSource, MigrationExecutor, type QueryRunner } from 'typeorm';
 import { MIGRATIONS } from './migrations/index.js';
 
 /** Arbitrary but fixed: the advisory lock that serialises migration runs across processes. */
@@ -16,6 +16,7 @@ export async function runMigrations(dataSource: DataSource): Promise<string[]> {
     await queryRunner.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
     const executor = new MigrationExecutor(dataSource, queryRunner);
     const applied = await executor.executePendingMigrations();
+    if (applied.length) await grantAppRoles(queryRunner);
     await queryRunner.commitTransaction();
     return applied.map((m) => m.name);
   } catch (err) {
@@ -24,6 +25,14 @@ export async function runMigrations(dataSource: DataSource): Promise<string[]> {
   } finally {
     await queryRunner.release();
   }
+}
+
+/** Tables added by any migration reach the app roles too (the custody migration's function). */
+async function grantAppRoles(queryRunner: QueryRunner): Promise<void> {
+  const [grants] = await queryRunner.query(
+    `SELECT to_regproc('enclave_grant_app_roles') IS NOT NULL AS "exists"`,
+  );
+  if (grants?.exists) await queryRunner.query('SELECT enclave_grant_app_roles()');
 }
 
 /** Names of the migrations not yet applied to this database (read-only: creates nothing). */

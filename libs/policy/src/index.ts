@@ -1,5 +1,6 @@
 export { PolicyModule } from './policy.module.js';
 export { PolicyService } from './policy.service.js';
+export { CountersRepository, type CounterIncrement } from './counters.repository.js';
 export { QuotasRepository, type Quota, type QuotaScope } from './quotas.repository.js';
 export {
   UsageRepository,

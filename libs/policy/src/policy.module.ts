@@ -15,6 +15,13 @@ import { UsageRepository } from './usage.repository.js';
     PolicyService,
     RuntimePoliciesService,
   ],
-  exports: [QuotasRepository, UsageRepository, UsageBuffer, PolicyService, RuntimePoliciesService],
+  exports: [
+    QuotasRepository,
+    CountersRepository,
+    UsageRepository,
+    UsageBuffer,
+    PolicyService,
+    RuntimePoliciesService,
+  ],
 })
 export class PolicyModule {}

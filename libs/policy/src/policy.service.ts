@@ -72,22 +72,6 @@ export class PolicyService implements OnModuleInit, OnApplicationShutdown {
     const subjects = this.subjectsOf(principal);
     const minute = minuteWindow(now);
     const rated = subjects.filter((s) => s.limits.requestsPerMinute !== null);
-    const counts = await this.counters.increment(
-      rated.map((s) => ({ counter: `${s.prefix}:rpm:${minute.id}`, by: 1, expiresAt: minute.end })),
-    );
-    for (const s of rated) {
-      const limit = s.limits.requestsPerMinute!;
-      if ((counts.get(`${s.prefix}:rpm:${minute.id}`) ?? 0) > limit) {
-        const retry = secondsUntil(minute.end, now);
-        throw new ApiError(
-          429,
-          'rate_limited',
-          `The rate limit of ${limit} requests per minute for ${s.label} is reached; retry in ${retry} s.`,
-          { headers: { 'retry-after': String(retry) } },
-        );
-      }
-    }
-
     const day = dayWindow(now);
     const month = monthWindow(now);
     const checks: {
@@ -117,10 +101,27 @@ export class PolicyService implements OnModuleInit, OnApplicationShutdown {
         });
       }
     }
-    if (!checks.length) return;
-    const used = await this.counters.read(checks.map((c) => c.counter));
+    if (!rated.length && !checks.length) return;
+    // One statement counts the request and reads the token quotas: one round trip, and no
+    // counter row held beyond it.
+    const counts = await this.counters.incrementAndRead(
+      rated.map((s) => ({ counter: `${s.prefix}:rpm:${minute.id}`, by: 1, expiresAt: minute.end })),
+      checks.map((c) => c.counter),
+    );
+    for (const s of rated) {
+      const limit = s.limits.requestsPerMinute!;
+      if ((counts.get(`${s.prefix}:rpm:${minute.id}`) ?? 0) > limit) {
+        const retry = secondsUntil(minute.end, now);
+        throw new ApiError(
+          429,
+          'rate_limited',
+          `The rate limit of ${limit} requests per minute for ${s.label} is reached; retry in ${retry} s.`,
+          { headers: { 'retry-after': String(retry) } },
+        );
+      }
+    }
     for (const c of checks) {
-      if ((used.get(c.counter) ?? 0) >= c.limit) {
+      if ((counts.get(c.counter) ?? 0) >= c.limit) {
         throw new ApiError(
           429,
           'quota_exceeded',
@@ -143,7 +144,15 @@ export class PolicyService implements OnModuleInit, OnApplicationShutdown {
     completionTokens: number,
     now = new Date(),
   ): Promise<void> {
-    const tokens = promptTokens + completionTokens;
+    await this.counters.increment(
+      this.tokenIncrements(principal, promptTokens + completionTokens, now),
+      db,
+    );
+    this.recordUsage(principal, model, promptTokens, completionTokens);
+  }
+
+  /** The quota counters a request's tokens add to (none without limits or tokens). */
+  tokenIncrements(principal: Principal, tokens: number, now = new Date()): CounterIncrement[] {
     const day = dayWindow(now);
     const month = monthWindow(now);
     const increments: CounterIncrement[] = [];
@@ -159,7 +168,16 @@ export class PolicyService implements OnModuleInit, OnApplicationShutdown {
         });
       }
     }
-    await this.counters.increment(increments, db);
+    return increments;
+  }
+
+  /** Adds to the usage summary, written by the UsageBuffer within a second. */
+  recordUsage(
+    principal: Pick<Principal, 'userId' | 'apiKey'>,
+    model: string,
+    promptTokens: number,
+    completionTokens: number,
+  ): void {
     this.usage.add({
       userId: principal.userId,
       apiKeyId: principal.apiKey?.id ?? null,

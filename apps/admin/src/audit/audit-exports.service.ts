@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { Injectable, StreamableFile } from '@nestjs/common';
-import { AuditLog } from '@enclave/audit';
+import { AuditLog, ExportFilesRepository, sqlOf } from '@enclave/audit';
 import { type Principal, principalActor } from '@enclave/auth';
 import { type Config, InjectConfig } from '@enclave/config';
 import { ApiError, type RequestMeta } from '@enclave/http';
@@ -52,8 +53,9 @@ const FILES: Record<ExportFile, (row: ExportView) => { name: string; type: strin
 
 /**
  * Audit exports through the API. The request is a row (pending) plus its audit event; the audit
- * app, which holds the signing key, produces the files (apps/audit ExportRunner); downloads are
- * served from the shared export directory, each one audited.
+ * app, which holds the signing key, produces the files (apps/audit ExportRunner) and stores them in
+ * the database, from where any host serves a download, each one audited. (Exports made before
+ * the files were stored there are read from the export directory.)
  */
 @Injectable()
 export class AuditExportsService {
@@ -131,12 +133,14 @@ export class AuditExportsService {
       );
     }
     const { name, type } = FILES[file](row);
+    const stored = new ExportFilesRepository(sqlOf(this.dataSource));
+    const storedBytes = await stored.size(id, file);
     const path = join(this.config.audit.exportDir, name);
-    if (!existsSync(path)) {
+    if (storedBytes === null && !existsSync(path)) {
       throw new ApiError(
         404,
         'export_not_found',
-        `The files of export ${id} are no longer in the export directory.`,
+        `The files of export ${id} are neither in the database nor in the export directory (${this.config.audit.exportDir}); request a new export.`,
       );
     }
     await this.dataSource.transaction((db) =>
@@ -149,10 +153,18 @@ export class AuditExportsService {
         payload: { file, fileName: name, dataSha256: row.dataSha256 },
       }),
     );
+    const disposition = `attachment; filename="${name}"`;
+    if (storedBytes !== null) {
+      return new StreamableFile(Readable.from(stored.read(id, file)), {
+        type,
+        length: storedBytes,
+        disposition,
+      });
+    }
     return new StreamableFile(createReadStream(path), {
       type,
       length: statSync(path).size,
-      disposition: `attachment; filename="${name}"`,
+      disposition,
     });
   }
 }

@@ -1,7 +1,11 @@
-import { readFileSync } from 'node:fs';
-import type { KeyObject } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { AuditChainRepository, parsePublicKey, sqlOf, verifyDatabaseChain } from '@enclave/audit';
+import {
+  AuditChainRepository,
+  type Keyring,
+  localVerificationKeys,
+  sqlOf,
+  verifyDatabaseChain,
+} from '@enclave/audit';
 import { type Config, InjectConfig } from '@enclave/config';
 import { ApiError } from '@enclave/http';
 import { DataSource } from 'typeorm';
@@ -34,7 +38,7 @@ export class AuditTrailService {
 
   /** Walks the whole chain in the database (keyset batches), as `enclave audit verify` does. */
   async verify() {
-    const verdict = await verifyDatabaseChain(sqlOf(this.dataSource), this.publicKey());
+    const verdict = await verifyDatabaseChain(sqlOf(this.dataSource), this.keys());
     const bad = verdict.problems[0];
     return {
       ok: verdict.ok,
@@ -46,18 +50,27 @@ export class AuditTrailService {
     };
   }
 
-  /** The checkpoints' public key: the public half of the signing key file. */
-  private publicKey(): KeyObject {
-    const path = this.config.audit.signingKeyFile;
+  /**
+   * The published keyring (public keys only: the admin app never needs the signing key), or on a
+   * single-key install without one, the public half of the signing key file.
+   */
+  private keys(): Keyring {
+    const { keyringFile, signingKeyFile } = this.config.audit;
+    let keys: Keyring | null = null;
+    let why = 'neither file exists here';
     try {
-      return parsePublicKey(readFileSync(path));
-    } catch {
+      keys = localVerificationKeys(this.config.audit);
+    } catch (err) {
+      why = (err as Error).message;
+    }
+    if (!keys) {
       throw new ApiError(
         503,
         'audit_key_unavailable',
-        `The audit signing key (${path}) cannot be read by the admin app, so checkpoints cannot be checked; set AUDIT_SIGNING_KEY_FILE or run \`enclave audit verify\` on the audit host.`,
+        `The admin app has no audit keyring (${keyringFile}) or key (${signingKeyFile}) to check checkpoints with (${why}); publish the keyring to this host (AUDIT_KEYRING_FILE) or run \`enclave audit verify\` on the audit host.`,
         { type: 'server_error' },
       );
     }
+    return keys;
   }
 }

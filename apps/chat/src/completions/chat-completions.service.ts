@@ -1,7 +1,12 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AuditLog, type AuditOutcome } from '@enclave/audit';
 import { type Principal, principalActor } from '@enclave/auth';
-import { ApiError, type RequestMeta } from '@enclave/http';
+import {
+  ApiError,
+  DATABASE_RETRY_AFTER_SECONDS,
+  isDatabaseUnavailable,
+  type RequestMeta,
+} from '@enclave/http';
 import {
   type CachedAnswer,
   localError,
@@ -17,9 +22,12 @@ import type {
   ChatCompletionCreateParams,
 } from 'openai/resources/chat/completions';
 import type { CreateEmbeddingResponse, EmbeddingCreateParams } from 'openai/resources/embeddings';
+import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import type { ChatCompletionRequest, EmbeddingsRequest } from './chat-request.schema.js';
-import { type FinishedMessage, MessagesRepository } from './messages.repository.js';
+import { ChatInstance } from './chat-instance.js';
+import { type CompletionRecord, CompletionRecords, incrementsOf } from './completion-records.js';
+import type { FinishedMessage, PendingMessage } from './messages.repository.js';
 import type { SseSink } from './sse.js';
 import { replayAsChunks, StreamAccumulator } from './stream-accumulator.js';
 
@@ -48,6 +56,7 @@ const AUDIT_OUTCOME: Record<FinishedMessage['outcome'], AuditOutcome> = {
   completed: 'success',
   client_disconnected: 'partial',
   upstream_error: 'failure',
+  failed: 'failure',
 };
 
 /**
@@ -60,7 +69,8 @@ export class ChatCompletionsService {
 
   constructor(
     private readonly pool: UpstreamPool,
-    private readonly messages: MessagesRepository,
+    private readonly records: CompletionRecords,
+    private readonly instance: ChatInstance,
     private readonly audit: AuditLog,
     private readonly dataSource: DataSource,
     private readonly metrics: Metrics,
@@ -110,11 +120,12 @@ export class ChatCompletionsService {
   }
 
   async complete(ctx: CompletionContext, body: ChatCompletionRequest): Promise<Answered> {
-    await this.admit(ctx.principal, body.model);
     const request = this.withDefaultSystemPrompt(toUpstream(body));
-    const { key, cached } = await this.lookup(ctx, request);
+    const { key, cached, messageId } = await this.begin(ctx, body, request, {
+      admitted: false,
+      stream: false,
+    });
     const started = performance.now();
-    const messageId = await this.startMessage(ctx, body.model);
     let answer = cached;
     if (!answer) {
       try {
@@ -163,12 +174,13 @@ export class ChatCompletionsService {
     sink: SseSink,
     { admitted = false }: { admitted?: boolean } = {},
   ): Promise<void> {
-    if (!admitted) await this.admit(ctx.principal, body.model);
     const request = this.withDefaultSystemPrompt(toUpstream(body));
-    const { key, cached } = await this.lookup(ctx, request);
-    const cache = cacheState(key, cached);
+    const { key, cached, messageId } = await this.begin(ctx, body, request, {
+      admitted,
+      stream: true,
+    });
     const started = performance.now();
-    const messageId = await this.startMessage(ctx, body.model);
+    const cache = cacheState(key, cached);
     const wantsUsage = body.stream_options?.include_usage === true;
 
     let chunks: AsyncIterable<ChatCompletionChunk>;
@@ -360,17 +372,82 @@ export class ChatCompletionsService {
     return response!;
   }
 
-  private startMessage(ctx: CompletionContext, model: string): Promise<string> {
-    return this.messages.insertPending({
+  /**
+   * What comes before the upstream call: admission, the cache lookup and the pending message.
+   * With the database away the request is refused with 503 `database_unavailable`, and that it
+   * came (message `failed` and its audit event) goes to the spool, to be written once it is back.
+   */
+  private async begin(
+    ctx: CompletionContext,
+    body: ChatCompletionRequest,
+    request: ChatCompletionCreateParams,
+    how: { admitted: boolean; stream: boolean },
+  ): Promise<{ key: Buffer | null; cached: CachedAnswer | null; messageId: string }> {
+    const pending = this.pendingMessage(ctx, body.model);
+    const arrived = new Date();
+    const started = performance.now();
+    try {
+      if (!how.admitted) await this.admit(ctx.principal, body.model);
+      const { key, cached } = await this.lookup(ctx, request);
+      await this.records.start(pending);
+      return { key, cached, messageId: pending.id };
+    } catch (err) {
+      if (!isDatabaseUnavailable(err)) throw err;
+      const error = new ApiError(
+        503,
+        'database_unavailable',
+        `The database is not reachable right now; the request was recorded but not served. Try again in ${DATABASE_RETRY_AFTER_SECONDS} seconds.`,
+        {
+          type: 'server_error',
+          headers: { 'Retry-After': String(DATABASE_RETRY_AFTER_SECONDS) },
+        },
+      );
+      const result: FinishedMessage = {
+        ...emptyResult(started),
+        outcome: 'failed',
+        cacheHit: null,
+      };
+      try {
+        await this.records.close(
+          this.closingRecord(
+            ctx,
+            pending.id,
+            body,
+            { stream: how.stream, cache: null, errorCode: error.code },
+            result,
+            {
+              ...pending,
+              createdAt: arrived.toISOString(),
+            },
+          ),
+        );
+      } catch (recordErr) {
+        this.log.error(
+          { err: recordErr, requestId: ctx.meta.requestId },
+          'refused request not recorded',
+        );
+        throw error;
+      }
+      throw error.markAudited();
+    }
+  }
+
+  private pendingMessage(ctx: CompletionContext, model: string): PendingMessage {
+    return {
+      id: randomUUID(),
+      instanceId: this.instance.id,
       conversationId: ctx.conversationId,
       userId: ctx.principal.userId,
       apiKeyId: ctx.principal.apiKey?.id ?? null,
       model,
       requestId: ctx.meta.requestId,
-    });
+    };
   }
 
-  /** The stored answer and its audit event, in one transaction. */
+  /**
+   * The stored answer, its tokens on the quota counters and its audit event: one statement
+   * (CompletionRecords), or the spool while the database is away.
+   */
   private async finish(
     ctx: CompletionContext,
     messageId: string,
@@ -379,26 +456,50 @@ export class ChatCompletionsService {
     result: FinishedMessage,
   ): Promise<void> {
     const backend = result.upstream ?? 'none';
-    this.metrics.recordUpstream(
-      backend,
-      body.model,
-      result.ttftMs === null ? null : result.ttftMs / 1000,
-      result.latencyMs / 1000,
-      result.outcome,
-    );
+    if (result.outcome !== 'failed') {
+      this.metrics.recordUpstream(
+        backend,
+        body.model,
+        result.ttftMs === null ? null : result.ttftMs / 1000,
+        result.latencyMs / 1000,
+        result.outcome,
+      );
+    }
     this.metrics.tokens(body.model, result.promptTokens, result.completionTokens);
-    await this.dataSource.transaction(async (db) => {
-      await this.messages.finish(db, messageId, result);
-      if (result.outcome !== 'upstream_error' || result.completionTokens) {
-        await this.policy.account(
-          db,
-          ctx.principal,
-          body.model,
-          result.promptTokens ?? 0,
-          result.completionTokens ?? 0,
-        );
-      }
-      await this.audit.append(db, {
+    const closed = await this.records.close(
+      this.closingRecord(ctx, messageId, body, how, result, null),
+    );
+    if (!closed) {
+      this.log.warn({ messageId }, 'the message was closed by the reconciler before its answer');
+    }
+  }
+
+  private closingRecord(
+    ctx: CompletionContext,
+    messageId: string,
+    body: ChatCompletionRequest,
+    how: { stream: boolean; cache: CacheState; errorCode?: string | null },
+    result: FinishedMessage,
+    pending: CompletionRecord['pending'],
+  ): CompletionRecord {
+    const counted =
+      result.outcome !== 'failed' &&
+      (result.outcome !== 'upstream_error' || !!result.completionTokens);
+    const tokens = (result.promptTokens ?? 0) + (result.completionTokens ?? 0);
+    if (counted) {
+      this.policy.recordUsage(
+        ctx.principal,
+        body.model,
+        result.promptTokens ?? 0,
+        result.completionTokens ?? 0,
+      );
+    }
+    return {
+      messageId,
+      pending,
+      result,
+      increments: counted ? incrementsOf(this.policy.tokenIncrements(ctx.principal, tokens)) : [],
+      audit: {
         actor: principalActor(ctx.principal),
         action: 'chat.completion',
         target: { type: 'message', id: messageId },
@@ -411,8 +512,9 @@ export class ChatCompletionsService {
           result,
           ctx.conversationId,
         ),
-      });
-    });
+      },
+      occurredAt: new Date().toISOString(),
+    };
   }
 }
 

@@ -1,9 +1,21 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 
-export type MessageOutcome = 'in_progress' | 'completed' | 'client_disconnected' | 'upstream_error';
+export type MessageOutcome =
+  | 'in_progress'
+  | 'completed'
+  | 'client_disconnected'
+  | 'upstream_error'
+  /** Closed by the reconciler: its process died or it outlived the deadline. */
+  | 'interrupted'
+  /** Not served: the database was away when the request came (recorded from the spool). */
+  | 'failed';
 
 export interface PendingMessage {
+  /** Made by the app, so a record spooled during an outage can name its message. */
+  id: string;
+  /** The chat process serving it (chat_instances), for the reconciler. */
+  instanceId: string | null;
   conversationId: string | null;
   userId: string;
   apiKeyId: string | null;
@@ -16,7 +28,7 @@ export interface FinishedMessage {
   upstream: string | null;
   content: string;
   toolCalls: unknown[] | null;
-  outcome: Exclude<MessageOutcome, 'in_progress'>;
+  outcome: Exclude<MessageOutcome, 'in_progress' | 'interrupted'>;
   finishReason: string | null;
   promptTokens: number | null;
   completionTokens: number | null;
@@ -38,13 +50,39 @@ export class MessagesRepository {
   async insertPending(
     m: PendingMessage,
     db: EntityManager = this.dataSource.manager,
-  ): Promise<string> {
-    const [{ id }] = await db.query(
-      `INSERT INTO messages (conversation_id, user_id, api_key_id, role, model, outcome, request_id)
-       VALUES ($1, $2, $3, 'assistant', $4, 'in_progress', $5) RETURNING id`,
-      [m.conversationId, m.userId, m.apiKeyId, m.model, m.requestId],
+  ): Promise<void> {
+    await db.query(
+      `INSERT INTO messages (id, conversation_id, user_id, api_key_id, role, model, outcome, request_id,
+                             instance_id)
+       VALUES ($1, $2, $3, $4, 'assistant', $5, 'in_progress', $6, $7)`,
+      [m.id, m.conversationId, m.userId, m.apiKeyId, m.model, m.requestId, m.instanceId],
     );
-    return id;
+  }
+
+  /**
+   * The pending message of a spooled record, unless it was stored after all (the insert may
+   * have committed although its answer was lost). `createdAt` is when the request came.
+   */
+  async insertPendingIfAbsent(
+    db: EntityManager,
+    m: PendingMessage & { createdAt: Date },
+  ): Promise<void> {
+    await db.query(
+      `INSERT INTO messages (id, conversation_id, user_id, api_key_id, role, model, outcome, request_id,
+                             instance_id, created_at)
+       SELECT $1, $2, $3, $4, 'assistant', $5, 'in_progress', $6, $7, $8
+        WHERE NOT EXISTS (SELECT 1 FROM messages WHERE id = $1)`,
+      [
+        m.id,
+        m.conversationId,
+        m.userId,
+        m.apiKeyId,
+        m.model,
+        m.requestId,
+        m.instanceId,
+        m.createdAt,
+      ],
+    );
   }
 
   async insertUserMessage(
@@ -69,25 +107,94 @@ export class MessagesRepository {
     await db.query('DELETE FROM messages WHERE id = $1', [id]);
   }
 
-  async finish(db: EntityManager, id: string, m: FinishedMessage): Promise<void> {
-    await db.query(
-      `UPDATE messages SET content = $2, tool_calls = $3::jsonb, outcome = $4, finish_reason = $5,
-              prompt_tokens = $6, completion_tokens = $7, latency_ms = $8, ttft_ms = $9, upstream = $10,
-              cache_hit = $11
-        WHERE id = $1`,
-      [
-        id,
-        m.content,
-        m.toolCalls ? JSON.stringify(m.toolCalls) : null,
-        m.outcome,
-        m.finishReason,
-        m.promptTokens,
-        m.completionTokens,
-        m.latencyMs,
-        m.ttftMs,
-        m.upstream,
-        m.cacheHit,
-      ],
+  /**
+   * The finishing update as a common table expression (`closed`) for the closing statement: it
+   * returns the message only if it was still in progress, so a message is closed once (by its
+   * request, or by the reconciler) and what joins on `closed` happens once too.
+   */
+  finishCte(id: string, m: FinishedMessage, params: unknown[]): string {
+    const base = params.length;
+    const $ = (i: number) => `$${base + i}`;
+    params.push(
+      id,
+      m.content,
+      m.toolCalls ? JSON.stringify(m.toolCalls) : null,
+      m.outcome,
+      m.finishReason,
+      m.promptTokens,
+      m.completionTokens,
+      m.latencyMs,
+      m.ttftMs,
+      m.upstream,
+      m.cacheHit,
+    );
+    return `closed AS (
+         UPDATE messages SET content = ${$(2)}, tool_calls = ${$(3)}::jsonb, outcome = ${$(4)},
+                finish_reason = ${$(5)}, prompt_tokens = ${$(6)}, completion_tokens = ${$(7)},
+                latency_ms = ${$(8)}, ttft_ms = ${$(9)}, upstream = ${$(10)}, cache_hit = ${$(11)}
+          WHERE id = ${$(1)} AND outcome = 'in_progress'
+          RETURNING id)`;
+  }
+
+  /** Closes a message the reconciler found abandoned, as the CTE `closed` (see finishCte). */
+  interruptCte(id: string, params: unknown[]): string {
+    params.push(id);
+    return `closed AS (
+         UPDATE messages SET outcome = 'interrupted',
+                latency_ms = (extract(epoch FROM now() - created_at) * 1000)::integer
+          WHERE id = $${params.length} AND outcome = 'in_progress'
+          RETURNING id)`;
+  }
+
+  /**
+   * Messages left in progress by a process that is gone (its instance row is missing, is an
+   * earlier run of `instanceName`, or was not seen for `staleSeconds`; null: do not judge by
+   * that), or older than `deadlineSeconds`. Times are the database's own clock. Locked
+   * (skipping rows another reconciler holds) for the caller's transaction.
+   */
+  async findAbandoned(
+    db: EntityManager,
+    q: {
+      instanceId: string;
+      instanceName: string;
+      staleSeconds: number | null;
+      deadlineSeconds: number;
+      limit: number;
+    },
+  ): Promise<AbandonedMessage[]> {
+    return db.query(
+      `SELECT m.id, m.user_id AS "userId", m.api_key_id AS "apiKeyId", m.model,
+              m.request_id AS "requestId", m.conversation_id AS "conversationId",
+              m.created_at AS "createdAt", u.email, k.prefix AS "keyPrefix",
+              CASE WHEN m.created_at < now() - $4 * interval '1 second'
+                   THEN 'deadline_passed' ELSE 'process_gone' END AS reason
+         FROM messages m
+         LEFT JOIN chat_instances i ON i.id = m.instance_id
+         LEFT JOIN users u ON u.id = m.user_id
+         LEFT JOIN api_keys k ON k.id = m.api_key_id
+        WHERE m.outcome = 'in_progress' AND m.role = 'assistant'
+          AND (m.created_at < now() - $4 * interval '1 second'
+               OR (m.instance_id IS NOT NULL AND m.instance_id <> $1
+                   AND (i.id IS NULL
+                        OR (i.name = $2 AND i.id <> $1)
+                        OR ($3::float8 IS NOT NULL AND i.seen_at < now() - $3 * interval '1 second'))))
+        ORDER BY m.created_at
+        LIMIT $5
+          FOR UPDATE OF m SKIP LOCKED`,
+      [q.instanceId, q.instanceName, q.staleSeconds, q.deadlineSeconds, q.limit],
     );
   }
+}
+
+export interface AbandonedMessage {
+  id: string;
+  userId: string;
+  apiKeyId: string | null;
+  model: string | null;
+  requestId: string | null;
+  conversationId: string | null;
+  createdAt: Date;
+  email: string | null;
+  keyPrefix: string | null;
+  reason: 'deadline_passed' | 'process_gone';
 }

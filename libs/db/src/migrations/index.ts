@@ -14,6 +14,8 @@ import { MessagesPartitions1764720000001 } from './1764720000001-messages-partit
 import { AuditSiemCursor1764806400000 } from './1764806400000-audit-siem-cursor.js';
 import { SingleSignOn1764892800000 } from './1764892800000-single-sign-on.js';
 import { AuditPayloadText1764979200000 } from './1764979200000-audit-payload-text.js';
+import { UptimeRecords1796402736241 } from './1796402736241-uptime-records.js';
+import { Custody1796402828657 } from './1796402828657-custody.js';
 import { UpstreamBackendHealth1796402861000 } from './1796402861000-upstream-backend-health.js';
 
 /**
@@ -37,5 +39,7 @@ export const MIGRATIONS = [
   AuditSiemCursor1764806400000,
   SingleSignOn1764892800000,
   AuditPayloadText1764979200000,
+  UptimeRecords1796402736241,
+  Custody1796402828657,
   UpstreamBackendHealth1796402861000,
 ];

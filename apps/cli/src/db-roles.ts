@@ -1,0 +1,28 @@
+import type { Command } from 'commander';
+import { loadConfigOrExit } from '@enclave/config';
+import { createAppRoles, databaseUrl, pgClient } from '@enclave/db';
+
+/** `enclave db …`: the database roles of the apps. */
+export function registerDbCommands(program: Command): void {
+  const db = program.command('db').description('the database roles of the apps');
+  db.command('create-roles')
+    .description(
+      "create enclave_chat, enclave_admin and enclave_audit (new passwords if they exist) and grant them; prints each app's DATABASE_URL",
+    )
+    .action(async () => {
+      const url = databaseUrl(loadConfigOrExit());
+      const client = pgClient(url);
+      await client.connect();
+      try {
+        // Passwords come back on stdout only: the installer writes them into each unit's env.
+        for (const r of await createAppRoles(client, url)) {
+          console.log(`${r.app}\t${r.role}\t${r.url}`);
+        }
+        process.stderr.write(
+          "enclave: give each app its DATABASE_URL (and ENCLAVE_MIGRATE_ON_START=false for chat and admin); keep the owner's URL for `enclave migrate` only\n",
+        );
+      } finally {
+        await client.end();
+      }
+    });
+}
