@@ -168,7 +168,12 @@ describe('Patroni cluster under chat load (deploy/patroni)', () => {
       [],
     );
     // RPO 0: every completion a client was told about is on the new leader with its audit event.
+    // (A chat process may spool records while the database is away and write them once it is
+    // back: give the spool a bounded while to drain.)
     const ids = acked();
+    await cluster
+      .waitFor(async () => (await missingOn(newLeader.name, ids)).length === 0, 'the spool')
+      .catch(() => undefined);
     expect(await missingOn(newLeader.name, ids)).toEqual([]);
     console.log(
       `patroni failover: ${recoveredAt - killedAt} ms from kill -9 to the next acknowledged completion; ${ids.length} acknowledged, ${refused.length} refused with 503`,
