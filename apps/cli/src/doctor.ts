@@ -6,11 +6,12 @@ import { DataSource, type DataSourceOptions } from 'typeorm';
 import { type Config, ConfigError, loadConfig } from '@enclave/config';
 import { databaseUrl, dataSourceOptions, parsePostgresUrl, pendingMigrations } from '@enclave/db';
 import { checkHost } from './doctor-host.js';
+import { checkCluster } from './doctor-cluster.js';
 import { checkSigningKeys } from './doctor-keys.js';
 
 type Verdict = 'ok' | 'warn' | 'fail';
 
-interface Finding {
+export interface Finding {
   check: string;
   verdict: Verdict;
   message: string;
@@ -28,8 +29,13 @@ export function registerDoctor(program: Command): void {
     .command('doctor')
     .description('check config, database, replication, upstream and certificate; say what to fix')
     .option('--cert <file>', 'TLS certificate nginx serves', '/etc/enclave/tls/enclave.crt')
-    .action(async (opts: { cert: string }) => {
-      const findings = await diagnose(opts.cert);
+    .option(
+      '--pgbackrest-config <file>',
+      'pgBackRest configuration (backup age, WAL archive)',
+      '/etc/pgbackrest/pgbackrest.conf',
+    )
+    .action(async (opts: { cert: string; pgbackrestConfig: string }) => {
+      const findings = await diagnose(opts.cert, opts.pgbackrestConfig);
       for (const f of findings) {
         console.log(`${MARK[f.verdict]} ${f.check}: ${f.message}`);
         if (f.fix) console.log(`     fix: ${f.fix}`);
@@ -41,7 +47,10 @@ export function registerDoctor(program: Command): void {
     });
 }
 
-export async function diagnose(certFile: string): Promise<Finding[]> {
+export async function diagnose(
+  certFile: string,
+  pgbackrestConfig = '/etc/pgbackrest/pgbackrest.conf',
+): Promise<Finding[]> {
   let config: Config;
   try {
     config = loadConfig();
@@ -65,6 +74,7 @@ export async function diagnose(certFile: string): Promise<Finding[]> {
   ];
   findings.push(...(await checkDatabase(config)));
   findings.push(...(await checkReplication(config)));
+  findings.push(...(await checkCluster(config, pgbackrestConfig)));
   findings.push(await checkUpstream(config));
   findings.push(checkCertificate(certFile));
   findings.push(...(await checkSigningKeys(config)));
@@ -161,8 +171,8 @@ async function checkReplication(config: Config): Promise<Finding[]> {
         ? `${primaries.length} primaries (${primaries.map((p) => p.name).join(', ')}): split brain`
         : 'no host of DATABASE_URL is a primary',
       fix: primaries.length
-        ? 'stop the old primary and bring it back with deploy/postgres/rejoin.sh'
-        : 'promote a standby: deploy/postgres/failover.sh',
+        ? 'run Postgres under Patroni (deploy/patroni): it fences and rewinds an old primary'
+        : 'patronictl list; docs/operations.md, "Failover"',
     });
   }
   for (const r of roles) {
@@ -171,7 +181,7 @@ async function checkReplication(config: Config): Promise<Finding[]> {
         check: 'replication',
         verdict: hosts.hosts.length > 1 ? 'warn' : 'fail',
         message: `${r.name} does not answer: ${r.error}`,
-        fix: 'start it, or rebuild it as a standby (deploy/postgres/setup-standby.sh)',
+        fix: 'start it, or rebuild it (`patronictl reinit`; docs/operations.md, "Node rebuild")',
       });
     } else if (r.standby === false) {
       const streams = r.streaming.map(
@@ -185,7 +195,7 @@ async function checkReplication(config: Config): Promise<Finding[]> {
         fix:
           streams.length || hosts.hosts.length === 1
             ? undefined
-            : 'the standbys in DATABASE_URL are not streaming: check their logs, or rebuild with setup-standby.sh',
+            : 'the standbys in DATABASE_URL are not streaming: check their logs (patronictl list), or rebuild one (docs/operations.md, "Node rebuild")',
       });
     } else {
       findings.push({ check: 'replication', verdict: 'ok', message: `${r.name} is a standby` });

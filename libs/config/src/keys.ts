@@ -65,6 +65,16 @@ function isPostgresUrl(value: string): boolean {
   return m[1]!.split(',').every((h) => h !== '' && URL.canParse(`postgres://${h}`));
 }
 
+/** Comma-separated http(s) base URLs (Patroni's REST APIs), each with a host and nothing after the port. */
+function isHttpUrlList(value: string): boolean {
+  return value.split(',').every((entry) => {
+    const v = entry.trim();
+    if (!URL.canParse(v)) return false;
+    const url = new URL(v);
+    return /^https?:$/.test(url.protocol) && !!url.hostname && !url.username && !url.search;
+  });
+}
+
 /** Why an AUDIT_SIEM_URL is not usable, or null: tcp:// or tls://, a host, an optional port, nothing else. */
 export function siemUrlProblem(value: string): string | null {
   let url: URL;
@@ -113,6 +123,11 @@ const keys = {
     expected:
       'a postgres://user:password@host:port/database URL (several hosts: host1:port,host2:port)',
     doc: 'The Postgres server, or primary and standbys as `host1:5432,host2:5432`: Enclave writes to whichever is primary, also after a failover. Unset: the embedded PostgreSQL that `npm start` runs, data in ENCLAVE_DATA_DIR/postgres.',
+  },
+  ENCLAVE_PATRONI_URLS: {
+    schema: z.string().trim().refine(isHttpUrlList, 'not a list of http(s) URLs'),
+    expected: 'comma-separated Patroni REST API URLs, e.g. http://db1:8008,http://db2:8008',
+    doc: "Patroni's REST API on every Postgres node. Set: writes go only to the node Patroni names as leader (`GET /primary` 200 on exactly one node, `/cluster` agreeing), whatever hosts DATABASE_URL lists; no leader or two claimants answer 503 `database_unavailable`.",
   },
   DATABASE_POOL_SIZE: wholeNumber(10, 'Connections each process keeps to Postgres.', 1, 500),
   ENCLAVE_MIGRATE_ON_START: flag(

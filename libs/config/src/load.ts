@@ -27,6 +27,8 @@ export interface Config {
   database: {
     /** Unset means the embedded database, reached at embeddedPort. */
     url: string | null;
+    /** Patroni REST APIs naming the leader (ENCLAVE_PATRONI_URLS); empty: not under Patroni. */
+    patroniUrls: string[];
     poolSize: number;
     migrateOnStart: boolean;
     dataDir: string;
@@ -216,6 +218,10 @@ function toConfig(v: Values, configFile: string | null, credentialsDir?: string)
     configFile,
     database: {
       url: (v.DATABASE_URL as string | undefined) ?? null,
+      patroniUrls: ((v.ENCLAVE_PATRONI_URLS as string | undefined) ?? '')
+        .split(',')
+        .map((u) => u.trim())
+        .filter(Boolean),
       poolSize: v.DATABASE_POOL_SIZE as number,
       migrateOnStart: v.ENCLAVE_MIGRATE_ON_START as boolean,
       dataDir: v.ENCLAVE_DATA_DIR as string,

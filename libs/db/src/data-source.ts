@@ -1,16 +1,21 @@
 import type { Config } from '@enclave/config';
 import type { DataSourceOptions } from 'typeorm';
 import { embeddedDatabaseUrl } from './embedded.js';
-import { poolConnection } from './postgres-connection.js';
+import { poolConnection, usePatroniFor } from './postgres-connection.js';
 import { DatabaseLogger, SLOW_QUERY_MS } from './typeorm-logger.js';
 import { MIGRATIONS } from './migrations/index.js';
 
-/** The Postgres URL the apps use: DATABASE_URL, or the embedded server on loopback. */
+/**
+ * The Postgres URL the apps use: DATABASE_URL, or the embedded server on loopback. With
+ * ENCLAVE_PATRONI_URLS set, every pool and client made from this URL (poolConnection, pgClient)
+ * connects to the node Patroni names as leader: every connection in Enclave starts here.
+ */
 export function databaseUrl(config: Config): string {
-  return (
-    config.database.url ??
-    embeddedDatabaseUrl(config.database.dataDir, config.database.embeddedPort)
-  );
+  if (!config.database.url) {
+    return embeddedDatabaseUrl(config.database.dataDir, config.database.embeddedPort);
+  }
+  usePatroniFor(config.database.url, config.database.patroniUrls);
+  return config.database.url;
 }
 
 /**

@@ -23,5 +23,11 @@ export {
 export { ConfigEvents, notifyConfigChanged, type ConfigTopic } from './config-events.js';
 export { parsePostgresUrl, type PostgresHost, type PostgresUrl } from './postgres-hosts.js';
 export { PrimaryFinder, primaryClientClass } from './primary-finder.js';
-export { pgClient, poolConnection, primaryFinderFor } from './postgres-connection.js';
+export {
+  pgClient,
+  poolConnection,
+  primaryFinderFor,
+  usePatroniFor,
+} from './postgres-connection.js';
+export { findPatroniLeader } from './patroni-leader.js';
 export { APP_ROLES, createAppRoles, type AppName, type AppRole } from './app-roles.js';

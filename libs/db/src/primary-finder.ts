@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { DatabaseUnavailableError } from '@enclave/http';
 import pg from 'pg';
+import { findPatroniLeader } from './patroni-leader.js';
 import { describeHosts, type PostgresHost, type PostgresUrl } from './postgres-hosts.js';
 
 const PROBE_TIMEOUT_MS = 3_000;
@@ -15,9 +16,12 @@ const NOT_PRIMARY = new Set(['25006', '57P01', '57P02', '57P03']);
 type Answer = { host: PostgresHost; standby: boolean } | { host: PostgresHost; error: string };
 
 /**
- * Knows which of several Postgres servers is the primary: asks each `pg_is_in_recovery()`, keeps
- * the answer until a connection fails or a write meets a read-only server, then asks again.
- * Shared by every pool and client of one URL in the process, so one failure re-routes them all.
+ * Knows which Postgres server is the primary. With Patroni's REST APIs configured
+ * (ENCLAVE_PATRONI_URLS) it asks Patroni which node holds the leader lock; otherwise it asks each
+ * host of the URL `pg_is_in_recovery()`. It keeps the answer until a connection fails or a write
+ * meets a read-only server, then asks again. No primary, or more than one, fails closed
+ * (DatabaseUnavailableError: 503 database_unavailable). Shared by every pool and client of one
+ * URL in the process, so one failure re-routes them all.
  */
 export class PrimaryFinder {
   private readonly log = new Logger('PrimaryFinder');
@@ -27,6 +31,8 @@ export class PrimaryFinder {
   constructor(
     readonly url: PostgresUrl,
     private readonly probeTimeoutMs = PROBE_TIMEOUT_MS,
+    /** Patroni REST API base URLs (http://db1:8008); empty: ask the URL's hosts directly. */
+    readonly patroniUrls: readonly string[] = [],
   ) {}
 
   /** The primary found last, or a fresh probe of every host when none is known. */
@@ -45,6 +51,14 @@ export class PrimaryFinder {
   }
 
   private async probe(): Promise<PostgresHost> {
+    this.known = this.patroniUrls.length
+      ? await findPatroniLeader(this.patroniUrls, this.probeTimeoutMs)
+      : await this.probeHosts();
+    this.log.log({ host: describeHosts([this.known]) }, 'writing to this Postgres primary');
+    return this.known;
+  }
+
+  private async probeHosts(): Promise<PostgresHost> {
     const answers = await Promise.all(this.url.hosts.map((host) => this.ask(host)));
     const primaries = answers.filter((a) => 'standby' in a && !a.standby).map((a) => a.host);
     if (primaries.length === 0) {
@@ -54,15 +68,13 @@ export class PrimaryFinder {
       throw new DatabaseUnavailableError(`no Postgres primary found (${reasons.join('; ')})`);
     }
     if (primaries.length > 1) {
-      // Two writable servers is split brain: the old primary was not fenced after a failover.
-      this.log.error(
-        { primaries: describeHosts(primaries) },
-        'more than one Postgres server accepts writes; using the first listed. Stop or rewind the old primary (deploy/postgres/rejoin.sh).',
+      // Two writable servers is split brain (an old primary not fenced after a failover): writing
+      // to either could lose the other's commits, so no write goes anywhere until one is stopped.
+      throw new DatabaseUnavailableError(
+        `more than one Postgres server accepts writes (${describeHosts(primaries)}); stop the old primary (under Patroni this does not happen: set ENCLAVE_PATRONI_URLS)`,
       );
     }
-    this.known = primaries[0]!;
-    this.log.log({ host: describeHosts([this.known]) }, 'writing to this Postgres primary');
-    return this.known;
+    return primaries[0]!;
   }
 
   private async ask(host: PostgresHost): Promise<Answer> {
@@ -137,7 +149,7 @@ export function primaryClientClass(finder: PrimaryFinder): typeof pg.Client {
       if (rows[0]!.standby) {
         finder.forget(target);
         await this.end().catch(() => undefined);
-        throw new Error(
+        throw new DatabaseUnavailableError(
           `${describeHosts([target])} is a standby (read-only); the primary is being looked up again`,
         );
       }

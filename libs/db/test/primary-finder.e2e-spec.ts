@@ -1,13 +1,14 @@
 import { Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions, pgClient, PrimaryFinder, parsePostgresUrl } from '@enclave/db';
+import { DatabaseUnavailableError } from '@enclave/http';
 import { testConfig } from '../../../test/support/config.js';
 import { freePort } from '../../../test/support/ports.js';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/postgres.js';
 import { TcpProxy } from '../../../test/support/tcp-proxy.js';
 
 // Two "servers" that are the same real Postgres seen through two TCP proxies: cutting one is a
-// primary that died. (A real primary/standby pair with promotion: test/deploy/postgres-failover.)
+// primary that died. (A real Patroni cluster with failover: test/deploy/patroni-failover.)
 Logger.overrideLogger(false);
 
 function hostsUrl(dbUrl: string, ports: number[]): string {
@@ -52,9 +53,20 @@ describe('several Postgres hosts in DATABASE_URL', () => {
     );
   });
 
+  it('refuses to write anywhere while two hosts accept writes (split brain fails closed)', async () => {
+    const a = await proxy();
+    const b = await proxy();
+    const finder = new PrimaryFinder(parsePostgresUrl(hostsUrl(db.url, [a.port, b.port])), 1_000);
+    const refusal = finder.primary();
+    await expect(refusal).rejects.toBeInstanceOf(DatabaseUnavailableError);
+    await expect(refusal).rejects.toThrow(/more than one Postgres server accepts writes/);
+  });
+
   it('moves a DataSource and a LISTEN client to the next host when the one in use dies', async () => {
     const first = await proxy();
     const second = await proxy();
+    // Only one server is writable at a time, as after a failover: the second is down at first.
+    await second.cut();
     const url = hostsUrl(db.url, [first.port, second.port]);
     const ds = new DataSource(
       dataSourceOptions(testConfig({ DATABASE_URL: url, DATABASE_POOL_SIZE: '3' }), 'test'),
@@ -65,6 +77,7 @@ describe('several Postgres hosts in DATABASE_URL', () => {
     await ds.query('INSERT INTO writes VALUES (1)');
 
     await first.cut();
+    await second.restore();
     // The pooled connections through `first` are gone; the next writes must go through `second`.
     let written = 0;
     for (let n = 2; n <= 20 && written < 5; n++) {
