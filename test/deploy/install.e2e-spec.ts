@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import {
+  chmodSync,
   cpSync,
   existsSync,
   mkdirSync,
@@ -17,7 +18,8 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { MIGRATIONS } from '@enclave/db';
-import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
+import { postgresOwnedDir, TempCluster } from '../support/pg-cluster.js';
+import { freePort } from '../support/ports.js';
 
 // install.sh for real, from a tarball made by `npm run release`, into a throwaway root (this
 // machine has no systemd as PID 1): the release's checksums, signature, SBOM and bundled Node;
@@ -76,7 +78,11 @@ describe('scripts/install.sh into a throwaway root', () => {
   let dir: string;
   let root: string;
   let tarball: string;
-  let db: TestDatabase;
+  // A Postgres of the test's own, from the machine's binaries: the upgrade's pg_dump backup needs a
+  // server of the same major version as the machine's pg_dump (the suite's shared server may be
+  // newer).
+  let cluster: TempCluster;
+  let db: { url: string };
   let databaseUrl: string;
   const env = () => ({ ENCLAVE_ROOT: root });
   const etc = (f: string) => join(root, 'etc/enclave', f);
@@ -88,7 +94,13 @@ describe('scripts/install.sh into a throwaway root', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'enclave-install-'));
     root = join(dir, 'root');
-    db = await createTestDatabase();
+    chmodSync(dir, 0o755); // the postgres user reaches its directory through it
+    const pgRoot = postgresOwnedDir(join(dir, 'pg'));
+    const port = await freePort();
+    cluster = await TempCluster.init(join(pgRoot, 'data'), postgresOwnedDir(join(pgRoot, 'sock')), port); // prettier-ignore
+    await cluster.start();
+    await cluster.psql(`ALTER USER postgres PASSWORD 'install-test'`);
+    db = { url: `postgres://postgres:install-test@127.0.0.1:${port}/postgres` };
     // The values sed used to corrupt: '&' (sed's "the match") and '|' (its delimiter there).
     const rootCert = join(dir, 'root&ca|1.crt');
     await sh('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256',
@@ -118,7 +130,7 @@ describe('scripts/install.sh into a throwaway root', () => {
   }, 1_000_000);
 
   afterAll(async () => {
-    await db?.drop();
+    await cluster?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 

@@ -384,7 +384,6 @@ describe('API keys on the admin API', () => {
       ['get', '/api/admin/users', null],
       ['patch', `/api/admin/users/${admin.id}`, { disabled: true }],
       ['get', '/api/admin/audit/events', null],
-      ['get', '/API/ADMIN/USERS', null],
     ] as const) {
       const req = request(server)[method](path).set(withKey(limited));
       const res = await (body ? req.send(body) : req);
@@ -394,6 +393,9 @@ describe('API keys on the admin API', () => {
         'api_key_model_limited',
       ]);
     }
+    // Routes are case-sensitive: another spelling of an admin path reaches no route at all.
+    const respelled = await request(server).get('/API/ADMIN/USERS').set(withKey(limited));
+    expect([respelled.status, respelled.body.error?.code]).toEqual([404, 'not_found']);
     expect(await accountState(ds)).toBe(before);
   });
 
