@@ -25,6 +25,8 @@ Logger.overrideLogger(false);
 
 const suffix = randomBytes(5).toString('hex');
 const owner = `enclave_owner_${suffix}`;
+// The server may require passwords (scram-sha-256), so the owner role has one of its own.
+const ownerPassword = randomBytes(12).toString('hex');
 const dbName = `enclave_test_roles_${suffix}`;
 let ownerUrl: string;
 let roles: Record<string, AppRole>;
@@ -93,10 +95,11 @@ async function sealAs(url: string): Promise<number> {
 }
 
 beforeAll(async () => {
-  await admin(`CREATE ROLE ${owner} LOGIN CREATEROLE`);
+  await admin(`CREATE ROLE ${owner} LOGIN CREATEROLE PASSWORD '${ownerPassword}'`);
   await admin(`CREATE DATABASE ${dbName} OWNER ${owner}`);
   const url = new URL(ADMIN_URL);
   url.username = owner;
+  url.password = ownerPassword;
   url.pathname = `/${dbName}`;
   ownerUrl = url.toString();
   ownerDs = await open(ownerUrl);
@@ -125,7 +128,7 @@ afterAll(async () => {
   for (const ds of [chatDs, adminDs, ownerDs]) await ds?.destroy();
   await admin(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
   await admin(`DROP ROLE IF EXISTS ${owner}`);
-  rmSync(keyDir, { recursive: true, force: true });
+  if (keyDir) rmSync(keyDir, { recursive: true, force: true });
 });
 
 describe('database roles of the apps', () => {

@@ -139,8 +139,14 @@ export function ChatShell(props: { user: User; onSignedOut(): void; onChangePass
         <span className="who" title={props.user.email}>
           {props.user.email}
         </span>
-        <button type="button" className="quiet" onClick={props.onChangePassword}>
-          Change password
+        <button
+          type="button"
+          className="quiet"
+          aria-label="Change password"
+          onClick={props.onChangePassword}
+        >
+          <span className="wide-only">Change password</span>
+          <span className="narrow-only">Password</span>
         </button>
         <button type="button" className="quiet" onClick={() => void signOut()}>
           Sign out
