@@ -104,13 +104,17 @@ beforeAll(async () => {
   ownerUrl = url.toString();
   ownerDs = await open(ownerUrl);
   await runMigrations(ownerDs);
-  const client = new pg.Client({ connectionString: ownerUrl });
+  // The roles are made by a superuser: since PostgreSQL 16 the owner may not grant itself to the
+  // audit role (with 15 the owner with CREATEROLE may do it all).
+  const superUrl = new URL(ADMIN_URL);
+  superUrl.pathname = `/${dbName}`;
+  const client = new pg.Client({ connectionString: superUrl.toString() });
   await client.connect();
   try {
-    const made = await createAppRoles(client, ownerUrl);
+    const made = await createAppRoles(client, superUrl.toString());
     roles = Object.fromEntries(made.map((r) => [r.app, r]));
     // Again: the roles exist now; they get new passwords and the same grants.
-    expect((await createAppRoles(client, ownerUrl)).map((r) => r.role)).toEqual([
+    expect((await createAppRoles(client, superUrl.toString())).map((r) => r.role)).toEqual([
       'enclave_chat',
       'enclave_admin',
       'enclave_audit',

@@ -45,8 +45,10 @@ export class AuthGuard implements CanActivate {
     try {
       principal = await this.authenticate(req);
     } catch (err) {
-      // Traffic without valid credentials is limited per address (429 instead of the 401).
-      this.anonymousLimit.take(requestMeta(req).ip);
+      // Traffic without valid credentials is limited per address (429 instead of the 401). Only
+      // refused credentials count: a database outage must not turn users into anonymous traffic.
+      if (err instanceof ApiError && err.getStatus() < 500)
+        this.anonymousLimit.take(requestMeta(req).ip);
       throw err;
     }
     req.principal = principal;

@@ -65,7 +65,16 @@ export async function createAppRoles(
     await quote(`'GRANT CONNECT ON DATABASE %I TO %I', current_database(), $1::text`, role);
   }
   // Objects enclave_audit creates (partitions) then belong to the owner, as the migrations' do.
-  await quote(`'GRANT %I TO %I', $1::text, $2::text`, owner.owner, APP_ROLES.audit);
+  try {
+    await quote(`'GRANT %I TO %I', $1::text, $2::text`, owner.owner, APP_ROLES.audit);
+  } catch (err) {
+    if ((err as { code?: string }).code !== '42501') throw err;
+    // PostgreSQL 16 and later: a role may no longer grant membership in itself.
+    throw new Error(
+      `${owner.owner} may not grant itself to ${APP_ROLES.audit} (PostgreSQL 16+); run \`enclave db create-roles\` with a superuser's DATABASE_URL`,
+      { cause: err },
+    );
+  }
   await quote(
     `'ALTER ROLE %I IN DATABASE %I SET role = %I', $1::text, current_database(), $2::text`,
     APP_ROLES.audit,
