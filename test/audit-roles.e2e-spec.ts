@@ -111,14 +111,15 @@ beforeAll(async () => {
   const client = new pg.Client({ connectionString: superUrl.toString() });
   await client.connect();
   try {
+    await createAppRoles(client, superUrl.toString());
+    // Again: the roles exist now; they get new passwords (the ones used below) and the same grants.
     const made = await createAppRoles(client, superUrl.toString());
-    roles = Object.fromEntries(made.map((r) => [r.app, r]));
-    // Again: the roles exist now; they get new passwords and the same grants.
-    expect((await createAppRoles(client, superUrl.toString())).map((r) => r.role)).toEqual([
-      'enclave_chat',
-      'enclave_admin',
-      'enclave_audit',
+    expect(made.map((r) => [r.role, r.created])).toEqual([
+      ['enclave_chat', false],
+      ['enclave_admin', false],
+      ['enclave_audit', false],
     ]);
+    roles = Object.fromEntries(made.map((r) => [r.app, r]));
   } finally {
     await client.end();
   }
