@@ -1,5 +1,8 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { isLoopback, Metrics } from '@enclave/observability';
+import { RecordSpool } from '../../../apps/chat/src/completions/record-spool.js';
 import { parsePrometheusText } from '../../../test/support/prometheus.js';
 
 describe('Metrics', () => {
@@ -87,7 +90,22 @@ describe('the Grafana dashboard (deploy/grafana/enclave.json)', () => {
         ),
       ),
     );
-    const exposed = parsePrometheusText(await new Metrics('chat').render()).types;
+    // What the chat app exposes (its spool included) and what the audit app adds once it seals
+    // and forwards.
+    const chat = new Metrics('chat');
+    const dir = mkdtempSync(join(tmpdir(), 'enclave-metrics-'));
+    new RecordSpool(join(dir, 'spool.jsonl'), 1024, chat.registry);
+    const audit = new Metrics('audit');
+    audit.watchAuditSealer({ lagSeconds: async () => 0, lastRoundAt: () => Date.now() });
+    audit.auditQueue(0, null);
+    audit.siemEventsForwarded(0);
+    audit.siemLagPositions(0);
+    audit.siemConnection(true);
+    const exposed = new Set([
+      ...parsePrometheusText(await chat.render()).types.keys(),
+      ...parsePrometheusText(await audit.render()).types.keys(),
+    ]);
+    rmSync(dir, { recursive: true, force: true });
     expect([...used].filter((name) => !exposed.has(name))).toEqual([]);
   });
 });
