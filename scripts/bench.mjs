@@ -418,7 +418,7 @@ async function refusalCodes(url) {
   return rows.map((r) => `${r.code} ×${r.n}`).join(', ');
 }
 
-/** GET /healthz on the same chat process: Nest + Express + pino + helmet + metrics, no work. */
+/** GET /healthz on the same chat process: Nest on Fastify + pino + security headers + metrics, no work. */
 async function frameworkFloor(url, pid) {
   const out = [];
   for (const connections of [1, 200]) {
@@ -591,7 +591,7 @@ function renderReport({
   }
   lines.push(
     '',
-    'Framework floor — `GET /healthz` on the same chat process (Nest, Express, helmet, pino, ' +
+    'Framework floor — `GET /healthz` on the same chat process (Nest on Fastify, security headers, pino, ' +
       'request metrics; no database, no upstream): ' +
       healthz
         .map(

@@ -4,11 +4,11 @@ import { readFileSync } from 'node:fs';
 
 /** Stages of a request, each recognised by one frame: [label, function name, url part]. */
 const STAGES = [
-  ['upstream call (openai SDK on fetch)', 'makeRequest', 'openai/'],
+  ['upstream call (undici Pool)', 'request', 'undici/'],
   ['database queries (TypeORM + pg)', 'query', 'typeorm/driver/postgres/PostgresQueryRunner'],
   ['authentication guard', 'canActivate', 'libs/auth/'],
   ['audit append', 'append', 'libs/audit/src/audit-log'],
-  ['request logs (pino-http)', 'loggingMiddleware', 'pino-http/'],
+  ['request logs (pino)', 'write', 'pino/'],
   ['request metrics', 'request', 'libs/observability/src/metrics'],
   ['socket writes (all)', 'Socket._writeGeneric', 'node:net'],
   ['garbage collection', '(garbage collector)', ''],
