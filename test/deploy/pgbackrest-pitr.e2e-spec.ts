@@ -143,6 +143,9 @@ describe('pgBackRest: encrypted WAL archive, backup, point-in-time restore (depl
       `SELECT sum(pg_database_size(datname))::bigint AS bytes FROM pg_database`,
     );
 
+    // pgBackRest keeps a backup's stop time in whole seconds (rounded up), and restores to a time
+    // only from a backup that stopped before it: keep the marked writes clear of that second.
+    await new Promise((r) => setTimeout(r, 2_100));
     await mark('test.pitr.first');
     await sealed(ds);
     // The target: after t1's commit (and its seal), by the server's own clock.
