@@ -143,8 +143,8 @@ describe('pgBackRest: encrypted WAL archive, backup, point-in-time restore (depl
       `SELECT sum(pg_database_size(datname))::bigint AS bytes FROM pg_database`,
     );
 
-    // pgBackRest keeps a backup's stop time in whole seconds (rounded up), and restores to a time
-    // only from a backup that stopped before it: keep the marked writes clear of that second.
+    // pgBackRest restores to a time only from a backup whose stop time (kept in whole seconds) is
+    // before it; a target in the backup's last second was refused once: keep clear of it.
     await new Promise((r) => setTimeout(r, 2_100));
     await mark('test.pitr.first');
     await sealed(ds);
