@@ -3,7 +3,7 @@ import { PATH_METADATA } from '@nestjs/common/constants.js';
 import { Reflector } from '@nestjs/core';
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
-import { ApiError, PUBLIC_ROUTE, requestMeta } from '@enclave/http';
+import { ApiError, PROBE_ROUTE, PUBLIC_ROUTE, requestMeta } from '@enclave/http';
 import { AnonymousRateLimit } from './anonymous-rate-limit.js';
 import { ApiKeyService } from './api-key.service.js';
 import { CSRF_HEADER, SESSION_COOKIE } from './cookies.js';
@@ -37,7 +37,8 @@ export class AuthGuard implements CanActivate {
     const targets = [ctx.getHandler(), ctx.getClass()];
     const req = ctx.switchToHttp().getRequest<FastifyRequest & AuthenticatedRequest>();
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, targets)) {
-      this.anonymousLimit.take(requestMeta(req).ip);
+      if (!this.reflector.getAllAndOverride<boolean>(PROBE_ROUTE, targets))
+        this.anonymousLimit.take(requestMeta(req).ip);
       return true;
     }
     // Refusals are thrown; the global error filter records them in the audit trail.

@@ -5,7 +5,7 @@ export {
   REJECTION_RECORDER,
   type RejectionRecorder,
 } from './error.filter.js';
-export { Public, PUBLIC_ROUTE } from './public.decorator.js';
+export { Probe, PROBE_ROUTE, Public, PUBLIC_ROUTE } from './public.decorator.js';
 export { ZodBody, ZodQuery } from './zod-body.pipe.js';
 export { requestMeta, type RequestMeta } from './request-meta.js';
 export { MAX_JSON_DEPTH, MAX_JSON_VALUES, parseJsonBody, useJsonBodies } from './json-body.js';

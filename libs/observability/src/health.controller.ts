@@ -1,10 +1,10 @@
 import { Controller, Get, HttpStatus, Inject, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { Public, requestMeta } from '@enclave/http';
+import { Probe, requestMeta } from '@enclave/http';
 import { READINESS_CHECKS, type ReadinessCheck, ReadinessState } from './readiness.js';
 
-/** Probes answer without credentials: load balancers and systemd have none. */
-@Public()
+/** Probes answer without credentials (load balancers and systemd have none), unthrottled. */
+@Probe()
 @Controller()
 export class HealthController {
   constructor(
