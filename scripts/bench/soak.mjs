@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // The soak: one chat process (built, production defaults) on a throwaway database in front of the
 // simulator, under `--concurrency` requests in flight (half streamed) for `--minutes`; every
-// `--window` seconds a line of what it holds: resident memory, V8 heap in use, event-loop lag
-// p99 (from its own /metrics), requests served. Flat RSS and heap after the warm-up is the pass.
+// `--window` seconds a line of what it holds: resident memory, V8 heap in use (sampled every 2 s:
+// the window's lowest sample is close to the live heap after a collection, the highest shows the
+// garbage between collections), event-loop lag p99 (from its own /metrics), requests served.
+// Flat RSS and lowest heap after the first window is the pass; the last line compares them.
 //   node scripts/bench/soak.mjs [--minutes 10] [--concurrency 50] [--window 60]
 // Needs Postgres at ENCLAVE_TEST_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/postgres).
 import { createHash, randomBytes } from 'node:crypto';
@@ -101,13 +103,24 @@ try {
   );
 
   console.log(`soak: ${minutes} min at ${concurrency} in flight; logs in ${work}`);
-  console.log('| minute | requests | failed | RSS MiB | heap used MiB | event-loop lag p99 ms |');
-  console.log('| ---: | ---: | ---: | ---: | ---: | ---: |');
+  console.log(
+    '| minute | requests | failed | RSS MiB | heap used MiB, lowest | heap used MiB, highest | event-loop lag p99 ms |',
+  );
+  console.log('| ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  const lows = [];
+  const rsss = [];
   const windows = Math.max(1, Math.round((minutes * 60) / windowS));
   let requests = 0;
   let failed = 0;
   for (let w = 1; w <= windows; w++) {
     const half = Math.max(1, Math.floor(concurrency / 2));
+    const heap = [];
+    const sampler = setInterval(() => {
+      gauges(chatUrl).then(
+        (g) => heap.push(g.heapUsed),
+        () => {},
+      );
+    }, 2_000);
     const cells = await Promise.all(
       [false, true].map((stream) =>
         runCell({
@@ -119,13 +132,31 @@ try {
         }),
       ),
     );
+    clearInterval(sampler);
     for (const c of cells) {
       requests += c.ok;
       failed += c.failed;
     }
     const g = await gauges(chatUrl);
+    heap.push(g.heapUsed);
+    const mib = (b) => (b / 2 ** 20).toFixed(0);
+    const rss = rssBytes(chat.pid);
+    lows.push(Math.min(...heap));
+    rsss.push(rss);
     console.log(
-      `| ${((w * windowS) / 60).toFixed(1)} | ${requests} | ${failed} | ${(rssBytes(chat.pid) / 2 ** 20).toFixed(0)} | ${(g.heapUsed / 2 ** 20).toFixed(0)} | ${(g.lagP99 * 1000).toFixed(1)} |`,
+      `| ${((w * windowS) / 60).toFixed(1)} | ${requests} | ${failed} | ${mib(rss)} | ${mib(Math.min(...heap))} | ${mib(Math.max(...heap))} | ${(g.lagP99 * 1000).toFixed(1)} |`,
+    );
+  }
+  // The first window is the warm-up (JIT, pools, caches); compare the halves of the rest.
+  if (lows.length >= 3) {
+    const rest = lows.slice(1);
+    const mid = Math.floor(rest.length / 2);
+    const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    const mib = (b) => (b / 2 ** 20).toFixed(1);
+    console.log(
+      `soak: lowest heap, median of windows 2–${mid + 1}: ${mib(median(rest.slice(0, mid)))} MiB; ` +
+        `of windows ${mid + 2}–${lows.length}: ${mib(median(rest.slice(mid)))} MiB; ` +
+        `RSS ${mib(median(rsss.slice(1, mid + 1)))} → ${mib(median(rsss.slice(mid + 1)))} MiB`,
     );
   }
 } finally {
