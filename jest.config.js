@@ -13,7 +13,7 @@ const swc = [
   },
 ];
 
-export default {
+const base = {
   testEnvironment: 'node',
   extensionsToTreatAsEsm: ['.ts'],
   transform: { '^.+\\.ts$': swc },
@@ -21,7 +21,33 @@ export default {
     '^@enclave/(.*)$': '<rootDir>/libs/$1/src/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
-  testMatch: ['<rootDir>/{apps,libs,test}/**/*.{spec,e2e-spec}.ts'],
-  globalSetup: '<rootDir>/test/support/global-setup.ts',
   testTimeout: 60_000,
+};
+
+// Three tiers; `npm test` runs all of them, `npm test -- --selectProjects unit` (or database, system)
+// one alone.
+//   unit      *.spec.ts in apps/ and libs/: no Postgres, no processes, seconds.
+//   database  *.e2e-spec.ts in apps/ and libs/: one app or lib in this process, against real Postgres.
+//   system    everything under test/: built apps as real processes, nginx, a browser, the installer.
+export default {
+  projects: [
+    {
+      ...base,
+      displayName: 'unit',
+      testMatch: ['<rootDir>/{apps,libs}/**/*.spec.ts'],
+      testPathIgnorePatterns: ['\\.e2e-spec\\.ts$'],
+    },
+    {
+      ...base,
+      displayName: 'database',
+      testMatch: ['<rootDir>/{apps,libs}/**/*.e2e-spec.ts'],
+      globalSetup: '<rootDir>/test/support/global-setup.ts',
+    },
+    {
+      ...base,
+      displayName: 'system',
+      testMatch: ['<rootDir>/test/**/*.{spec,e2e-spec}.ts'],
+      globalSetup: '<rootDir>/test/support/global-setup.ts',
+    },
+  ],
 };

