@@ -23,7 +23,7 @@ import {
 import { type Config, loadConfig, loadConfigOrExit } from '@enclave/config';
 import { defaultPolicies, POLICIES_SETTING_KEY, RuntimePolicies } from '@enclave/policy';
 import { applyRetention, eraseUser } from '@enclave/privacy';
-import { databaseUrl, pgClient } from '@enclave/db';
+import { databaseUrl, pgClient, SettingsRepository } from '@enclave/db';
 import { withMigratedDatabase as withDatabase } from './database.js';
 
 /** Exit code of `enclave audit verify` when the chain or the export was tampered with. */
@@ -282,9 +282,7 @@ export function registerAuditCommands(program: Command): void {
     .action(async (opts: { json?: boolean }) => {
       const config = loadConfigOrExit();
       const result = await withDatabase(config, async (ds) => {
-        const [row] = await ds.query('SELECT value FROM enclave_settings WHERE key = $1', [
-          POLICIES_SETTING_KEY,
-        ]);
+        const row = await new SettingsRepository(ds).get(POLICIES_SETTING_KEY);
         const p = {
           ...defaultPolicies(config),
           ...RuntimePolicies.partial().parse(row?.value ?? {}),
