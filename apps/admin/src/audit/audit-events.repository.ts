@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { UsersRepository } from '@enclave/auth';
 import { DataSource } from 'typeorm';
 
 export interface AuditEventFilter {
@@ -53,7 +54,10 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Audit events for the console's search: newest first by id, keyset-paged. */
 @Injectable()
 export class AuditEventsRepository {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly users: UsersRepository,
+  ) {}
 
   async list(f: AuditEventFilter): Promise<{ items: ListedAuditEvent[]; next: string | null }> {
     const params: unknown[] = [];
@@ -63,10 +67,9 @@ export class AuditEventsRepository {
     if (f.actor && UUID.test(f.actor)) where.push(`e.actor_id = $${params.push(f.actor)}::uuid`);
     else if (f.actor) {
       // A user's email finds what they did by session and by API key alike.
-      const p = `$${params.push(f.actor)}`;
-      where.push(
-        `(lower(e.actor_label) = lower(${p}) OR e.actor_id IN (SELECT id FROM users WHERE lower(email) = lower(${p})))`,
-      );
+      const user = await this.users.findByEmail(f.actor);
+      const label = `lower(e.actor_label) = lower($${params.push(f.actor)})`;
+      where.push(user ? `(${label} OR e.actor_id = $${params.push(user.id)}::uuid)` : label);
     }
     if (f.action?.endsWith('.*')) {
       where.push(`starts_with(e.action, $${params.push(f.action.slice(0, -1))})`);
