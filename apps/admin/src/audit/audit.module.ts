@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
+import { AuditEventsRepository } from '@enclave/audit';
 import { AuthModule } from '@enclave/auth';
 import { AuditController } from './audit.controller.js';
-import { AuditEventsRepository } from './audit-events.repository.js';
 import { AuditExportsService } from './audit-exports.service.js';
 import { AuditTrailService } from './audit-trail.service.js';
 
