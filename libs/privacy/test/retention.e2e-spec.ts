@@ -475,6 +475,12 @@ describe('erasure', () => {
     );
     expect(blocked.code).toBe(1);
     expect(blocked.stderr).toContain(hold.id);
+    // The CLI lists the hold with the held user's email (read from libs/auth).
+    const listed = enclave(['audit', 'holds', '--active', '--json'], env);
+    expect(listed.code).toBe(0);
+    expect(JSON.parse(listed.stdout)).toEqual([
+      expect.objectContaining({ id: hold.id, userId: bob, userEmail: 'bob@example.com' }),
+    ]);
     const [{ n: bobRedacted }] = await ds.query(
       'SELECT count(*)::int AS n FROM audit_events WHERE redacted_at IS NOT NULL',
     );
