@@ -4,7 +4,7 @@ import request from 'supertest';
 import { ApiKeysRepository, generateApiKey, hashPassword, UsersRepository } from '@enclave/auth';
 import { DataSource } from 'typeorm';
 import { ChatAppModule } from '../src/chat.module.js';
-import { ConversationsRepository } from '../src/conversations/conversations.repository.js';
+import { ConversationsRepository } from '@enclave/conversations';
 import { startApp } from '../../../test/support/app.js';
 import { testConfig } from '../../../test/support/config.js';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/postgres.js';

@@ -20,10 +20,12 @@ import {
   verifyExport,
   writeExport,
 } from '@enclave/audit';
+import { UsersRepository } from '@enclave/auth';
+import { isUuid } from '@enclave/http';
 import { type Config, loadConfig, loadConfigOrExit } from '@enclave/config';
 import { defaultPolicies, POLICIES_SETTING_KEY, RuntimePolicies } from '@enclave/policy';
 import { applyRetention, eraseUser } from '@enclave/privacy';
-import { databaseUrl, pgClient } from '@enclave/db';
+import { databaseUrl, pgClient, SettingsRepository } from '@enclave/db';
 import { withMigratedDatabase as withDatabase } from './database.js';
 
 /** Exit code of `enclave audit verify` when the chain or the export was tampered with. */
@@ -237,10 +239,10 @@ export function registerAuditCommands(program: Command): void {
       const config = loadConfigOrExit();
       const result = await withDatabase(config, (ds) =>
         ds.transaction(async (m) => {
-          const [user] = await m.query(
-            'SELECT id FROM users WHERE id::text = $1 OR lower(email) = lower($1)',
-            [opts.user],
-          );
+          const users = new UsersRepository(ds);
+          const user = isUuid(opts.user)
+            ? await users.findById(opts.user, m)
+            : await users.findByEmail(opts.user, m);
           if (!user) throw new Error(`no user has the id or email ${opts.user}`);
           return eraseUser(m, user.id, opts.reason.trim(), {
             type: 'system',
@@ -261,7 +263,9 @@ export function registerAuditCommands(program: Command): void {
     .option('--count', 'print only how many there are')
     .option('--json', 'print them as JSON')
     .action(async (opts: { active?: boolean; count?: boolean; json?: boolean }) => {
-      const all = await withDatabase(loadConfigOrExit(), (ds) => new LegalHolds().list(sqlOf(ds)));
+      const all = await withDatabase(loadConfigOrExit(), (ds) =>
+        new LegalHolds(new UsersRepository(ds)).list(sqlOf(ds)),
+      );
       const holds = opts.active ? all.filter((h) => h.active) : all;
       if (opts.count) console.log(holds.length);
       else if (opts.json) console.log(JSON.stringify(holds));
@@ -282,9 +286,7 @@ export function registerAuditCommands(program: Command): void {
     .action(async (opts: { json?: boolean }) => {
       const config = loadConfigOrExit();
       const result = await withDatabase(config, async (ds) => {
-        const [row] = await ds.query('SELECT value FROM enclave_settings WHERE key = $1', [
-          POLICIES_SETTING_KEY,
-        ]);
+        const row = await new SettingsRepository(ds).get(POLICIES_SETTING_KEY);
         const p = {
           ...defaultPolicies(config),
           ...RuntimePolicies.partial().parse(row?.value ?? {}),

@@ -1,5 +1,12 @@
 import { existsSync } from 'node:fs';
-import { Keyring, loadSigningKey, type SigningKey } from '@enclave/audit';
+import {
+  type CheckpointSigner,
+  checkpointSigners,
+  Keyring,
+  loadSigningKey,
+  type SigningKey,
+  sqlOfClient,
+} from '@enclave/audit';
 import type { Config } from '@enclave/config';
 import { databaseUrl, pgClient } from '@enclave/db';
 
@@ -68,7 +75,7 @@ export async function checkSigningKeys(config: Config): Promise<KeyFinding[]> {
       );
     }
   }
-  const signers = await checkpointSigners(config);
+  const signers = await signersOf(config);
   if (signers === null) return findings;
   const trust = keyring ?? (key ? Keyring.ofKey(key.publicKey) : null);
   if (!trust) return findings;
@@ -111,9 +118,7 @@ function keyFinding(path: string, key: SigningKey | null, problem: string | null
 }
 
 /** Each key that signed checkpoints, with its first and last signing time; null: no database. */
-async function checkpointSigners(
-  config: Config,
-): Promise<{ keyId: string; first: string; last: string }[] | null> {
+async function signersOf(config: Config): Promise<CheckpointSigner[] | null> {
   if (!config.database.url) return null;
   const client = pgClient(databaseUrl(config), {
     connectionTimeoutMillis: TIMEOUT_MS,
@@ -122,11 +127,7 @@ async function checkpointSigners(
   client.on('error', () => undefined);
   try {
     await client.connect();
-    const { rows } = await client.query<{ keyId: string; first: string; last: string }>(
-      `SELECT key_id AS "keyId", min(signed_at) AS first, max(signed_at) AS last
-         FROM audit_checkpoints GROUP BY key_id ORDER BY min(signed_at)`,
-    );
-    return rows;
+    return await checkpointSigners(sqlOfClient(client));
   } catch {
     // The database checks report an unreachable database or missing migrations.
     return null;

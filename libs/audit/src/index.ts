@@ -50,6 +50,12 @@ export {
 export { KeyRotationRefused, rotateSigningKey, type KeyRotation } from './key-rotation.js';
 export { AuditChainRepository, type ChainHead } from './audit-chain.repository.js';
 export {
+  AuditEventsRepository,
+  type AuditEventFilter,
+  type ListedAuditEvent,
+} from './audit-events.repository.js';
+export { checkpointSigners, type CheckpointSigner } from './checkpoint-signers.js';
+export {
   AuditSealer,
   SEALER_LOCK,
   type QueueStats,

@@ -24,17 +24,17 @@ export interface LegalHold {
   active: boolean;
 }
 
-const HOLD_COLUMNS = `h.id, h.user_id AS "userId",
-  (SELECT u.email FROM users u WHERE u.id = h.user_id) AS "userEmail", h.from_at AS "from", h.to_at AS "to", h.reason,
+const HOLD_COLUMNS = `h.id, h.user_id AS "userId", h.from_at AS "from", h.to_at AS "to", h.reason,
   h.created_by AS "createdBy", h.created_at AS "createdAt", h.released_at AS "releasedAt",
   h.released_by AS "releasedBy", h.released_at IS NULL AS active`;
 
-function toHold(row: Record<string, unknown>): LegalHold {
+function toHold(row: Record<string, unknown>, emails: Map<string, string>): LegalHold {
   const iso = (v: unknown) => (v === null ? null : new Date(v as string).toISOString());
+  const userId = (row.userId as string | null) ?? null;
   return {
     id: row.id as string,
-    userId: (row.userId as string | null) ?? null,
-    userEmail: (row.userEmail as string | null) ?? null,
+    userId,
+    userEmail: (userId && emails.get(userId)) ?? null,
     from: iso(row.from),
     to: iso(row.to),
     reason: row.reason as string,
@@ -81,16 +81,27 @@ export interface NewLegalHold {
   reason: string;
 }
 
+/** The emails of users by id: libs/auth's UsersRepository, which owns `users`. */
+export interface HoldUsers {
+  emailsOf(ids: readonly string[], db?: EntityManager): Promise<Map<string, string>>;
+}
+
 /** Legal holds: listed, created and released by an admin, each change audited. */
 export class LegalHolds {
-  constructor(private readonly audit: AuditLog = new AuditLog()) {}
+  constructor(
+    private readonly users: HoldUsers,
+    private readonly audit: AuditLog = new AuditLog(),
+  ) {}
 
   async list(sql: Sql): Promise<LegalHold[]> {
     const rows = await sql(
       `SELECT ${HOLD_COLUMNS} FROM audit_legal_holds h
         ORDER BY h.released_at IS NULL DESC, h.created_at DESC`,
     );
-    return rows.map(toHold);
+    const emails = await this.users.emailsOf(
+      rows.flatMap((r) => (r.userId ? [r.userId as string] : [])),
+    );
+    return rows.map((r) => toHold(r, emails));
   }
 
   async create(
@@ -100,9 +111,9 @@ export class LegalHolds {
     meta: RequestMeta | null = null,
   ): Promise<LegalHold> {
     const sql = sqlOf(db);
+    const emails = await this.users.emailsOf(hold.userId ? [hold.userId] : [], db);
     if (hold.userId) {
-      const [user] = await sql('SELECT 1 FROM users WHERE id = $1', [hold.userId]);
-      if (!user) {
+      if (!emails.has(hold.userId)) {
         throw new ApiError(404, 'user_not_found', `No user has the id ${hold.userId}.`, {
           param: 'userId',
         });
@@ -113,7 +124,7 @@ export class LegalHolds {
        VALUES ($1, $2, $3, $4, $5) RETURNING ${HOLD_COLUMNS}`,
       [hold.userId, hold.from, hold.to, hold.reason, actor.id ?? null],
     );
-    const created = toHold(row!);
+    const created = toHold(row!, emails);
     await this.audit.append(db, {
       actor,
       action: 'audit.hold.created',
@@ -137,7 +148,8 @@ export class LegalHolds {
       [id],
     );
     if (!row) throw new ApiError(404, 'hold_not_found', `No legal hold has the id ${id}.`);
-    const before = toHold(row);
+    const emails = await this.users.emailsOf(row.userId ? [row.userId as string] : [], db);
+    const before = toHold(row, emails);
     if (!before.active) {
       throw new ApiError(
         409,
@@ -150,7 +162,7 @@ export class LegalHolds {
         WHERE h.id = $1 RETURNING ${HOLD_COLUMNS}`,
       [id, actor.id ?? null],
     );
-    const after = toHold(updated!);
+    const after = toHold(updated!, emails);
     await this.audit.append(db, {
       actor,
       action: 'audit.hold.released',

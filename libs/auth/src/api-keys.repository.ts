@@ -107,6 +107,19 @@ export class ApiKeysRepository {
     return rows[0] ?? null;
   }
 
+  /** The prefixes of the keys with these ids (to name a key in an audit actor's label). */
+  async prefixesOf(
+    ids: readonly string[],
+    db: EntityManager = this.dataSource.manager,
+  ): Promise<Map<string, string>> {
+    if (ids.length === 0) return new Map();
+    const rows: { id: string; prefix: string }[] = await db.query(
+      'SELECT id, prefix FROM api_keys WHERE id = ANY($1::uuid[])',
+      [[...new Set(ids)]],
+    );
+    return new Map(rows.map((r) => [r.id, r.prefix]));
+  }
+
   /** Marks keys as used now, in one statement for all of them. */
   async touchMany(ids: string[]): Promise<void> {
     await this.dataSource.query(

@@ -29,7 +29,12 @@ const COLUMNS = `id, email, display_name AS "displayName", role, password_hash A
   password_change_required AS "passwordChangeRequired",
   oidc_issuer AS "oidcIssuer", oidc_subject AS "oidcSubject", created_at AS "createdAt", updated_at AS "updatedAt"`;
 
-/** Users. Methods that change rows take the caller's EntityManager (its transaction). */
+/**
+ * Users: the only code with SQL on `users` besides the other repositories of this lib (sessions
+ * and keys join their owner). Other libs and apps ask it, for example for the emails that go
+ * with the user ids of their own rows. Methods that change rows take the caller's EntityManager
+ * (its transaction).
+ */
 @Injectable()
 export class UsersRepository {
   constructor(private readonly dataSource: DataSource) {}
@@ -77,6 +82,31 @@ export class UsersRepository {
       [issuer, subject],
     );
     return rows[0] ?? null;
+  }
+
+  /** The emails of the users with these ids; ids of users that do not exist are left out. */
+  async emailsOf(
+    ids: readonly string[],
+    db: EntityManager = this.dataSource.manager,
+  ): Promise<Map<string, string>> {
+    if (ids.length === 0) return new Map();
+    const rows: { id: string; email: string }[] = await db.query(
+      'SELECT id, email FROM users WHERE id = ANY($1::uuid[])',
+      [[...new Set(ids)]],
+    );
+    return new Map(rows.map((r) => [r.id, r.email]));
+  }
+
+  /** The ids of the users whose email contains `text`, ignoring case (a console search). */
+  async idsWithEmailContaining(
+    text: string,
+    db: EntityManager = this.dataSource.manager,
+  ): Promise<string[]> {
+    const rows: { id: string }[] = await db.query(
+      `SELECT id FROM users WHERE email ILIKE $1 ESCAPE '\\'`,
+      [`%${text.replace(/[\\%_]/g, '\\$&')}%`],
+    );
+    return rows.map((r) => r.id);
   }
 
   async list(db: EntityManager = this.dataSource.manager): Promise<User[]> {

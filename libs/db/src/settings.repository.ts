@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { queryRows } from './query-rows.js';
 
 export interface Setting {
@@ -10,14 +10,26 @@ export interface Setting {
 
 const COLUMNS = 'key, value, updated_at AS "updatedAt"';
 
-/** Runtime settings (policies, defaults) as JSON values under dotted keys. */
+/**
+ * Runtime settings (policies, defaults) as JSON values under dotted keys: the only code with SQL
+ * on `enclave_settings`. Methods that may run in the caller's transaction take its EntityManager.
+ */
 @Injectable()
 export class SettingsRepository {
   constructor(private readonly dataSource: DataSource) {}
 
-  async get(key: string): Promise<Setting | null> {
-    const rows: Setting[] = await this.dataSource.query(
+  async get(key: string, db: EntityManager = this.dataSource.manager): Promise<Setting | null> {
+    const rows: Setting[] = await db.query(
       `SELECT ${COLUMNS} FROM enclave_settings WHERE key = $1`,
+      [key],
+    );
+    return rows[0] ?? null;
+  }
+
+  /** The setting, locked until the caller's transaction ends (a read-modify-write holds it). */
+  async getForUpdate(key: string, db: EntityManager): Promise<Setting | null> {
+    const rows: Setting[] = await db.query(
+      `SELECT ${COLUMNS} FROM enclave_settings WHERE key = $1 FOR UPDATE`,
       [key],
     );
     return rows[0] ?? null;
@@ -28,8 +40,12 @@ export class SettingsRepository {
   }
 
   /** Inserts or replaces the value; returns the stored row. */
-  async set(key: string, value: unknown): Promise<Setting> {
-    const rows: Setting[] = await this.dataSource.query(
+  async set(
+    key: string,
+    value: unknown,
+    db: EntityManager = this.dataSource.manager,
+  ): Promise<Setting> {
+    const rows: Setting[] = await db.query(
       `INSERT INTO enclave_settings (key, value, updated_at) VALUES ($1, $2::jsonb, now())
        ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = EXCLUDED.updated_at
        RETURNING ${COLUMNS}`,

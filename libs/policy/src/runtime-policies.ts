@@ -97,21 +97,14 @@ export class RuntimePoliciesService implements OnModuleInit {
     db: EntityManager,
     change: Partial<RuntimePolicies>,
   ): Promise<{ before: RuntimePolicies; after: RuntimePolicies }> {
-    const rows: { value: unknown }[] = await db.query(
-      'SELECT value FROM enclave_settings WHERE key = $1 FOR UPDATE',
-      [POLICIES_SETTING_KEY],
-    );
-    const stored = RuntimePolicies.partial().safeParse(rows[0]?.value ?? {});
+    const row = await this.settings.getForUpdate(POLICIES_SETTING_KEY, db);
+    const stored = RuntimePolicies.partial().safeParse(row?.value ?? {});
     const before = {
       ...defaultPolicies(this.config),
       ...(stored.success ? stored.data : {}),
     };
     const after = RuntimePolicies.parse({ ...before, ...change });
-    await db.query(
-      `INSERT INTO enclave_settings (key, value, updated_at) VALUES ($1, $2::jsonb, now())
-       ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = EXCLUDED.updated_at`,
-      [POLICIES_SETTING_KEY, JSON.stringify(after)],
-    );
+    await this.settings.set(POLICIES_SETTING_KEY, after, db);
     await notifyConfigChanged(db, 'settings');
     return { before, after };
   }

@@ -5,9 +5,10 @@ import {
   redactUserEvents,
   sqlOf,
 } from '@enclave/audit';
+import { UsersRepository } from '@enclave/auth';
+import { eraseChatContent, HOLD_OVER_USER_MESSAGES } from '@enclave/conversations';
 import { ApiError, type RequestMeta } from '@enclave/http';
 import type { EntityManager } from 'typeorm';
-import { eraseChatContent, HOLD_OVER_USER_MESSAGES } from './chat-erasure.js';
 
 export interface ErasureResult {
   userId: string;
@@ -38,9 +39,7 @@ export async function eraseUser(
   audit: AuditLog = new AuditLog(),
 ): Promise<ErasureResult> {
   const sql = sqlOf(db);
-  const [user] = await sql<{ id: string }>('SELECT id FROM users WHERE id = $1 FOR UPDATE', [
-    userId,
-  ]);
+  const user = await new UsersRepository(db.connection).findByIdForUpdate(userId, db);
   if (!user) throw new ApiError(404, 'user_not_found', `No user has the id ${userId}.`);
   const holds = await holdsBlockingErasure(sql, userId, [HOLD_OVER_USER_MESSAGES]);
   if (holds.length) {

@@ -6,9 +6,9 @@ import {
   sqlOf,
   SYSTEM_ACTOR,
 } from '@enclave/audit';
+import { pruneMessages } from '@enclave/conversations';
 import { ensureMonthlyPartitions } from '@enclave/db';
 import type { DataSource } from 'typeorm';
-import { pruneMessages } from './chat-retention.js';
 
 /** Arbitrary but fixed: the transaction lock that keeps retention runs from overlapping. */
 export const RETENTION_LOCK = 7_315_006;

@@ -14,6 +14,7 @@ import {
   verifyExport,
   writeExport,
 } from '@enclave/audit';
+import { UsersRepository } from '@enclave/auth';
 import { dataSourceOptions, MIGRATIONS, monthlyPartitions, runMigrations } from '@enclave/db';
 import { applyRetention, eraseUser, type RetentionRules } from '@enclave/privacy';
 import { testConfig } from '../../../test/support/config.js';
@@ -228,7 +229,7 @@ describe('retention', () => {
       });
     for (const day of ['20', '21'])
       await appendAt(ds, `2026-05-${day}T10:00:00Z`, { actorId: bob, action: 'chat.completion' });
-    const holds = new LegalHolds();
+    const holds = new LegalHolds(new UsersRepository(ds));
     const hold = await ds.transaction((m) =>
       holds.create(m, { userId: alice, from: null, to: null, reason: 'litigation 42' }, ADMIN),
     );
@@ -334,7 +335,7 @@ describe('retention', () => {
     ]);
     const conversationsOf = async () =>
       (await ds.query('SELECT user_id AS u FROM conversations')).map((r: { u: string }) => r.u);
-    const holds = new LegalHolds();
+    const holds = new LegalHolds(new UsersRepository(ds));
     const hold = await ds.transaction((m) =>
       holds.create(m, { userId: alice, from: null, to: null, reason: 'case 9 hold' }, ADMIN),
     );
@@ -459,7 +460,7 @@ describe('erasure', () => {
 
     // A hold on bob blocks erasing him (and changes nothing).
     const hold = await ds.transaction((m) =>
-      new LegalHolds().create(
+      new LegalHolds(new UsersRepository(ds)).create(
         m,
         { userId: bob, from: null, to: null, reason: 'case 7 hold' },
         ADMIN,
@@ -474,6 +475,12 @@ describe('erasure', () => {
     );
     expect(blocked.code).toBe(1);
     expect(blocked.stderr).toContain(hold.id);
+    // The CLI lists the hold with the held user's email (read from libs/auth).
+    const listed = enclave(['audit', 'holds', '--active', '--json'], env);
+    expect(listed.code).toBe(0);
+    expect(JSON.parse(listed.stdout)).toEqual([
+      expect.objectContaining({ id: hold.id, userId: bob, userEmail: 'bob@example.com' }),
+    ]);
     const [{ n: bobRedacted }] = await ds.query(
       'SELECT count(*)::int AS n FROM audit_events WHERE redacted_at IS NOT NULL',
     );

@@ -1,7 +1,13 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Req } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { LegalHolds, sqlOf } from '@enclave/audit';
-import { CurrentPrincipal, type Principal, principalActor, Roles } from '@enclave/auth';
+import {
+  CurrentPrincipal,
+  type Principal,
+  principalActor,
+  Roles,
+  UsersRepository,
+} from '@enclave/auth';
 import { requestMeta, UuidParam, ZodBody } from '@enclave/http';
 import { eraseUser } from '@enclave/privacy';
 import { DataSource } from 'typeorm';
@@ -14,9 +20,14 @@ import { CreateHoldBody, ErasureBody } from './audit-privacy.schema.js';
 @Controller('api/admin/audit')
 @Roles('admin')
 export class AuditPrivacyController {
-  private readonly holds = new LegalHolds();
+  private readonly holds: LegalHolds;
 
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    users: UsersRepository,
+  ) {
+    this.holds = new LegalHolds(users);
+  }
 
   @Get('holds')
   @Roles('admin', 'auditor')

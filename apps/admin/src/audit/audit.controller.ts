@@ -10,9 +10,11 @@ import {
   type StreamableFile,
 } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
-import { CurrentPrincipal, type Principal, Roles } from '@enclave/auth';
+import { AuditEventsRepository } from '@enclave/audit';
+import { CurrentPrincipal, type Principal, Roles, UsersRepository } from '@enclave/auth';
 import {
   ApiError,
+  isUuid,
   line,
   MAX_BIGINT,
   queryInt,
@@ -22,7 +24,6 @@ import {
   ZodQuery,
 } from '@enclave/http';
 import { z } from 'zod';
-import { AuditEventsRepository } from './audit-events.repository.js';
 import { AuditExportsService } from './audit-exports.service.js';
 import { AuditTrailService } from './audit-trail.service.js';
 
@@ -89,13 +90,17 @@ export class AuditController {
     private readonly events: AuditEventsRepository,
     private readonly trail: AuditTrailService,
     private readonly exports: AuditExportsService,
+    private readonly users: UsersRepository,
   ) {}
 
   @Get('events')
   async list(@Query(new ZodQuery(EventsQuery)) q: EventsQuery) {
+    // A user's email finds what they did by session and by API key alike.
+    const user = q.actor && !isUuid(q.actor) ? await this.users.findByEmail(q.actor) : null;
     const page = await this.events.list({
       ...bounds(q.from, q.to),
       actor: q.actor ?? null,
+      actorUserId: user?.id ?? null,
       action: q.action ?? null,
       before: q.before ?? null,
       limit: q.limit ?? 100,

@@ -16,7 +16,7 @@ import {
 } from '@enclave/http';
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
-import { AdminConversationsRepository } from './conversations.repository.js';
+import { AdminConversationsService } from './conversations.service.js';
 
 const MAX_LIMIT = 200;
 
@@ -44,7 +44,7 @@ type OpenBody = z.infer<typeof OpenBody>;
 @Roles('admin', 'auditor')
 export class AdminConversationsController {
   constructor(
-    private readonly repo: AdminConversationsRepository,
+    private readonly repo: AdminConversationsService,
     private readonly dataSource: DataSource,
     private readonly audit: AuditLog,
   ) {}

@@ -1,10 +1,13 @@
 import { Module } from '@nestjs/common';
 import { AdminConversationsController } from './conversations.controller.js';
-import { AdminConversationsRepository } from './conversations.repository.js';
+import { AuthModule } from '@enclave/auth';
+import { ConversationsDataModule } from '@enclave/conversations';
+import { AdminConversationsService } from './conversations.service.js';
 
 /** Conversations for admins and auditors; opening one is audited. */
 @Module({
+  imports: [AuthModule, ConversationsDataModule],
   controllers: [AdminConversationsController],
-  providers: [AdminConversationsRepository],
+  providers: [AdminConversationsService],
 })
 export class AdminConversationsModule {}

@@ -1,6 +1,7 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { Roles } from '@enclave/auth';
 import { queryInt, ZodQuery } from '@enclave/http';
+import { MessagesRepository } from '@enclave/conversations';
 import { BackendsRepository, UpstreamPool } from '@enclave/llm';
 import { z } from 'zod';
 import { DashboardRepository } from './dashboard.repository.js';
@@ -20,6 +21,7 @@ type DashboardQuery = z.infer<typeof DashboardQuery>;
 export class DashboardController {
   constructor(
     private readonly repo: DashboardRepository,
+    private readonly messages: MessagesRepository,
     private readonly backends: BackendsRepository,
     private readonly pool: UpstreamPool,
   ) {}
@@ -28,7 +30,7 @@ export class DashboardController {
   async get(@Query(new ZodQuery(DashboardQuery)) q: DashboardQuery) {
     const minutes = q.minutes ?? 60;
     const [traffic, rows, replication, status] = await Promise.all([
-      this.repo.traffic(minutes),
+      this.messages.traffic(minutes),
       this.backends.list(),
       this.repo.replication(),
       this.pool.statusAcrossInstances(),

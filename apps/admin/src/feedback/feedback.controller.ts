@@ -2,7 +2,7 @@ import { Controller, Get, Query } from '@nestjs/common';
 import { Roles } from '@enclave/auth';
 import { cursorParam, encodeCursor, line, queryInt, ZodQuery } from '@enclave/http';
 import { z } from 'zod';
-import { AdminFeedbackRepository } from './feedback.repository.js';
+import { AdminFeedbackService } from './feedback.service.js';
 
 const DAY_MS = 86_400_000;
 const MAX_LIMIT = 500;
@@ -28,7 +28,7 @@ type FeedbackQuery = z.infer<typeof FeedbackQuery>;
 @Controller('api/admin/feedback')
 @Roles('admin', 'auditor')
 export class AdminFeedbackController {
-  constructor(private readonly repo: AdminFeedbackRepository) {}
+  constructor(private readonly repo: AdminFeedbackService) {}
 
   @Get()
   async list(@Query(new ZodQuery(FeedbackQuery)) q: FeedbackQuery) {

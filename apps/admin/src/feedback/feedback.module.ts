@@ -1,7 +1,13 @@
 import { Module } from '@nestjs/common';
+import { AuthModule } from '@enclave/auth';
+import { ConversationsDataModule } from '@enclave/conversations';
 import { AdminFeedbackController } from './feedback.controller.js';
-import { AdminFeedbackRepository } from './feedback.repository.js';
+import { AdminFeedbackService } from './feedback.service.js';
 
 /** Feedback on answers (given in the chat UI), for admins and auditors. */
-@Module({ controllers: [AdminFeedbackController], providers: [AdminFeedbackRepository] })
+@Module({
+  imports: [AuthModule, ConversationsDataModule],
+  controllers: [AdminFeedbackController],
+  providers: [AdminFeedbackService],
+})
 export class AdminFeedbackModule {}

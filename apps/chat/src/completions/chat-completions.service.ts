@@ -14,6 +14,7 @@ import {
   UpstreamFailure,
   UpstreamPool,
 } from '@enclave/llm';
+import type { FinishedMessage, PendingMessage } from '@enclave/conversations';
 import { PolicyService, type RuntimePolicies, RuntimePoliciesService } from '@enclave/policy';
 import { Metrics } from '@enclave/observability';
 import type {
@@ -27,7 +28,6 @@ import { DataSource } from 'typeorm';
 import type { ChatCompletionRequest, EmbeddingsRequest } from './chat-request.schema.js';
 import { ChatInstance } from './chat-instance.js';
 import { type CompletionRecord, CompletionRecords, incrementsOf } from './completion-records.js';
-import type { FinishedMessage, PendingMessage } from './messages.repository.js';
 import type { SseSink } from './sse.js';
 import { replayAsChunks, StreamAccumulator } from './stream-accumulator.js';
 

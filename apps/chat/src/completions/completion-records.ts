@@ -1,17 +1,17 @@
 import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { AuditLog, type AuditEvent } from '@enclave/audit';
 import { type Config, InjectConfig } from '@enclave/config';
+import {
+  type FinishedMessage,
+  MessagesRepository,
+  type PendingMessage,
+} from '@enclave/conversations';
 import { DatabaseUnavailableError, isDatabaseUnavailable } from '@enclave/http';
 import { Metrics } from '@enclave/observability';
 import { type CounterIncrement, CountersRepository } from '@enclave/policy';
 import { join } from 'node:path';
 import { DataSource, type EntityManager } from 'typeorm';
 import { ChatInstance } from './chat-instance.js';
-import {
-  type FinishedMessage,
-  MessagesRepository,
-  type PendingMessage,
-} from './messages.repository.js';
 import { RecordSpool, SpoolFullError } from './record-spool.js';
 
 /** How often a non-empty spool is offered to the database again. */

@@ -1,11 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import type { Principal } from '@enclave/auth';
+import { ConversationsRepository, MessagesRepository } from '@enclave/conversations';
 import { ApiError, type RequestMeta } from '@enclave/http';
 import { DataSource } from 'typeorm';
-import { ConversationsRepository } from '../conversations/conversations.repository.js';
 import { ChatCompletionsService } from './chat-completions.service.js';
 import type { ChatCompletionRequest } from './chat-request.schema.js';
-import { MessagesRepository } from './messages.repository.js';
 import type { SseSink } from './sse.js';
 
 const DEFAULT_TITLE = 'New chat';

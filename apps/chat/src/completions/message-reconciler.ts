@@ -5,12 +5,16 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { type AuditActor, AuditLog } from '@enclave/audit';
+import { ApiKeysRepository, UsersRepository } from '@enclave/auth';
 import { type Config, InjectConfig } from '@enclave/config';
+import {
+  type AbandonedMessage,
+  ChatInstancesRepository,
+  MessagesRepository,
+} from '@enclave/conversations';
 import { DataSource } from 'typeorm';
 import { ChatInstance } from './chat-instance.js';
-import { ChatInstancesRepository } from './chat-instances.repository.js';
 import { CompletionRecords } from './completion-records.js';
-import { type AbandonedMessage, MessagesRepository } from './messages.repository.js';
 
 /** How often this process says it is alive. */
 const BEAT_EVERY_MS = 5_000;
@@ -45,6 +49,8 @@ export class MessageReconciler implements OnApplicationBootstrap, OnApplicationS
     private readonly messages: MessagesRepository,
     private readonly records: CompletionRecords,
     private readonly audit: AuditLog,
+    private readonly users: UsersRepository,
+    private readonly apiKeys: ApiKeysRepository,
     @InjectConfig() private readonly config: Config,
   ) {}
 
@@ -103,11 +109,21 @@ export class MessageReconciler implements OnApplicationBootstrap, OnApplicationS
         deadlineSeconds: this.config.records.completionDeadlineMs / 1000,
         limit: BATCH,
       });
+      // The actor's label names the user and key as a completion's own event does.
+      const emails = await this.users.emailsOf(
+        abandoned.map((m) => m.userId),
+        db,
+      );
+      const prefixes = await this.apiKeys.prefixesOf(
+        abandoned.flatMap((m) => (m.apiKeyId ? [m.apiKeyId] : [])),
+        db,
+      );
       for (const m of abandoned) {
         const params: unknown[] = [];
+        const actor = actorOf(m, emails, prefixes);
         const ctes = [
           this.messages.interruptCte(m.id, params),
-          this.audit.appendCtes(interruptedEvent(m), params, { onlyIf: 'closed' }),
+          this.audit.appendCtes(interruptedEvent(m, actor), params, { onlyIf: 'closed' }),
         ];
         await db.query(`WITH ${ctes.join(',\n')} SELECT 1`, params);
       }
@@ -124,10 +140,22 @@ export class MessageReconciler implements OnApplicationBootstrap, OnApplicationS
   }
 }
 
-function interruptedEvent(m: AbandonedMessage) {
-  const actor: AuditActor = m.apiKeyId
-    ? { type: 'api_key', id: m.userId, label: `${m.email} (key ${m.keyPrefix})` }
-    : { type: 'user', id: m.userId, label: m.email };
+function actorOf(
+  m: AbandonedMessage,
+  emails: Map<string, string>,
+  keyPrefixes: Map<string, string>,
+): AuditActor {
+  const email = emails.get(m.userId) ?? null;
+  return m.apiKeyId
+    ? {
+        type: 'api_key',
+        id: m.userId,
+        label: `${email} (key ${keyPrefixes.get(m.apiKeyId) ?? null})`,
+      }
+    : { type: 'user', id: m.userId, label: email };
+}
+
+function interruptedEvent(m: AbandonedMessage, actor: AuditActor) {
   return {
     actor,
     action: 'chat.completion',

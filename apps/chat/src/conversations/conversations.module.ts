@@ -1,15 +1,12 @@
 import { Module } from '@nestjs/common';
 import { ConversationsController } from './conversations.controller.js';
-import { ConversationsRepository } from './conversations.repository.js';
+import { ConversationsDataModule } from '@enclave/conversations';
 import { ConversationsService } from './conversations.service.js';
 
-/**
- * Conversations of the chat UI. The repository is exported for the completion engine, which
- * checks ownership with getForUser() and touch()es a conversation when it adds a message.
- */
+/** Conversations of the chat UI (the data is libs/conversations'). */
 @Module({
+  imports: [ConversationsDataModule],
   controllers: [ConversationsController],
-  providers: [ConversationsRepository, ConversationsService],
-  exports: [ConversationsRepository],
+  providers: [ConversationsService],
 })
 export class ConversationsModule {}

@@ -1,7 +1,7 @@
 import type { PipeTransform } from '@nestjs/common';
 import { z } from 'zod';
 import { ApiError, decodeCursor, line, queryInt } from '@enclave/http';
-import type { ConversationKey } from './conversations.repository.js';
+import type { ConversationKey } from '@enclave/conversations';
 
 const Title = line().trim().min(1).max(200);
 

@@ -1,13 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { AuditLog } from '@enclave/audit';
 import { type Principal, principalActor } from '@enclave/auth';
-import { ApiError, encodeCursor, type RequestMeta } from '@enclave/http';
-import { DataSource } from 'typeorm';
 import {
   type Conversation,
   type ConversationMessage,
   ConversationsRepository,
-} from './conversations.repository.js';
+} from '@enclave/conversations';
+import { ApiError, encodeCursor, type RequestMeta } from '@enclave/http';
+import { DataSource } from 'typeorm';
 import type { ListConversationsQuery } from './conversations.schema.js';
 
 export interface ConversationList {

@@ -1,13 +1,12 @@
 import { Module } from '@nestjs/common';
-import { ConversationsModule } from '../conversations/conversations.module.js';
+import { ConversationsDataModule } from '@enclave/conversations';
 import { FeedbackController } from './feedback.controller.js';
-import { FeedbackRepository } from './feedback.repository.js';
 import { FeedbackService } from './feedback.service.js';
 
 /** Thumbs up / down with an optional comment on answers (PUT /api/messages/:id/feedback). */
 @Module({
-  imports: [ConversationsModule],
+  imports: [ConversationsDataModule],
   controllers: [FeedbackController],
-  providers: [FeedbackRepository, FeedbackService],
+  providers: [FeedbackService],
 })
 export class FeedbackModule {}

@@ -1,11 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { AuditLog } from '@enclave/audit';
 import { type Principal, principalActor } from '@enclave/auth';
+import { ConversationsRepository, type Feedback, FeedbackRepository } from '@enclave/conversations';
 import { ApiError, type RequestMeta } from '@enclave/http';
 import { Metrics } from '@enclave/observability';
 import { DataSource } from 'typeorm';
-import { ConversationsRepository } from '../conversations/conversations.repository.js';
-import { type Feedback, FeedbackRepository } from './feedback.repository.js';
 import type { FeedbackBody } from './feedback.schema.js';
 
 /**

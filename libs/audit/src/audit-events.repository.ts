@@ -6,8 +6,13 @@ export interface AuditEventFilter {
   from: Date | null;
   /** Exclusive upper bound. */
   to: Date | null;
-  /** A user id or email (also finds their API keys' events), or an actor label such as `cli`. */
+  /** A user id, or an actor label such as `cli` (matched ignoring case). */
   actor: string | null;
+  /**
+   * The user whose email `actor` is, looked up by the caller (libs/auth owns `users`): their
+   * events by session and by API key match too.
+   */
+  actorUserId: string | null;
   /** An exact action, or a prefix ending in `.*` (`auth.*`). */
   action: string | null;
   /** Events with a smaller id than this (the previous page's `nextBefore`). */
@@ -50,7 +55,7 @@ interface Row {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** Audit events for the console's search: newest first by id, keyset-paged. */
+/** Audit events for the console's search: newest first by id, keyset-paged, with their chain positions. */
 @Injectable()
 export class AuditEventsRepository {
   constructor(private readonly dataSource: DataSource) {}
@@ -62,10 +67,9 @@ export class AuditEventsRepository {
     if (f.to) where.push(`e.occurred_at < $${params.push(f.to)}`);
     if (f.actor && UUID.test(f.actor)) where.push(`e.actor_id = $${params.push(f.actor)}::uuid`);
     else if (f.actor) {
-      // A user's email finds what they did by session and by API key alike.
-      const p = `$${params.push(f.actor)}`;
+      const label = `lower(e.actor_label) = lower($${params.push(f.actor)})`;
       where.push(
-        `(lower(e.actor_label) = lower(${p}) OR e.actor_id IN (SELECT id FROM users WHERE lower(email) = lower(${p})))`,
+        f.actorUserId ? `(${label} OR e.actor_id = $${params.push(f.actorUserId)}::uuid)` : label,
       );
     }
     if (f.action?.endsWith('.*')) {

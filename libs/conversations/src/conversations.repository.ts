@@ -34,6 +34,28 @@ export interface ConversationMessage {
   createdAt: Date;
 }
 
+/**
+ * A conversation as admins and auditors list it: metadata, never content. The title is content
+ * too (by default the start of the first message), so it is shown only once opened with a reason.
+ * The owner's email is auth's to add (`users` is its table).
+ */
+export interface ConversationSummary {
+  id: string;
+  userId: string;
+  model: string | null;
+  messageCount: number;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface ConversationFilter {
+  /** Only these owners (an email search resolved by auth); null: any owner. */
+  userIds: string[] | null;
+  /** Where the previous page ended: its last row's exact updated_at (text) and id. */
+  before: ConversationKey | null;
+  limit: number;
+}
+
 export interface ConversationPage {
   items: Conversation[];
   /** Where the next page starts; null on the last page. */
@@ -48,7 +70,11 @@ const MESSAGE_COLUMNS = `id, role, content, tool_calls AS "toolCalls", model, up
   created_at AS "createdAt"`;
 
 /** The exact updated_at, to the microsecond, as the cursor carries it. */
-const UPDATED_AT_TEXT = `to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+const UPDATED_AT_TEXT = `to_char(c.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+
+const SUMMARY = `c.id, c.user_id AS "userId", c.model,
+  (SELECT count(*)::int FROM messages m WHERE m.conversation_id = c.id) AS "messageCount",
+  c.created_at AS "createdAt", c.updated_at AS "updatedAt"`;
 
 /** Makes `%`, `_` and `\` match themselves in a LIKE pattern (with ESCAPE '\'). */
 export function escapeLike(text: string): string {
@@ -56,9 +82,10 @@ export function escapeLike(text: string): string {
 }
 
 /**
- * The chat UI's conversations. Every read and write of a user's conversation is scoped by
- * `user_id`, so another user's id behaves exactly like one that does not exist. Methods that
- * change rows take the caller's EntityManager (its transaction).
+ * Conversations. The chat UI's reads and writes of a user's conversation are scoped by
+ * `user_id`, so another user's id behaves exactly like one that does not exist; admins and
+ * auditors list everyone's (`listAll`, `getAny`). Methods that change rows take the caller's
+ * EntityManager (its transaction).
  */
 @Injectable()
 export class ConversationsRepository {
@@ -100,7 +127,7 @@ export class ConversationsRepository {
     params.push(page.limit + 1);
     const rows: (Conversation & { cursorAt: string })[] = await db.query(
       `SELECT ${COLUMNS}, ${UPDATED_AT_TEXT} AS "cursorAt"
-         FROM conversations
+         FROM conversations c
         WHERE ${where.join(' AND ')}
         ORDER BY updated_at DESC, id DESC
         LIMIT $${params.length}`,
@@ -182,5 +209,48 @@ export class ConversationsRepository {
         ORDER BY created_at, id`,
       [conversationId],
     );
+  }
+
+  /** Every user's conversations, most recently updated first, for admins and auditors. */
+  async listAll(f: ConversationFilter): Promise<{
+    items: ConversationSummary[];
+    next: ConversationKey | null;
+  }> {
+    const params: unknown[] = [];
+    const where: string[] = [];
+    if (f.userIds) where.push(`c.user_id = ANY($${params.push(f.userIds)}::uuid[])`);
+    if (f.before) {
+      params.push(f.before.updatedAt, f.before.id);
+      where.push(
+        `(c.updated_at, c.id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`,
+      );
+    }
+    params.push(f.limit + 1);
+    const rows: (ConversationSummary & { cursorAt: string })[] = await this.dataSource.query(
+      `SELECT ${SUMMARY}, ${UPDATED_AT_TEXT} AS "cursorAt"
+         FROM conversations c
+        ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+        ORDER BY c.updated_at DESC, c.id DESC
+        LIMIT $${params.length}`,
+      params,
+    );
+    const items = rows.slice(0, f.limit);
+    const last = items.at(-1);
+    return {
+      items: items.map(({ cursorAt: _c, ...row }) => row),
+      next: rows.length > f.limit && last ? { updatedAt: last.cursorAt, id: last.id } : null,
+    };
+  }
+
+  /** Anyone's conversation with its title, for opening (the caller audits the reason in `db`). */
+  async getAny(
+    db: EntityManager,
+    id: string,
+  ): Promise<(ConversationSummary & { title: string }) | null> {
+    const rows: (ConversationSummary & { title: string })[] = await db.query(
+      `SELECT ${SUMMARY}, c.title FROM conversations c WHERE c.id = $1`,
+      [id],
+    );
+    return rows[0] ?? null;
   }
 }

@@ -1,0 +1,22 @@
+import { Module } from '@nestjs/common';
+import { ChatInstancesRepository } from './chat-instances.repository.js';
+import { ConversationsRepository } from './conversations.repository.js';
+import { FeedbackRepository } from './feedback.repository.js';
+import { MessagesRepository } from './messages.repository.js';
+
+/** The repositories of the chat data, for the apps' feature modules to import. */
+@Module({
+  providers: [
+    ConversationsRepository,
+    MessagesRepository,
+    FeedbackRepository,
+    ChatInstancesRepository,
+  ],
+  exports: [
+    ConversationsRepository,
+    MessagesRepository,
+    FeedbackRepository,
+    ChatInstancesRepository,
+  ],
+})
+export class ConversationsDataModule {}

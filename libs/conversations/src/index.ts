@@ -1,0 +1,34 @@
+// The chat data: conversations, their messages, feedback on answers, and the chat processes
+// that serve messages (chat_instances). The repositories here are the only code with SQL on
+// those tables; the chat and admin apps and libs/privacy call them.
+export { ConversationsDataModule } from './conversations-data.module.js';
+export {
+  ConversationsRepository,
+  type Conversation,
+  type ConversationFilter,
+  type ConversationKey,
+  type ConversationMessage,
+  type ConversationPage,
+  type ConversationSummary,
+  type MessageRole,
+} from './conversations.repository.js';
+export {
+  MessagesRepository,
+  type AbandonedMessage,
+  type FinishedMessage,
+  type MessageOutcome,
+  type MinuteFigures,
+  type PendingMessage,
+  type TrafficFigures,
+} from './messages.repository.js';
+export {
+  FeedbackRepository,
+  type Feedback,
+  type FeedbackFilter,
+  type FeedbackRow,
+  type Rating,
+  type RatedMessage,
+} from './feedback.repository.js';
+export { ChatInstancesRepository } from './chat-instances.repository.js';
+export { eraseChatContent, HOLD_OVER_USER_MESSAGES, type ChatErasure } from './chat-erasure.js';
+export { pruneMessages, type MessagePruning } from './chat-retention.js';
