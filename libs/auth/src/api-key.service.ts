@@ -160,7 +160,7 @@ export class ApiKeyService {
         { param: 'prefix' },
       );
     }
-    return this.dataSource.transaction(async (db) => {
+    const result = await this.dataSource.transaction(async (db) => {
       const existing = await this.keys.findByPrefix(prefix, db);
       if (!existing || (opts.ownerUserId !== undefined && existing.userId !== opts.ownerUserId)) {
         throw new ApiError(
@@ -192,6 +192,10 @@ export class ApiKeyService {
       });
       return publicApiKey(revoked);
     });
+    // This process forgets the key at once (its next request is refused); the others when the
+    // trigger's notification reaches them.
+    this.credentials.invalidate();
+    return result;
   }
 
   /** The user's keys, newest first, revoked and expired ones included. */

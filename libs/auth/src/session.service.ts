@@ -160,6 +160,8 @@ export class SessionService {
         meta,
       });
     });
+    // As for a revoked key: this process at once, the others on the trigger's notification.
+    this.credentials.invalidate();
   }
 
   /** The principal of a live session, or null when the token is unknown or expired. */
