@@ -6,16 +6,16 @@ import {
 } from '@nestjs/common';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { AuditLog } from '@enclave/audit';
 import {
-  AuditLog,
   copyOutOf,
   type ExportFileFormat,
   type ExportFileKind,
   ExportFilesRepository,
   localVerificationKeys,
-  sqlOf,
   writeExport,
-} from '@enclave/audit';
+} from '@enclave/audit-chain';
+import { sqlOf } from '@enclave/db';
 import { type Config, InjectConfig } from '@enclave/config';
 import { DataSource } from 'typeorm';
 import { SealerService } from './sealer.service.js';

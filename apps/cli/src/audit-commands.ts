@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { Command } from 'commander';
+import { AuditLog } from '@enclave/audit';
 import {
-  AuditLog,
   type ChainVerdict,
   type ExportFileFormat,
   generateSigningKey,
@@ -14,16 +14,15 @@ import {
   publicKeyPem,
   copyOutOf,
   rotateSigningKey,
-  sqlOf,
   type VerificationKeys,
   verifyDatabaseChain,
   verifyExport,
   writeExport,
-} from '@enclave/audit';
+} from '@enclave/audit-chain';
 import { type Config, loadConfig, loadConfigOrExit } from '@enclave/config';
 import { defaultPolicies, POLICIES_SETTING_KEY, RuntimePolicies } from '@enclave/policy';
 import { applyRetention, eraseUser } from '@enclave/privacy';
-import { databaseUrl, pgClient } from '@enclave/db';
+import { databaseUrl, pgClient, sqlOf } from '@enclave/db';
 import { withMigratedDatabase as withDatabase } from './database.js';
 
 /** Exit code of `enclave audit verify` when the chain or the export was tampered with. */

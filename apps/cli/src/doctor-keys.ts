@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { Keyring, loadSigningKey, type SigningKey } from '@enclave/audit';
+import { Keyring, loadSigningKey, type SigningKey } from '@enclave/audit-chain';
 import type { Config } from '@enclave/config';
 import { databaseUrl, pgClient } from '@enclave/db';
 

@@ -1,4 +1,5 @@
-import { holdCoversRecord, type Sql } from '@enclave/audit';
+import { holdCoversRecord } from '@enclave/audit-chain';
+import { type Sql } from '@enclave/db';
 
 /** SQL condition on a hold `h`: it covers one of user `$1`'s messages (see `holdsBlockingErasure`). */
 export const HOLD_OVER_USER_MESSAGES = `EXISTS (SELECT 1 FROM messages m

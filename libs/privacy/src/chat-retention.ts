@@ -1,4 +1,4 @@
-import { recordHeld, type RetentionStep } from '@enclave/audit';
+import { recordHeld, type RetentionStep } from '@enclave/audit-chain';
 import { type MonthPartition, monthlyPartitions, type Sql } from '@enclave/db';
 
 /** SQL: whether an active legal hold covers the message `m` (its owner, its time). */

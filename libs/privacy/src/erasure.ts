@@ -1,10 +1,6 @@
-import {
-  type AuditActor,
-  AuditLog,
-  holdsBlockingErasure,
-  redactUserEvents,
-  sqlOf,
-} from '@enclave/audit';
+import { type AuditActor, AuditLog } from '@enclave/audit';
+import { holdsBlockingErasure, redactUserEvents } from '@enclave/audit-chain';
+import { sqlOf } from '@enclave/db';
 import { ApiError, type RequestMeta } from '@enclave/http';
 import type { EntityManager } from 'typeorm';
 import { eraseChatContent, HOLD_OVER_USER_MESSAGES } from './chat-erasure.js';

@@ -1,12 +1,10 @@
+import { AuditLog, SYSTEM_ACTOR } from '@enclave/audit';
 import {
-  AuditLog,
   type AuditRetentionRules,
   pruneAuditEvents,
   type RetentionStep,
-  sqlOf,
-  SYSTEM_ACTOR,
-} from '@enclave/audit';
-import { ensureMonthlyPartitions } from '@enclave/db';
+} from '@enclave/audit-chain';
+import { ensureMonthlyPartitions, sqlOf } from '@enclave/db';
 import type { DataSource } from 'typeorm';
 import { pruneMessages } from './chat-retention.js';
 
