@@ -51,7 +51,6 @@ if (opt('phase', null)) {
     if (phase === 'export') {
       const { manifest } = await audit.writeExport({
         sql,
-        copyOut: audit.copyOutOfClient(client),
         dir: opt('dir'),
         name: 'bench',
         format: 'jsonl',

@@ -8,7 +8,6 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AuditLog } from '@enclave/audit';
 import {
-  copyOutOf,
   type ExportFileFormat,
   type ExportFileKind,
   ExportFilesRepository,
@@ -103,7 +102,6 @@ export class ExportRunnerService implements OnApplicationBootstrap, BeforeApplic
     try {
       const { manifest } = await writeExport({
         sql: sqlOf(this.dataSource),
-        copyOut: copyOutOf(this.dataSource),
         dir: this.config.audit.exportDir,
         name: job.fileName,
         format: job.format,

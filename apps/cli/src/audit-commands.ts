@@ -12,7 +12,6 @@ import {
   localVerificationKeys,
   parsePublicKey,
   publicKeyPem,
-  copyOutOf,
   rotateSigningKey,
   type VerificationKeys,
   verifyDatabaseChain,
@@ -192,7 +191,6 @@ export function registerAuditCommands(program: Command): void {
       const result = await withDatabase(config, async (ds) => {
         const written = await writeExport({
           sql: sqlOf(ds),
-          copyOut: copyOutOf(ds),
           dir: opts.out,
           name,
           format: opts.format as ExportFileFormat,

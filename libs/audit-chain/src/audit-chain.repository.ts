@@ -229,6 +229,20 @@ export class AuditChainRepository {
     return rows.map(toLink);
   }
 
+  /**
+   * The links after `afterPos` up to `toPos` with their events, a page at a time. The next page is
+   * asked for before this one is handed out, so Postgres reads while the caller hashes.
+   */
+  async *pages(afterPos: number, size: number, toPos?: number): AsyncGenerator<StoredLink[]> {
+    let next = this.links(afterPos, size, toPos);
+    for (;;) {
+      const page = await next;
+      if (page.length === size) next = this.links(page[page.length - 1]!.pos, size, toPos);
+      if (page.length) yield page;
+      if (page.length < size) return;
+    }
+  }
+
   /** Events that are neither sealed nor waiting to be: written around AuditLog.append. */
   async unchainedEvents(limit: number): Promise<string[]> {
     const rows = await this.sql<{ id: string }>(

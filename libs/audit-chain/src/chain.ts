@@ -1,5 +1,5 @@
 import { sign, verify, type KeyObject } from 'node:crypto';
-import { canonicalJson, jsonString, payloadTextHash, sha256Hex } from '@enclave/audit';
+import { canonicalJson, payloadTextHash, sha256Hex } from '@enclave/audit';
 
 /**
  * The audit chain as pure functions, shared by the sealer, the database verifier and the offline
@@ -65,72 +65,32 @@ export function payloadIntact(
 }
 
 /**
- * payloadIntact() of a payload read as JSON text (an export line). The exporter writes the
- * canonical text, so the text as it stands is tried first; only when that does not match is it
- * parsed and canonicalised, so a payload still verifies exactly when its parsed value does.
+ * The leaf of an event at a position: what the chain hashes, in canonical JSON. The one encoder of
+ * an event for the chain: the sealer, the database verifier, the exporter and the offline verifier
+ * all hash this.
  */
-export function payloadTextIntact(
-  r: Pick<AuditRecord, 'redactedAt' | 'payloadSalt' | 'payloadHash'>,
-  text: string,
-): boolean {
-  return payloadIntact(r, text) || payloadIntact(r, canonicalJson(JSON.parse(text)));
+export function leafText(pos: number, r: AuditRecord): string {
+  return canonicalJson({
+    v: LEAF_VERSION,
+    pos,
+    id: r.id,
+    occurredAt: r.occurredAt,
+    actorType: r.actorType,
+    actorId: r.actorId,
+    actorLabel: r.actorLabel,
+    action: r.action,
+    targetType: r.targetType,
+    targetId: r.targetId,
+    outcome: r.outcome,
+    sourceIp: r.sourceIp,
+    userAgent: r.userAgent,
+    requestId: r.requestId,
+    payloadHash: r.payloadHash,
+  });
 }
 
-/** The leaf's fields as JSON texts: for each, what jsonString() gives for the stored value. */
-export interface LeafTokens {
-  action: string;
-  actorId: string;
-  actorLabel: string;
-  actorType: string;
-  id: string;
-  occurredAt: string;
-  outcome: string;
-  payloadHash: string;
-  requestId: string;
-  sourceIp: string;
-  targetId: string;
-  targetType: string;
-  userAgent: string;
-}
-
-/**
- * SHA-256 of canonicalJson(leaf). The leaf is flat and its keys are fixed, so the text is written
- * directly in sorted key order (hot path; chain.spec.ts checks it equals the canonical form).
- */
 export function leafHash(pos: number, r: AuditRecord): string {
-  return leafHashOfTokens(pos, leafTokens(r));
-}
-
-/** The LeafTokens of a record: each field through jsonString(). */
-export function leafTokens(r: AuditRecord): LeafTokens {
-  return {
-    action: jsonString(r.action),
-    actorId: jsonString(r.actorId),
-    actorLabel: jsonString(r.actorLabel),
-    actorType: jsonString(r.actorType),
-    id: jsonString(r.id),
-    occurredAt: jsonString(r.occurredAt),
-    outcome: jsonString(r.outcome),
-    payloadHash: jsonString(r.payloadHash),
-    requestId: jsonString(r.requestId),
-    sourceIp: jsonString(r.sourceIp),
-    targetId: jsonString(r.targetId),
-    targetType: jsonString(r.targetType),
-    userAgent: jsonString(r.userAgent),
-  };
-}
-
-/**
- * leafHash() of fields that are JSON texts already (an export line's tokens, or values Postgres
- * wrote as JSON): the exporter and the offline verifier skip re-encoding each field.
- */
-export function leafHashOfTokens(pos: number, t: LeafTokens): string {
-  return sha256Hex(
-    `{"action":${t.action},"actorId":${t.actorId},"actorLabel":${t.actorLabel},"actorType":${t.actorType},` +
-      `"id":${t.id},"occurredAt":${t.occurredAt},"outcome":${t.outcome},"payloadHash":${t.payloadHash},` +
-      `"pos":${pos},"requestId":${t.requestId},"sourceIp":${t.sourceIp},"targetId":${t.targetId},` +
-      `"targetType":${t.targetType},"userAgent":${t.userAgent},"v":${LEAF_VERSION}}`,
-  );
+  return sha256Hex(leafText(pos, r));
 }
 
 export function linkHash(prevHex: string, leafHex: string): string {
@@ -232,28 +192,6 @@ export interface ChainStep {
   pruned?: boolean;
 }
 
-/** What was checked of an event where it was read (a worker): its payload, its leaf, its link. */
-export interface EventCheck {
-  id: string;
-  redacted: boolean;
-  /** The payload matches its sealed hash (or, once erased, is the redaction marker). */
-  payloadIntact: boolean;
-  /** leafHash(pos, event). */
-  leafHash: string;
-  /** linkHash(prev, leafHash), made alongside when the previous hash was known there. */
-  link: { prev: string; hash: string } | null;
-}
-
-/** A position whose event was checked where it was read: the walker links it and counts it. */
-export interface CheckedStep {
-  pos: number;
-  /** The chain hash stated with the event (an export line's chainHash); null when it has none. */
-  hash: string | null;
-  /** The leaf hash stored with the link (the database); absent for an export line. */
-  storedLeaf?: string;
-  event: EventCheck;
-}
-
 export interface ChainVerdict {
   ok: boolean;
   /** Positions walked (from fromPos + 1 to lastPos). */
@@ -332,33 +270,6 @@ export class ChainWalker {
 
   visit(step: ChainStep): void {
     const r = step.record;
-    let check: EventCheck | null = null;
-    if (r) {
-      check = {
-        id: r.id,
-        redacted: !!r.redactedAt,
-        payloadIntact: payloadIntact(r, canonicalJson(r.payload)),
-        leafHash: leafHash(step.pos, r),
-        link: null,
-      };
-    }
-    this.advance(step, check, r);
-  }
-
-  /** visit() of an event already checked where it was read (same verdicts, no hashing here). */
-  visitChecked(step: CheckedStep): void {
-    this.advance(
-      { pos: step.pos, leafHash: step.storedLeaf ?? null, hash: step.hash },
-      step.event,
-      null,
-    );
-  }
-
-  private advance(
-    step: Omit<ChainStep, 'record'>,
-    event: EventCheck | null,
-    record: AuditRecord | null,
-  ): void {
     const { pos } = step;
     const problemsBefore = this.problems.length;
     if (pos < this.expected) {
@@ -378,22 +289,23 @@ export class ChainWalker {
     }
     this.positions++;
     let leaf = step.leafHash;
-    if (step.pruned && !event) {
+    if (step.pruned && !r) {
       this.pruned++;
       this.prunedRange = { from: this.prunedRange?.from ?? pos, to: pos };
     }
-    if (event) {
+    const eventLeaf = r ? leafHash(pos, r) : null;
+    if (r) {
       this.events++;
-      if (event.redacted) this.redacted++;
-      if (!event.payloadIntact) {
+      if (r.redactedAt) this.redacted++;
+      if (!payloadIntact(r, canonicalJson(r.payload))) {
         this.report(
           pos,
           'payload_modified',
-          `event ${event.id} at position ${pos}: the payload does not match its sealed hash`,
+          `event ${r.id} at position ${pos}: the payload does not match its sealed hash`,
         );
       }
-      if (leaf !== null && event.leafHash !== leaf) this.eventMismatch(pos, event.id, record, leaf);
-      leaf ??= event.leafHash;
+      if (leaf !== null && eventLeaf !== leaf) this.eventMismatch(pos, r, leaf);
+      leaf ??= eventLeaf;
     } else if (!step.absentByDesign) {
       this.report(pos, 'event_missing', `the event sealed at position ${pos} is gone`);
     }
@@ -403,17 +315,13 @@ export class ChainWalker {
       if (step.hash === null)
         this.report(pos, 'link_broken', `position ${pos} has neither an event nor a link`);
     } else {
-      const made = event?.link;
-      hash =
-        made && made.prev === this.prevHash && leaf === event.leafHash
-          ? made.hash
-          : linkHash(this.prevHash, leaf);
-      if (step.hash !== null && step.hash !== hash && step.leafHash === null && event) {
+      hash = linkHash(this.prevHash, leaf);
+      if (step.hash !== null && step.hash !== hash && step.leafHash === null && r) {
         // No stored leaf to compare with (an export line): the event or its predecessor changed.
         this.report(
           pos,
           'event_modified',
-          `event ${event.id} at position ${pos} does not match its chain hash`,
+          `event ${r.id} at position ${pos} does not match its chain hash`,
         );
       } else if (step.hash !== null && step.hash !== hash) {
         this.report(
@@ -442,10 +350,10 @@ export class ChainWalker {
   }
 
   /** The event does not hash to its sealed leaf: moved (sealed at a neighbouring position) or changed. */
-  private eventMismatch(pos: number, id: string, r: AuditRecord | null, sealedLeaf: string): void {
-    // With the record at hand (not only its check), a neighbouring position is tried too.
-    for (const sealedAt of r ? [pos - 1, pos + 1] : []) {
-      if (sealedAt > 0 && leafHash(sealedAt, r!) === sealedLeaf) {
+  private eventMismatch(pos: number, r: AuditRecord, sealedLeaf: string): void {
+    const id = r.id;
+    for (const sealedAt of [pos - 1, pos + 1]) {
+      if (sealedAt > 0 && leafHash(sealedAt, r) === sealedLeaf) {
         this.report(
           Math.min(pos, sealedAt),
           'event_moved',

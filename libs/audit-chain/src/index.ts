@@ -47,7 +47,6 @@ export {
   type SealerStatus,
 } from './sealer/audit-sealer.js';
 export { verifyDatabaseChain, type DatabaseVerdict } from './verify/verify-database.js';
-export { copyOutOf, copyOutOfClient, type CopyOut } from './export/copy-out.js';
 export { ExportRefusedError, writeExport, type ExportFilter } from './export/audit-export.js';
 export {
   CSV_COLUMNS,

@@ -6,7 +6,6 @@ import type { DataSource } from 'typeorm';
 import {
   AuditChainRepository,
   AuditSealer,
-  copyOutOf,
   generateSigningKey,
   Keyring,
   KeyRotationRefused,
@@ -172,7 +171,6 @@ describe('a keyring shared by two audit hosts', () => {
     const out = join(dir, 'exports');
     const { manifestPath, manifest } = await writeExport({
       sql: sqlOf(ds),
-      copyOut: copyOutOf(ds),
       dir: out,
       name: 'after-rotation',
       format: 'jsonl',

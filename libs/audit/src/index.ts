@@ -6,5 +6,5 @@ export {
   type AuditEvent,
   type AuditOutcome,
 } from './audit-log.js';
-export { canonicalJson, jsonString } from './canonical-json.js';
+export { canonicalJson } from './canonical-json.js';
 export { newPayloadSalt, payloadHash, payloadTextHash, sha256Hex } from './payload-hash.js';

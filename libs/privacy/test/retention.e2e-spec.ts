@@ -8,7 +8,6 @@ import { AuditLog } from '@enclave/audit';
 import {
   LegalHolds,
   type SigningKey,
-  copyOutOf,
   verifyDatabaseChain,
   verifyExport,
   writeExport,
@@ -90,7 +89,6 @@ async function exportAndVerify(ds: DataSource, name: string) {
   const dir = mkdtempSync(join(tmpdir(), 'enclave-retention-'));
   const { manifestPath } = await writeExport({
     sql: sqlOf(ds),
-    copyOut: copyOutOf(ds),
     dir,
     name,
     format: 'jsonl',

@@ -1,36 +1,27 @@
 import { createHash } from 'node:crypto';
 import { createWriteStream, mkdirSync, renameSync, writeFileSync, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
+import { finished } from 'node:stream/promises';
 import { basename, join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import { escapeLiteral } from 'pg';
+import type { Sql } from '@enclave/db';
 import { AuditChainRepository } from '../audit-chain.repository.js';
-import { canonicalJson } from '@enclave/audit';
 import { type Checkpoint, ChainWalker, GENESIS_HASH, signCheckpoint, signText } from '../chain.js';
-import { CopyBinaryReader, type CopyRow } from './copy-binary.js';
+import { asKeyring, type Keyring, type VerificationKeys } from '../keyring.js';
+import type { SigningKey } from '../signing-key.js';
+import { linkStep } from '../verify/verify-database.js';
 import {
+  csvLine,
   CSV_COLUMNS,
   EXPORT_FORMAT,
   type ExportedEvent,
   type ExportFileFormat,
   type ExportManifest,
+  jsonLine,
   manifestMessage,
+  matchesFilter,
 } from './export-format.js';
-import {
-  COL,
-  COLUMN_COUNT,
-  lineRoom,
-  rangeCopySql,
-  rowEvent,
-  rowLeafHash,
-  rowPayload,
-  writeLine,
-} from './export-rows.js';
-import type { SigningKey } from '../signing-key.js';
-import { asKeyring, type Keyring, type VerificationKeys } from '../keyring.js';
-import { walkLinks } from '../verify/verify-database.js';
-import type { Sql } from '@enclave/db';
-import type { CopyOut } from './copy-out.js';
 
 export interface ExportFilter {
   /** Inclusive lower bound of occurred_at. */
@@ -47,84 +38,44 @@ function microIso(d: Date | null | undefined): string | null {
   return d ? d.toISOString().replace('Z', '000Z') : null;
 }
 
-/**
- * The filter as an SQL condition on `e` (audit_events), values as quoted literals: a COPY takes
- * no parameters. An event outside the filter (or absent) makes it false, never null.
- */
-function filterSql(f: ExportManifest['filter']): string {
-  const clauses = ['e.id IS NOT NULL'];
-  if (f.from) clauses.push(`e.occurred_at >= ${escapeLiteral(f.from)}::timestamptz`);
-  if (f.to) clauses.push(`e.occurred_at < ${escapeLiteral(f.to)}::timestamptz`);
-  if (f.actorId) clauses.push(`e.actor_id = ${escapeLiteral(f.actorId)}::uuid`);
-  if (f.action?.endsWith('.*'))
-    clauses.push(`starts_with(e.action, ${escapeLiteral(f.action.slice(0, -1))})`);
-  else if (f.action) clauses.push(`e.action = ${escapeLiteral(f.action)}`);
-  return `coalesce(${clauses.join(' AND ')}, false)`;
-}
-
-const CHUNK_BYTES = 1 << 20;
+// Links read per query: fewer round trips, memory still flat.
+const PAGE = 5_000;
 
 /**
- * An output file and the SHA-256 of what was written to it. Lines are written straight into
- * 1 MiB chunks (as bytes, or encoded as they are made, so no line's string outlives it: a batch
- * built as one long string kept thousands alive across collections, a third of the time in GC).
- * A full chunk is hashed and written while the next fills, and is filled again once on disk:
- * a fresh chunk each time cost more in page faults than its lines took to make.
+ * An output file and the SHA-256 of what was written to it. Lines are written one by one (a page
+ * of lines built into one string kept them all alive: most of the export's time went to the
+ * garbage collector) and go to disk together when the page ends; end() waits while the disk is behind.
  */
 class HashingFile {
   private readonly out: WriteStream;
   private readonly hash = createHash('sha256');
-  private chunk: Buffer = Buffer.allocUnsafe(CHUNK_BYTES);
-  private readonly spare: Buffer[] = [];
   private failed: Error | null = null;
-  /** Bytes of the current chunk in use: room() returns it, the caller moves this on. */
-  used = 0;
   bytes = 0;
 
   constructor(readonly path: string) {
-    // One chunk on its way to disk while the next fills.
-    this.out = createWriteStream(path, { mode: 0o640, highWaterMark: 2 * CHUNK_BYTES });
-    this.out.on('error', (err) => (this.failed = err));
+    this.out = createWriteStream(path, { mode: 0o640 });
+    this.out.on('error', (err) => (this.failed ??= err));
+    this.out.cork();
   }
 
-  append(text: string): void {
-    // text.length * 3 bounds its UTF-8 size.
-    this.used += this.room(text.length * 3).write(text, this.used);
+  write(text: string): void {
+    const bytes = Buffer.from(text);
+    this.hash.update(bytes);
+    this.bytes += bytes.length;
+    this.out.write(bytes);
   }
 
-  /** The chunk to write up to `bytes` more bytes into, from `used` on. */
-  room(bytes: number): Buffer {
-    if (this.used + bytes > this.chunk.length) {
-      this.seal();
-      if (bytes > this.chunk.length) this.chunk = Buffer.allocUnsafe(bytes);
-    }
-    return this.chunk;
-  }
-
-  /** Backpressure: waits while the disk is behind. */
-  async flush(): Promise<void> {
+  /** The page's lines go to disk; waits while the disk is behind. */
+  async endPage(): Promise<void> {
+    this.out.uncork();
     if (this.failed) throw this.failed;
     if (this.out.writableNeedDrain) await once(this.out, 'drain');
-  }
-
-  private seal(): void {
-    if (!this.used) return;
-    const chunk = this.chunk;
-    const data = chunk.subarray(0, this.used);
-    this.hash.update(data);
-    this.bytes += data.length;
-    this.out.write(data, () => {
-      if (chunk.length === CHUNK_BYTES) this.spare.push(chunk);
-    });
-    this.chunk = this.spare.pop() ?? Buffer.allocUnsafe(CHUNK_BYTES);
-    this.used = 0;
+    this.out.cork();
   }
 
   async close(): Promise<string> {
-    this.seal();
     this.out.end();
-    await once(this.out, 'finish');
-    if (this.failed) throw this.failed;
+    await finished(this.out);
     return this.hash.digest('hex');
   }
 }
@@ -135,14 +86,12 @@ export class ExportRefusedError extends Error {}
  * Writes an export: `<name>.<format>` (the matching events with their chain hashes),
  * `<name>.links.jsonl` (the links of the other positions in the covered range) and
  * `<name>.manifest.json` (counts, range, SHA-256 of both files, the covering checkpoints, signed).
- * Streams the range through one COPY with backpressure on both ends, so memory does not grow with
- * the number of events. Verifies the chain range as it goes and refuses to sign an export of a
- * chain that does not verify.
+ * Reads the range a page of links at a time and writes with backpressure, so memory does not grow
+ * with the number of events. Every position goes through the same ChainWalker as the database
+ * verifier, and an export of a chain that does not verify is refused, not signed.
  */
 export async function writeExport(opts: {
   sql: Sql;
-  /** COPY … TO STDOUT on the same database: how the events are read. */
-  copyOut: CopyOut;
   dir: string;
   name: string;
   format: ExportFileFormat;
@@ -153,23 +102,23 @@ export async function writeExport(opts: {
   createdBy: string;
 }): Promise<{ manifestPath: string; manifest: ExportManifest }> {
   const repo = new AuditChainRepository(opts.sql);
-  const filter = {
+  const filter: ExportManifest['filter'] = {
     from: microIso(opts.filter.from),
     to: microIso(opts.filter.to),
-    actorId: opts.filter.actorId ?? null,
+    // A uuid's text is lower case; the filter is compared with it as text (matchesFilter).
+    actorId: opts.filter.actorId?.toLowerCase() ?? null,
     action: opts.filter.action ?? null,
   };
-  const inFilter = filterSql(filter);
-  const span = await eventSpan(opts.sql, filter, inFilter);
+  const span = await eventSpan(opts.sql, filter);
   const head = await repo.head();
   const first = span?.min ? Number(span.min) : head.pos;
   const last = span?.max ? Number(span.max) : head.pos;
   const anchor = first > 1 ? await repo.checkpointAtOrBefore(span?.min ? first - 1 : first) : null;
   const fromPos = anchor?.pos ?? 0;
   const fromHash = anchor?.hash ?? GENESIS_HASH;
-  let cover = await repo.checkpointAtOrAfter(last);
   const keys = asKeyring(opts.keys ?? opts.signingKey.publicKey);
-  if (!cover) cover = await checkpointHead(repo, opts.signingKey, keys);
+  const cover =
+    (await repo.checkpointAtOrAfter(last)) ?? (await checkpointHead(repo, opts.signingKey, keys));
   const checkpoints = [
     ...(anchor ? [anchor] : []),
     ...(await repo.checkpointsBetween(fromPos + 1, cover.pos)),
@@ -180,69 +129,37 @@ export async function writeExport(opts: {
   const linksName = `${opts.name}.links.jsonl`;
   const data = new HashingFile(join(opts.dir, `${dataName}.partial`));
   const links = new HashingFile(join(opts.dir, `${linksName}.partial`));
-  const walker = new ChainWalker({
-    fromPos,
-    fromHash,
-    checkpoints,
-    keys,
-  });
+  const walker = new ChainWalker({ fromPos, fromHash, checkpoints, keys });
+  const line = opts.format === 'csv' ? csvLine : jsonLine;
   let events = 0;
   let linkCount = 0;
   let firstEventAt: string | null = null;
   let lastEventAt: string | null = null;
-  if (opts.format === 'csv') data.append(stringify([CSV_COLUMNS]));
+  if (opts.format === 'csv') data.write(stringify([CSV_COLUMNS]));
 
-  const onRow = (row: CopyRow): void => {
-    const pos = row.int8(COL.pos);
-    const leaf = row.hex(COL.leaf)!;
-    const hash = row.hex(COL.hash)!;
-    if (!row.bool(COL.present)) {
-      const pruned = row.bool(COL.pruned);
-      walker.visit({ pos, leafHash: leaf, hash, record: null, absentByDesign: pruned, pruned });
-      // `pruned` tells the offline verifier that retention removed the event (not the filter).
-      links.append(
-        `{"pos":${pos},"leaf":"${leaf}","hash":"${hash}"${pruned ? ',"pruned":true' : ''}}\n`,
-      );
-      linkCount++;
-      return;
+  for await (const page of repo.pages(fromPos, PAGE, cover.pos)) {
+    for (const link of page) {
+      const step = linkStep(link);
+      walker.visit(step);
+      const { pos, record } = link;
+      if (record && matchesFilter(record, filter)) {
+        const event: ExportedEvent = { pos, chainHash: link.hash, ...record };
+        data.write(line(event));
+        events++;
+        firstEventAt ??= record.occurredAt;
+        lastEventAt = record.occurredAt;
+      } else {
+        // `pruned` tells the offline verifier that retention removed the event (not the filter).
+        const pruned = step.absentByDesign ? { pruned: true } : {};
+        links.write(
+          `${JSON.stringify({ pos, leaf: link.leafHash, hash: link.hash, ...pruned })}\n`,
+        );
+        linkCount++;
+      }
     }
-    const posText = String(pos);
-    const payload = rowPayload(row);
-    walker.visitChecked({
-      pos,
-      hash,
-      storedLeaf: leaf,
-      event: {
-        id: row.text(COL.id)!,
-        redacted: !row.isNull(COL.redactedAt),
-        payloadIntact: payload.intact,
-        leafHash: rowLeafHash(row, posText),
-        link: null,
-      },
-    });
-    if (!row.bool(COL.inFilter)) {
-      links.append(`{"pos":${pos},"leaf":"${leaf}","hash":"${hash}"}\n`);
-      linkCount++;
-      return;
-    }
-    if (opts.format === 'csv') {
-      data.append(csvLine(rowEvent(row, posText, payload.canonical)));
-    } else {
-      const to = data.room(lineRoom(row, payload.canonical));
-      data.used = writeLine(row, posText, payload.canonical, to, data.used);
-    }
-    events++;
-    lastEventAt = row.text(COL.occurredAt);
-    firstEventAt ??= lastEventAt;
-  };
-
-  const rows = new CopyBinaryReader(COLUMN_COUNT, onRow);
-  for await (const chunk of opts.copyOut(rangeCopySql(fromPos, cover.pos, inFilter))) {
-    rows.push(chunk);
-    await data.flush();
-    await links.flush();
+    await data.endPage();
+    await links.endPage();
   }
-  rows.end();
   const verdict = walker.finish();
   const dataSha = await data.close();
   const linksSha = await links.close();
@@ -277,6 +194,18 @@ export async function writeExport(opts: {
   return { manifestPath, manifest };
 }
 
+/** The filter as an SQL condition on `e` (audit_events), values as quoted literals. */
+function filterSql(f: ExportManifest['filter']): string {
+  const clauses = ['true'];
+  if (f.from) clauses.push(`e.occurred_at >= ${escapeLiteral(f.from)}::timestamptz`);
+  if (f.to) clauses.push(`e.occurred_at < ${escapeLiteral(f.to)}::timestamptz`);
+  if (f.actorId) clauses.push(`e.actor_id = ${escapeLiteral(f.actorId)}::uuid`);
+  if (f.action?.endsWith('.*'))
+    clauses.push(`starts_with(e.action, ${escapeLiteral(f.action.slice(0, -1))})`);
+  else if (f.action) clauses.push(`e.action = ${escapeLiteral(f.action)}`);
+  return clauses.join(' AND ');
+}
+
 /**
  * The first and last chain positions of the events in the filter (null: none). Without a filter,
  * the first and last links whose event is still there, each found from its end of the chain's
@@ -286,7 +215,6 @@ export async function writeExport(opts: {
 async function eventSpan(
   sql: Sql,
   filter: ExportManifest['filter'],
-  inFilter: string,
 ): Promise<{ min: string | null; max: string | null } | undefined> {
   if (!filter.from && !filter.to && !filter.actorId && !filter.action) {
     const end = (order: string) =>
@@ -300,16 +228,9 @@ async function eventSpan(
   }
   const [span] = await sql<{ min: string | null; max: string | null }>(
     `SELECT min(c.pos)::text AS min, max(c.pos)::text AS max
-       FROM audit_chain c JOIN audit_events e ON e.id = c.event_id WHERE ${inFilter}`,
+       FROM audit_chain c JOIN audit_events e ON e.id = c.event_id WHERE ${filterSql(filter)}`,
   );
   return span;
-}
-
-/** A CSV row of an event: each field's value (null as an empty field), the payload as JSON text. */
-function csvLine(e: ExportedEvent): string {
-  return stringify([CSV_COLUMNS.map((c) => (c === 'payload' ? canonicalJson(e.payload) : e[c]))], {
-    quoted_string: true,
-  });
 }
 
 /**
@@ -329,7 +250,9 @@ async function checkpointHead(
     checkpoints: last ? [last] : [],
     keys,
   });
-  await walkLinks(repo, walker, last?.pos ?? 0, 5_000);
+  for await (const page of repo.pages(last?.pos ?? 0, PAGE)) {
+    for (const link of page) walker.visit(linkStep(link));
+  }
   const verdict = walker.finish();
   if (!verdict.ok) {
     throw new ExportRefusedError(

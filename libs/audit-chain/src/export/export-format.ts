@@ -1,11 +1,11 @@
-import { canonicalJson, jsonString } from '@enclave/audit';
-import { type AuditRecord, type Checkpoint, type LeafTokens, leafTokens } from '../chain.js';
+import { stringify } from 'csv-stringify/sync';
+import { canonicalJson } from '@enclave/audit';
+import type { AuditRecord, Checkpoint } from '../chain.js';
 
 /*
- * The export format: what the manifest holds, and the layout of a JSONL data line: the fields of
- * CSV_COLUMNS in their order, as JSON.stringify of an ExportedEvent gives them with the payload's
- * canonical text. The exporter writes it from its rows (export-rows.ts: LINE) and the verifier
- * reads it back (readExportedLine).
+ * The export format: what the manifest holds, and a data line: the fields of CSV_COLUMNS in their
+ * order, each value in canonical JSON (jsonLine). The offline verifier reads a line back with
+ * JSON.parse, so a line rewritten by another JSON tool is judged by its values.
  */
 
 export const EXPORT_FORMAT = 'enclave.audit.export/v1';
@@ -84,75 +84,14 @@ export function matchesFilter(
   return true;
 }
 
-/** The fields of a data line but pos, chainHash and payload, as JSON texts (jsonString()). */
-export interface LineTokens extends LeafTokens {
-  payloadSalt: string;
-  redactedAt: string;
+/** A JSONL data line: `{"pos":…,"chainHash":…,…}`, each value in canonical JSON. */
+export function jsonLine(e: ExportedEvent): string {
+  return `{${CSV_COLUMNS.map((c) => `"${c}":${canonicalJson(e[c])}`).join(',')}}\n`;
 }
 
-/** LineTokens of a record: each field through jsonString(). */
-export function lineTokens(r: AuditRecord): LineTokens {
-  return {
-    ...leafTokens(r),
-    payloadSalt: jsonString(r.payloadSalt),
-    redactedAt: jsonString(r.redactedAt),
-  };
-}
-
-// A JSON string without escapes or control characters (its value is the text between the
-// quotes), or null. The exporter writes every field of a data line but the payload as such
-// unless the value itself holds a quote, a backslash or a control character.
-const PLAIN = '(null|"[^"\\\\\\x00-\\x1f]*")';
-/** The layout the exporter writes, with the payload's text captured whole. */
-const EXPORTED_LINE = new RegExp(
-  `^\\{"pos":(0|[1-9]\\d{0,14}),${CSV_COLUMNS.slice(1)
-    .map((f) => `"${f}":${f === 'payload' ? '(.*)' : PLAIN}`)
-    .join(',')}\\}$`,
-  's',
-);
-
-/** A data line read back: its position, chain hash and fields as JSON texts, its payload's text. */
-export interface ReadLine {
-  pos: number;
-  chainHash: string | null;
-  tokens: LineTokens;
-  payloadText: string;
-}
-
-/**
- * A data line in the exporter's own layout, read without JSON.parse (that was a third of the
- * offline verifier's time): the fields stay the JSON texts they are (plain strings, so each is
- * what jsonString() gives for its value) and the payload stays its text, which is hashed as it
- * stands. Null for any other line (edited by hand, or with escaped strings): parse that as JSON.
- */
-export function readExportedLine(text: string): ReadLine | null {
-  const m = EXPORTED_LINE.exec(text);
-  if (!m) return null;
-  return {
-    pos: Number(m[1]),
-    chainHash: unquote(m[2]!),
-    tokens: {
-      id: m[3]!,
-      occurredAt: m[4]!,
-      actorType: m[5]!,
-      actorId: m[6]!,
-      actorLabel: m[7]!,
-      action: m[8]!,
-      targetType: m[9]!,
-      targetId: m[10]!,
-      outcome: m[11]!,
-      sourceIp: m[12]!,
-      userAgent: m[13]!,
-      requestId: m[14]!,
-      payloadSalt: m[16]!,
-      payloadHash: m[17]!,
-      redactedAt: m[18]!,
-    },
-    payloadText: m[15]!,
-  };
-}
-
-/** The value of a plain JSON string token (or null). */
-export function unquote(token: string): string | null {
-  return token === 'null' ? null : token.slice(1, -1);
+/** A CSV row: each field's value (null as an empty field), the payload as canonical JSON text. */
+export function csvLine(e: ExportedEvent): string {
+  return stringify([CSV_COLUMNS.map((c) => (c === 'payload' ? canonicalJson(e.payload) : e[c]))], {
+    quoted_string: true,
+  });
 }

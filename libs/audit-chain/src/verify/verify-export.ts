@@ -1,234 +1,110 @@
 import { createHash, type Hash } from 'node:crypto';
-import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { parse } from 'csv-parse';
 import {
-  CSV_COLUMNS,
-  EXPORT_FORMAT,
-  type ExportedEvent,
-  type ExportManifest,
-  manifestMessage,
-} from '../export/export-format.js';
-import {
-  type CheckedLine,
-  checkDataLines,
-  checkEvent,
-  type LineResult,
-  type PackedLines,
-  packedCount,
-  packedPos,
-  packedResult,
-  packLines,
-} from './export-line-check.js';
-import { eachLine, fileLineBlocks, inOrder } from './line-blocks.js';
-import { WorkerPool, workerScript } from './worker-pool.js';
-import {
+  type AuditRecord,
   type ChainProblem,
   type ChainVerdict,
   ChainWalker,
   GENESIS_HASH,
   signatureValid,
 } from '../chain.js';
+import {
+  CSV_COLUMNS,
+  EXPORT_FORMAT,
+  type ExportedEvent,
+  type ExportManifest,
+  manifestMessage,
+  matchesFilter,
+} from '../export/export-format.js';
 import { asKeyring, type VerificationKeys } from '../keyring.js';
 
-interface Line {
-  pos: number;
-  /** 1-based line number in its file, for messages. */
-  line: number;
-  /** A data line, checked (checkDataLines). */
-  checked?: CheckedLine;
-  /** A data line that is not an event: why. */
-  unreadable?: string;
-  /** A line of the links file. */
-  link?: { leaf: string; hash: string; pruned: boolean };
+/** A line of the data file or the links file, as read. */
+type Line =
+  | { kind: 'event'; line: number; event: ExportedEvent }
+  | { kind: 'link'; line: number; pos: number; leaf: string; hash: string; pruned: boolean }
+  | { kind: 'unreadable'; line: number; error: string };
+
+/** The non-blank lines of a file, each with its number; every byte read goes through `hash`. */
+async function* textLines(path: string, hash: Hash): AsyncGenerator<[string, number]> {
+  const input = createReadStream(path);
+  input.on('data', (chunk) => hash.update(chunk as Buffer));
+  let n = 0;
+  for await (const text of createInterface({ input, crlfDelay: Infinity })) {
+    n++;
+    if (text.trim()) yield [text, n];
+  }
 }
 
-/** How verifyExport runs; the defaults suit every caller, the tests use small blocks. */
-export interface VerifyExportOptions {
-  /**
-   * Worker threads checking data lines besides this one; 0 checks them all here. Default: one per
-   * core but this one (up to 3), for a data file of WORKERS_FROM_BYTES or more.
-   */
-  workers?: number;
-  /** Bytes of whole lines per block of work (default 256 KiB). */
-  blockBytes?: number;
-}
-
-const BLOCK_BYTES = 256 << 10;
-/**
- * From this size of data file on (~60,000 events), worker threads pay off; below it this thread
- * alone was faster (docs/benchmarks.md, fifth pass: at 10,000 events 0.20 s vs 0.30 s with one).
- */
-const WORKERS_FROM_BYTES = 48 << 20;
-
-function toLine(r: LineResult): Line {
-  return 'error' in r
-    ? { pos: Number.NaN, line: r.line, unreadable: r.error }
-    : { pos: r.pos, line: r.line, checked: r };
-}
-
-/**
- * Lines of one file in file order, each made into a Line only when it is visited. A whole block's
- * Lines alive at once were alive at every early collection, which taught V8 to allocate them in
- * the old generation (its allocation-site pretenuring): a third of the runs then spent ~0.2 s
- * more in the collector (docs/benchmarks.md, fifth pass).
- */
-interface LineBatch {
-  length: number;
-  /** Line i's position (NaN for a data line that is not an event). */
-  pos(i: number): number;
-  line(i: number): Line;
-}
-
-function batchOf(lines: Line[]): LineBatch {
-  return { length: lines.length, pos: (i) => lines[i]!.pos, line: (i) => lines[i]! };
-}
-
-function packedBatch(packed: PackedLines, lineOffset: number): LineBatch {
-  return {
-    length: packedCount(packed),
-    pos: (i) => packedPos(packed, i),
-    line: (i) => toLine(packedResult(packed, i, lineOffset)),
-  };
-}
-
-/**
- * The data lines of a JSONL export, checked a block at a time on the worker threads and this one
- * (the hashing is most of an offline verify's work), handed out in order with a few blocks in
- * hand, so memory stays bounded. A CSV export is read row by row on this thread.
- */
-async function* dataLines(
-  path: string,
-  manifest: ExportManifest,
-  hash: Hash,
-  options: Required<VerifyExportOptions>,
-): AsyncGenerator<LineBatch> {
-  const { filter } = manifest;
-  if (manifest.dataFile.format === 'csv') {
-    const input = createReadStream(path);
-    input.on('data', (chunk) => hash.update(chunk as Buffer));
-    const parser = input.pipe(
-      parse({
-        columns: true,
-        // A null is an empty unquoted field; an empty string is "".
-        cast: (value, ctx) => (value === '' && !ctx.quoting ? null : value),
-      }),
-    );
-    let n = 1;
-    for await (const row of parser as AsyncIterable<Record<string, string | null>>) {
-      n++;
-      const e = Object.fromEntries(CSV_COLUMNS.map((c) => [c, row[c] ?? null])) as Record<
-        string,
-        unknown
-      >;
-      e.pos = Number(row.pos);
-      try {
-        e.payload = JSON.parse(String(row.payload));
-        yield batchOf([toLine(checkEvent(e as unknown as ExportedEvent, n, filter))]);
-      } catch (err) {
-        yield batchOf([toLine({ line: n, error: (err as Error).message })]);
-      }
+/** A data line: one JSON object, the event with its position and chain hash (export-format.ts). */
+function eventLine(text: string, line: number): Line {
+  try {
+    const event = JSON.parse(text) as ExportedEvent;
+    if (typeof event !== 'object' || event === null || Array.isArray(event)) {
+      return { kind: 'unreadable', line, error: 'not a JSON object' };
     }
+    return { kind: 'event', line, event };
+  } catch (err) {
+    return { kind: 'unreadable', line, error: (err as Error).message };
+  }
+}
+
+/** The events of the data file, in file order. */
+async function* dataLines(path: string, format: string, hash: Hash): AsyncGenerator<Line> {
+  if (format !== 'csv') {
+    for await (const [text, n] of textLines(path, hash)) yield eventLine(text, n);
     return;
   }
-  const pool =
-    options.workers > 0
-      ? new WorkerPool<Uint8Array, PackedLines>(
-          workerScript('export-line-check.worker'),
-          options.workers,
-          filter,
-        )
-      : null;
-  let lineOffset = 0;
-  try {
-    // The lines checked are the bytes whose SHA-256 is compared with the manifest: one read.
-    const blocks = fileLineBlocks(path, options.blockBytes, (bytes) => hash.update(bytes));
-    for await (const packed of inOrder(blocks, pool, (block) =>
-      packLines(checkDataLines(block, filter)),
-    )) {
-      yield packedBatch(packed, lineOffset);
-      lineOffset += packed.lines;
-    }
-  } finally {
-    await pool?.close();
-  }
-}
-
-/** The lines of the links file, a block at a time, read through `hash` like the data file. */
-async function* linkLines(path: string, hash: Hash): AsyncGenerator<LineBatch> {
-  let before = 0;
-  for (const bytes of fileLineBlocks(path, BLOCK_BYTES, (b) => hash.update(b))) {
-    const out: Line[] = [];
-    const block = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    const first = before;
-    before += eachLine(block, (text, n) => {
-      if (!text.trim()) return;
-      const l = JSON.parse(text) as { pos: number; leaf: string; hash: string; pruned?: boolean };
-      out.push({
-        pos: l.pos,
-        line: first + n,
-        link: { leaf: l.leaf, hash: l.hash, pruned: l.pruned === true },
-      });
-    });
-    yield batchOf(out);
-  }
-}
-
-/** One side of the merge: the current batch of lines, refilled only when it runs out. */
-class LineCursor {
-  private batch: LineBatch = batchOf([]);
-  private i = 0;
-  private ended = false;
-
-  constructor(private readonly source: AsyncGenerator<LineBatch>) {}
-
-  /** A line is at hand (after fill()). */
-  get any(): boolean {
-    return this.i < this.batch.length;
-  }
-
-  get pos(): number {
-    return this.batch.pos(this.i);
-  }
-
-  /** The line at hand, made now; and the cursor moves on. */
-  take(): Line {
-    return this.batch.line(this.i++);
-  }
-
-  /** The batch ran out but the source has more. */
-  get needsFill(): boolean {
-    return this.i >= this.batch.length && !this.ended;
-  }
-
-  async fill(): Promise<void> {
-    while (this.needsFill) {
-      const r = await this.source.next();
-      if (r.done) this.ended = true;
-      else [this.batch, this.i] = [r.value, 0];
+  const input = createReadStream(path);
+  input.on('data', (chunk) => hash.update(chunk as Buffer));
+  const rows = input.pipe(
+    parse({
+      columns: true,
+      // A null is an empty unquoted field; an empty string is "".
+      cast: (value, ctx) => (value === '' && !ctx.quoting ? null : value),
+    }),
+  );
+  let line = 1;
+  for await (const row of rows as AsyncIterable<Record<string, string | null>>) {
+    line++;
+    try {
+      const event: Record<string, unknown> = {};
+      for (const c of CSV_COLUMNS) event[c] = row[c] ?? null;
+      event.pos = Number(row.pos);
+      event.payload = JSON.parse(String(row.payload));
+      yield { kind: 'event', line, event: event as unknown as ExportedEvent };
+    } catch (err) {
+      yield { kind: 'unreadable', line, error: (err as Error).message };
     }
   }
 }
 
-/** Visits the lines of two streams ordered by position (as the exporter wrote them), merged. */
-async function byPosition(
-  a: AsyncGenerator<LineBatch>,
-  b: AsyncGenerator<LineBatch>,
-  visit: (line: Line) => void,
-): Promise<void> {
-  const x = new LineCursor(a);
-  const y = new LineCursor(b);
-  try {
-    for (;;) {
-      if (x.needsFill) await x.fill();
-      if (y.needsFill) await y.fill();
-      if (!x.any && !y.any) return;
-      visit(y.any && (!x.any || y.pos < x.pos) ? y.take() : x.take());
+/** The links file: the positions of the range whose events are not in the data file. */
+async function* linkLines(path: string, hash: Hash): AsyncGenerator<Line> {
+  for await (const [text, line] of textLines(path, hash)) {
+    const l = JSON.parse(text) as { pos: number; leaf: string; hash: string; pruned?: boolean };
+    yield { kind: 'link', line, pos: l.pos, leaf: l.leaf, hash: l.hash, pruned: l.pruned === true };
+  }
+}
+
+const posOf = (l: Line): number =>
+  l.kind === 'event' ? l.event.pos : l.kind === 'link' ? l.pos : Number.NaN;
+
+/** The lines of both files in position order (each file is in that order), merged. */
+async function* byPosition(a: AsyncGenerator<Line>, b: AsyncGenerator<Line>): AsyncGenerator<Line> {
+  let x = await a.next();
+  let y = await b.next();
+  while (!x.done || !y.done) {
+    // An unreadable line has no position: it is taken as it comes.
+    if (!y.done && (x.done || posOf(y.value) < posOf(x.value))) {
+      yield y.value;
+      y = await b.next();
+    } else if (!x.done) {
+      yield x.value;
+      x = await a.next();
     }
-  } finally {
-    // Ends both readers (their files, the worker threads) however the walk ends.
-    await Promise.all([a.return(undefined), b.return(undefined)]);
   }
 }
 
@@ -252,50 +128,51 @@ function refused(problem: ChainProblem): ExportVerdict {
   };
 }
 
+/** The manifest, if it can be read, is an export manifest and carries a trusted signature. */
+function readManifest(
+  path: string,
+  keys: ReturnType<typeof asKeyring>,
+): ExportManifest | ChainProblem {
+  let manifest: ExportManifest;
+  try {
+    manifest = JSON.parse(readFileSync(path, 'utf8')) as ExportManifest;
+  } catch (err) {
+    const message = `the manifest cannot be read: ${(err as Error).message}`;
+    return { pos: null, kind: 'file_modified', message };
+  }
+  if (manifest.format !== EXPORT_FORMAT) {
+    return { pos: null, kind: 'file_modified', message: `not an ${EXPORT_FORMAT} manifest` };
+  }
+  const signer = keys.lookup(String(manifest.keyId), String(manifest.createdAt));
+  if (!signer.ok) {
+    const message = `the manifest's signing key is not trusted: ${signer.message}`;
+    return { pos: null, kind: signer.kind, message };
+  }
+  if (!signatureValid(signer.publicKey, manifestMessage(manifest), manifest.signature)) {
+    return {
+      pos: null,
+      kind: 'file_modified',
+      message: `the manifest's signature is not valid for key ${manifest.keyId} (manifest edited, or signed by another key)`,
+    };
+  }
+  return manifest;
+}
+
 /**
  * Verifies an export offline: the manifest's signature, both files' SHA-256, every event against
  * its chain hash, the chain from the anchoring checkpoint to the covering one, the counts and the
- * filter. Needs the files and the keyring (or one public key), nothing else (no database, no configuration).
+ * filter. Needs the files and the keyring (or one public key), nothing else (no database, no
+ * configuration). Each data line is read with JSON.parse (a CSV row with csv-parse) and walked by
+ * the same ChainWalker, with the same leaf encoder, as the sealer and the database verifier.
  */
 export async function verifyExport(
   manifestPath: string,
   verificationKeys: VerificationKeys,
-  options: VerifyExportOptions = {},
 ): Promise<ExportVerdict> {
-  let manifest: ExportManifest;
-  try {
-    manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as ExportManifest;
-  } catch (err) {
-    return refused({
-      pos: null,
-      kind: 'file_modified',
-      message: `the manifest cannot be read: ${(err as Error).message}`,
-    });
-  }
-  if (manifest.format !== EXPORT_FORMAT) {
-    return refused({
-      pos: null,
-      kind: 'file_modified',
-      message: `not an ${EXPORT_FORMAT} manifest`,
-    });
-  }
   const keys = asKeyring(verificationKeys);
-  const signer = keys.lookup(String(manifest.keyId), String(manifest.createdAt));
-  if (!signer.ok) {
-    return refused({
-      pos: null,
-      kind: signer.kind,
-      message: `the manifest's signing key is not trusted: ${signer.message}`,
-    });
-  }
-  if (!signatureValid(signer.publicKey, manifestMessage(manifest), manifest.signature)) {
-    return refused({
-      pos: null,
-      kind: 'file_modified',
-      message: `the manifest's signature is not valid for key ${manifest.keyId} (manifest edited, or signed by another key)`,
-    });
-  }
-  const { chain } = manifest;
+  const manifest = readManifest(manifestPath, keys);
+  if (!('format' in manifest)) return refused(manifest);
+  const { chain, filter } = manifest;
   const walker = new ChainWalker({
     fromPos: chain.fromPos,
     fromHash: chain.fromHash,
@@ -306,18 +183,13 @@ export async function verifyExport(
     chain.fromPos === 0
       ? chain.fromHash === GENESIS_HASH
       : manifest.checkpoints.some((c) => c.pos === chain.fromPos && c.hash === chain.fromHash);
-  if (!anchored)
-    walker.report(
-      chain.fromPos,
-      'anchor_mismatch',
-      `no signed checkpoint anchors the start (position ${chain.fromPos})`,
-    );
+  if (!anchored) {
+    const message = `no signed checkpoint anchors the start (position ${chain.fromPos})`;
+    walker.report(chain.fromPos, 'anchor_mismatch', message);
+  }
   if (!manifest.checkpoints.some((c) => c.pos === chain.toPos && c.hash === chain.toHash)) {
-    walker.report(
-      chain.toPos,
-      'anchor_mismatch',
-      `no signed checkpoint covers the end (position ${chain.toPos})`,
-    );
+    const message = `no signed checkpoint covers the end (position ${chain.toPos})`;
+    walker.report(chain.toPos, 'anchor_mismatch', message);
   }
   const dir = dirname(manifestPath);
   const dataPath = join(dir, manifest.dataFile.name);
@@ -328,58 +200,49 @@ export async function verifyExport(
       return { ...walker.finish(), manifest };
     }
   }
-  const blockBytes = options.blockBytes ?? BLOCK_BYTES;
-  // This thread is one of the checkers too, so one worker per further core, for a file big enough
-  // to repay one: a worker takes ~50 ms to start and runs its first blocks cold.
-  const workers =
-    options.workers ??
-    (statSync(dataPath).size >= WORKERS_FROM_BYTES ? Math.min(3, availableParallelism() - 1) : 0);
   const dataHash = createHash('sha256');
   const linksHash = createHash('sha256');
   let events = 0;
-  await byPosition(
-    dataLines(dataPath, manifest, dataHash, { workers, blockBytes }),
+  const lines = byPosition(
+    dataLines(dataPath, manifest.dataFile.format, dataHash),
     linkLines(linksPath, linksHash),
-    (l) => {
-      if (l.unreadable !== undefined) {
-        walker.report(
-          null,
-          'file_modified',
-          `line ${l.line} of ${basename(dataPath)} is not an exported event (${l.unreadable})`,
-        );
-        return;
-      }
-      if (!Number.isSafeInteger(l.pos) || l.pos <= chain.fromPos || l.pos > chain.toPos) {
-        walker.report(
-          l.pos,
-          'outside_filter',
-          `line ${l.line}: position ${l.pos} is outside the exported range`,
-        );
-        return;
-      }
-      if (l.checked) {
-        events++;
-        const { pos, chainHash, event } = l.checked;
-        if (!l.checked.inFilter) {
-          walker.report(
-            pos,
-            'outside_filter',
-            `line ${l.line}: event ${event.id} does not match the export's filter`,
-          );
-        }
-        walker.visitChecked({ pos, hash: chainHash, event });
-      } else {
-        walker.visit({
-          pos: l.pos,
-          leafHash: l.link!.leaf,
-          hash: l.link!.hash,
-          record: null,
-          absentByDesign: true,
-          pruned: l.link!.pruned,
-        });
-      }
-    },
   );
+  for await (const l of lines) {
+    if (l.kind === 'unreadable') {
+      const message = `line ${l.line} of ${basename(dataPath)} is not an exported event (${l.error})`;
+      walker.report(null, 'file_modified', message);
+      continue;
+    }
+    const pos = posOf(l);
+    if (!Number.isSafeInteger(pos) || pos <= chain.fromPos || pos > chain.toPos) {
+      const message = `line ${l.line}: position ${pos} is outside the exported range`;
+      walker.report(pos, 'outside_filter', message);
+      continue;
+    }
+    if (l.kind === 'link') {
+      walker.visit({
+        pos,
+        leafHash: l.leaf,
+        hash: l.hash,
+        record: null,
+        absentByDesign: true,
+        pruned: l.pruned,
+      });
+      continue;
+    }
+    events++;
+    const { pos: _pos, chainHash, ...record } = l.event;
+    if (!matchesFilter(record, filter)) {
+      const message = `line ${l.line}: event ${record.id} does not match the export's filter`;
+      walker.report(pos, 'outside_filter', message);
+    }
+    walker.visit({
+      pos,
+      leafHash: null,
+      hash: typeof chainHash === 'string' ? chainHash : null,
+      record: record as AuditRecord,
+    });
+  }
   for (const [path, hash, expected] of [
     [dataPath, dataHash, manifest.dataFile.sha256],
     [linksPath, linksHash, manifest.linksFile.sha256],
