@@ -56,6 +56,7 @@ export {
 } from './export/export-format.js';
 export { verifyExport, type ExportVerdict } from './verify/verify-export.js';
 export { ExportFilesRepository, type ExportFileKind } from './export/export-files.repository.js';
+export { ExportJobsRepository, type ExportJob } from './export/export-jobs.repository.js';
 export {
   EVENT_HELD,
   holdCoversRecord,
