@@ -34,7 +34,11 @@ const dist = (p) => join(root, 'dist', p);
 // A child phase: runs one measured step in its own process so its peak RSS is its own.
 if (opt('phase', null)) {
   await import('reflect-metadata');
-  const audit = await import(dist('libs/audit/src/index.js'));
+  const audit = {
+    ...(await import(dist('libs/db/src/index.js'))),
+    ...(await import(dist('libs/audit/src/index.js'))),
+    ...(await import(dist('libs/audit-chain/src/index.js'))),
+  };
   const phase = opt('phase');
   const key = audit.loadSigningKey(opt('key'));
   const started = performance.now();
@@ -47,7 +51,6 @@ if (opt('phase', null)) {
     if (phase === 'export') {
       const { manifest } = await audit.writeExport({
         sql,
-        copyOut: audit.copyOutOfClient(client),
         dir: opt('dir'),
         name: 'bench',
         format: 'jsonl',
@@ -84,7 +87,11 @@ if (opt('phase', null)) {
 ensureInstalled();
 buildIfStale();
 await import('reflect-metadata');
-const audit = await import(dist('libs/audit/src/index.js'));
+const audit = {
+  ...(await import(dist('libs/db/src/index.js'))),
+  ...(await import(dist('libs/audit/src/index.js'))),
+  ...(await import(dist('libs/audit-chain/src/index.js'))),
+};
 const { dataSourceOptions, runMigrations } = await import(dist('libs/db/src/index.js'));
 const { loadConfig } = await import(dist('libs/config/src/index.js'));
 const { DataSource } = await import('typeorm');

@@ -5,15 +5,14 @@ import { join } from 'node:path';
 import { Logger } from '@nestjs/common';
 import pg from 'pg';
 import { DataSource } from 'typeorm';
+import { AuditLog } from '@enclave/audit';
 import {
-  AuditLog,
   AuditSealer,
   generateSigningKey,
-  sqlOf,
   verifyDatabaseChain,
   type SigningKey,
-} from '@enclave/audit';
-import { type AppRole, createAppRoles, dataSourceOptions, runMigrations } from '@enclave/db';
+} from '@enclave/audit-chain';
+import { type AppRole, createAppRoles, dataSourceOptions, runMigrations, sqlOf } from '@enclave/db';
 import { applyRetention, eraseUser } from '@enclave/privacy';
 import { testConfig } from './support/config.js';
 import { ADMIN_URL } from './support/postgres.js';

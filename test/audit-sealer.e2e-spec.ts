@@ -7,12 +7,11 @@ import {
   AuditSealer,
   generateSigningKey,
   Keyring,
-  sqlOf,
   type SigningKey,
   type VerificationKeys,
   verifyDatabaseChain,
-} from '@enclave/audit';
-import { dataSourceOptions, runMigrations } from '@enclave/db';
+} from '@enclave/audit-chain';
+import { dataSourceOptions, runMigrations, sqlOf } from '@enclave/db';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -6,17 +6,15 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { DataSource } from 'typeorm';
+import { type AuditEvent, AuditLog } from '@enclave/audit';
 import {
-  type AuditEvent,
-  AuditLog,
   generateSigningKey,
   loadSigningKey,
   SEALER_LOCK,
-  sqlOf,
   verifyDatabaseChain,
-} from '@enclave/audit';
+} from '@enclave/audit-chain';
 import { ConfigError } from '@enclave/config';
-import { dataSourceOptions, runMigrations } from '@enclave/db';
+import { dataSourceOptions, runMigrations, sqlOf } from '@enclave/db';
 import { testConfig } from './support/config.js';
 import { realmFetch } from './support/openai.js';
 import { freePort } from './support/ports.js';

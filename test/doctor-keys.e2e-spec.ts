@@ -9,9 +9,8 @@ import {
   Keyring,
   signCheckpoint,
   type SigningKey,
-  sqlOf,
-} from '@enclave/audit';
-import { dataSourceOptions, runMigrations } from '@enclave/db';
+} from '@enclave/audit-chain';
+import { dataSourceOptions, runMigrations, sqlOf } from '@enclave/db';
 import { checkSigningKeys, type KeyFinding } from '../apps/cli/src/doctor-keys.js';
 import { testConfig } from './support/config.js';
 import { createTestDatabase, type TestDatabase } from './support/postgres.js';

@@ -27,40 +27,23 @@ const OWNERS: Record<string, string[]> = {
   quotas: ['libs/policy'],
   policy_counters: ['libs/policy'],
   usage_daily: ['libs/policy'],
-  // The audit wing is being split into libs/audit (append) and libs/audit-chain (sealer,
-  // export, verify, SIEM, holds); either may own an audit table.
-  ...Object.fromEntries(
-    [
-      'audit_events',
-      'audit_seal_queue',
-      'audit_chain',
-      'audit_checkpoints',
-      'audit_exports',
-      'audit_export_files',
-      'audit_legal_holds',
-      'audit_siem_cursor',
-    ].map((t) => [t, ['libs/audit', 'libs/audit-chain']]),
-  ),
+  // Appending is libs/audit's (AuditLog inserts the event and queues it for the sealer); everything
+  // else on the audit tables is the chain's.
+  audit_events: ['libs/audit', 'libs/audit-chain'],
+  audit_seal_queue: ['libs/audit', 'libs/audit-chain'],
+  audit_chain: ['libs/audit-chain'],
+  audit_checkpoints: ['libs/audit-chain'],
+  audit_exports: ['libs/audit-chain'],
+  audit_export_files: ['libs/audit-chain'],
+  audit_legal_holds: ['libs/audit-chain'],
+  audit_siem_cursor: ['libs/audit-chain'],
 };
 
 /**
  * Violations known and being removed; each must still occur (so a fixed one is struck off here).
  * Nothing else belongs in this list.
  */
-const KNOWN_VIOLATIONS: { table: string; file: string; pending: string }[] = [
-  // Two row types of export jobs in two apps; one export-jobs repository in the audit wing
-  // (issue 19, "one export-jobs repository") replaces both.
-  {
-    table: 'audit_exports',
-    file: 'apps/admin/src/audit/audit-exports.service.ts',
-    pending: 'issue 19: one export-jobs repository',
-  },
-  {
-    table: 'audit_exports',
-    file: 'apps/audit/src/export-runner.service.ts',
-    pending: 'issue 19: one export-jobs repository',
-  },
-];
+const KNOWN_VIOLATIONS: { table: string; file: string; pending: string }[] = [];
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { generateSigningKey, type SigningKey, verifyExport } from '@enclave/audit';
+import { generateSigningKey, type SigningKey, verifyExport } from '@enclave/audit-chain';
 import { AuditAppModule } from '../../apps/audit/src/audit.module.js';
 import { startApp } from '../support/app.js';
 import { ChatHarness } from '../support/chat-harness.js';

@@ -13,16 +13,14 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { AuditLog, SYSTEM_ACTOR } from '@enclave/audit';
 import {
-  AuditLog,
   AuditSealer,
   generateSigningKey,
-  SYSTEM_ACTOR,
-  sqlOf,
   verifyDatabaseChain,
   type SigningKey,
-} from '@enclave/audit';
-import { dataSourceOptions, runMigrations } from '@enclave/db';
+} from '@enclave/audit-chain';
+import { dataSourceOptions, runMigrations, sqlOf } from '@enclave/db';
 import { checkBackups } from '../../apps/cli/src/doctor-cluster.js';
 import { testConfig } from '../support/config.js';
 import { asPostgres, postgresOwnedDir, TempCluster } from '../support/pg-cluster.js';

@@ -10,7 +10,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
-import { generateSigningKey, Keyring, type SigningKey, verifyExport } from '@enclave/audit';
+import { generateSigningKey, Keyring, type SigningKey, verifyExport } from '@enclave/audit-chain';
 import type { Config } from '@enclave/config';
 import request from 'supertest';
 import { AdminAppModule } from '../src/admin.module.js';

@@ -6,33 +6,22 @@ import {
 } from '@nestjs/common';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { AuditLog } from '@enclave/audit';
 import {
-  AuditLog,
-  copyOutOf,
-  type ExportFileFormat,
   type ExportFileKind,
   ExportFilesRepository,
+  type ExportJob,
+  ExportJobsRepository,
   localVerificationKeys,
-  sqlOf,
   writeExport,
-} from '@enclave/audit';
+} from '@enclave/audit-chain';
+import { sqlOf } from '@enclave/db';
 import { type Config, InjectConfig } from '@enclave/config';
 import { DataSource } from 'typeorm';
 import { SealerService } from './sealer.service.js';
 
 const POLL_MS = 1_000;
 const UNDEFINED_TABLE = '42P01';
-/** A claim older than this is taken to be from an instance that died mid-export. */
-const STALE_CLAIM = '15 minutes';
-
-interface Claimed {
-  id: string;
-  format: ExportFileFormat;
-  filter: { from: string | null; to: string | null; actorId: string | null; action: string | null };
-  fileName: string;
-  createdBy: string;
-}
-
 const ACTOR = { type: 'system' as const, id: null, label: 'audit' };
 
 /**
@@ -80,19 +69,11 @@ export class ExportRunnerService implements OnApplicationBootstrap, BeforeApplic
     for (let job = await this.claim(); job; job = await this.claim()) await this.run(job);
   }
 
-  private async claim(): Promise<Claimed | null> {
-    const [claimed] = await sqlOf(this.dataSource)<Claimed>(
-      `UPDATE audit_exports SET status = 'running', started_at = now()
-        WHERE id = (SELECT id FROM audit_exports
-                     WHERE status = 'pending'
-                        OR (status = 'running' AND started_at < now() - interval '${STALE_CLAIM}')
-                     ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED)
-        RETURNING id, format, filter, file_name AS "fileName", created_by_label AS "createdBy"`,
-    );
-    return claimed ?? null;
+  private claim(): Promise<ExportJob | null> {
+    return new ExportJobsRepository(sqlOf(this.dataSource)).claim();
   }
 
-  private async run(job: Claimed): Promise<void> {
+  private async run(job: ExportJob): Promise<void> {
     const started = Date.now();
     const dir = this.config.audit.exportDir;
     const files: Record<ExportFileKind, string> = {
@@ -103,7 +84,6 @@ export class ExportRunnerService implements OnApplicationBootstrap, BeforeApplic
     try {
       const { manifest } = await writeExport({
         sql: sqlOf(this.dataSource),
-        copyOut: copyOutOf(this.dataSource),
         dir: this.config.audit.exportDir,
         name: job.fileName,
         format: job.format,
@@ -132,7 +112,7 @@ export class ExportRunnerService implements OnApplicationBootstrap, BeforeApplic
   }
 
   private async finish(
-    job: Claimed,
+    job: ExportJob,
     status: 'done' | 'failed',
     result: { events: number | null; dataSha256: string | null; error: string | null },
     files?: Record<ExportFileKind, string>,
@@ -142,11 +122,7 @@ export class ExportRunnerService implements OnApplicationBootstrap, BeforeApplic
       for (const [kind, path] of Object.entries(files ?? {})) {
         await stored.store(job.id, kind as ExportFileKind, path);
       }
-      await db.query(
-        `UPDATE audit_exports SET status = $2, events = $3, data_sha256 = $4, error = $5,
-                finished_at = now() WHERE id = $1`,
-        [job.id, status, result.events, result.dataSha256, result.error],
-      );
+      await new ExportJobsRepository(sqlOf(db)).finish(job.id, status, result);
       await this.audit.append(db, {
         actor: ACTOR,
         action: 'audit.export.finished',

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { AuditChainRepository, type QueueStats, sqlOf } from '@enclave/audit';
+import { AuditChainRepository, type QueueStats } from '@enclave/audit-chain';
+import { sqlOf } from '@enclave/db';
 import { type Config, InjectConfig } from '@enclave/config';
 import type { ReadinessCheck } from '@enclave/observability';
 import { DataSource } from 'typeorm';

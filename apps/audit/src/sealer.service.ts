@@ -11,7 +11,7 @@ import {
   loadSigningKey,
   type SealerStatus,
   type SigningKey,
-} from '@enclave/audit';
+} from '@enclave/audit-chain';
 import { type Config, InjectConfig } from '@enclave/config';
 import { databaseUrl } from '@enclave/db';
 import { Metrics } from '@enclave/observability';

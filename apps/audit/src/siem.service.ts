@@ -4,7 +4,7 @@ import {
   Logger,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
-import { SiemForwarder, type SiemStatus } from '@enclave/audit';
+import { SiemForwarder, type SiemStatus } from '@enclave/audit-chain';
 import { type Config, InjectConfig } from '@enclave/config';
 import { databaseUrl } from '@enclave/db';
 import { Metrics } from '@enclave/observability';

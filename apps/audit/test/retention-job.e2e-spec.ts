@@ -9,7 +9,7 @@ import { SealerService } from '../src/sealer.service.js';
 import { startApp } from '../../../test/support/app.js';
 import { testConfig } from '../../../test/support/config.js';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/postgres.js';
-import { tempKey } from '../../../libs/audit/test/chain-fixture.js';
+import { tempKey } from '../../../libs/audit-chain/test/chain-fixture.js';
 
 // The audit app runs retention itself: only the instance whose sealer holds the lock, on its
 // interval, with the policies set from the console.

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { Command } from 'commander';
+import { AuditLog } from '@enclave/audit';
 import {
-  AuditLog,
   type ChainVerdict,
   type ExportFileFormat,
   generateSigningKey,
@@ -12,20 +12,18 @@ import {
   localVerificationKeys,
   parsePublicKey,
   publicKeyPem,
-  copyOutOf,
   rotateSigningKey,
-  sqlOf,
   type VerificationKeys,
   verifyDatabaseChain,
   verifyExport,
   writeExport,
-} from '@enclave/audit';
+} from '@enclave/audit-chain';
 import { UsersRepository } from '@enclave/auth';
 import { isUuid } from '@enclave/http';
 import { type Config, loadConfig, loadConfigOrExit } from '@enclave/config';
 import { defaultPolicies, POLICIES_SETTING_KEY, RuntimePolicies } from '@enclave/policy';
 import { applyRetention, eraseUser } from '@enclave/privacy';
-import { databaseUrl, pgClient, SettingsRepository } from '@enclave/db';
+import { databaseUrl, pgClient, SettingsRepository, sqlOf } from '@enclave/db';
 import { withMigratedDatabase as withDatabase } from './database.js';
 
 /** Exit code of `enclave audit verify` when the chain or the export was tampered with. */
@@ -195,7 +193,6 @@ export function registerAuditCommands(program: Command): void {
       const result = await withDatabase(config, async (ds) => {
         const written = await writeExport({
           sql: sqlOf(ds),
-          copyOut: copyOutOf(ds),
           dir: opts.out,
           name,
           format: opts.format as ExportFileFormat,

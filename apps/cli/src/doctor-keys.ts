@@ -5,10 +5,9 @@ import {
   Keyring,
   loadSigningKey,
   type SigningKey,
-  sqlOfClient,
-} from '@enclave/audit';
+} from '@enclave/audit-chain';
 import type { Config } from '@enclave/config';
-import { databaseUrl, pgClient } from '@enclave/db';
+import { databaseUrl, pgClient, sqlOfClient } from '@enclave/db';
 
 /** One line of `enclave doctor` (the shape doctor.ts prints). */
 export interface KeyFinding {

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { RequestMeta } from '@enclave/http';
 import type { EntityManager } from 'typeorm';
 import { canonicalJson } from './canonical-json.js';
-import { newPayloadSalt, payloadTextHash } from './chain.js';
+import { newPayloadSalt, payloadTextHash } from './payload-hash.js';
 
 export type AuditOutcome = 'success' | 'failure' | 'denied' | 'partial';
 

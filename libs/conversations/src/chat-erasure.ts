@@ -1,8 +1,14 @@
-import { holdCoversRecord, type Sql } from '@enclave/audit';
+import { type Sql } from '@enclave/db';
+import type { HoldCondition } from './chat-retention.js';
 
-/** SQL condition on a hold `h`: it covers one of user `$1`'s messages (see `holdsBlockingErasure`). */
-export const HOLD_OVER_USER_MESSAGES = `EXISTS (SELECT 1 FROM messages m
+/**
+ * SQL condition on a hold `h`: it covers one of user `$1`'s messages (see `holdsBlockingErasure`),
+ * given how a hold covers a record (the audit chain's `holdCoversRecord`).
+ */
+export function holdOverUserMessages(holdCoversRecord: HoldCondition): string {
+  return `EXISTS (SELECT 1 FROM messages m
   WHERE m.user_id = $1 AND ${holdCoversRecord('m.user_id', 'm.created_at')})`;
+}
 
 export interface ChatErasure {
   /** Conversation messages whose text and tool calls were erased. */
@@ -16,7 +22,7 @@ export interface ChatErasure {
 /**
  * Erases what user `userId` wrote in the chat tables: the text and tool calls of their messages,
  * their conversation titles and their feedback comments. Run inside the erasure's transaction,
- * after `holdsBlockingErasure` (given `HOLD_OVER_USER_MESSAGES`) found no hold.
+ * after `holdsBlockingErasure` (given `holdOverUserMessages`) found no hold.
  */
 export async function eraseChatContent(sql: Sql, userId: string): Promise<ChatErasure> {
   const messages = await sql(

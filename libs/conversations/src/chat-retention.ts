@@ -1,11 +1,14 @@
-import { recordHeld, type RetentionStep } from '@enclave/audit';
 import { type MonthPartition, monthlyPartitions, type Sql } from '@enclave/db';
 
-/** SQL: whether an active legal hold covers the message `m` (its owner, its time). */
-const MESSAGE_HELD = recordHeld('m.user_id', 'm.created_at');
+/**
+ * SQL: whether an active legal hold covers a record of `user` from `from` to `to` (the audit
+ * chain's `recordHeld` or `holdCoversRecord`). Given by the caller, libs/privacy, so this lib
+ * (which the chat process loads) does not load the audit chain's.
+ */
+export type HoldCondition = (user: string, from: string, to?: string) => string;
 
-/** SQL: whether an active legal hold covers any time of the conversation `c` (created to updated). */
-const CONVERSATION_HELD = recordHeld('c.user_id', 'c.created_at', 'c.updated_at');
+/** One retention step in its own transaction under the run's lock (null: skipped). */
+export type RetentionStep = <T>(work: (sql: Sql) => Promise<T>) => Promise<T | null>;
 
 const BATCH = 10_000;
 
@@ -29,7 +32,12 @@ export async function pruneMessages(
   step: RetentionStep,
   read: Sql,
   cutoff: Date,
+  recordHeld: HoldCondition,
 ): Promise<MessagePruning> {
+  // Whether a hold covers the message `m` (its owner, its time), or any time of the
+  // conversation `c` (created to updated).
+  const MESSAGE_HELD = recordHeld('m.user_id', 'm.created_at');
+  const CONVERSATION_HELD = recordHeld('c.user_id', 'c.created_at', 'c.updated_at');
   const result: MessagePruning = {
     partitionsDropped: [],
     messagesDeleted: 0,
@@ -38,7 +46,7 @@ export async function pruneMessages(
   };
   for (const p of (await step((sql) => monthlyPartitions(sql, 'messages'))) ?? []) {
     if (p.to > cutoff) break;
-    const dropped = await step((sql) => dropMessagesIfUnheld(sql, p));
+    const dropped = await step((sql) => dropMessagesIfUnheld(sql, p, MESSAGE_HELD));
     if (dropped !== null) {
       result.partitionsDropped.push(p.name);
       result.messagesDeleted += dropped;
@@ -80,8 +88,12 @@ export async function pruneMessages(
  * them. Their feedback is deleted first, as a row delete would have cascaded to it (and a
  * partition still referenced by feedback cannot be detached). Returns the messages dropped.
  */
-async function dropMessagesIfUnheld(sql: Sql, p: MonthPartition): Promise<number | null> {
-  const [held] = await sql(`SELECT 1 FROM ${p.name} m WHERE ${MESSAGE_HELD} LIMIT 1`);
+async function dropMessagesIfUnheld(
+  sql: Sql,
+  p: MonthPartition,
+  messageHeld: string,
+): Promise<number | null> {
+  const [held] = await sql(`SELECT 1 FROM ${p.name} m WHERE ${messageHeld} LIMIT 1`);
   if (held) return null;
   await sql(
     `DELETE FROM feedback f USING ${p.name} m

@@ -30,5 +30,10 @@ export {
   type RatedMessage,
 } from './feedback.repository.js';
 export { ChatInstancesRepository } from './chat-instances.repository.js';
-export { eraseChatContent, HOLD_OVER_USER_MESSAGES, type ChatErasure } from './chat-erasure.js';
-export { pruneMessages, type MessagePruning } from './chat-retention.js';
+export { eraseChatContent, holdOverUserMessages, type ChatErasure } from './chat-erasure.js';
+export {
+  pruneMessages,
+  type HoldCondition,
+  type MessagePruning,
+  type RetentionStep,
+} from './chat-retention.js';

@@ -12,7 +12,7 @@ export {
 } from './embedded.js';
 export { DatabaseReadiness } from './database.readiness.js';
 export { SettingsRepository, type Setting } from './settings.repository.js';
-export { queryRows, type Sql } from './query-rows.js';
+export { queryRows, sqlOf, sqlOfClient, type Sql } from './query-rows.js';
 export {
   ensureMonthlyPartitions,
   monthlyPartitions,

@@ -1,3 +1,4 @@
+import type pg from 'pg';
 import type { DataSource, EntityManager } from 'typeorm';
 
 /** Runs SQL and returns rows: the one thing a repository needs from a connection. */
@@ -23,4 +24,14 @@ export async function queryRows<T>(
     return result[0] as T[];
   }
   return result as T[];
+}
+
+export function sqlOf(db: DataSource | EntityManager): Sql {
+  return <T>(text: string, params: unknown[] = []) => queryRows<T>(db, text, params);
+}
+
+/** Sql on one client of its own (the sealer's connection, which also holds its advisory lock). */
+export function sqlOfClient(client: pg.ClientBase): Sql {
+  return async <T>(text: string, params: unknown[] = []) =>
+    (await client.query(text, params)).rows as T[];
 }

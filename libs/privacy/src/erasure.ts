@@ -1,12 +1,8 @@
-import {
-  type AuditActor,
-  AuditLog,
-  holdsBlockingErasure,
-  redactUserEvents,
-  sqlOf,
-} from '@enclave/audit';
+import { type AuditActor, AuditLog } from '@enclave/audit';
+import { holdCoversRecord, holdsBlockingErasure, redactUserEvents } from '@enclave/audit-chain';
 import { UsersRepository } from '@enclave/auth';
-import { eraseChatContent, HOLD_OVER_USER_MESSAGES } from '@enclave/conversations';
+import { eraseChatContent, holdOverUserMessages } from '@enclave/conversations';
+import { sqlOf } from '@enclave/db';
 import { ApiError, type RequestMeta } from '@enclave/http';
 import type { EntityManager } from 'typeorm';
 
@@ -41,7 +37,7 @@ export async function eraseUser(
   const sql = sqlOf(db);
   const user = await new UsersRepository(db.connection).findByIdForUpdate(userId, db);
   if (!user) throw new ApiError(404, 'user_not_found', `No user has the id ${userId}.`);
-  const holds = await holdsBlockingErasure(sql, userId, [HOLD_OVER_USER_MESSAGES]);
+  const holds = await holdsBlockingErasure(sql, userId, [holdOverUserMessages(holdCoversRecord)]);
   if (holds.length) {
     throw new ApiError(
       409,

@@ -1,13 +1,12 @@
+import { AuditLog, SYSTEM_ACTOR } from '@enclave/audit';
 import {
-  AuditLog,
   type AuditRetentionRules,
   pruneAuditEvents,
+  recordHeld,
   type RetentionStep,
-  sqlOf,
-  SYSTEM_ACTOR,
-} from '@enclave/audit';
+} from '@enclave/audit-chain';
 import { pruneMessages } from '@enclave/conversations';
-import { ensureMonthlyPartitions } from '@enclave/db';
+import { ensureMonthlyPartitions, sqlOf } from '@enclave/db';
 import type { DataSource } from 'typeorm';
 
 /** Arbitrary but fixed: the transaction lock that keeps retention runs from overlapping. */
@@ -86,7 +85,7 @@ export async function applyRetention(
 
   if (rules.messageDays !== null) {
     const cutoff = new Date(now.getTime() - rules.messageDays * 86_400_000);
-    const chat = await pruneMessages(step, sqlOf(ds), cutoff);
+    const chat = await pruneMessages(step, sqlOf(ds), cutoff, recordHeld);
     result.partitionsDropped.push(...chat.partitionsDropped);
     result.messagesDeleted = chat.messagesDeleted;
     result.messagesHeld = chat.messagesHeld;

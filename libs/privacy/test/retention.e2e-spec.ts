@@ -4,22 +4,26 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DataSource } from 'typeorm';
+import { AuditLog } from '@enclave/audit';
 import {
-  AuditLog,
   LegalHolds,
   type SigningKey,
-  copyOutOf,
-  sqlOf,
   verifyDatabaseChain,
   verifyExport,
   writeExport,
-} from '@enclave/audit';
+} from '@enclave/audit-chain';
 import { UsersRepository } from '@enclave/auth';
-import { dataSourceOptions, MIGRATIONS, monthlyPartitions, runMigrations } from '@enclave/db';
+import {
+  dataSourceOptions,
+  MIGRATIONS,
+  monthlyPartitions,
+  runMigrations,
+  sqlOf,
+} from '@enclave/db';
 import { applyRetention, eraseUser, type RetentionRules } from '@enclave/privacy';
 import { testConfig } from '../../../test/support/config.js';
 import { createTestDatabase, type TestDatabase } from '../../../test/support/postgres.js';
-import { migratedDatabase, sealAll, tempKey } from '../../audit/test/chain-fixture.js';
+import { migratedDatabase, sealAll, tempKey } from '../../audit-chain/test/chain-fixture.js';
 
 const CLI = fileURLToPath(new URL('../../../dist/apps/cli/src/main.js', import.meta.url));
 const PARTITIONING = MIGRATIONS.findIndex((M) => new M().name === 'AuditRetention1764720000000');
@@ -86,7 +90,6 @@ async function exportAndVerify(ds: DataSource, name: string) {
   const dir = mkdtempSync(join(tmpdir(), 'enclave-retention-'));
   const { manifestPath } = await writeExport({
     sql: sqlOf(ds),
-    copyOut: copyOutOf(ds),
     dir,
     name,
     format: 'jsonl',

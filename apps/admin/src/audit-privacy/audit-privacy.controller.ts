@@ -1,6 +1,7 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Req } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
-import { LegalHolds, sqlOf } from '@enclave/audit';
+import { LegalHolds } from '@enclave/audit-chain';
+import { sqlOf } from '@enclave/db';
 import {
   CurrentPrincipal,
   type Principal,

@@ -3,7 +3,9 @@ import { createReadStream, existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { Injectable, StreamableFile } from '@nestjs/common';
-import { AuditLog, ExportFilesRepository, sqlOf } from '@enclave/audit';
+import { AuditLog } from '@enclave/audit';
+import { ExportFilesRepository, type ExportJob, ExportJobsRepository } from '@enclave/audit-chain';
+import { sqlOf } from '@enclave/db';
 import { type Principal, principalActor } from '@enclave/auth';
 import { type Config, InjectConfig } from '@enclave/config';
 import { ApiError, type RequestMeta } from '@enclave/http';
@@ -21,25 +23,7 @@ export interface ExportRequest {
 }
 
 /** An export as the API shows it. */
-export interface ExportView {
-  id: string;
-  status: 'pending' | 'running' | 'done' | 'failed';
-  format: ExportFormat;
-  filter: { from: string | null; to: string | null; actorId: string | null; action: string | null };
-  events: number | null;
-  dataSha256: string | null;
-  error: string | null;
-  fileName: string;
-  createdAt: Date;
-  createdBy: string;
-  createdById: string | null;
-  startedAt: Date | null;
-  finishedAt: Date | null;
-}
-
-const COLUMNS = `id, status, format, filter, events, data_sha256 AS "dataSha256", error,
-  file_name AS "fileName", created_at AS "createdAt", created_by_label AS "createdBy",
-  created_by AS "createdById", started_at AS "startedAt", finished_at AS "finishedAt"`;
+export type ExportView = ExportJob;
 
 /** The files of an export, by what the API calls them. */
 const FILES: Record<ExportFile, (row: ExportView) => { name: string; type: string }> = {
@@ -76,15 +60,18 @@ export class AuditExportsService {
     // Sortable by time in a directory listing, unique by the id.
     const fileName = `audit-${new Date().toISOString().slice(0, 19).replace(/:/g, '-')}-${id}`;
     return this.dataSource.transaction(async (db) => {
-      const [row]: ExportView[] = await db.query(
-        `INSERT INTO audit_exports (id, format, filter, created_by, created_by_label, file_name)
-         VALUES ($1, $2, $3::jsonb, $4, $5, $6) RETURNING ${COLUMNS}`,
-        [id, req.format, JSON.stringify(filter), who.userId, who.email, fileName],
-      );
+      const row = await new ExportJobsRepository(sqlOf(db)).create({
+        id,
+        format: req.format,
+        filter,
+        createdById: who.userId,
+        createdBy: who.email,
+        fileName,
+      });
       await this.audit.append(db, {
         actor: principalActor(who),
         action: 'audit.export.created',
-        target: { type: 'audit_export', id: row!.id },
+        target: { type: 'audit_export', id: row.id },
         outcome: 'success',
         meta,
         payload: {
@@ -96,23 +83,22 @@ export class AuditExportsService {
           dataSha256: null,
         },
       });
-      return row!;
+      return row;
     });
   }
 
-  async list(): Promise<ExportView[]> {
-    return this.dataSource.query(
-      `SELECT ${COLUMNS} FROM audit_exports ORDER BY created_at DESC, id LIMIT 200`,
-    );
+  list(): Promise<ExportView[]> {
+    return this.jobs().list(200);
   }
 
   async get(id: string): Promise<ExportView> {
-    const [row]: ExportView[] = await this.dataSource.query(
-      `SELECT ${COLUMNS} FROM audit_exports WHERE id = $1`,
-      [id],
-    );
+    const row = await this.jobs().get(id);
     if (!row) throw new ApiError(404, 'export_not_found', `No audit export with id ${id}.`);
     return row;
+  }
+
+  private jobs(): ExportJobsRepository {
+    return new ExportJobsRepository(sqlOf(this.dataSource));
   }
 
   /** One file of a finished export as an attachment; the download is audited first. */

@@ -3,9 +3,9 @@ import {
   AuditChainRepository,
   type Keyring,
   localVerificationKeys,
-  sqlOf,
   verifyDatabaseChain,
-} from '@enclave/audit';
+} from '@enclave/audit-chain';
+import { sqlOf } from '@enclave/db';
 import { type Config, InjectConfig } from '@enclave/config';
 import { ApiError } from '@enclave/http';
 import { DataSource } from 'typeorm';

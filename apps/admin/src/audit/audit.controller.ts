@@ -10,7 +10,7 @@ import {
   type StreamableFile,
 } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
-import { AuditEventsRepository } from '@enclave/audit';
+import { AuditEventsRepository } from '@enclave/audit-chain';
 import { CurrentPrincipal, type Principal, Roles, UsersRepository } from '@enclave/auth';
 import {
   ApiError,

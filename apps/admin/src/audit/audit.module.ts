@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { AuditEventsRepository } from '@enclave/audit';
+import { AuditEventsRepository } from '@enclave/audit-chain';
 import { AuthModule } from '@enclave/auth';
 import { AuditController } from './audit.controller.js';
 import { AuditExportsService } from './audit-exports.service.js';
