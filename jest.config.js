@@ -21,7 +21,6 @@ const base = {
     '^@enclave/(.*)$': '<rootDir>/libs/$1/src/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
-  testTimeout: 60_000,
 };
 
 // Three tiers; `npm test` runs all of them, `npm test -- --selectProjects unit` (or database, system)
@@ -30,6 +29,8 @@ const base = {
 //   database  *.e2e-spec.ts in apps/ and libs/: one app or lib in this process, against real Postgres.
 //   system    everything under test/: built apps as real processes, nginx, a browser, the installer.
 export default {
+  // Jest reads the timeout from the top level only, not from a project.
+  testTimeout: 60_000,
   projects: [
     {
       ...base,
