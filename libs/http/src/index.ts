@@ -14,6 +14,7 @@ export {
   DATABASE_RETRY_AFTER_SECONDS,
   isDatabaseUnavailable,
 } from './database-unavailable.js';
-export { UuidParam, LineParam, isUuid } from './uuid-param.pipe.js';
+export { UuidParam, LineParam } from './uuid-param.pipe.js';
+export { isUuid } from '@enclave/contracts';
 export { text, line, queryInt, findNul, MAX_BIGINT } from './text.js';
 export { encodeCursor, decodeCursor, cursorParam, type PageKey } from './cursor.js';

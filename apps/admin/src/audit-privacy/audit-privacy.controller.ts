@@ -5,7 +5,7 @@ import { CurrentPrincipal, type Principal, principalActor, Roles } from '@enclav
 import { requestMeta, UuidParam, ZodBody } from '@enclave/http';
 import { eraseUser } from '@enclave/privacy';
 import { DataSource } from 'typeorm';
-import { CreateHoldBody, ErasureBody } from './audit-privacy.schema.js';
+import { CreateHoldBody, ErasureBody } from '@enclave/contracts';
 
 /**
  * Legal holds and erasure (docs/audit.md): auditors may see the holds; only admins place,

@@ -11,6 +11,7 @@ import {
 } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { CurrentPrincipal, type Principal, Roles } from '@enclave/auth';
+import { AuditActionFilter, DayOrTime, ExportBody, ExportFile } from '@enclave/contracts';
 import {
   ApiError,
   line,
@@ -28,16 +29,6 @@ import { AuditTrailService } from './audit-trail.service.js';
 
 const DAY_MS = 86_400_000;
 
-/** A day (YYYY-MM-DD, UTC) or an exact ISO time. */
-const When = z.union([z.iso.date(), z.iso.datetime({ offset: true })]);
-/** An exact action or a prefix ending in `.*`. */
-const Action = z
-  .string()
-  .regex(
-    /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*(\.\*)?$/,
-    'must be an action such as auth.login.failed or a prefix such as auth.*',
-  );
-
 /** `from` as given; `to` excluded, a day as `to` includes that whole day. */
 function bounds(from?: string, to?: string): { from: Date | null; to: Date | null } {
   const lower = from ? new Date(from) : null;
@@ -49,10 +40,10 @@ function bounds(from?: string, to?: string): { from: Date | null; to: Date | nul
 }
 
 const EventsQuery = z.strictObject({
-  from: When.optional(),
-  to: When.optional(),
+  from: DayOrTime.optional(),
+  to: DayOrTime.optional(),
   actor: line().trim().min(1).max(320).optional(),
-  action: Action.optional(),
+  action: AuditActionFilter.optional(),
   limit: queryInt(1, 500).optional(),
   before: z
     .string()
@@ -65,17 +56,6 @@ const EventsQuery = z.strictObject({
     .optional(),
 });
 type EventsQuery = z.infer<typeof EventsQuery>;
-
-const ExportBody = z.strictObject({
-  format: z.enum(['jsonl', 'csv']),
-  from: When.optional(),
-  to: When.optional(),
-  actor: z.uuid('must be a user id').optional(),
-  action: Action.optional(),
-});
-type ExportBody = z.infer<typeof ExportBody>;
-
-const ExportFileParam = z.enum(['data', 'manifest', 'links']);
 
 /**
  * The audit trail for admins and auditors: search the events, the chain's status, a full
@@ -151,7 +131,7 @@ export class AuditController {
     @CurrentPrincipal() who: Principal,
     @Req() req: FastifyRequest,
   ): Promise<StreamableFile> {
-    const which = ExportFileParam.safeParse(file);
+    const which = ExportFile.safeParse(file);
     if (!which.success) {
       throw new ApiError(404, 'not_found', 'An export has the files data, manifest and links.');
     }

@@ -14,7 +14,7 @@ import type { FastifyRequest } from 'fastify';
 import { CurrentPrincipal, type Principal, Roles } from '@enclave/auth';
 import { requestMeta, UuidParam, ZodBody, LineParam } from '@enclave/http';
 import type { z } from 'zod';
-import { CreateBackend, SetAlias, UpdateBackend } from './backends.schema.js';
+import { CreateBackend, SetAlias, UpdateBackend } from '@enclave/contracts';
 import { BackendsService } from './backends.service.js';
 
 @Roles('admin')

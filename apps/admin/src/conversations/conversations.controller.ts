@@ -2,6 +2,7 @@ import { Body, Controller, Get, HttpCode, Param, Post, Query, Req } from '@nestj
 import type { FastifyRequest } from 'fastify';
 import { AuditLog } from '@enclave/audit';
 import { CurrentPrincipal, type Principal, principalActor, Roles } from '@enclave/auth';
+import { OpenConversationBody } from '@enclave/contracts';
 import {
   ApiError,
   cursorParam,
@@ -9,7 +10,6 @@ import {
   line,
   queryInt,
   requestMeta,
-  text,
   UuidParam,
   ZodBody,
   ZodQuery,
@@ -27,11 +27,6 @@ const ConversationsQuery = z.strictObject({
   before: z.string().max(256).optional(),
 });
 type ConversationsQuery = z.infer<typeof ConversationsQuery>;
-
-const OpenBody = z.strictObject({
-  reason: text().trim().min(5, 'give a reason of at least 5 characters').max(1000),
-});
-type OpenBody = z.infer<typeof OpenBody>;
 
 /**
  * Every user's conversations for admins and auditors: `GET /api/admin/conversations` lists
@@ -67,7 +62,7 @@ export class AdminConversationsController {
   @HttpCode(200)
   open(
     @Param('id', UuidParam) id: string,
-    @Body(new ZodBody(OpenBody)) body: OpenBody,
+    @Body(new ZodBody(OpenConversationBody)) body: OpenConversationBody,
     @CurrentPrincipal() who: Principal,
     @Req() req: FastifyRequest,
   ) {

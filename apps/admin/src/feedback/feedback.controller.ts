@@ -1,5 +1,6 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { Roles } from '@enclave/auth';
+import { DayOrTime, Rating } from '@enclave/contracts';
 import { cursorParam, encodeCursor, line, queryInt, ZodQuery } from '@enclave/http';
 import { z } from 'zod';
 import { AdminFeedbackRepository } from './feedback.repository.js';
@@ -7,14 +8,11 @@ import { AdminFeedbackRepository } from './feedback.repository.js';
 const DAY_MS = 86_400_000;
 const MAX_LIMIT = 500;
 
-/** A day (YYYY-MM-DD, UTC) or an exact ISO time. */
-const When = z.union([z.iso.date(), z.iso.datetime({ offset: true })]);
-
 const FeedbackQuery = z.strictObject({
-  rating: z.enum(['up', 'down']).optional(),
+  rating: Rating.optional(),
   model: line().min(1).max(256).optional(),
-  from: When.optional(),
-  to: When.optional(),
+  from: DayOrTime.optional(),
+  to: DayOrTime.optional(),
   limit: queryInt(1, MAX_LIMIT).optional(),
   cursor: z.string().max(256).optional(),
 });

@@ -2,13 +2,8 @@ import { Body, Controller, Get, Patch, Req } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { CurrentPrincipal, type Principal, Roles } from '@enclave/auth';
 import { ApiError, requestMeta, ZodBody } from '@enclave/http';
-import { RuntimePolicies } from '@enclave/policy';
-import type { z } from 'zod';
+import { PolicyChange } from '@enclave/contracts';
 import { PoliciesService } from './policies.service.js';
-
-/** Any subset of the policies; each given field is validated as a whole. */
-const PolicyChange = RuntimePolicies.partial();
-type PolicyChange = z.infer<typeof PolicyChange>;
 
 /**
  * The runtime policies (audit content level, retention, cache scope, default system prompt):

@@ -2,7 +2,6 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Req } from
 import type { FastifyRequest } from 'fastify';
 import {
   ApiKeyService,
-  CreateApiKeyBody,
   CurrentPrincipal,
   newApiKey,
   type Principal,
@@ -11,7 +10,7 @@ import {
   UsersService,
 } from '@enclave/auth';
 import { requestMeta, UuidParam, ZodBody, LineParam } from '@enclave/http';
-import { CreateUserBody, UpdateUserBody } from './users.schema.js';
+import { CreateApiKeyBody, CreateUserBody, UpdateUserBody } from '@enclave/contracts';
 
 /** Administrators manage accounts and anyone's API keys. */
 @Roles('admin')

@@ -13,12 +13,8 @@ import {
 import type { FastifyRequest } from 'fastify';
 import { CurrentPrincipal, type Principal } from '@enclave/auth';
 import { requestMeta, UuidParam, ZodBody } from '@enclave/http';
-import {
-  CreateConversationBody,
-  type ListConversationsQuery,
-  ListConversationsQueryPipe,
-  RenameConversationBody,
-} from './conversations.schema.js';
+import { CreateConversationBody, RenameConversationBody } from '@enclave/contracts';
+import { type ListConversationsQuery, ListConversationsQueryPipe } from './conversations.schema.js';
 import { ConversationsService } from './conversations.service.js';
 
 /** The chat UI's conversations: each signed-in user (session or API key) sees only their own. */

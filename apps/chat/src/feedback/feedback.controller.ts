@@ -2,7 +2,7 @@ import { Body, Controller, Get, Param, Put, Req } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { CurrentPrincipal, type Principal } from '@enclave/auth';
 import { requestMeta, UuidParam, ZodBody } from '@enclave/http';
-import { FeedbackBody } from './feedback.schema.js';
+import { FeedbackBody } from '@enclave/contracts';
 import { FeedbackService } from './feedback.service.js';
 
 /** Feedback on the chat UI's answers, by the answers' owner. */

@@ -6,7 +6,7 @@ import { Metrics } from '@enclave/observability';
 import { DataSource } from 'typeorm';
 import { ConversationsRepository } from '../conversations/conversations.repository.js';
 import { type Feedback, FeedbackRepository } from './feedback.repository.js';
-import type { FeedbackBody } from './feedback.schema.js';
+import type { FeedbackBody } from '@enclave/contracts';
 
 /**
  * Thumbs up / down on answers. Only the answer's owner may rate it; the row and its audit event

@@ -98,7 +98,10 @@ function FeedbackControls(props: {
     setBusy(true);
     setStatus('');
     try {
-      const saved = await api.giveFeedback(props.messageId, r, c.trim() || null);
+      const saved = await api.giveFeedback(props.messageId, {
+        rating: r,
+        comment: c.trim() || null,
+      });
       props.onSaved(saved);
       setStatus(
         saved.comment ? 'Thanks, your feedback and comment are saved.' : 'Thanks for the feedback.',

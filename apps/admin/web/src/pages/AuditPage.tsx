@@ -1,12 +1,11 @@
 import { type FormEvent, useEffect, useState } from 'react';
+import { isUuid } from '@enclave/contracts';
 import { api, type AuditExport, type AuditFilter, type AuditVerification } from '../api';
 import type { PageProps } from '../App';
 import { Field, useAction } from '../forms';
 import { ErrorNote, formatTime, isoFromLocal, ListTable, PageHeader, useLoad } from '../ui';
 import { LegalHolds } from './LegalHolds';
 import { LoadMore, usePaged } from './paging';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** While an export is being written, its status is re-read this often. */
 const EXPORT_POLL_MS = 1_500;
@@ -187,7 +186,7 @@ function Exports(props: { filter: FilterDraft }) {
   function create(e: FormEvent) {
     e.preventDefault();
     const filter = toFilter(props.filter);
-    if (filter.actor && !UUID.test(filter.actor)) {
+    if (filter.actor && !isUuid(filter.actor)) {
       setError(
         'An export filters by a user id, not an email: put the user id in Actor, or clear it.',
       );
