@@ -94,7 +94,8 @@ export const BackendHealth = z.object({
 });
 export type BackendHealth = z.infer<typeof BackendHealth>;
 
-export const Backend = z.object({
+/** A backend as stored (the answer to a create or an update); its API key is never shown. */
+export const StoredBackend = z.object({
   id: z.string(),
   name: z.string(),
   baseUrl: z.string(),
@@ -104,8 +105,13 @@ export const Backend = z.object({
   maxConcurrent: z.number(),
   timeoutMs: z.number(),
   enabled: z.boolean(),
-  health: BackendHealth.nullable(),
+  createdAt: Time,
+  updatedAt: Time,
 });
+export type StoredBackend = z.infer<typeof StoredBackend>;
+
+/** A backend in the list, with this instance's view of its health. */
+export const Backend = StoredBackend.extend({ health: BackendHealth.nullable() });
 export type Backend = z.infer<typeof Backend>;
 
 const backendName = z
@@ -242,7 +248,8 @@ export type OpenedConversation = z.infer<typeof OpenedConversation>;
 export const FeedbackItem = z.object({
   id: z.string(),
   messageId: z.string(),
-  conversationId: z.string(),
+  /** null: an answer given through the API (`/v1`), outside any conversation. */
+  conversationId: z.string().nullable(),
   userId: z.string(),
   userEmail: z.string(),
   rating: z.enum(['up', 'down']),
@@ -301,8 +308,13 @@ export type AuditStatus = z.infer<typeof AuditStatus>;
 export const AuditVerification = z.object({
   ok: z.boolean(),
   checkedEvents: z.number(),
+  /** Chain positions and signed checkpoints checked; events not yet sealed (not checked). */
+  positions: z.number(),
+  checkpoints: z.number(),
+  unsealedEvents: z.number(),
+  /** The first problem found; position null when it is not at one event (a checkpoint). */
   firstBad: z
-    .object({ position: Position, problem: z.string(), message: z.string().optional() })
+    .object({ position: Position.nullable(), problem: z.string(), message: z.string() })
     .nullable(),
 });
 export type AuditVerification = z.infer<typeof AuditVerification>;

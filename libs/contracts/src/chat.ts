@@ -23,6 +23,10 @@ export const MessageOutcome = z.enum([
   'completed',
   'client_disconnected',
   'upstream_error',
+  /** Closed by the reconciler: its process died or it outlived the deadline. */
+  'interrupted',
+  /** Not served: the database was away when the request came (recorded from the spool). */
+  'failed',
 ]);
 export type MessageOutcome = z.infer<typeof MessageOutcome>;
 

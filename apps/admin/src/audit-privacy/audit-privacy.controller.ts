@@ -2,10 +2,15 @@ import { Body, Controller, Get, HttpCode, Param, Post, Req } from '@nestjs/commo
 import type { FastifyRequest } from 'fastify';
 import { LegalHolds, sqlOf } from '@enclave/audit';
 import { CurrentPrincipal, type Principal, principalActor, Roles } from '@enclave/auth';
-import { requestMeta, UuidParam, ZodBody } from '@enclave/http';
+import { requestMeta, UuidParam, ZodBody, type Sendable } from '@enclave/http';
 import { eraseUser } from '@enclave/privacy';
 import { DataSource } from 'typeorm';
-import { CreateHoldBody, ErasureBody } from '@enclave/contracts';
+import {
+  CreateHoldBody,
+  ErasureBody,
+  type ErasureResult,
+  type LegalHold,
+} from '@enclave/contracts';
 
 /**
  * Legal holds and erasure (docs/audit.md): auditors may see the holds; only admins place,
@@ -20,7 +25,7 @@ export class AuditPrivacyController {
 
   @Get('holds')
   @Roles('admin', 'auditor')
-  async listHolds() {
+  async listHolds(): Promise<Sendable<{ data: LegalHold[] }>> {
     return { data: await this.holds.list(sqlOf(this.dataSource)) };
   }
 
@@ -30,7 +35,7 @@ export class AuditPrivacyController {
     @Body(new ZodBody(CreateHoldBody)) body: CreateHoldBody,
     @CurrentPrincipal() p: Principal,
     @Req() req: FastifyRequest,
-  ) {
+  ): Promise<Sendable<LegalHold>> {
     return this.dataSource.transaction((db) =>
       this.holds.create(
         db,
@@ -52,7 +57,7 @@ export class AuditPrivacyController {
     @Param('id', UuidParam) id: string,
     @CurrentPrincipal() p: Principal,
     @Req() req: FastifyRequest,
-  ) {
+  ): Promise<Sendable<LegalHold>> {
     return this.dataSource.transaction((db) =>
       this.holds.release(db, id, principalActor(p), requestMeta(req)),
     );
@@ -64,7 +69,7 @@ export class AuditPrivacyController {
     @Body(new ZodBody(ErasureBody)) body: ErasureBody,
     @CurrentPrincipal() p: Principal,
     @Req() req: FastifyRequest,
-  ) {
+  ): Promise<Sendable<ErasureResult>> {
     return this.dataSource.transaction((db) =>
       eraseUser(db, body.userId, body.reason, principalActor(p), requestMeta(req)),
     );

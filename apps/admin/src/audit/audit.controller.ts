@@ -11,7 +11,16 @@ import {
 } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { CurrentPrincipal, type Principal, Roles } from '@enclave/auth';
-import { AuditActionFilter, DayOrTime, ExportBody, ExportFile } from '@enclave/contracts';
+import {
+  AuditActionFilter,
+  DayOrTime,
+  ExportBody,
+  ExportFile,
+  type AuditEvent,
+  type AuditExport,
+  type AuditStatus,
+  type AuditVerification,
+} from '@enclave/contracts';
 import {
   ApiError,
   line,
@@ -21,6 +30,7 @@ import {
   UuidParam,
   ZodBody,
   ZodQuery,
+  type Sendable,
 } from '@enclave/http';
 import { z } from 'zod';
 import { AuditEventsRepository } from './audit-events.repository.js';
@@ -72,7 +82,9 @@ export class AuditController {
   ) {}
 
   @Get('events')
-  async list(@Query(new ZodQuery(EventsQuery)) q: EventsQuery) {
+  async list(
+    @Query(new ZodQuery(EventsQuery)) q: EventsQuery,
+  ): Promise<Sendable<{ data: AuditEvent[]; nextBefore: string | null }>> {
     const page = await this.events.list({
       ...bounds(q.from, q.to),
       actor: q.actor ?? null,
@@ -84,13 +96,13 @@ export class AuditController {
   }
 
   @Get('status')
-  status() {
+  status(): Promise<Sendable<AuditStatus>> {
     return this.trail.status();
   }
 
   @Post('verify')
   @HttpCode(200)
-  verify() {
+  verify(): Promise<Sendable<AuditVerification>> {
     return this.trail.verify();
   }
 
@@ -100,7 +112,7 @@ export class AuditController {
     @Body(new ZodBody(ExportBody)) body: ExportBody,
     @CurrentPrincipal() who: Principal,
     @Req() req: FastifyRequest,
-  ) {
+  ): Promise<Sendable<AuditExport>> {
     return this.exports.request(
       {
         format: body.format,
@@ -114,12 +126,12 @@ export class AuditController {
   }
 
   @Get('exports')
-  async listExports() {
+  async listExports(): Promise<Sendable<{ data: AuditExport[] }>> {
     return { data: await this.exports.list() };
   }
 
   @Get('exports/:id')
-  getExport(@Param('id', UuidParam) id: string) {
+  getExport(@Param('id', UuidParam) id: string): Promise<Sendable<AuditExport>> {
     return this.exports.get(id);
   }
 

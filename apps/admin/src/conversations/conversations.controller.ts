@@ -2,7 +2,11 @@ import { Body, Controller, Get, HttpCode, Param, Post, Query, Req } from '@nestj
 import type { FastifyRequest } from 'fastify';
 import { AuditLog } from '@enclave/audit';
 import { CurrentPrincipal, type Principal, principalActor, Roles } from '@enclave/auth';
-import { OpenConversationBody } from '@enclave/contracts';
+import {
+  OpenConversationBody,
+  type ConversationSummary,
+  type OpenedConversation,
+} from '@enclave/contracts';
 import {
   ApiError,
   cursorParam,
@@ -13,6 +17,7 @@ import {
   UuidParam,
   ZodBody,
   ZodQuery,
+  type Sendable,
 } from '@enclave/http';
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
@@ -45,7 +50,9 @@ export class AdminConversationsController {
   ) {}
 
   @Get()
-  async list(@Query(new ZodQuery(ConversationsQuery)) q: ConversationsQuery) {
+  async list(
+    @Query(new ZodQuery(ConversationsQuery)) q: ConversationsQuery,
+  ): Promise<Sendable<{ data: ConversationSummary[]; nextBefore: string | null }>> {
     const page = await this.repo.list({
       q: q.q ?? null,
       userId: q.userId ?? null,
@@ -65,7 +72,7 @@ export class AdminConversationsController {
     @Body(new ZodBody(OpenConversationBody)) body: OpenConversationBody,
     @CurrentPrincipal() who: Principal,
     @Req() req: FastifyRequest,
-  ) {
+  ): Promise<Sendable<OpenedConversation>> {
     return this.dataSource.transaction(async (db) => {
       const conversation = await this.repo.get(db, id);
       if (!conversation) {

@@ -1,7 +1,7 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { Roles } from '@enclave/auth';
-import { DayOrTime, Rating } from '@enclave/contracts';
-import { cursorParam, encodeCursor, line, queryInt, ZodQuery } from '@enclave/http';
+import { DayOrTime, Rating, type FeedbackItem } from '@enclave/contracts';
+import { cursorParam, encodeCursor, line, queryInt, ZodQuery, type Sendable } from '@enclave/http';
 import { z } from 'zod';
 import { AdminFeedbackRepository } from './feedback.repository.js';
 
@@ -29,7 +29,9 @@ export class AdminFeedbackController {
   constructor(private readonly repo: AdminFeedbackRepository) {}
 
   @Get()
-  async list(@Query(new ZodQuery(FeedbackQuery)) q: FeedbackQuery) {
+  async list(
+    @Query(new ZodQuery(FeedbackQuery)) q: FeedbackQuery,
+  ): Promise<Sendable<{ data: FeedbackItem[]; nextCursor: string | null }>> {
     const page = await this.repo.list({
       rating: q.rating ?? null,
       model: q.model ?? null,

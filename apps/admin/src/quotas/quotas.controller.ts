@@ -1,8 +1,8 @@
 import { Body, Controller, Delete, Get, HttpCode, Put, Query, Req } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { CurrentPrincipal, type Principal, Roles } from '@enclave/auth';
-import { QuotaBody, QuotaScope } from '@enclave/contracts';
-import { line, requestMeta, ZodBody, ZodQuery } from '@enclave/http';
+import { QuotaBody, QuotaScope, type Quota } from '@enclave/contracts';
+import { line, requestMeta, ZodBody, ZodQuery, type Sendable } from '@enclave/http';
 import { z } from 'zod';
 import { QuotasService } from './quotas.service.js';
 
@@ -26,7 +26,7 @@ export class QuotasController {
 
   @Roles('admin')
   @Get('quotas')
-  list() {
+  list(): Promise<Sendable<Quota[]>> {
     return this.quotas.list();
   }
 
@@ -36,7 +36,7 @@ export class QuotasController {
     @Body(new ZodBody(QuotaBody)) body: QuotaBody,
     @CurrentPrincipal() who: Principal,
     @Req() req: FastifyRequest,
-  ) {
+  ): Promise<Sendable<Quota>> {
     return this.quotas.set({ ...body, subjectId: body.subjectId ?? null }, who, requestMeta(req));
   }
 

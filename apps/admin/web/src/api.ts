@@ -31,6 +31,7 @@ import type {
   QuotaBody,
   QuotaScope,
   RuntimePolicies,
+  StoredBackend,
   UpdateBackend,
   UpdateUserBody,
   User,
@@ -102,9 +103,10 @@ export const api = {
   revokeKey: (prefix: string) => call<void>('DELETE', `${A}/keys/${enc(prefix)}`),
 
   backends: () => call<Backend[]>('GET', `${A}/backends`),
-  createBackend: (body: Body<typeof CreateBackend>) => call<Backend>('POST', `${A}/backends`, body),
+  createBackend: (body: Body<typeof CreateBackend>) =>
+    call<StoredBackend>('POST', `${A}/backends`, body),
   updateBackend: (id: string, body: Body<typeof UpdateBackend>) =>
-    call<Backend>('PATCH', `${A}/backends/${enc(id)}`, body),
+    call<StoredBackend>('PATCH', `${A}/backends/${enc(id)}`, body),
   deleteBackend: (id: string) => call<void>('DELETE', `${A}/backends/${enc(id)}`),
   testBackend: (id: string) => call<BackendHealth | null>('POST', `${A}/backends/${enc(id)}/test`),
   aliases: () => call<{ data: ModelAlias[] }>('GET', `${A}/aliases`),

@@ -162,7 +162,7 @@ function ChainStatus() {
         <p className={verification.ok ? 'notice ok' : 'form-error'} role="status">
           {verification.ok
             ? `The chain is intact: ${verification.checkedEvents.toLocaleString()} events checked.`
-            : `The chain is broken at position ${verification.firstBad?.position}: ${verification.firstBad?.message ?? verification.firstBad?.problem}`}
+            : `The chain is broken${verification.firstBad?.position != null ? ` at position ${verification.firstBad.position}` : ''}: ${verification.firstBad?.message ?? verification.firstBad?.problem}`}
         </p>
       )}
     </section>
