@@ -10,10 +10,6 @@ const Time = z.string();
 /** Audit positions are Postgres bigints; the driver hands them over as text. */
 const Position = z.union([z.string(), z.number()]);
 
-/** The signed-in account (`GET /api/auth/me`). */
-export const Me = z.object({ id: z.string(), email: z.string(), role: Role });
-export type Me = z.infer<typeof Me>;
-
 // --- Users and keys ------------------------------------------------------------------------
 
 export const User = z.object({

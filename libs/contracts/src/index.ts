@@ -12,5 +12,6 @@ export {
 } from './api-key.js';
 export { ROLES, Role, isRole } from './roles.js';
 export { RuntimePolicies, PolicyChange } from './policies.js';
+export * from './auth.js';
 export * from './admin.js';
 export * from './chat.js';
