@@ -46,6 +46,24 @@ export default tseslint.config(
     },
   },
   {
+    // The contracts are bundled into the web UIs as well as loaded by the servers: zod only.
+    files: ['libs/contracts/src/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(?!zod$|\\./)',
+              message:
+                'libs/contracts runs in the browser too: it imports zod and its own files only',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // The web UIs, and the code they share, run in the browser.
     files: ['apps/*/web/**/*.{ts,tsx}', 'libs/web/**/*.{ts,tsx}'],
     languageOptions: { globals: { ...globals.browser } },

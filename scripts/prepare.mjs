@@ -38,12 +38,18 @@ export function buildIfStale() {
 }
 
 // The web UIs (Vite) have their own stamps: the index.html that every web build writes. Each is
-// stale when its own folder or the browser code they share (libs/web) is newer than its stamp.
+// stale when its own folder or the libs they bundle (libs/web, libs/contracts) is newer than its
+// stamp.
 const WEB_UIS = ['chat', 'admin'];
+const BUNDLED_LIBS = [SHARED_WEB, 'contracts'];
 
 function buildWebIfStale() {
-  const shared = join(root, 'libs', SHARED_WEB);
-  const sharedMtime = existsSync(shared) ? newestMtime(shared) : 0;
+  const sharedMtime = Math.max(
+    0,
+    ...BUNDLED_LIBS.map((name) => join(root, 'libs', name))
+      .filter((dir) => existsSync(dir))
+      .map(newestMtime),
+  );
   const stale = WEB_UIS.some((app) => {
     const web = join(root, 'apps', app, 'web');
     const stamp = join(root, 'dist', 'apps', app, 'web', 'index.html');

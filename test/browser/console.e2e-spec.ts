@@ -235,6 +235,32 @@ describe('admin console', () => {
     expect(await xssMarker(page)).toBeUndefined();
   });
 
+  it('offers no conversation to open for feedback on an answer given through the API', async () => {
+    const [staff] = await h.dataSource.query(
+      `SELECT id FROM users WHERE email = 'staff@example.com'`,
+    );
+    const [{ id }] = await h.dataSource.query(
+      `INSERT INTO messages (conversation_id, user_id, role, content, model, outcome)
+       VALUES (NULL, $1, 'assistant', 'an API answer', 'api-only', 'completed') RETURNING id`,
+      [staff.id],
+    );
+    await h.dataSource.query(
+      `INSERT INTO feedback (message_id, user_id, rating, comment, model, backend)
+       VALUES ($1, $2, 'up', 'rated through the API', 'api-only', 'llm-sim')`,
+      [id, staff.id],
+    );
+
+    await nav(page).getByRole('link', { name: 'Feedback' }).click();
+    const filter = page.getByRole('search');
+    await filter.getByLabel('Rating').selectOption('');
+    await filter.getByLabel('Model').fill('api-only');
+    await filter.getByRole('button', { name: 'Filter' }).click();
+    const row = page.locator('tbody tr', { hasText: 'rated through the API' });
+    await row.getByText('via the API').waitFor();
+    expect(await page.locator('tbody tr').count()).toBe(1);
+    expect(await row.getByRole('button', { name: 'Open conversation…' }).count()).toBe(0);
+  });
+
   it('shows an auditor only the reading sections, and the API refuses their changes', async () => {
     const ctx = await browser.newContext();
     try {

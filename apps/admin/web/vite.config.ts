@@ -6,9 +6,15 @@ import { defineConfig } from 'vite';
 export default defineConfig({
   root: fileURLToPath(new URL('.', import.meta.url)),
   base: '/admin/',
-  // The browser code both web UIs share (libs/web): `@enclave/web` and `@enclave/web/base.css`.
+  // The browser code both web UIs share (libs/web): `@enclave/web` and `@enclave/web/base.css`;
+  // and the API's request and response schemas (libs/contracts), the same ones the server uses.
   resolve: {
-    alias: { '@enclave/web': fileURLToPath(new URL('../../../libs/web/src', import.meta.url)) },
+    alias: {
+      '@enclave/web': fileURLToPath(new URL('../../../libs/web/src', import.meta.url)),
+      '@enclave/contracts': fileURLToPath(
+        new URL('../../../libs/contracts/src/index.ts', import.meta.url),
+      ),
+    },
   },
   oxc: { jsx: { runtime: 'automatic', importSource: 'react' } },
   build: {

@@ -17,6 +17,7 @@ import {
 } from '@enclave/audit-chain';
 import { sqlOf } from '@enclave/db';
 import { type Config, InjectConfig } from '@enclave/config';
+import { PeriodicTask } from '@enclave/observability';
 import { DataSource } from 'typeorm';
 import { SealerService } from './sealer.service.js';
 
@@ -33,8 +34,11 @@ const ACTOR = { type: 'system' as const, id: null, label: 'audit' };
 @Injectable()
 export class ExportRunnerService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly log = new Logger('AuditExports');
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<void> | null = null;
+  private readonly loop = new PeriodicTask(() => this.drainWhenReady(), {
+    name: 'export runner',
+    everyMs: POLL_MS,
+    log: this.log,
+  });
 
   constructor(
     private readonly dataSource: DataSource,
@@ -44,22 +48,20 @@ export class ExportRunnerService implements OnApplicationBootstrap, BeforeApplic
   ) {}
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => {
-      this.running ??= this.drain()
-        .catch((err: Error & { code?: string }) => {
-          // Before the migrations ran (embedded start-up) there is no table yet: try again later.
-          if (err.code !== UNDEFINED_TABLE) {
-            this.log.error({ err: err.message }, 'export runner failed');
-          }
-        })
-        .finally(() => (this.running = null));
-    }, POLL_MS);
-    this.timer.unref();
+    this.loop.start();
   }
 
   async beforeApplicationShutdown(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    await this.running;
+    await this.loop.stop();
+  }
+
+  private async drainWhenReady(): Promise<void> {
+    try {
+      await this.drain();
+    } catch (err) {
+      // Before the migrations ran (embedded start-up) there is no table yet: try again later.
+      if ((err as { code?: string }).code !== UNDEFINED_TABLE) throw err;
+    }
   }
 
   /** Runs pending exports until none is left. */

@@ -5,6 +5,7 @@ import {
   type OnApplicationBootstrap,
 } from '@nestjs/common';
 import { type Config, InjectConfig } from '@enclave/config';
+import { PeriodicTask } from '@enclave/observability';
 import { RuntimePoliciesService } from '@enclave/policy';
 import { applyRetention, type RetentionResult } from '@enclave/privacy';
 import { DataSource } from 'typeorm';
@@ -19,8 +20,7 @@ import { SealerService } from './sealer.service.js';
 @Injectable()
 export class RetentionService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly log = new Logger('AuditRetention');
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<unknown> | null = null;
+  private loop: PeriodicTask | null = null;
   lastResult: RetentionResult | null = null;
 
   constructor(
@@ -31,20 +31,20 @@ export class RetentionService implements OnApplicationBootstrap, BeforeApplicati
   ) {}
 
   onApplicationBootstrap(): void {
-    const every = this.config.audit.retentionIntervalSeconds * 1_000;
-    this.timer = setInterval(() => void this.tick(), every);
-    this.timer.unref();
+    this.loop = new PeriodicTask(
+      async () => {
+        if (this.sealer.status?.active) await this.runOnce(new Date());
+      },
+      {
+        name: 'audit retention',
+        everyMs: this.config.audit.retentionIntervalSeconds * 1_000,
+        log: this.log,
+      },
+    ).start();
   }
 
   async beforeApplicationShutdown(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    await this.running;
-  }
-
-  private async tick(): Promise<void> {
-    if (this.running || !this.sealer.status?.active) return;
-    this.running = this.runOnce(new Date()).finally(() => (this.running = null));
-    await this.running;
+    await this.loop?.stop();
   }
 
   /** One run at `now`; errors are logged and the next tick tries again. */
@@ -61,7 +61,7 @@ export class RetentionService implements OnApplicationBootstrap, BeforeApplicati
         this.log.log({ ...result }, 'audit retention applied');
       return result;
     } catch (err) {
-      this.log.error({ err: (err as Error).message }, 'audit retention failed');
+      this.log.error({ err }, 'audit retention failed');
       return null;
     }
   }

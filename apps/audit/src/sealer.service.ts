@@ -103,10 +103,7 @@ export class SealerService implements OnApplicationBootstrap, BeforeApplicationS
     try {
       keyring = Keyring.load(file);
     } catch (err) {
-      this.log.error(
-        { keyring: file, err: (err as Error).message },
-        'the audit keyring is unreadable',
-      );
+      this.log.error({ keyring: file, err }, 'the audit keyring is unreadable');
       return;
     }
     if (!keyring) return;

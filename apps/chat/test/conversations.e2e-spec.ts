@@ -2,6 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { ApiKeysRepository, generateApiKey, hashPassword, UsersRepository } from '@enclave/auth';
+import { UUID_PATTERN } from '@enclave/contracts';
 import { DataSource } from 'typeorm';
 import { ChatAppModule } from '../src/chat.module.js';
 import { ConversationsRepository } from '@enclave/conversations';
@@ -25,8 +26,6 @@ interface ConversationBody {
   createdAt: string;
   updatedAt: string;
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 let db: TestDatabase;
 let app: INestApplication;
@@ -151,7 +150,7 @@ describe('conversations: create, read, rename, delete', () => {
 
     const created = await create(alice, { title: '  Budget Q3  ', model: 'enclave-sim' });
     expect(created).toEqual({
-      id: expect.stringMatching(UUID),
+      id: expect.stringMatching(UUID_PATTERN),
       title: 'Budget Q3',
       model: 'enclave-sim',
       createdAt: expect.any(String),

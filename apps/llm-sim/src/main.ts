@@ -22,7 +22,9 @@ try {
     tokensPerSec: config.llmSim.tokensPerSec,
   });
 } catch (err) {
-  log(60, 'cannot listen', { error: String(err) });
+  // The `err` shape pino's serializer writes in the other apps' logs.
+  const { name, message, code } = err as NodeJS.ErrnoException;
+  log(60, 'cannot listen', { err: { type: name, message, code } });
   process.exit(1);
 }
 

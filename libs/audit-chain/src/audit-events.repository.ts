@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { isUuid } from '@enclave/contracts';
 import { DataSource } from 'typeorm';
 
 export interface AuditEventFilter {
@@ -53,8 +54,6 @@ interface Row {
   redacted: boolean;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /** Audit events for the console's search: newest first by id, keyset-paged, with their chain positions. */
 @Injectable()
 export class AuditEventsRepository {
@@ -65,7 +64,7 @@ export class AuditEventsRepository {
     const where: string[] = [];
     if (f.from) where.push(`e.occurred_at >= $${params.push(f.from)}`);
     if (f.to) where.push(`e.occurred_at < $${params.push(f.to)}`);
-    if (f.actor && UUID.test(f.actor)) where.push(`e.actor_id = $${params.push(f.actor)}::uuid`);
+    if (f.actor && isUuid(f.actor)) where.push(`e.actor_id = $${params.push(f.actor)}::uuid`);
     else if (f.actor) {
       const label = `lower(e.actor_label) = lower($${params.push(f.actor)})`;
       where.push(

@@ -1,15 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import { type AuditActor, AuditLog } from '@enclave/audit';
+import { API_KEY_PREFIX_PATTERN, apiKeyPrefix } from '@enclave/contracts';
 import { ApiError, type RequestMeta } from '@enclave/http';
 import { DataSource } from 'typeorm';
 import { type ApiKey, ApiKeysRepository } from './api-keys.repository.js';
 import { CredentialCache } from './credential-cache.js';
 import type { Principal } from './principal.js';
-import { generateApiKey, parseApiKey, sameHash, sha256 } from './secrets.js';
+import { generateApiKey, sameHash, sha256 } from './secrets.js';
 import { userNotFound } from './users.service.js';
 import { UsersRepository } from './users.repository.js';
 
-const PREFIX_PATTERN = /^ek_[0-9a-f]{8}$/;
 const MAX_NAME_LENGTH = 100;
 const MAX_MODELS = 100;
 const MAX_MODEL_LENGTH = 200;
@@ -43,8 +43,8 @@ export class ApiKeyService {
 
   /** The principal behind an API key, or a 401 ApiError saying what is wrong with the key. */
   async authenticate(key: string): Promise<Principal> {
-    const parsed = parseApiKey(key);
-    const row = parsed ? await this.credentials.apiKey(parsed.prefix) : null;
+    const prefix = apiKeyPrefix(key);
+    const row = prefix ? await this.credentials.apiKey(prefix) : null;
     if (!row || !sameHash(sha256(key), row.secretHash)) {
       throw new ApiError(
         401,
@@ -152,7 +152,7 @@ export class ApiKeyService {
     meta: RequestMeta | null,
     opts: { ownerUserId?: string } = {},
   ): Promise<PublicApiKey> {
-    if (!PREFIX_PATTERN.test(prefix)) {
+    if (!API_KEY_PREFIX_PATTERN.test(prefix)) {
       throw new ApiError(
         400,
         'invalid_prefix',

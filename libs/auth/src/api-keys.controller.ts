@@ -2,7 +2,8 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Post, Req } from '@nest
 import type { FastifyRequest } from 'fastify';
 import { requestMeta, ZodBody, LineParam } from '@enclave/http';
 import { ApiKeyService } from './api-key.service.js';
-import { CreateApiKeyBody, newApiKey } from './api-keys.schema.js';
+import { CreateApiKeyBody } from '@enclave/contracts';
+import { newApiKey } from './api-keys.schema.js';
 import { CurrentPrincipal, SessionOnly } from './decorators.js';
 import { type Principal, principalActor } from './principal.js';
 

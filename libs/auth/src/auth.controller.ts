@@ -1,25 +1,19 @@
 import { Body, Controller, Get, HttpCode, Post, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { z } from 'zod';
 import { type Config, InjectConfig } from '@enclave/config';
-import { ApiError, line, Public, requestMeta, ZodBody } from '@enclave/http';
+import {
+  type AuthConfig,
+  ChangePasswordBody,
+  type Session,
+  type SignedIn,
+  SignInBody,
+} from '@enclave/contracts';
+import { ApiError, Public, requestMeta, type Sendable, ZodBody } from '@enclave/http';
 import { clearSessionCookies, SESSION_COOKIE, setSessionCookies } from './cookies.js';
 import { AllowedBeforePasswordChange, CurrentPrincipal, SessionOnly } from './decorators.js';
-import { MAX_PASSWORD_LENGTH } from './password-strength.js';
 import type { Principal } from './principal.js';
 import { SessionService } from './session.service.js';
 import { UsersService } from './users.service.js';
-
-const SignInBody = z.strictObject({
-  email: line().trim().min(3).max(320),
-  password: z.string().min(1).max(MAX_PASSWORD_LENGTH),
-});
-
-/** POST /api/auth/password; the service checks the new one's strength (400 `weak_password`). */
-const ChangePasswordBody = z.strictObject({
-  currentPassword: z.string().min(1).max(MAX_PASSWORD_LENGTH),
-  newPassword: z.string().min(1).max(MAX_PASSWORD_LENGTH),
-});
 
 /** Sign-in for the web UIs (chat and admin): a session cookie plus a CSRF token. */
 @Controller('api/auth')
@@ -33,7 +27,7 @@ export class AuthController {
   /** How this Enclave lets people sign in, for the sign-in pages to offer the right buttons. */
   @Public()
   @Get('config')
-  signInOptions() {
+  signInOptions(): AuthConfig {
     const oidc = this.config.auth.oidc;
     return {
       localLogin: this.config.auth.localLogin,
@@ -45,10 +39,10 @@ export class AuthController {
   @Post('login')
   @HttpCode(200)
   async login(
-    @Body(new ZodBody(SignInBody)) body: z.infer<typeof SignInBody>,
+    @Body(new ZodBody(SignInBody)) body: SignInBody,
     @Req() req: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
-  ) {
+  ): Promise<Sendable<SignedIn>> {
     if (!this.config.auth.localLogin) {
       throw new ApiError(
         403,
@@ -81,7 +75,7 @@ export class AuthController {
 
   @Get('me')
   @AllowedBeforePasswordChange()
-  me(@CurrentPrincipal() p: Principal) {
+  me(@CurrentPrincipal() p: Principal): Session {
     return {
       user: { id: p.userId, email: p.email, role: p.role },
       via: p.via,
@@ -99,7 +93,7 @@ export class AuthController {
   @SessionOnly()
   @AllowedBeforePasswordChange()
   async changePassword(
-    @Body(new ZodBody(ChangePasswordBody)) body: z.infer<typeof ChangePasswordBody>,
+    @Body(new ZodBody(ChangePasswordBody)) body: ChangePasswordBody,
     @CurrentPrincipal() p: Principal,
     @Req() req: FastifyRequest,
   ): Promise<void> {

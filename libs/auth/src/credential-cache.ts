@@ -6,6 +6,7 @@ import {
   type OnModuleInit,
 } from '@nestjs/common';
 import { ConfigEvents } from '@enclave/db';
+import { PeriodicTask } from '@enclave/observability';
 import { LRUCache } from 'lru-cache';
 import { type ApiKeyForAuthentication, ApiKeysRepository } from './api-keys.repository.js';
 import { type SessionRow, SessionsRepository } from './sessions.repository.js';
@@ -33,7 +34,11 @@ export class CredentialCache implements OnModuleInit, OnApplicationShutdown {
   private generation = 0;
   private keyTouches = new Set<string>();
   private sessionTouches = new Map<string, Buffer>();
-  private timer: NodeJS.Timeout | null = null;
+  private readonly flusher = new PeriodicTask(() => this.flushTouches(), {
+    name: 'recording last use of keys and sessions',
+    everyMs: FLUSH_EVERY_MS,
+    log: this.log,
+  });
 
   constructor(
     private readonly keysRepo: ApiKeysRepository,
@@ -43,12 +48,11 @@ export class CredentialCache implements OnModuleInit, OnApplicationShutdown {
 
   onModuleInit(): void {
     this.events.on('auth', () => this.invalidate());
-    this.timer = setInterval(() => void this.flushTouches(), FLUSH_EVERY_MS);
-    this.timer.unref();
+    this.flusher.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
+    await this.flusher.stop();
     await this.flushTouches();
   }
 
@@ -103,7 +107,7 @@ export class CredentialCache implements OnModuleInit, OnApplicationShutdown {
       if (keys.length) await this.keysRepo.touchMany(keys);
       if (sessions.length) await this.sessionsRepo.touchMany(sessions);
     } catch (err) {
-      this.log.warn({ err: (err as Error).message }, 'last-used times not written');
+      this.log.warn({ err }, 'last-used times not written');
     }
   }
 }

@@ -17,7 +17,7 @@ export {
   type NewApiKey,
   type PublicApiKey,
 } from './api-key.service.js';
-export { CreateApiKeyBody, newApiKey } from './api-keys.schema.js';
+export { newApiKey } from './api-keys.schema.js';
 export { SessionService, type SignedIn } from './session.service.js';
 export {
   UsersService,
@@ -36,13 +36,7 @@ export { CredentialCache } from './credential-cache.js';
 export { SignInThrottleRepository } from './sign-in-throttle.js';
 export { checkPasswordStrength } from './password-strength.js';
 export { parseDuration, expiryAfter } from './duration.js';
-export {
-  generateApiKey,
-  generatePassword,
-  hashPassword,
-  verifyPassword,
-  parseApiKey,
-} from './secrets.js';
+export { generateApiKey, generatePassword, hashPassword, verifyPassword } from './secrets.js';
 export { SsoService } from './sso/sso.service.js';
 export { SSO_BINDING_COOKIE } from './sso/sso.controller.js';
 export { roleFromClaim } from './sso/role-mapping.js';

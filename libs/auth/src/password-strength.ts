@@ -1,11 +1,13 @@
 import { ZxcvbnFactory } from '@zxcvbn-ts/core';
 import * as common from '@zxcvbn-ts/language-common';
 import * as english from '@zxcvbn-ts/language-en';
+import { MAX_PASSWORD_LENGTH } from '@enclave/contracts';
 import { ApiError } from '@enclave/http';
 
 export const MIN_PASSWORD_LENGTH = 12;
-/** Sign-in accepts passwords up to this length, so longer ones could never be used. */
-export const MAX_PASSWORD_LENGTH = 1024;
+// Sign-in (libs/contracts) accepts passwords up to MAX_PASSWORD_LENGTH, so longer ones could
+// never be used.
+export { MAX_PASSWORD_LENGTH };
 /** zxcvbn's "safely unguessable" (about 10^10 guesses): 3 of 4. */
 const MIN_SCORE = 3;
 /** zxcvbn's time grows with length; the first 100 characters decide how guessable it is. */

@@ -1,6 +1,1 @@
-export const ROLES = ['user', 'auditor', 'admin'] as const;
-export type Role = (typeof ROLES)[number];
-
-export function isRole(value: unknown): value is Role {
-  return typeof value === 'string' && (ROLES as readonly string[]).includes(value);
-}
+export { ROLES, type Role, isRole } from '@enclave/contracts';

@@ -31,10 +31,8 @@ export function generatePassword(): string {
   return randomBytes(15).toString('base64url');
 }
 
-export const API_KEY_PATTERN = /^(ek_[0-9a-f]{8})_([A-Za-z0-9_-]{43})$/;
-
 /**
- * API keys look like `ek_1a2b3c4d_<43 characters>`. The prefix (`ek_1a2b3c4d`) is stored and
+ * API keys look like `ek_1a2b3c4d_<43 characters>` (`API_KEY_PATTERN` in libs/contracts). The prefix (`ek_1a2b3c4d`) is stored and
  * shown; the key itself only as its SHA-256 (it has 256 random bits, so a slow hash buys nothing
  * and would cost every API request).
  */
@@ -42,11 +40,6 @@ export function generateApiKey(): { key: string; prefix: string; secretHash: Buf
   const prefix = `ek_${randomBytes(4).toString('hex')}`;
   const key = `${prefix}_${randomBytes(32).toString('base64url')}`;
   return { key, prefix, secretHash: sha256(key) };
-}
-
-export function parseApiKey(key: string): { prefix: string } | null {
-  const m = API_KEY_PATTERN.exec(key);
-  return m ? { prefix: m[1]! } : null;
 }
 
 export function sha256(value: string): Buffer {

@@ -1,11 +1,13 @@
+import { Role } from '@enclave/contracts';
 import { z } from 'zod';
 
 /**
  * Every configuration key Enclave reads, with its default and meaning. The README's configuration
  * table is checked against this list by a test, so a key added here must be documented there.
  */
-export interface KeySpec {
-  schema: z.ZodType;
+export interface KeySpec<S extends z.ZodType = z.ZodType> {
+  /** Parses the raw text; its output type is the value's type in the config (load.ts). */
+  schema: S;
   /** Raw default, as it would be written in the env file; undefined means "unset". */
   default?: string;
   /** What is accepted, in words, for the one-line error. */
@@ -13,33 +15,28 @@ export interface KeySpec {
   doc: string;
 }
 
-const port = (def: number, doc: string): KeySpec => ({
+const port = (def: number, doc: string) => ({
   schema: z.coerce.number().int().min(1).max(65535),
   default: String(def),
   expected: 'a whole number from 1 to 65535',
   doc,
 });
 
-const wholeNumber = (
-  def: number,
-  doc: string,
-  min = 0,
-  max = Number.MAX_SAFE_INTEGER,
-): KeySpec => ({
+const wholeNumber = (def: number, doc: string, min = 0, max = Number.MAX_SAFE_INTEGER) => ({
   schema: z.coerce.number().int().min(min).max(max),
   default: String(def),
   expected: `a whole number from ${min} to ${max}`,
   doc,
 });
 
-const share = (doc: string): KeySpec => ({
+const share = (doc: string) => ({
   schema: z.coerce.number().min(0).max(1),
   default: '0',
   expected: 'a number from 0 to 1 (0.3 means 30% of requests)',
   doc,
 });
 
-const flag = (def: boolean, doc: string): KeySpec => ({
+const flag = (def: boolean, doc: string) => ({
   schema: z
     .string()
     .trim()
@@ -51,7 +48,7 @@ const flag = (def: boolean, doc: string): KeySpec => ({
   doc,
 });
 
-const httpUrl = (doc: string): KeySpec => ({
+const httpUrl = (doc: string) => ({
   schema: z.url({ protocol: /^https?$/ }),
   expected: 'an http:// or https:// URL',
   doc,
@@ -305,7 +302,7 @@ const keys = {
               .regex(/^.+:(user|auditor|admin)$/)
               .transform((pair) => {
                 const at = pair.lastIndexOf(':');
-                return [pair.slice(0, at).trim(), pair.slice(at + 1)] as const;
+                return [pair.slice(0, at).trim(), Role.parse(pair.slice(at + 1))] as const;
               }),
           )
           .min(1),
@@ -456,4 +453,12 @@ const keys = {
 } satisfies Record<string, KeySpec>;
 
 export type ConfigKey = keyof typeof keys;
+/** Each key's value once parsed: its schema's output, or undefined when it has no default. */
+export type ConfigValues = {
+  [K in ConfigKey]: (typeof keys)[K] extends { schema: infer S extends z.ZodType; default: string }
+    ? z.output<S>
+    : (typeof keys)[K] extends { schema: infer S extends z.ZodType }
+      ? z.output<S> | undefined
+      : never;
+};
 export const KEYS: Readonly<Record<ConfigKey, KeySpec>> = keys;

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseEnvFile } from 'dotenv';
-import { KEYS, type ConfigKey, type KeySpec } from './keys.js';
+import { KEYS, type ConfigKey, type ConfigValues, type KeySpec } from './keys.js';
 
 export const DEFAULT_CONFIG_FILE = '/etc/enclave/enclave.env';
 
@@ -17,106 +17,12 @@ export class ConfigError extends Error {
   }
 }
 
-export interface Config {
-  host: string;
-  ports: { chat: number; admin: number; audit: number; llmSim: number };
-  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
-  shutdownTimeoutMs: number;
-  /** Where the values came from, for the start-up log line. */
-  configFile: string | null;
-  database: {
-    /** Unset means the embedded database, reached at embeddedPort. */
-    url: string | null;
-    /** Patroni REST APIs naming the leader (ENCLAVE_PATRONI_URLS); empty: not under Patroni. */
-    patroniUrls: string[];
-    poolSize: number;
-    migrateOnStart: boolean;
-    dataDir: string;
-    embeddedPort: number;
-  };
-  upstream: {
-    url: string;
-    apiKey: string | null;
-    isBundledSimulator: boolean;
-    timeoutMs: number;
-    healthIntervalMs: number;
-  };
-  /** 32 bytes, or null: then libs/llm keeps one in ENCLAVE_DATA_DIR/master.key. */
-  masterKey: Buffer | null;
-  /** Backend hosts an admin may add although link-local or metadata addresses (lower case). */
-  backendAllowedHosts: string[];
-  http: { maxBodyBytes: number };
-  /** Completion records: the local spool for database outages, and the reconciler's deadline. */
-  records: { spoolMaxBytes: number; completionDeadlineMs: number };
-  cache: { scope: 'user' | 'global' | 'off'; ttlSeconds: number; maxEntries: number };
-  /** token null: /metrics answers loopback callers only. */
-  metrics: { token: string | null };
-  /** Where users reach Enclave (origin only), or null when not configured. */
-  publicUrl: string | null;
-  auth: {
-    sessionTtlHours: number;
-    /** Progressive delays after failed sign-ins, per account and per client address. */
-    signIn: { accountFreeFailures: number; clientFreeFailures: number; maxDelaySeconds: number };
-    /** Requests per minute per client address without valid credentials; 0: unlimited. */
-    anonymousRatePerMinute: number;
-    /** Anonymous refusals from one address make one audit event per window; 0: one each. */
-    denialWindowSeconds: number;
-    /** Email + password sign-in (POST /api/auth/login). */
-    localLogin: boolean;
-    /** Single sign-on, or null when ENCLAVE_OIDC_ISSUER is unset. */
-    oidc: OidcConfig | null;
-  };
-  audit: {
-    signingKeyFile: string;
-    keyringFile: string;
-    checkpointEvery: number;
-    checkpointSeconds: number;
-    sealIntervalMs: number;
-    unsealedAlertSeconds: number;
-    retentionIntervalSeconds: number;
-    exportDir: string;
-    /** SIEM forwarding (AUDIT_SIEM_*); null: off. */
-    siem: {
-      /** AUDIT_SIEM_URL as configured: also the key of the forwarder's cursor. */
-      url: string;
-      tls: boolean;
-      host: string;
-      port: number;
-      caFile: string | null;
-      hostname: string;
-      appName: string;
-      maxMessageBytes: number;
-      settleMs: number;
-    } | null;
-  };
-  llmSim: {
-    models: string[];
-    ttftMs: number;
-    tokensPerSec: number;
-    replyTokens: number;
-    errorRate: number;
-    errorStatus: number;
-    stallRate: number;
-    stallMs: number;
-    dropRate: number;
-    dropAfterTokens: number;
-  };
-}
-
-export interface OidcConfig {
-  issuer: string;
-  clientId: string;
-  /** null: a public client (PKCE only). */
-  clientSecret: string | null;
-  /** `${publicUrl}/api/auth/oidc/callback`, registered at the provider. */
-  redirectUri: string;
-  roleClaim: string;
-  /** Claim value → role name (user, auditor or admin). */
-  roleMap: Record<string, 'user' | 'auditor' | 'admin'>;
-  label: string;
-}
-
-type Values = { [K in ConfigKey]: unknown };
+/**
+ * The typed configuration the apps read: shaped by `toConfig()` from the keys' parsed values,
+ * so every type comes from a key's zod schema in keys.ts.
+ */
+export type Config = ReturnType<typeof toConfig>;
+export type OidcConfig = NonNullable<Config['auth']['oidc']>;
 
 /**
  * Reads the configuration: the process environment wins over the env file named by ENCLAVE_CONFIG
@@ -129,7 +35,7 @@ export function loadConfig(
 ): Config {
   const configFile = env.ENCLAVE_CONFIG ?? (existsSync(defaultFile) ? defaultFile : null);
   const fromFile = configFile ? readEnvFile(configFile) : {};
-  const values = {} as Values;
+  const values = {} as Record<ConfigKey, unknown>;
   for (const [key, spec] of Object.entries(KEYS) as [ConfigKey, KeySpec][]) {
     const raw = nonEmpty(env[key]) ?? nonEmpty(fromFile[key]) ?? spec.default;
     if (raw === undefined) {
@@ -146,7 +52,8 @@ export function loadConfig(
     }
     values[key] = parsed.data;
   }
-  return toConfig(values, configFile, env.CREDENTIALS_DIRECTORY);
+  // Each value is its key's schema output, or undefined when unset without a default.
+  return toConfig(values as ConfigValues, configFile, env.CREDENTIALS_DIRECTORY);
 }
 
 function nonEmpty(v: string | undefined): string | undefined {
@@ -168,8 +75,8 @@ function readEnvFile(path: string): Record<string, string> {
 }
 
 /** Single sign-on needs its keys together; signing in must stay possible somehow. */
-function toOidcConfig(v: Values): OidcConfig | null {
-  const issuer = v.ENCLAVE_OIDC_ISSUER as string | undefined;
+function toOidcConfig(v: ConfigValues) {
+  const issuer = v.ENCLAVE_OIDC_ISSUER;
   if (issuer === undefined) {
     if (v.ENCLAVE_LOCAL_LOGIN === false) {
       throw new ConfigError(
@@ -179,116 +86,134 @@ function toOidcConfig(v: Values): OidcConfig | null {
     }
     return null;
   }
-  for (const key of [
-    'ENCLAVE_OIDC_CLIENT_ID',
-    'ENCLAVE_PUBLIC_URL',
-    'ENCLAVE_OIDC_ROLE_MAP',
-  ] as const) {
-    if (v[key] === undefined) {
+  const needed = <
+    K extends 'ENCLAVE_OIDC_CLIENT_ID' | 'ENCLAVE_PUBLIC_URL' | 'ENCLAVE_OIDC_ROLE_MAP',
+  >(
+    key: K,
+  ): NonNullable<ConfigValues[K]> => {
+    const value = v[key];
+    if (value === undefined || value === null) {
       throw new ConfigError(
         key,
         `config: ${key} is unset; single sign-on (ENCLAVE_OIDC_ISSUER) needs it: ${KEYS[key].expected}`,
       );
     }
-  }
+    return value;
+  };
+  const clientId = needed('ENCLAVE_OIDC_CLIENT_ID');
+  const publicUrl = needed('ENCLAVE_PUBLIC_URL');
+  const roleMap = needed('ENCLAVE_OIDC_ROLE_MAP');
   return {
     issuer,
-    clientId: v.ENCLAVE_OIDC_CLIENT_ID as string,
-    clientSecret: (v.ENCLAVE_OIDC_CLIENT_SECRET as string | undefined) ?? null,
-    redirectUri: `${v.ENCLAVE_PUBLIC_URL as string}/api/auth/oidc/callback`,
-    roleClaim: v.ENCLAVE_OIDC_ROLE_CLAIM as string,
-    roleMap: v.ENCLAVE_OIDC_ROLE_MAP as OidcConfig['roleMap'],
-    label: v.ENCLAVE_OIDC_LABEL as string,
+    clientId,
+    /** null: a public client (PKCE only). */
+    clientSecret: v.ENCLAVE_OIDC_CLIENT_SECRET ?? null,
+    /** `${publicUrl}/api/auth/oidc/callback`, registered at the provider. */
+    redirectUri: `${publicUrl}/api/auth/oidc/callback`,
+    roleClaim: v.ENCLAVE_OIDC_ROLE_CLAIM,
+    /** Claim value → role name (user, auditor or admin). */
+    roleMap,
+    label: v.ENCLAVE_OIDC_LABEL,
   };
 }
 
-function toConfig(v: Values, configFile: string | null, credentialsDir?: string): Config {
-  const llmSimPort = v.LLM_SIM_PORT as number;
-  const upstreamUrl = v.ENCLAVE_UPSTREAM_URL as string | undefined;
+function toConfig(v: ConfigValues, configFile: string | null, credentialsDir?: string) {
+  const llmSimPort = v.LLM_SIM_PORT;
+  const upstreamUrl = v.ENCLAVE_UPSTREAM_URL;
   return {
-    host: v.ENCLAVE_HOST as string,
+    host: v.ENCLAVE_HOST,
     ports: {
-      chat: v.CHAT_PORT as number,
-      admin: v.ADMIN_PORT as number,
-      audit: v.AUDIT_PORT as number,
+      chat: v.CHAT_PORT,
+      admin: v.ADMIN_PORT,
+      audit: v.AUDIT_PORT,
       llmSim: llmSimPort,
     },
-    logLevel: v.LOG_LEVEL as Config['logLevel'],
-    shutdownTimeoutMs: v.ENCLAVE_SHUTDOWN_TIMEOUT_MS as number,
+    logLevel: v.LOG_LEVEL,
+    shutdownTimeoutMs: v.ENCLAVE_SHUTDOWN_TIMEOUT_MS,
+    /** Where the values came from, for the start-up log line. */
     configFile,
     database: {
-      url: (v.DATABASE_URL as string | undefined) ?? null,
-      patroniUrls: ((v.ENCLAVE_PATRONI_URLS as string | undefined) ?? '')
+      /** Unset means the embedded database, reached at embeddedPort. */
+      url: v.DATABASE_URL ?? null,
+      /** Patroni REST APIs naming the leader (ENCLAVE_PATRONI_URLS); empty: not under Patroni. */
+      patroniUrls: (v.ENCLAVE_PATRONI_URLS ?? '')
         .split(',')
         .map((u) => u.trim())
         .filter(Boolean),
-      poolSize: v.DATABASE_POOL_SIZE as number,
-      migrateOnStart: v.ENCLAVE_MIGRATE_ON_START as boolean,
-      dataDir: v.ENCLAVE_DATA_DIR as string,
-      embeddedPort: v.ENCLAVE_EMBEDDED_DB_PORT as number,
+      poolSize: v.DATABASE_POOL_SIZE,
+      migrateOnStart: v.ENCLAVE_MIGRATE_ON_START,
+      dataDir: v.ENCLAVE_DATA_DIR,
+      embeddedPort: v.ENCLAVE_EMBEDDED_DB_PORT,
     },
     upstream: {
       url: upstreamUrl ?? `http://127.0.0.1:${llmSimPort}/v1`,
-      apiKey: (v.ENCLAVE_UPSTREAM_API_KEY as string | undefined) ?? null,
+      apiKey: v.ENCLAVE_UPSTREAM_API_KEY ?? null,
       isBundledSimulator: upstreamUrl === undefined,
-      timeoutMs: v.ENCLAVE_UPSTREAM_TIMEOUT_MS as number,
-      healthIntervalMs: v.ENCLAVE_HEALTH_INTERVAL_MS as number,
+      timeoutMs: v.ENCLAVE_UPSTREAM_TIMEOUT_MS,
+      healthIntervalMs: v.ENCLAVE_HEALTH_INTERVAL_MS,
     },
-    masterKey: v.ENCLAVE_MASTER_KEY ? Buffer.from(v.ENCLAVE_MASTER_KEY as string, 'base64') : null,
-    http: { maxBodyBytes: (v.ENCLAVE_MAX_BODY_MB as number) * 1024 * 1024 },
+    /** 32 bytes, or null: then libs/llm keeps one in ENCLAVE_DATA_DIR/master.key. */
+    masterKey: v.ENCLAVE_MASTER_KEY ? Buffer.from(v.ENCLAVE_MASTER_KEY, 'base64') : null,
+    http: { maxBodyBytes: v.ENCLAVE_MAX_BODY_MB * 1024 * 1024 },
+    /** Completion records: the local spool for database outages, and the reconciler's deadline. */
     records: {
-      spoolMaxBytes: (v.ENCLAVE_SPOOL_MAX_MB as number) * 1024 * 1024,
-      completionDeadlineMs: (v.ENCLAVE_COMPLETION_DEADLINE_S as number) * 1000,
+      spoolMaxBytes: v.ENCLAVE_SPOOL_MAX_MB * 1024 * 1024,
+      completionDeadlineMs: v.ENCLAVE_COMPLETION_DEADLINE_S * 1000,
     },
     cache: {
-      scope: v.ENCLAVE_CACHE_SCOPE as Config['cache']['scope'],
-      ttlSeconds: v.ENCLAVE_CACHE_TTL_SECONDS as number,
-      maxEntries: v.ENCLAVE_CACHE_MAX_ENTRIES as number,
+      scope: v.ENCLAVE_CACHE_SCOPE,
+      ttlSeconds: v.ENCLAVE_CACHE_TTL_SECONDS,
+      maxEntries: v.ENCLAVE_CACHE_MAX_ENTRIES,
     },
-    publicUrl: (v.ENCLAVE_PUBLIC_URL as string | undefined) ?? null,
-    backendAllowedHosts: (v.ENCLAVE_BACKEND_ALLOWED_HOSTS as string[] | undefined) ?? [],
-    metrics: { token: (v.ENCLAVE_METRICS_TOKEN as string | undefined) ?? null },
+    /** Where users reach Enclave (origin only), or null when not configured. */
+    publicUrl: v.ENCLAVE_PUBLIC_URL ?? null,
+    /** Backend hosts an admin may add although link-local or metadata addresses (lower case). */
+    backendAllowedHosts: v.ENCLAVE_BACKEND_ALLOWED_HOSTS ?? [],
+    /** token null: /metrics answers loopback callers only. */
+    metrics: { token: v.ENCLAVE_METRICS_TOKEN ?? null },
     auth: {
-      sessionTtlHours: v.AUTH_SESSION_TTL_HOURS as number,
+      sessionTtlHours: v.AUTH_SESSION_TTL_HOURS,
+      /** Progressive delays after failed sign-ins, per account and per client address. */
       signIn: {
-        accountFreeFailures: v.AUTH_SIGNIN_FREE_FAILURES as number,
-        clientFreeFailures: v.AUTH_SIGNIN_CLIENT_FREE_FAILURES as number,
-        maxDelaySeconds: v.AUTH_SIGNIN_MAX_DELAY_SECONDS as number,
+        accountFreeFailures: v.AUTH_SIGNIN_FREE_FAILURES,
+        clientFreeFailures: v.AUTH_SIGNIN_CLIENT_FREE_FAILURES,
+        maxDelaySeconds: v.AUTH_SIGNIN_MAX_DELAY_SECONDS,
       },
-      anonymousRatePerMinute: v.ENCLAVE_ANONYMOUS_RATE_PER_MINUTE as number,
-      denialWindowSeconds: v.AUDIT_DENIAL_WINDOW_SECONDS as number,
-      localLogin: v.ENCLAVE_LOCAL_LOGIN as boolean,
+      /** Requests per minute per client address without valid credentials; 0: unlimited. */
+      anonymousRatePerMinute: v.ENCLAVE_ANONYMOUS_RATE_PER_MINUTE,
+      /** Anonymous refusals from one address make one audit event per window; 0: one each. */
+      denialWindowSeconds: v.AUDIT_DENIAL_WINDOW_SECONDS,
+      /** Email + password sign-in (POST /api/auth/login). */
+      localLogin: v.ENCLAVE_LOCAL_LOGIN,
+      /** Single sign-on, or null when ENCLAVE_OIDC_ISSUER is unset. */
       oidc: toOidcConfig(v),
     },
     audit: {
       signingKeyFile:
         credentialFile(credentialsDir, SIGNING_KEY_CREDENTIAL) ??
-        (v.AUDIT_SIGNING_KEY_FILE as string | undefined) ??
-        join(v.ENCLAVE_DATA_DIR as string, 'audit', 'signing-key.pem'),
-      keyringFile:
-        (v.AUDIT_KEYRING_FILE as string | undefined) ??
-        join(v.ENCLAVE_DATA_DIR as string, 'audit', 'keyring.json'),
-      checkpointEvery: v.AUDIT_CHECKPOINT_EVERY as number,
-      checkpointSeconds: v.AUDIT_CHECKPOINT_SECONDS as number,
-      sealIntervalMs: v.AUDIT_SEAL_INTERVAL_MS as number,
-      unsealedAlertSeconds: v.AUDIT_UNSEALED_ALERT_SECONDS as number,
-      retentionIntervalSeconds: v.AUDIT_RETENTION_INTERVAL_SECONDS as number,
-      exportDir:
-        (v.AUDIT_EXPORT_DIR as string | undefined) ??
-        join(v.ENCLAVE_DATA_DIR as string, 'audit', 'exports'),
+        v.AUDIT_SIGNING_KEY_FILE ??
+        join(v.ENCLAVE_DATA_DIR, 'audit', 'signing-key.pem'),
+      keyringFile: v.AUDIT_KEYRING_FILE ?? join(v.ENCLAVE_DATA_DIR, 'audit', 'keyring.json'),
+      checkpointEvery: v.AUDIT_CHECKPOINT_EVERY,
+      checkpointSeconds: v.AUDIT_CHECKPOINT_SECONDS,
+      sealIntervalMs: v.AUDIT_SEAL_INTERVAL_MS,
+      unsealedAlertSeconds: v.AUDIT_UNSEALED_ALERT_SECONDS,
+      retentionIntervalSeconds: v.AUDIT_RETENTION_INTERVAL_SECONDS,
+      exportDir: v.AUDIT_EXPORT_DIR ?? join(v.ENCLAVE_DATA_DIR, 'audit', 'exports'),
+      /** SIEM forwarding (AUDIT_SIEM_*); null: off. */
       siem: siemConfig(v),
     },
     llmSim: {
-      models: v.LLM_SIM_MODELS as string[],
-      ttftMs: v.LLM_SIM_TTFT_MS as number,
-      tokensPerSec: v.LLM_SIM_TOKENS_PER_SEC as number,
-      replyTokens: v.LLM_SIM_REPLY_TOKENS as number,
-      errorRate: v.LLM_SIM_ERROR_RATE as number,
-      errorStatus: v.LLM_SIM_ERROR_STATUS as number,
-      stallRate: v.LLM_SIM_STALL_RATE as number,
-      stallMs: v.LLM_SIM_STALL_MS as number,
-      dropRate: v.LLM_SIM_DROP_RATE as number,
-      dropAfterTokens: v.LLM_SIM_DROP_AFTER_TOKENS as number,
+      models: v.LLM_SIM_MODELS,
+      ttftMs: v.LLM_SIM_TTFT_MS,
+      tokensPerSec: v.LLM_SIM_TOKENS_PER_SEC,
+      replyTokens: v.LLM_SIM_REPLY_TOKENS,
+      errorRate: v.LLM_SIM_ERROR_RATE,
+      errorStatus: v.LLM_SIM_ERROR_STATUS,
+      stallRate: v.LLM_SIM_STALL_RATE,
+      stallMs: v.LLM_SIM_STALL_MS,
+      dropRate: v.LLM_SIM_DROP_RATE,
+      dropAfterTokens: v.LLM_SIM_DROP_AFTER_TOKENS,
     },
   };
 }
@@ -308,9 +233,9 @@ function credentialFile(dir: string | undefined, name: string): string | undefin
 }
 
 /** SIEM forwarding, or null when AUDIT_SIEM_URL is unset; checks the keys that go together. */
-function siemConfig(v: Values): Config['audit']['siem'] {
-  const raw = v.AUDIT_SIEM_URL as string | undefined;
-  const caFile = (v.AUDIT_SIEM_CA_FILE as string | undefined) ?? null;
+function siemConfig(v: ConfigValues) {
+  const raw = v.AUDIT_SIEM_URL;
+  const caFile = v.AUDIT_SIEM_CA_FILE ?? null;
   if (!raw) {
     if (caFile)
       throw new ConfigError(
@@ -340,16 +265,17 @@ function siemConfig(v: Values): Config['audit']['siem'] {
     }
   }
   return {
+    /** AUDIT_SIEM_URL as configured: also the key of the forwarder's cursor. */
     url: raw,
     tls,
     // URL keeps IPv6 literals in brackets; sockets want them bare.
     host: url.hostname.replace(/^\[(.*)\]$/, '$1'),
     port: url.port ? Number(url.port) : tls ? 6514 : 514,
     caFile,
-    hostname: (v.AUDIT_SIEM_HOSTNAME as string | undefined) ?? hostname(),
-    appName: v.AUDIT_SIEM_APP_NAME as string,
-    maxMessageBytes: v.AUDIT_SIEM_MAX_MESSAGE_BYTES as number,
-    settleMs: v.AUDIT_SIEM_SETTLE_MS as number,
+    hostname: v.AUDIT_SIEM_HOSTNAME ?? hostname(),
+    appName: v.AUDIT_SIEM_APP_NAME,
+    maxMessageBytes: v.AUDIT_SIEM_MAX_MESSAGE_BYTES,
+    settleMs: v.AUDIT_SIEM_SETTLE_MS,
   };
 }
 

@@ -1,5 +1,6 @@
 import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { type Config, InjectConfig } from '@enclave/config';
+import { PeriodicTask } from '@enclave/observability';
 import pg from 'pg';
 import type { DataSource, EntityManager } from 'typeorm';
 import { databaseUrl } from './data-source.js';
@@ -35,7 +36,11 @@ export class ConfigEvents implements OnModuleInit, OnApplicationShutdown {
   private readonly listeners = new Map<ConfigTopic, Set<() => void | Promise<void>>>();
   private client: pg.Client | null = null;
   private stopped = false;
-  private resync: NodeJS.Timeout | null = null;
+  private readonly resync = new PeriodicTask(() => this.emitAll(), {
+    name: 'config resync',
+    everyMs: RESYNC_EVERY_MS,
+    log: this.log,
+  });
 
   constructor(@InjectConfig() private readonly config: Config) {}
 
@@ -46,13 +51,12 @@ export class ConfigEvents implements OnModuleInit, OnApplicationShutdown {
 
   async onModuleInit(): Promise<void> {
     await this.connect();
-    this.resync = setInterval(() => this.emitAll(), RESYNC_EVERY_MS);
-    this.resync.unref();
+    this.resync.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
     this.stopped = true;
-    if (this.resync) clearInterval(this.resync);
+    await this.resync.stop();
     await this.client?.end().catch(() => undefined);
   }
 
@@ -66,9 +70,7 @@ export class ConfigEvents implements OnModuleInit, OnApplicationShutdown {
     client.on('notification', (msg) => {
       if (msg.channel === CHANNEL) this.emit(msg.payload as ConfigTopic);
     });
-    client.on('error', (err) =>
-      this.log.warn({ err: err.message }, 'config listener lost; reconnecting'),
-    );
+    client.on('error', (err) => this.log.warn({ err }, 'config listener lost; reconnecting'));
     client.on('end', () => {
       if (this.client === client) this.client = null;
       if (!this.stopped) setTimeout(() => void this.reconnect(), RECONNECT_MS).unref();
@@ -78,7 +80,7 @@ export class ConfigEvents implements OnModuleInit, OnApplicationShutdown {
       await client.query(`LISTEN ${CHANNEL}`);
       this.client = client;
     } catch (err) {
-      this.log.warn({ err: (err as Error).message }, 'config listener cannot connect; retrying');
+      this.log.warn({ err }, 'config listener cannot connect; retrying');
       await client.end().catch(() => undefined);
     }
   }

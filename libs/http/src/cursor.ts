@@ -1,5 +1,5 @@
 import { ApiError } from './api-error.js';
-import { isUuid } from './uuid-param.pipe.js';
+import { isUuid } from '@enclave/contracts';
 
 /**
  * Page cursors of every list that pages by (timestamp, id), chat and admin alike: opaque

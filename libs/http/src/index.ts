@@ -6,7 +6,7 @@ export {
   type RejectionRecorder,
 } from './error.filter.js';
 export { Probe, PROBE_ROUTE, Public, PUBLIC_ROUTE } from './public.decorator.js';
-export { ZodBody, ZodQuery } from './zod-body.pipe.js';
+export { ZodBody, ZodQuery, type Sendable } from './zod-body.pipe.js';
 export { requestMeta, type RequestMeta } from './request-meta.js';
 export { MAX_JSON_DEPTH, MAX_JSON_VALUES, parseJsonBody, useJsonBodies } from './json-body.js';
 export {
@@ -14,6 +14,7 @@ export {
   DATABASE_RETRY_AFTER_SECONDS,
   isDatabaseUnavailable,
 } from './database-unavailable.js';
-export { UuidParam, LineParam, isUuid } from './uuid-param.pipe.js';
+export { UuidParam, LineParam } from './uuid-param.pipe.js';
+export { isUuid } from '@enclave/contracts';
 export { text, line, queryInt, findNul, MAX_BIGINT } from './text.js';
 export { encodeCursor, decodeCursor, cursorParam, type PageKey } from './cursor.js';

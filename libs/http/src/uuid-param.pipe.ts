@@ -1,12 +1,6 @@
 import { Injectable, type PipeTransform } from '@nestjs/common';
 import { ApiError } from './api-error.js';
-import { ONE_LINE } from './text.js';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-export function isUuid(value: string): boolean {
-  return UUID.test(value);
-}
+import { isUuid, ONE_LINE } from '@enclave/contracts';
 
 /**
  * `@Param('id', UuidParam)`: a malformed id is a 400 `invalid_id` before any query runs

@@ -40,3 +40,18 @@ export class ZodQuery<S extends z.ZodType> extends ZodBody<S> {
   protected override readonly code = 'invalid_query';
   protected override readonly what = 'query';
 }
+
+/**
+ * What a handler may return for a response typed `T` in libs/contracts: the same shape, with a
+ * Date wherever the contract has a string (JSON carries it as its ISO text). Annotating a
+ * handler `Promise<Sendable<User>>` makes a field renamed on either side a compile error.
+ */
+export type Sendable<T> = T extends string
+  ? string extends T
+    ? string | Date
+    : T
+  : T extends readonly (infer U)[]
+    ? Sendable<U>[]
+    : T extends object
+      ? { [K in keyof T]: Sendable<T[K]> }
+      : T;

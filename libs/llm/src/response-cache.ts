@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import { Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { canonicalJson } from '@enclave/audit';
 import { type Config, InjectConfig } from '@enclave/config';
+import { PeriodicTask } from '@enclave/observability';
 import { RuntimePoliciesService } from '@enclave/policy';
 import { LRUCache } from 'lru-cache';
 import type { ChatCompletion, ChatCompletionCreateParams } from 'openai/resources/chat/completions';
@@ -31,7 +32,12 @@ interface Entry extends CachedAnswer {
 @Injectable()
 export class ResponseCache implements OnModuleInit, OnApplicationShutdown {
   private readonly lru: LRUCache<string, Entry> | null;
-  private cleanup: NodeJS.Timeout | null = null;
+  private readonly log = new Logger('ResponseCache');
+  private readonly cleanup = new PeriodicTask(() => this.deleteExpired(), {
+    name: 'deleting expired cache entries',
+    everyMs: CLEANUP_EVERY_MS,
+    log: this.log,
+  });
 
   constructor(
     private readonly dataSource: DataSource,
@@ -44,15 +50,11 @@ export class ResponseCache implements OnModuleInit, OnApplicationShutdown {
   }
 
   onModuleInit(): void {
-    this.cleanup = setInterval(
-      () => void this.deleteExpired().catch(() => undefined),
-      CLEANUP_EVERY_MS,
-    );
-    this.cleanup.unref();
+    this.cleanup.start();
   }
 
-  onApplicationShutdown(): void {
-    if (this.cleanup) clearInterval(this.cleanup);
+  async onApplicationShutdown(): Promise<void> {
+    await this.cleanup.stop();
   }
 
   /** The cache key of a request, or null when the request must not be cached. */

@@ -2,7 +2,7 @@ import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } fro
 import { type Config, InjectConfig } from '@enclave/config';
 import { ConfigEvents } from '@enclave/db';
 import { ApiError } from '@enclave/http';
-import { Metrics } from '@enclave/observability';
+import { Metrics, PeriodicTask } from '@enclave/observability';
 import type {
   ChatCompletion,
   ChatCompletionChunk,
@@ -45,7 +45,7 @@ export class UpstreamPool implements OnModuleInit, OnApplicationShutdown {
   private readonly log = new Logger('UpstreamPool');
   private backends: Backend[] = [];
   private aliases = new Map<string, string>();
-  private healthTimer: NodeJS.Timeout | null = null;
+  private healthChecks: PeriodicTask | null = null;
   /** Whether this process made sure the configured upstream exists (done once, when the table is there). */
   private seeded = false;
   private readonly box: SecretBox;
@@ -72,17 +72,17 @@ export class UpstreamPool implements OnModuleInit, OnApplicationShutdown {
     } catch (err) {
       // Most likely migrations are not applied yet (readiness says so); the periodic resync of
       // ConfigEvents loads the backends once they are.
-      this.log.warn({ err: (err as Error).message }, 'backends not loaded yet');
+      this.log.warn({ err }, 'backends not loaded yet');
     }
-    this.healthTimer = setInterval(
-      () => void this.checkHealth(),
-      this.config.upstream.healthIntervalMs,
-    );
-    this.healthTimer.unref();
+    this.healthChecks = new PeriodicTask(() => this.checkHealth(), {
+      name: 'backend health check',
+      everyMs: this.config.upstream.healthIntervalMs,
+      log: this.log,
+    }).start();
   }
 
-  onApplicationShutdown(): void {
-    if (this.healthTimer) clearInterval(this.healthTimer);
+  async onApplicationShutdown(): Promise<void> {
+    await this.healthChecks?.stop();
     for (const b of this.backends) b.close();
   }
 
@@ -142,9 +142,7 @@ export class UpstreamPool implements OnModuleInit, OnApplicationShutdown {
     if (before === undefined && state === 'healthy') return;
     void this.repo
       .reportHealth(b.row.id, INSTANCE, state, b.lastError)
-      .catch((err) =>
-        this.log.warn({ err: (err as Error).message, backend: b.name }, 'health not reported'),
-      );
+      .catch((err) => this.log.warn({ err, backend: b.name }, 'health not reported'));
   }
 
   status() {

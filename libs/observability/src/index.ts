@@ -1,4 +1,5 @@
 export { HealthModule } from './health.module.js';
+export { PeriodicTask, type PeriodicTaskOptions } from './periodic-task.js';
 export { createLogger, loggableUrl, NestLogger, redactSecrets, requestId } from './logging.js';
 export { READINESS_CHECKS, ReadinessState, type ReadinessCheck } from './readiness.js';
 export {

@@ -1,6 +1,7 @@
 import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import type { Principal } from '@enclave/auth';
 import { ConfigEvents } from '@enclave/db';
+import { PeriodicTask } from '@enclave/observability';
 import { ApiError } from '@enclave/http';
 import type { EntityManager } from 'typeorm';
 import { type CounterIncrement, CountersRepository } from './counters.repository.js';
@@ -32,7 +33,11 @@ interface Subject {
 export class PolicyService implements OnModuleInit, OnApplicationShutdown {
   private readonly log = new Logger('Policy');
   private quotas = new Map<string, Quota>();
-  private cleanup: NodeJS.Timeout | null = null;
+  private readonly cleanup = new PeriodicTask(() => this.counters.deleteExpired(), {
+    name: 'deleting expired rate-limit counters',
+    everyMs: CLEANUP_EVERY_MS,
+    log: this.log,
+  });
 
   constructor(
     private readonly quotasRepo: QuotasRepository,
@@ -44,19 +49,12 @@ export class PolicyService implements OnModuleInit, OnApplicationShutdown {
   async onModuleInit(): Promise<void> {
     this.events.on('policies', () => this.reload());
     // Before migrations are applied there is nothing to load; the periodic resync retries.
-    await this.reload().catch((err: Error) =>
-      this.log.warn({ err: err.message }, 'quotas not loaded yet'),
-    );
-    this.cleanup = setInterval(
-      () =>
-        void this.counters.deleteExpired().catch((err) => this.log.warn({ err }, 'cleanup failed')),
-      CLEANUP_EVERY_MS,
-    );
-    this.cleanup.unref();
+    await this.reload().catch((err: Error) => this.log.warn({ err }, 'quotas not loaded yet'));
+    this.cleanup.start();
   }
 
-  onApplicationShutdown(): void {
-    if (this.cleanup) clearInterval(this.cleanup);
+  async onApplicationShutdown(): Promise<void> {
+    await this.cleanup.stop();
   }
 
   async reload(): Promise<void> {

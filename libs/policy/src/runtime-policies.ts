@@ -2,36 +2,10 @@ import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { type Config, InjectConfig } from '@enclave/config';
 import { ConfigEvents, notifyConfigChanged, SettingsRepository } from '@enclave/db';
 import { DataSource, type EntityManager } from 'typeorm';
-import { z } from 'zod';
-import { text } from '@enclave/http';
+import { RuntimePolicies } from '@enclave/contracts';
 
-/** Days to keep something; null keeps it forever. */
-const Days = z.number().int().min(1).max(36_500).nullable();
-
-/**
- * The policies an administrator sets at run time from the console (stored in `enclave_settings`
- * under one key, validated whole, changed with `PATCH /api/admin/policies`).
- */
-export const RuntimePolicies = z.strictObject({
-  /** How much of a prompt and answer a `chat.completion` audit event records. */
-  auditContent: z.enum(['none', 'metadata', 'full']),
-  /**
-   * Audit retention per event kind: `byKind` maps an action or action prefix (`chat`,
-   * `chat.completion`, `auth.login`) to days, the longest matching prefix wins; `default` is
-   * for everything else.
-   */
-  auditRetentionDays: z.strictObject({
-    default: Days,
-    byKind: z.record(z.string().regex(/^[a-z_]+(\.[a-z_]+)*$/), Days.unwrap()),
-  }),
-  /** Conversation messages older than this are deleted; null keeps them. */
-  messageRetentionDays: Days,
-  /** Response cache scope, overriding ENCLAVE_CACHE_SCOPE once set. */
-  cacheScope: z.enum(['user', 'global', 'off']),
-  /** Prepended as a system message to chat requests that carry none. Empty: nothing added. */
-  defaultSystemPrompt: text().max(20_000),
-});
-export type RuntimePolicies = z.infer<typeof RuntimePolicies>;
+// The schema is the console's contract too (libs/contracts); this is its store and cache.
+export { RuntimePolicies };
 
 export const POLICIES_SETTING_KEY = 'policies';
 
@@ -69,9 +43,7 @@ export class RuntimePoliciesService implements OnModuleInit {
       await this.reload();
     });
     // Before migrations are applied there is nothing to load; the periodic resync retries.
-    await this.reload().catch((err: Error) =>
-      this.log.warn({ err: err.message }, 'policies not loaded yet'),
-    );
+    await this.reload().catch((err: Error) => this.log.warn({ err }, 'policies not loaded yet'));
   }
 
   /** The policies as last loaded (cheap: no query). */

@@ -1,4 +1,5 @@
 import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { PeriodicTask } from '@enclave/observability';
 import { type UsageDelta, UsageRepository } from './usage.repository.js';
 
 const FLUSH_EVERY_MS = 1_000;
@@ -13,17 +14,20 @@ const FLUSH_EVERY_MS = 1_000;
 export class UsageBuffer implements OnModuleInit, OnApplicationShutdown {
   private readonly log = new Logger('Usage');
   private pending = new Map<string, UsageDelta>();
-  private timer: NodeJS.Timeout | null = null;
+  private readonly flusher = new PeriodicTask(() => this.flush(), {
+    name: 'usage flush',
+    everyMs: FLUSH_EVERY_MS,
+    log: this.log,
+  });
 
   constructor(private readonly repo: UsageRepository) {}
 
   onModuleInit(): void {
-    this.timer = setInterval(() => void this.flush(), FLUSH_EVERY_MS);
-    this.timer.unref();
+    this.flusher.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
+    await this.flusher.stop();
     await this.flush();
   }
 
@@ -48,10 +52,7 @@ export class UsageBuffer implements OnModuleInit, OnApplicationShutdown {
     try {
       await this.repo.add([...batch.values()]);
     } catch (err) {
-      this.log.warn(
-        { err: (err as Error).message, rows: batch.size },
-        'usage not written yet; retrying',
-      );
+      this.log.warn({ err, rows: batch.size }, 'usage not written yet; retrying');
       for (const [key, row] of batch) {
         const newer = this.pending.get(key);
         if (newer) {

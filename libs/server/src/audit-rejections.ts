@@ -3,12 +3,14 @@ import type { FastifyRequest } from 'fastify';
 import { AuditLog } from '@enclave/audit';
 import { type AuthenticatedRequest, principalActor } from '@enclave/auth';
 import { type Config, InjectConfig } from '@enclave/config';
+import { leadingApiKeyPrefix } from '@enclave/contracts';
 import {
   type ApiError,
   type RejectionRecorder,
   requestMeta,
   type RequestMeta,
 } from '@enclave/http';
+import { PeriodicTask } from '@enclave/observability';
 import { DataSource } from 'typeorm';
 
 /** At most this many addresses have a window open; past it, a refusal is recorded on its own. */
@@ -37,7 +39,7 @@ export class AuditRejections implements RejectionRecorder, OnModuleDestroy {
   private readonly log = new Logger('AuditRejections');
   private readonly windowMs: number;
   private readonly windows = new Map<string, DenialWindow>();
-  private readonly sweeper: NodeJS.Timeout | null;
+  private readonly sweeper: PeriodicTask | null;
 
   constructor(
     private readonly audit: AuditLog,
@@ -47,9 +49,12 @@ export class AuditRejections implements RejectionRecorder, OnModuleDestroy {
     this.windowMs = config.auth.denialWindowSeconds * 1000;
     this.sweeper =
       this.windowMs > 0
-        ? setInterval(() => void this.closeWindows(Date.now()), Math.min(this.windowMs, 10_000))
+        ? new PeriodicTask(() => this.closeWindows(Date.now()), {
+            name: 'closing denial windows',
+            everyMs: Math.min(this.windowMs, 10_000),
+            log: this.log,
+          }).start()
         : null;
-    this.sweeper?.unref();
   }
 
   async record(req: FastifyRequest & AuthenticatedRequest, error: ApiError): Promise<void> {
@@ -64,7 +69,7 @@ export class AuditRejections implements RejectionRecorder, OnModuleDestroy {
     if (!req.principal && status < 500 && this.windowMs > 0 && this.counted(action, error, meta)) {
       return;
     }
-    const bearer = /^Bearer\s+(ek_[0-9a-f]{8})/i.exec(req.headers.authorization ?? '');
+    const bearer = /^Bearer\s+(\S+)/i.exec(req.headers.authorization ?? '');
     await this.audit.append(this.dataSource.manager, {
       actor: req.principal ? principalActor(req.principal) : { type: 'anonymous' },
       action,
@@ -74,12 +79,16 @@ export class AuditRejections implements RejectionRecorder, OnModuleDestroy {
       },
       outcome: status < 500 ? 'denied' : 'failure',
       meta,
-      payload: { status, code: error.code, keyPrefix: bearer?.[1] ?? null },
+      payload: {
+        status,
+        code: error.code,
+        keyPrefix: bearer ? leadingApiKeyPrefix(bearer[1]!) : null,
+      },
     });
   }
 
   async onModuleDestroy(): Promise<void> {
-    if (this.sweeper) clearInterval(this.sweeper);
+    await this.sweeper?.stop();
     await this.closeWindows(Number.POSITIVE_INFINITY);
   }
 

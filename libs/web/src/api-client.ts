@@ -1,6 +1,13 @@
 // The part of talking to Enclave that both web UIs share: same-origin fetch with the session
 // cookie, the CSRF token echoed on every write, the API's error shape, and the session endpoints
 // under /api/auth. Each app builds its own client and adds its own endpoints on top.
+import type {
+  AuthConfig,
+  ChangePasswordBody,
+  Session,
+  SignedIn,
+  SignInBody,
+} from '@enclave/contracts';
 
 /** An error answer of the API (`{"error":{"message","code"}}`), or no answer at all (status 0). */
 export class ApiFailure extends Error {
@@ -18,20 +25,11 @@ export class ApiFailure extends Error {
 /** The code of the failure that stands for no answer at all (network down, server gone). */
 export const CONNECTION_LOST = 'connection_lost';
 
-/** `GET /api/auth/config`: how this Enclave lets people sign in. */
-export interface AuthConfig {
-  localLogin?: boolean;
-  sso?: { enabled: boolean; label: string | null } | null;
-}
-
 /** The session endpoints; `U` is the signed-in user as the app reads it. */
 export interface AuthApi<U> {
   config(): Promise<AuthConfig>;
-  me(): Promise<{ user: U; csrfToken: string | null; passwordChangeRequired?: boolean }>;
-  signIn(
-    email: string,
-    password: string,
-  ): Promise<{ user: U; csrfToken: string; passwordChangeRequired?: boolean }>;
+  me(): Promise<Omit<Session, 'user'> & { user: U }>;
+  signIn(email: string, password: string): Promise<Omit<SignedIn, 'user'> & { user: U }>;
   signOut(): Promise<void>;
   /** `POST /api/auth/password`: the signed-in user's own password. */
   changePassword(currentPassword: string, newPassword: string): Promise<void>;
@@ -122,20 +120,15 @@ export function createApiClient<U>(options: ApiClientOptions): ApiClient<U> {
     },
     auth: {
       config: () => call<AuthConfig>('GET', '/api/auth/config'),
-      me: () =>
-        call<{ user: U; csrfToken: string | null; passwordChangeRequired?: boolean }>(
-          'GET',
-          '/api/auth/me',
-        ),
+      me: () => call('GET', '/api/auth/me'),
       signIn: (email, password) =>
-        call<{ user: U; csrfToken: string; passwordChangeRequired?: boolean }>(
-          'POST',
-          '/api/auth/login',
-          { email, password },
-        ),
+        call('POST', '/api/auth/login', { email, password } satisfies SignInBody),
       signOut: () => call<void>('POST', '/api/auth/logout'),
       changePassword: (currentPassword, newPassword) =>
-        call<void>('POST', '/api/auth/password', { currentPassword, newPassword }),
+        call<void>('POST', '/api/auth/password', {
+          currentPassword,
+          newPassword,
+        } satisfies ChangePasswordBody),
     },
   };
 }

@@ -10,7 +10,6 @@ export {
   type ApiClient,
   type ApiClientOptions,
   type AuthApi,
-  type AuthConfig,
 } from './api-client';
 export { ChangePassword } from './ChangePassword';
 export { ConfirmDialog } from './ConfirmDialog';

@@ -9,10 +9,15 @@ import {
   Roles,
   UsersRepository,
 } from '@enclave/auth';
-import { requestMeta, UuidParam, ZodBody } from '@enclave/http';
+import { requestMeta, UuidParam, ZodBody, type Sendable } from '@enclave/http';
 import { eraseUser } from '@enclave/privacy';
 import { DataSource } from 'typeorm';
-import { CreateHoldBody, ErasureBody } from './audit-privacy.schema.js';
+import {
+  CreateHoldBody,
+  ErasureBody,
+  type ErasureResult,
+  type LegalHold,
+} from '@enclave/contracts';
 
 /**
  * Legal holds and erasure (docs/audit.md): auditors may see the holds; only admins place,
@@ -32,7 +37,7 @@ export class AuditPrivacyController {
 
   @Get('holds')
   @Roles('admin', 'auditor')
-  async listHolds() {
+  async listHolds(): Promise<Sendable<{ data: LegalHold[] }>> {
     return { data: await this.holds.list(sqlOf(this.dataSource)) };
   }
 
@@ -42,7 +47,7 @@ export class AuditPrivacyController {
     @Body(new ZodBody(CreateHoldBody)) body: CreateHoldBody,
     @CurrentPrincipal() p: Principal,
     @Req() req: FastifyRequest,
-  ) {
+  ): Promise<Sendable<LegalHold>> {
     return this.dataSource.transaction((db) =>
       this.holds.create(
         db,
@@ -64,7 +69,7 @@ export class AuditPrivacyController {
     @Param('id', UuidParam) id: string,
     @CurrentPrincipal() p: Principal,
     @Req() req: FastifyRequest,
-  ) {
+  ): Promise<Sendable<LegalHold>> {
     return this.dataSource.transaction((db) =>
       this.holds.release(db, id, principalActor(p), requestMeta(req)),
     );
@@ -76,7 +81,7 @@ export class AuditPrivacyController {
     @Body(new ZodBody(ErasureBody)) body: ErasureBody,
     @CurrentPrincipal() p: Principal,
     @Req() req: FastifyRequest,
-  ) {
+  ): Promise<Sendable<ErasureResult>> {
     return this.dataSource.transaction((db) =>
       eraseUser(db, body.userId, body.reason, principalActor(p), requestMeta(req)),
     );

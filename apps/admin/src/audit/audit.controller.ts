@@ -13,6 +13,16 @@ import type { FastifyRequest } from 'fastify';
 import { AuditEventsRepository } from '@enclave/audit-chain';
 import { CurrentPrincipal, type Principal, Roles, UsersRepository } from '@enclave/auth';
 import {
+  AuditActionFilter,
+  DayOrTime,
+  ExportBody,
+  ExportFile,
+  type AuditEvent,
+  type AuditExport,
+  type AuditStatus,
+  type AuditVerification,
+} from '@enclave/contracts';
+import {
   ApiError,
   isUuid,
   line,
@@ -22,22 +32,13 @@ import {
   UuidParam,
   ZodBody,
   ZodQuery,
+  type Sendable,
 } from '@enclave/http';
 import { z } from 'zod';
 import { AuditExportsService } from './audit-exports.service.js';
 import { AuditTrailService } from './audit-trail.service.js';
 
 const DAY_MS = 86_400_000;
-
-/** A day (YYYY-MM-DD, UTC) or an exact ISO time. */
-const When = z.union([z.iso.date(), z.iso.datetime({ offset: true })]);
-/** An exact action or a prefix ending in `.*`. */
-const Action = z
-  .string()
-  .regex(
-    /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*(\.\*)?$/,
-    'must be an action such as auth.login.failed or a prefix such as auth.*',
-  );
 
 /** `from` as given; `to` excluded, a day as `to` includes that whole day. */
 function bounds(from?: string, to?: string): { from: Date | null; to: Date | null } {
@@ -50,10 +51,10 @@ function bounds(from?: string, to?: string): { from: Date | null; to: Date | nul
 }
 
 const EventsQuery = z.strictObject({
-  from: When.optional(),
-  to: When.optional(),
+  from: DayOrTime.optional(),
+  to: DayOrTime.optional(),
   actor: line().trim().min(1).max(320).optional(),
-  action: Action.optional(),
+  action: AuditActionFilter.optional(),
   limit: queryInt(1, 500).optional(),
   before: z
     .string()
@@ -66,17 +67,6 @@ const EventsQuery = z.strictObject({
     .optional(),
 });
 type EventsQuery = z.infer<typeof EventsQuery>;
-
-const ExportBody = z.strictObject({
-  format: z.enum(['jsonl', 'csv']),
-  from: When.optional(),
-  to: When.optional(),
-  actor: z.uuid('must be a user id').optional(),
-  action: Action.optional(),
-});
-type ExportBody = z.infer<typeof ExportBody>;
-
-const ExportFileParam = z.enum(['data', 'manifest', 'links']);
 
 /**
  * The audit trail for admins and auditors: search the events, the chain's status, a full
@@ -94,7 +84,9 @@ export class AuditController {
   ) {}
 
   @Get('events')
-  async list(@Query(new ZodQuery(EventsQuery)) q: EventsQuery) {
+  async list(
+    @Query(new ZodQuery(EventsQuery)) q: EventsQuery,
+  ): Promise<Sendable<{ data: AuditEvent[]; nextBefore: string | null }>> {
     // A user's email finds what they did by session and by API key alike.
     const user = q.actor && !isUuid(q.actor) ? await this.users.findByEmail(q.actor) : null;
     const page = await this.events.list({
@@ -109,13 +101,13 @@ export class AuditController {
   }
 
   @Get('status')
-  status() {
+  status(): Promise<Sendable<AuditStatus>> {
     return this.trail.status();
   }
 
   @Post('verify')
   @HttpCode(200)
-  verify() {
+  verify(): Promise<Sendable<AuditVerification>> {
     return this.trail.verify();
   }
 
@@ -125,7 +117,7 @@ export class AuditController {
     @Body(new ZodBody(ExportBody)) body: ExportBody,
     @CurrentPrincipal() who: Principal,
     @Req() req: FastifyRequest,
-  ) {
+  ): Promise<Sendable<AuditExport>> {
     return this.exports.request(
       {
         format: body.format,
@@ -139,12 +131,12 @@ export class AuditController {
   }
 
   @Get('exports')
-  async listExports() {
+  async listExports(): Promise<Sendable<{ data: AuditExport[] }>> {
     return { data: await this.exports.list() };
   }
 
   @Get('exports/:id')
-  getExport(@Param('id', UuidParam) id: string) {
+  getExport(@Param('id', UuidParam) id: string): Promise<Sendable<AuditExport>> {
     return this.exports.get(id);
   }
 
@@ -156,7 +148,7 @@ export class AuditController {
     @CurrentPrincipal() who: Principal,
     @Req() req: FastifyRequest,
   ): Promise<StreamableFile> {
-    const which = ExportFileParam.safeParse(file);
+    const which = ExportFile.safeParse(file);
     if (!which.success) {
       throw new ApiError(404, 'not_found', 'An export has the files data, manifest and links.');
     }

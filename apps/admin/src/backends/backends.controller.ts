@@ -12,9 +12,17 @@ import {
 } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { CurrentPrincipal, type Principal, Roles } from '@enclave/auth';
-import { requestMeta, UuidParam, ZodBody, LineParam } from '@enclave/http';
+import { requestMeta, UuidParam, ZodBody, LineParam, type Sendable } from '@enclave/http';
 import type { z } from 'zod';
-import { CreateBackend, SetAlias, UpdateBackend } from './backends.schema.js';
+import {
+  CreateBackend,
+  SetAlias,
+  UpdateBackend,
+  type Backend,
+  type StoredBackend,
+  type BackendHealth,
+  type ModelAlias,
+} from '@enclave/contracts';
 import { BackendsService } from './backends.service.js';
 
 @Roles('admin')
@@ -23,7 +31,7 @@ export class BackendsController {
   constructor(private readonly backends: BackendsService) {}
 
   @Get('backends')
-  list() {
+  list(): Promise<Sendable<Backend[]>> {
     return this.backends.list();
   }
 
@@ -32,7 +40,7 @@ export class BackendsController {
     @Body(new ZodBody(CreateBackend)) body: CreateBackend,
     @CurrentPrincipal() who: Principal,
     @Req() req: FastifyRequest,
-  ) {
+  ): Promise<Sendable<StoredBackend>> {
     return this.backends.create(body, who, requestMeta(req));
   }
 
@@ -42,7 +50,7 @@ export class BackendsController {
     @Body(new ZodBody(UpdateBackend)) body: UpdateBackend,
     @CurrentPrincipal() who: Principal,
     @Req() req: FastifyRequest,
-  ) {
+  ): Promise<Sendable<StoredBackend>> {
     return this.backends.update(id, body, who, requestMeta(req));
   }
 
@@ -58,12 +66,12 @@ export class BackendsController {
 
   @Post('backends/:id/test')
   @HttpCode(200)
-  test(@Param('id', UuidParam) id: string) {
+  test(@Param('id', UuidParam) id: string): Promise<Sendable<BackendHealth | null>> {
     return this.backends.test(id);
   }
 
   @Get('aliases')
-  async aliases() {
+  async aliases(): Promise<Sendable<{ data: ModelAlias[] }>> {
     return { data: await this.backends.aliases() };
   }
 

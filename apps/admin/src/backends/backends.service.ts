@@ -7,7 +7,7 @@ import { ApiError, type RequestMeta } from '@enclave/http';
 import { type BackendRow, BackendsRepository, SecretBox, UpstreamPool } from '@enclave/llm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { checkBackendUrl } from './backend-url.js';
-import type { CreateBackend, UpdateBackend } from './backends.schema.js';
+import type { CreateBackend, UpdateBackend } from '@enclave/contracts';
 
 /** A backend as the console shows it: never its API key, only whether it has one. */
 function publicBackend(row: BackendRow) {

@@ -3,16 +3,21 @@ import type { FastifyRequest } from 'fastify';
 import { AuditLog } from '@enclave/audit';
 import { CurrentPrincipal, type Principal, principalActor, Roles } from '@enclave/auth';
 import {
+  OpenConversationBody,
+  type ConversationSummary,
+  type OpenedConversation,
+} from '@enclave/contracts';
+import {
   ApiError,
   cursorParam,
   encodeCursor,
   line,
   queryInt,
   requestMeta,
-  text,
   UuidParam,
   ZodBody,
   ZodQuery,
+  type Sendable,
 } from '@enclave/http';
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
@@ -27,11 +32,6 @@ const ConversationsQuery = z.strictObject({
   before: z.string().max(256).optional(),
 });
 type ConversationsQuery = z.infer<typeof ConversationsQuery>;
-
-const OpenBody = z.strictObject({
-  reason: text().trim().min(5, 'give a reason of at least 5 characters').max(1000),
-});
-type OpenBody = z.infer<typeof OpenBody>;
 
 /**
  * Every user's conversations for admins and auditors: `GET /api/admin/conversations` lists
@@ -50,7 +50,9 @@ export class AdminConversationsController {
   ) {}
 
   @Get()
-  async list(@Query(new ZodQuery(ConversationsQuery)) q: ConversationsQuery) {
+  async list(
+    @Query(new ZodQuery(ConversationsQuery)) q: ConversationsQuery,
+  ): Promise<Sendable<{ data: ConversationSummary[]; nextBefore: string | null }>> {
     const page = await this.repo.list({
       q: q.q ?? null,
       userId: q.userId ?? null,
@@ -67,10 +69,10 @@ export class AdminConversationsController {
   @HttpCode(200)
   open(
     @Param('id', UuidParam) id: string,
-    @Body(new ZodBody(OpenBody)) body: OpenBody,
+    @Body(new ZodBody(OpenConversationBody)) body: OpenConversationBody,
     @CurrentPrincipal() who: Principal,
     @Req() req: FastifyRequest,
-  ) {
+  ): Promise<Sendable<OpenedConversation>> {
     return this.dataSource.transaction(async (db) => {
       const conversation = await this.repo.get(db, id);
       if (!conversation) {

@@ -1,6 +1,7 @@
+import { type Dashboard } from '@enclave/contracts';
 import { Controller, Get, Query } from '@nestjs/common';
 import { Roles } from '@enclave/auth';
-import { queryInt, ZodQuery } from '@enclave/http';
+import { queryInt, ZodQuery, type Sendable } from '@enclave/http';
 import { MessagesRepository } from '@enclave/conversations';
 import { BackendsRepository, UpstreamPool } from '@enclave/llm';
 import { z } from 'zod';
@@ -27,7 +28,7 @@ export class DashboardController {
   ) {}
 
   @Get()
-  async get(@Query(new ZodQuery(DashboardQuery)) q: DashboardQuery) {
+  async get(@Query(new ZodQuery(DashboardQuery)) q: DashboardQuery): Promise<Sendable<Dashboard>> {
     const minutes = q.minutes ?? 60;
     const [traffic, rows, replication, status] = await Promise.all([
       this.messages.traffic(minutes),

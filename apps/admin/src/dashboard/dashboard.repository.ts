@@ -29,7 +29,7 @@ export class DashboardRepository {
            FROM pg_stat_replication ORDER BY application_name, client_addr`,
       );
     } catch (err) {
-      this.log.warn({ err: (err as Error).message }, 'replication status unavailable');
+      this.log.warn({ err }, 'replication status unavailable');
       return [];
     }
   }

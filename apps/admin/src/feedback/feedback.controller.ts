@@ -1,20 +1,18 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { Roles } from '@enclave/auth';
-import { cursorParam, encodeCursor, line, queryInt, ZodQuery } from '@enclave/http';
+import { DayOrTime, Rating, type FeedbackItem } from '@enclave/contracts';
+import { cursorParam, encodeCursor, line, queryInt, ZodQuery, type Sendable } from '@enclave/http';
 import { z } from 'zod';
 import { AdminFeedbackService } from './feedback.service.js';
 
 const DAY_MS = 86_400_000;
 const MAX_LIMIT = 500;
 
-/** A day (YYYY-MM-DD, UTC) or an exact ISO time. */
-const When = z.union([z.iso.date(), z.iso.datetime({ offset: true })]);
-
 const FeedbackQuery = z.strictObject({
-  rating: z.enum(['up', 'down']).optional(),
+  rating: Rating.optional(),
   model: line().min(1).max(256).optional(),
-  from: When.optional(),
-  to: When.optional(),
+  from: DayOrTime.optional(),
+  to: DayOrTime.optional(),
   limit: queryInt(1, MAX_LIMIT).optional(),
   cursor: z.string().max(256).optional(),
 });
@@ -31,7 +29,9 @@ export class AdminFeedbackController {
   constructor(private readonly repo: AdminFeedbackService) {}
 
   @Get()
-  async list(@Query(new ZodQuery(FeedbackQuery)) q: FeedbackQuery) {
+  async list(
+    @Query(new ZodQuery(FeedbackQuery)) q: FeedbackQuery,
+  ): Promise<Sendable<{ data: FeedbackItem[]; nextCursor: string | null }>> {
     const page = await this.repo.list({
       rating: q.rating ?? null,
       model: q.model ?? null,

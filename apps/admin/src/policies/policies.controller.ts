@@ -1,14 +1,9 @@
 import { Body, Controller, Get, Patch, Req } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { CurrentPrincipal, type Principal, Roles } from '@enclave/auth';
-import { ApiError, requestMeta, ZodBody } from '@enclave/http';
-import { RuntimePolicies } from '@enclave/policy';
-import type { z } from 'zod';
+import { ApiError, requestMeta, ZodBody, type Sendable } from '@enclave/http';
+import { PolicyChange, type RuntimePolicies } from '@enclave/contracts';
 import { PoliciesService } from './policies.service.js';
-
-/** Any subset of the policies; each given field is validated as a whole. */
-const PolicyChange = RuntimePolicies.partial();
-type PolicyChange = z.infer<typeof PolicyChange>;
 
 /**
  * The runtime policies (audit content level, retention, cache scope, default system prompt):
@@ -21,7 +16,7 @@ export class PoliciesController {
 
   @Roles('admin', 'auditor')
   @Get()
-  get() {
+  get(): Promise<Sendable<RuntimePolicies>> {
     return this.policies.get();
   }
 
@@ -31,7 +26,7 @@ export class PoliciesController {
     @Body(new ZodBody(PolicyChange)) body: PolicyChange,
     @CurrentPrincipal() who: Principal,
     @Req() req: FastifyRequest,
-  ) {
+  ): Promise<Sendable<RuntimePolicies>> {
     if (Object.keys(body).length === 0) {
       throw new ApiError(400, 'empty_change', 'Send at least one policy to change.');
     }

@@ -1,29 +1,13 @@
 import { Body, Controller, Delete, Get, HttpCode, Put, Query, Req } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { CurrentPrincipal, type Principal, Roles } from '@enclave/auth';
-import { line, requestMeta, ZodBody, ZodQuery } from '@enclave/http';
+import { QuotaBody, QuotaScope, type Quota } from '@enclave/contracts';
+import { line, requestMeta, ZodBody, ZodQuery, type Sendable } from '@enclave/http';
 import { z } from 'zod';
 import { QuotasService } from './quotas.service.js';
 
-/** Requests per minute are a Postgres integer, token counts a bigint within JS's exact range. */
-const perMinute = z.number().int().positive().max(2_147_483_647).nullable();
-const tokens = z.number().int().positive().max(Number.MAX_SAFE_INTEGER).nullable();
-
-export const QuotaBody = z
-  .strictObject({
-    scope: z.enum(['default_user', 'default_key', 'user', 'api_key']),
-    subjectId: z.uuid().nullable().optional(),
-    requestsPerMinute: perMinute,
-    tokensPerDay: tokens,
-    tokensPerMonth: tokens,
-  })
-  .refine((q) => (q.scope.startsWith('default') ? !q.subjectId : !!q.subjectId), {
-    message: 'subjectId is required for user and api_key scopes and not allowed for defaults',
-    path: ['subjectId'],
-  });
-
 const QuotaKey = z.strictObject({
-  scope: z.enum(['default_user', 'default_key', 'user', 'api_key']),
+  scope: QuotaScope,
   subjectId: z.uuid().optional(),
 });
 
@@ -42,17 +26,17 @@ export class QuotasController {
 
   @Roles('admin')
   @Get('quotas')
-  list() {
+  list(): Promise<Sendable<Quota[]>> {
     return this.quotas.list();
   }
 
   @Roles('admin')
   @Put('quotas')
   set(
-    @Body(new ZodBody(QuotaBody)) body: z.infer<typeof QuotaBody>,
+    @Body(new ZodBody(QuotaBody)) body: QuotaBody,
     @CurrentPrincipal() who: Principal,
     @Req() req: FastifyRequest,
-  ) {
+  ): Promise<Sendable<Quota>> {
     return this.quotas.set({ ...body, subjectId: body.subjectId ?? null }, who, requestMeta(req));
   }
 

@@ -2,7 +2,6 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Req } from
 import type { FastifyRequest } from 'fastify';
 import {
   ApiKeyService,
-  CreateApiKeyBody,
   CurrentPrincipal,
   newApiKey,
   type Principal,
@@ -10,8 +9,16 @@ import {
   Roles,
   UsersService,
 } from '@enclave/auth';
-import { requestMeta, UuidParam, ZodBody, LineParam } from '@enclave/http';
-import { CreateUserBody, UpdateUserBody } from './users.schema.js';
+import { LineParam, requestMeta, type Sendable, UuidParam, ZodBody } from '@enclave/http';
+import {
+  type ApiKey,
+  CreateApiKeyBody,
+  type CreatedApiKey,
+  type CreatedUser,
+  CreateUserBody,
+  UpdateUserBody,
+  type User,
+} from '@enclave/contracts';
 
 /** Administrators manage accounts and anyone's API keys. */
 @Roles('admin')
@@ -23,7 +30,7 @@ export class AdminUsersController {
   ) {}
 
   @Get('users')
-  async list() {
+  async list(): Promise<Sendable<{ data: User[] }>> {
     return { data: await this.users.list() };
   }
 
@@ -33,12 +40,12 @@ export class AdminUsersController {
     @Body(new ZodBody(CreateUserBody)) body: CreateUserBody,
     @CurrentPrincipal() p: Principal,
     @Req() req: FastifyRequest,
-  ) {
+  ): Promise<Sendable<CreatedUser>> {
     return this.users.create(body, principalActor(p), requestMeta(req));
   }
 
   @Get('users/:id')
-  get(@Param('id', UuidParam) id: string) {
+  get(@Param('id', UuidParam) id: string): Promise<Sendable<User>> {
     return this.users.get(id);
   }
 
@@ -48,7 +55,7 @@ export class AdminUsersController {
     @Body(new ZodBody(UpdateUserBody)) body: UpdateUserBody,
     @CurrentPrincipal() p: Principal,
     @Req() req: FastifyRequest,
-  ) {
+  ): Promise<Sendable<User>> {
     return this.users.update(id, body, principalActor(p), requestMeta(req));
   }
 
@@ -58,14 +65,14 @@ export class AdminUsersController {
     @Param('id', UuidParam) id: string,
     @CurrentPrincipal() p: Principal,
     @Req() req: FastifyRequest,
-  ) {
+  ): Promise<Sendable<{ generatedPassword: string }>> {
     return {
       generatedPassword: await this.users.resetPassword(id, principalActor(p), requestMeta(req)),
     };
   }
 
   @Get('users/:id/keys')
-  async listKeys(@Param('id', UuidParam) id: string) {
+  async listKeys(@Param('id', UuidParam) id: string): Promise<Sendable<{ data: ApiKey[] }>> {
     return { data: await this.keys.listForUser(id) };
   }
 
@@ -76,7 +83,7 @@ export class AdminUsersController {
     @Body(new ZodBody(CreateApiKeyBody)) body: CreateApiKeyBody,
     @CurrentPrincipal() p: Principal,
     @Req() req: FastifyRequest,
-  ) {
+  ): Promise<Sendable<CreatedApiKey>> {
     return this.keys.create(id, newApiKey(body), principalActor(p), requestMeta(req));
   }
 

@@ -7,7 +7,7 @@ import {
   type PendingMessage,
 } from '@enclave/conversations';
 import { DatabaseUnavailableError, isDatabaseUnavailable } from '@enclave/http';
-import { Metrics } from '@enclave/observability';
+import { Metrics, PeriodicTask } from '@enclave/observability';
 import { type CounterIncrement, CountersRepository } from '@enclave/policy';
 import { join } from 'node:path';
 import { DataSource, type EntityManager } from 'typeorm';
@@ -47,7 +47,12 @@ export class CompletionRecords implements OnModuleInit, OnApplicationShutdown {
   private readonly log = new Logger('CompletionRecords');
   readonly spool: RecordSpool<CompletionRecord>;
   private replaying: Promise<void> | null = null;
-  private timer: NodeJS.Timeout | null = null;
+  private readonly replays = new PeriodicTask(
+    async () => {
+      if (this.spool.size) await this.replay();
+    },
+    { name: 'spool replay', everyMs: REPLAY_EVERY_MS, log: this.log },
+  );
   private stopped = false;
 
   constructor(
@@ -67,12 +72,12 @@ export class CompletionRecords implements OnModuleInit, OnApplicationShutdown {
   }
 
   onModuleInit(): void {
-    this.schedule();
+    this.replays.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
+    await this.replays.stop();
     await this.replaying;
   }
 
@@ -171,16 +176,5 @@ export class CompletionRecords implements OnModuleInit, OnApplicationShutdown {
       params,
     );
     return rows[0]?.closed === 1;
-  }
-
-  private schedule(): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      const run = this.spool.size ? this.replay() : Promise.resolve();
-      void run
-        .catch((err) => this.log.warn({ err }, 'spool replay failed; retrying'))
-        .finally(() => this.schedule());
-    }, REPLAY_EVERY_MS);
-    this.timer.unref();
   }
 }

@@ -1,21 +1,10 @@
 import { Body, Controller, Param, Post, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CurrentPrincipal, type Principal } from '@enclave/auth';
-import { line, requestMeta, text, UuidParam, ZodBody } from '@enclave/http';
-import { z } from 'zod';
+import { SendMessageBody } from '@enclave/contracts';
+import { requestMeta, UuidParam, ZodBody } from '@enclave/http';
 import { ConversationChatService } from './conversation-chat.service.js';
 import { abortOnClientClose, ReplySse } from './sse.js';
-
-const Turn = z
-  .strictObject({
-    model: line().min(1).max(256),
-    content: text().trim().min(1).max(200_000).optional(),
-    regenerate: z.boolean().optional(),
-  })
-  .refine((t) => (t.regenerate ? t.content === undefined : t.content !== undefined), {
-    message: 'send either content, or regenerate: true',
-    path: ['content'],
-  });
 
 @Controller('api/conversations')
 export class ConversationChatController {
@@ -25,7 +14,7 @@ export class ConversationChatController {
   @Post(':id/messages')
   async send(
     @Param('id', UuidParam) id: string,
-    @Body(new ZodBody(Turn)) turn: z.infer<typeof Turn>,
+    @Body(new ZodBody(SendMessageBody)) turn: SendMessageBody,
     @CurrentPrincipal() principal: Principal,
     @Req() req: FastifyRequest,
     @Res() reply: FastifyReply,

@@ -12,6 +12,7 @@ import {
   ChatInstancesRepository,
   MessagesRepository,
 } from '@enclave/conversations';
+import { PeriodicTask } from '@enclave/observability';
 import { DataSource } from 'typeorm';
 import { ChatInstance } from './chat-instance.js';
 import { CompletionRecords } from './completion-records.js';
@@ -35,9 +36,11 @@ const BATCH = 200;
 @Injectable()
 export class MessageReconciler implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly log = new Logger('Reconciler');
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<void> | null = null;
-  private stopped = false;
+  private readonly beats = new PeriodicTask(() => this.beatAndReconcile(), {
+    name: 'reconciler pass',
+    everyMs: BEAT_EVERY_MS,
+    log: this.log,
+  });
   /** Since when this process's beats have succeeded without a break; null after a failure. */
   private beatingSince: number | null = null;
   private lastPass = 0;
@@ -57,14 +60,12 @@ export class MessageReconciler implements OnApplicationBootstrap, OnApplicationS
   async onApplicationBootstrap(): Promise<void> {
     // The predecessor's spool first: its records must land before its messages are declared
     // interrupted.
-    await this.tick();
-    this.schedule();
+    await this.beats.runNow();
+    this.beats.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    await this.running;
+    await this.beats.stop();
     // Gone on purpose: whatever it still had open (cut by the shutdown timeout) is closed by
     // the next pass of any other instance.
     await this.instances.remove(this.instance.id).catch(() => undefined);
@@ -72,13 +73,6 @@ export class MessageReconciler implements OnApplicationBootstrap, OnApplicationS
   }
 
   /** One beat, and a pass when one is due. */
-  tick(): Promise<void> {
-    this.running ??= this.beatAndReconcile()
-      .catch((err: Error) => this.log.warn({ err: err.message }, 'reconciler pass failed'))
-      .finally(() => (this.running = null));
-    return this.running;
-  }
-
   private async beatAndReconcile(): Promise<void> {
     try {
       await this.instances.beat(this.instance.id, this.instance.name, process.pid);
@@ -129,14 +123,6 @@ export class MessageReconciler implements OnApplicationBootstrap, OnApplicationS
       }
       return abandoned.length;
     });
-  }
-
-  private schedule(): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      void this.tick().finally(() => this.schedule());
-    }, BEAT_EVERY_MS);
-    this.timer.unref();
   }
 }
 

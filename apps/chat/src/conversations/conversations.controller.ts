@@ -12,13 +12,13 @@ import {
 } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { CurrentPrincipal, type Principal } from '@enclave/auth';
-import { requestMeta, UuidParam, ZodBody } from '@enclave/http';
+import { requestMeta, UuidParam, ZodBody, type Sendable } from '@enclave/http';
 import {
   CreateConversationBody,
-  type ListConversationsQuery,
-  ListConversationsQueryPipe,
   RenameConversationBody,
-} from './conversations.schema.js';
+  type Conversation,
+} from '@enclave/contracts';
+import { type ListConversationsQuery, ListConversationsQueryPipe } from './conversations.schema.js';
 import { ConversationsService } from './conversations.service.js';
 
 /** The chat UI's conversations: each signed-in user (session or API key) sees only their own. */
@@ -31,7 +31,7 @@ export class ConversationsController {
   create(
     @Body(new ZodBody(CreateConversationBody)) body: CreateConversationBody,
     @CurrentPrincipal() principal: Principal,
-  ) {
+  ): Promise<Sendable<Conversation>> {
     return this.conversations.create(principal, body);
   }
 
@@ -39,11 +39,12 @@ export class ConversationsController {
   list(
     @Query(new ListConversationsQueryPipe()) query: ListConversationsQuery,
     @CurrentPrincipal() principal: Principal,
-  ) {
+  ): Promise<Sendable<{ data: Conversation[]; nextCursor: string | null }>> {
     return this.conversations.list(principal, query);
   }
 
   @Get(':id')
+  // Not yet typed against ConversationDetail: the repository reads `outcome` as any string.
   get(@Param('id', UuidParam) id: string, @CurrentPrincipal() principal: Principal) {
     return this.conversations.get(principal, id);
   }
@@ -53,7 +54,7 @@ export class ConversationsController {
     @Param('id', UuidParam) id: string,
     @Body(new ZodBody(RenameConversationBody)) body: RenameConversationBody,
     @CurrentPrincipal() principal: Principal,
-  ) {
+  ): Promise<Sendable<Conversation>> {
     return this.conversations.rename(principal, id, body.title);
   }
 

@@ -1,22 +1,7 @@
 import type { PipeTransform } from '@nestjs/common';
 import { z } from 'zod';
-import { ApiError, decodeCursor, line, queryInt } from '@enclave/http';
+import { ApiError, cursorParam, line, queryInt } from '@enclave/http';
 import type { ConversationKey } from '@enclave/conversations';
-
-const Title = line().trim().min(1).max(200);
-
-/** POST /api/conversations; an empty or absent body makes an untitled chat. */
-export const CreateConversationBody = z
-  .strictObject({
-    title: Title.default('New chat'),
-    model: line().trim().min(1).max(200).optional(),
-  })
-  .prefault({});
-export type CreateConversationBody = z.infer<typeof CreateConversationBody>;
-
-/** PATCH /api/conversations/:id */
-export const RenameConversationBody = z.strictObject({ title: Title });
-export type RenameConversationBody = z.infer<typeof RenameConversationBody>;
 
 export const DEFAULT_PAGE_SIZE = 20;
 export const MAX_PAGE_SIZE = 100;
@@ -58,18 +43,8 @@ export class ListConversationsQueryPipe implements PipeTransform<unknown, ListCo
       );
     }
     const { limit, cursor, q } = result.data;
-    let after: ConversationKey | null = null;
-    if (cursor !== undefined) {
-      after = decodeCursor('updatedAt', cursor);
-      if (!after) {
-        throw new ApiError(
-          400,
-          'invalid_cursor',
-          'The cursor is not valid; pass a nextCursor exactly as a previous page returned it, or omit it to start from the top.',
-          { param: 'cursor' },
-        );
-      }
-    }
+    const after: ConversationKey | null =
+      cursor === undefined ? null : cursorParam('updatedAt', cursor, 'cursor');
     return { limit: limit ?? DEFAULT_PAGE_SIZE, after, q: q ?? null };
   }
 }

@@ -1,8 +1,8 @@
 import { Body, Controller, Get, Param, Put, Req } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { CurrentPrincipal, type Principal } from '@enclave/auth';
-import { requestMeta, UuidParam, ZodBody } from '@enclave/http';
-import { FeedbackBody } from './feedback.schema.js';
+import { requestMeta, UuidParam, ZodBody, type Sendable } from '@enclave/http';
+import { FeedbackBody, type Feedback } from '@enclave/contracts';
 import { FeedbackService } from './feedback.service.js';
 
 /** Feedback on the chat UI's answers, by the answers' owner. */
@@ -17,7 +17,7 @@ export class FeedbackController {
     @Body(new ZodBody(FeedbackBody)) body: FeedbackBody,
     @CurrentPrincipal() principal: Principal,
     @Req() req: FastifyRequest,
-  ) {
+  ): Promise<Sendable<Feedback>> {
     return this.feedback.submit(principal, id, body, requestMeta(req));
   }
 
@@ -26,7 +26,7 @@ export class FeedbackController {
   async forConversation(
     @Param('id', UuidParam) id: string,
     @CurrentPrincipal() principal: Principal,
-  ) {
+  ): Promise<Sendable<{ data: Feedback[] }>> {
     return { data: await this.feedback.forConversation(principal, id) };
   }
 }

@@ -5,7 +5,7 @@ import { ConversationsRepository, type Feedback, FeedbackRepository } from '@enc
 import { ApiError, type RequestMeta } from '@enclave/http';
 import { Metrics } from '@enclave/observability';
 import { DataSource } from 'typeorm';
-import type { FeedbackBody } from './feedback.schema.js';
+import type { FeedbackBody } from '@enclave/contracts';
 
 /**
  * Thumbs up / down on answers. Only the answer's owner may rate it; the row and its audit event

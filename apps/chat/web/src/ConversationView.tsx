@@ -189,7 +189,7 @@ export function ConversationView(props: {
     let id = idRef.current;
     if (!id) {
       try {
-        const created = await api.createConversation(model);
+        const created = await api.createConversation({ model });
         id = created.id;
         idRef.current = id;
         setTitle(created.title);
@@ -310,7 +310,7 @@ export function ConversationView(props: {
     const next = titleDraft.trim();
     if (!id || !next) return;
     try {
-      const renamed = await api.rename(id, next);
+      const renamed = await api.rename(id, { title: next });
       setTitle(renamed.title);
       setRenaming(false);
       onChanged();

@@ -43,9 +43,9 @@ export const MessageItem = memo(function MessageItem(props: {
         {!m.streaming && m.outcome === 'client_disconnected' && (
           <p className="note">Stopped before the end.</p>
         )}
-        {!m.streaming && m.outcome === 'upstream_error' && m.content && (
-          <p className="note">Cut off before the end.</p>
-        )}
+        {!m.streaming &&
+          (m.outcome === 'upstream_error' || m.outcome === 'interrupted') &&
+          m.content && <p className="note">Cut off before the end.</p>}
         {!m.streaming && m.content && (
           <div className="message-actions">
             <button
@@ -98,7 +98,10 @@ function FeedbackControls(props: {
     setBusy(true);
     setStatus('');
     try {
-      const saved = await api.giveFeedback(props.messageId, r, c.trim() || null);
+      const saved = await api.giveFeedback(props.messageId, {
+        rating: r,
+        comment: c.trim() || null,
+      });
       props.onSaved(saved);
       setStatus(
         saved.comment ? 'Thanks, your feedback and comment are saved.' : 'Thanks for the feedback.',

@@ -1,61 +1,48 @@
 // The chat app's API as the page uses it. Fetching, the CSRF token, the error shape and the
-// session endpoints are the shared core's (libs/web); this file adds the chat's own endpoints.
+// session endpoints are the shared core's (libs/web); this file adds the chat's own endpoints,
+// whose request and response shapes are the server's own (libs/contracts).
+import type {
+  Conversation,
+  ConversationDetail,
+  CreateConversationBody,
+  Feedback,
+  FeedbackBody,
+  Me,
+  ModelList,
+  RenameConversationBody,
+} from '@enclave/contracts';
 import { createApiClient } from '@enclave/web';
+import type { z } from 'zod';
 
 export { ApiFailure, CONNECTION_LOST } from '@enclave/web';
 
-export type Role = 'user' | 'auditor' | 'admin';
-export type Rating = 'up' | 'down';
-
-export interface User {
-  id: string;
-  email: string;
-  role: Role;
-}
-
-export interface Conversation {
-  id: string;
-  title: string;
-  model: string | null;
-  createdAt: string;
-  updatedAt: string;
-}
-
-export interface StoredMessage {
-  id: string;
-  role: 'system' | 'user' | 'assistant' | 'tool';
-  content: string;
-  model: string | null;
-  upstream: string | null;
-  outcome: 'in_progress' | 'completed' | 'client_disconnected' | 'upstream_error' | null;
-  createdAt: string;
-}
-
-export interface ConversationDetail extends Conversation {
-  messages: StoredMessage[];
-}
-
-export interface Feedback {
-  messageId: string;
-  rating: Rating;
-  comment: string | null;
-}
+export type {
+  Conversation,
+  ConversationDetail,
+  Feedback,
+  Rating,
+  StoredMessage,
+} from '@enclave/contracts';
+/** The signed-in account (`GET /api/auth/me`). */
+export type { Me as User } from '@enclave/contracts';
 
 /** The chat's client: the shared core (libs/web) with the chat's own wording. */
-export const client = createApiClient<User>({
+export const client = createApiClient<Me>({
   connectionLostMessage: 'The connection to Enclave was lost. Check your network and try again.',
 });
 
 export const { writeHeaders, failureOf, connectionLost } = client;
 const call = client.call;
 const enc = encodeURIComponent;
+/** What a request may send: the schema's input (before defaults and transforms). */
+type Body<S extends z.ZodType> = z.input<S>;
 
 /** Where the single sign-on link goes; the provider sends the browser back to the chat. */
 export const SSO_LOGIN_URL = '/api/auth/oidc/login?returnTo=%2F';
 
 export const api = {
   signOut: client.auth.signOut,
-  models: () => call<{ data: { id: string }[] }>('GET', '/v1/models'),
+  models: () => call<ModelList>('GET', '/v1/models'),
   conversations: (q: string, cursor: string | null) => {
     const params = new URLSearchParams({ limit: '20' });
     if (q) params.set('q', q);
@@ -66,13 +53,13 @@ export const api = {
     );
   },
   conversation: (id: string) => call<ConversationDetail>('GET', `/api/conversations/${enc(id)}`),
-  createConversation: (model: string) =>
-    call<Conversation>('POST', '/api/conversations', { model }),
-  rename: (id: string, title: string) =>
-    call<Conversation>('PATCH', `/api/conversations/${enc(id)}`, { title }),
+  createConversation: (body: Body<typeof CreateConversationBody>) =>
+    call<Conversation>('POST', '/api/conversations', body),
+  rename: (id: string, body: Body<typeof RenameConversationBody>) =>
+    call<Conversation>('PATCH', `/api/conversations/${enc(id)}`, body),
   remove: (id: string) => call<void>('DELETE', `/api/conversations/${enc(id)}`),
   feedbackOf: (conversationId: string) =>
     call<{ data: Feedback[] }>('GET', `/api/conversations/${enc(conversationId)}/feedback`),
-  giveFeedback: (messageId: string, rating: Rating, comment: string | null) =>
-    call<Feedback>('PUT', `/api/messages/${enc(messageId)}/feedback`, { rating, comment }),
+  giveFeedback: (messageId: string, body: Body<typeof FeedbackBody>) =>
+    call<Feedback>('PUT', `/api/messages/${enc(messageId)}/feedback`, body),
 };

@@ -1,3 +1,5 @@
+import type { SendMessageBody } from '@enclave/contracts';
+import type { z } from 'zod';
 import { ApiFailure, connectionLost, failureOf, writeHeaders } from './api';
 import { SseParser } from './sse';
 
@@ -41,7 +43,7 @@ export async function streamTurn(
       method: 'POST',
       credentials: 'same-origin',
       headers: { ...writeHeaders(true), accept: 'text/event-stream' },
-      body: JSON.stringify({ model, ...turn }),
+      body: JSON.stringify({ model, ...turn } satisfies z.input<typeof SendMessageBody>),
       signal,
     });
   } catch {

@@ -1,12 +1,11 @@
 import { type FormEvent, useEffect, useState } from 'react';
+import { isUuid } from '@enclave/contracts';
 import { api, type AuditExport, type AuditFilter, type AuditVerification } from '../api';
 import type { PageProps } from '../App';
 import { Field, useAction } from '../forms';
 import { ErrorNote, formatTime, isoFromLocal, ListTable, PageHeader, useLoad } from '../ui';
 import { LegalHolds } from './LegalHolds';
 import { LoadMore, usePaged } from './paging';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** While an export is being written, its status is re-read this often. */
 const EXPORT_POLL_MS = 1_500;
@@ -163,7 +162,7 @@ function ChainStatus() {
         <p className={verification.ok ? 'notice ok' : 'form-error'} role="status">
           {verification.ok
             ? `The chain is intact: ${verification.checkedEvents.toLocaleString()} events checked.`
-            : `The chain is broken at position ${verification.firstBad?.position}: ${verification.firstBad?.message ?? verification.firstBad?.problem}`}
+            : `The chain is broken${verification.firstBad?.position != null ? ` at position ${verification.firstBad.position}` : ''}: ${verification.firstBad?.message ?? verification.firstBad?.problem}`}
         </p>
       )}
     </section>
@@ -187,7 +186,7 @@ function Exports(props: { filter: FilterDraft }) {
   function create(e: FormEvent) {
     e.preventDefault();
     const filter = toFilter(props.filter);
-    if (filter.actor && !UUID.test(filter.actor)) {
+    if (filter.actor && !isUuid(filter.actor)) {
       setError(
         'An export filters by a user id, not an email: put the user id in Actor, or clear it.',
       );

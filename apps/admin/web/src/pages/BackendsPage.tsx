@@ -1,5 +1,11 @@
 import { useState } from 'react';
-import { api, type Backend, type BackendHealth, type BackendInput } from '../api';
+import {
+  api,
+  type Backend,
+  type BackendHealth,
+  type CreateBackend,
+  type UpdateBackend,
+} from '../api';
 import { Field, FormPanel, useAction } from '../forms';
 import {
   Confirm,
@@ -166,12 +172,12 @@ function BackendRow(props: {
 }
 
 /** Add or edit: on edit only what changed is sent, and an empty key field keeps the key. */
-function BackendForm(props: {
-  title: string;
-  submitLabel: string;
-  initial?: Backend;
-  onSubmit(input: BackendInput): Promise<void>;
-}) {
+function BackendForm(
+  props: { title: string; submitLabel: string } & (
+    | { initial?: undefined; onSubmit(input: CreateBackend): Promise<void> }
+    | { initial: Backend; onSubmit(change: UpdateBackend): Promise<void> }
+  ),
+) {
   const i = props.initial;
   const [name, setName] = useState(i?.name ?? '');
   const [baseUrl, setBaseUrl] = useState(i?.baseUrl ?? '');
@@ -183,7 +189,7 @@ function BackendForm(props: {
   const { error, submit } = useAction();
 
   async function save() {
-    const all: BackendInput = {
+    const all: CreateBackend = {
       name,
       baseUrl,
       models: listFromText(models),
@@ -192,16 +198,15 @@ function BackendForm(props: {
       timeoutMs: Number(timeoutMs),
       ...(apiKey ? { apiKey } : {}),
     };
-    const input = i
-      ? Object.fromEntries(
-          Object.entries(all).filter(
-            ([k, v]) =>
-              JSON.stringify(v) !== JSON.stringify((i as unknown as Record<string, unknown>)[k]),
-          ),
-        )
-      : all;
-    await props.onSubmit(input);
-    if (!i) {
+    if (props.initial) {
+      const before = props.initial as unknown as Record<string, unknown>;
+      await props.onSubmit(
+        Object.fromEntries(
+          Object.entries(all).filter(([k, v]) => JSON.stringify(v) !== JSON.stringify(before[k])),
+        ),
+      );
+    } else {
+      await props.onSubmit(all);
       setName('');
       setBaseUrl('');
       setApiKey('');

@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { api, type FeedbackItem, type OpenedConversation } from '../api';
+import { api, type OpenedConversation } from '../api';
 import { Field } from '../forms';
 import { ErrorNote, formatTime, ListTable, PageHeader } from '../ui';
 import { OpenedView, ReasonDialog } from './ConversationsPage';
@@ -17,7 +17,7 @@ export function FeedbackPage() {
   const [draft, setDraft] = useState<Filter>({});
   const [filter, setFilter] = useState<Filter>({});
   const list = usePaged((cursor) => api.feedback(filter, cursor), [JSON.stringify(filter)]);
-  const [asking, setAsking] = useState<FeedbackItem | null>(null);
+  const [asking, setAsking] = useState<{ conversationId: string; userEmail: string } | null>(null);
   const [opened, setOpened] = useState<OpenedConversation | null>(null);
   const set = (k: keyof Filter) => (value: string) =>
     setDraft({ ...draft, [k]: value || undefined });
@@ -78,9 +78,20 @@ export function FeedbackPage() {
               <td>{f.backend ?? '—'}</td>
               <td>{f.userEmail}</td>
               <td className="actions">
-                <button type="button" className="small" onClick={() => setAsking(f)}>
-                  Open conversation…
-                </button>
+                {/* Answers given through the API (/v1) belong to no conversation. */}
+                {f.conversationId !== null ? (
+                  <button
+                    type="button"
+                    className="small"
+                    onClick={() =>
+                      setAsking({ conversationId: f.conversationId!, userEmail: f.userEmail })
+                    }
+                  >
+                    Open conversation…
+                  </button>
+                ) : (
+                  'via the API'
+                )}
               </td>
             </tr>
           ))}

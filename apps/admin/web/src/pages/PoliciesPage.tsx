@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import { api, type Me, type Policies } from '../api';
+import { api, type Me, type RuntimePolicies } from '../api';
 import { Field, useAction } from '../forms';
 import { ErrorNote, numberOrNull, PageHeader, useLoad } from '../ui';
 
@@ -21,7 +21,11 @@ export function PoliciesPage({ me }: { me: Me }) {
   );
 }
 
-function PoliciesForm(props: { current: Policies; readOnly: boolean; onSaved(p: Policies): void }) {
+function PoliciesForm(props: {
+  current: RuntimePolicies;
+  readOnly: boolean;
+  onSaved(p: RuntimePolicies): void;
+}) {
   const c = props.current;
   const [auditContent, setAuditContent] = useState(c.auditContent);
   const [auditDefault, setAuditDefault] = useState(String(c.auditRetentionDays.default ?? ''));
@@ -68,7 +72,7 @@ function PoliciesForm(props: { current: Policies; readOnly: boolean; onSaved(p: 
           Audit content of chat requests
           <select
             value={auditContent}
-            onChange={(e) => setAuditContent(e.target.value as Policies['auditContent'])}
+            onChange={(e) => setAuditContent(e.target.value as RuntimePolicies['auditContent'])}
           >
             <option value="none">none — only that a request happened</option>
             <option value="metadata">metadata — model, tokens, outcome</option>
@@ -128,7 +132,7 @@ function PoliciesForm(props: { current: Policies; readOnly: boolean; onSaved(p: 
           Response cache
           <select
             value={cacheScope}
-            onChange={(e) => setCacheScope(e.target.value as Policies['cacheScope'])}
+            onChange={(e) => setCacheScope(e.target.value as RuntimePolicies['cacheScope'])}
           >
             <option value="user">per user</option>
             <option value="global">shared by everyone</option>
