@@ -37,6 +37,9 @@
 # One run only:
 #   --no-start              install and enable, but start nothing
 #   --skip-backup           upgrade without a backup first
+#   --db-admin-url URL      a superuser's URL to the Enclave database, used once to create the
+#                           apps' own roles (enclave_chat, enclave_admin, enclave_audit) when the
+#                           owner in --database-url may not (PostgreSQL 16+); never stored
 #
 # Every path can be moved, e.g. for a test into a throwaway root: ENCLAVE_ROOT (prefix of all
 # below), ENCLAVE_PREFIX [/opt/enclave], ENCLAVE_ETC [/etc/enclave], ENCLAVE_STATE
@@ -57,7 +60,10 @@ UNIT_DIR=${ENCLAVE_UNIT_DIR:-$ROOT/etc/systemd/system}
 NGINX_DIR=${ENCLAVE_NGINX_DIR:-$ROOT/etc/nginx}
 MIN_FREE_MB=${ENCLAVE_MIN_FREE_MB:-1024}
 SVC_USER=enclave
+# The audit app's own account: only it gets the signing key (docs/audit.md, "Custody").
+AUDIT_USER=enclave-audit
 ENV_FILE=$ETC/enclave.env
+KEY_DIR=$ETC/audit
 SETTINGS=$ETC/install.conf
 CHAT_BASE_PORT=8080
 ADMIN_PORT=8081
@@ -75,7 +81,7 @@ declare -A DEFAULTS=(
 )
 declare -A FLAG=() STORED=() CONF=()
 
-MODE=install RELEASE= CERT= KEY= PURGE=0 START=1 SKIP_BACKUP=0 CONFIRM= FINAL_EXPORT=
+MODE=install RELEASE= CERT= KEY= PURGE=0 START=1 SKIP_BACKUP=0 CONFIRM= FINAL_EXPORT= DB_ADMIN_URL=
 need_value() { [ $# -ge 2 ] || { echo "install.sh: $1 needs a value (see --help)" >&2; exit 2; }; }
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -98,6 +104,7 @@ while [ $# -gt 0 ]; do
     --key) need_value "$@"; KEY=$2; shift 2 ;;
     --no-start) START=0; shift ;;
     --skip-backup) SKIP_BACKUP=1; shift ;;
+    --db-admin-url) need_value "$@"; DB_ADMIN_URL=$2; shift 2 ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "install.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -324,13 +331,20 @@ ensure_user() {
       --no-create-home --shell /usr/sbin/nologin --comment "Enclave LLM gateway" "$SVC_USER"
     say "created the system user $SVC_USER"
   fi
+  if ! grep -q "^$AUDIT_USER:" "$ROOT/etc/passwd" 2>/dev/null; then
+    useradd ${ROOT:+--root "$ROOT"} --system --user-group --home-dir /var/lib/enclave-audit \
+      --no-create-home --shell /usr/sbin/nologin --comment "Enclave audit sealer" "$AUDIT_USER"
+    say "created the system user $AUDIT_USER"
+  fi
   SVC_UID=$(awk -F: -v u="$SVC_USER" '$1 == u {print $3}' "$ROOT/etc/passwd")
   SVC_GID=$(awk -F: -v u="$SVC_USER" '$1 == u {print $4}' "$ROOT/etc/passwd")
 }
 
 ensure_dirs() {
   install -d -m 0755 "$ETC"
-  install -d -m 0700 -o "$SVC_UID" -g "$SVC_GID" "$STATE" "$STATE/audit"
+  install -d -m 0700 -o "$SVC_UID" -g "$SVC_GID" "$STATE"
+  # The public keyring is read by the admin app too; the key in it is root's alone (write_config).
+  install -d -m 0755 "$KEY_DIR"
   install -d -m 0700 "$STATE/backups"
   install -d -m 0750 -o "$SVC_UID" -g "$SVC_GID" "$LOGS"
   install -d -m 0700 "$ETC/tls"
@@ -362,13 +376,77 @@ EOF
   env_default ENCLAVE_MIGRATE_ON_START false
   [ "$fresh" = 0 ] || say "wrote $ENV_FILE (mode 0600) with generated secrets"
 
-  local key=$STATE/audit/signing-key.pem
+  env_default AUDIT_SIGNING_KEY_FILE "$(in_system "$KEY_DIR/signing-key.pem")"
+  env_default AUDIT_KEYRING_FILE "$(in_system "$KEY_DIR/keyring.json")"
+
+  # root:root 0600: systemd hands the audit unit a copy (LoadCredential=), and no other user reads
+  # it. Installations from before kept it, readable by the chat user, in the data directory.
+  local key=$KEY_DIR/signing-key.pem old
+  for old in signing-key.pem keyring.json; do
+    if [ -f "$STATE/audit/$old" ] && [ ! -f "$KEY_DIR/$old" ]; then
+      mv "$STATE/audit/$old" "$KEY_DIR/$old"
+      say "moved $STATE/audit/$old to $KEY_DIR (the audit app alone reads the key now)"
+    fi
+  done
+  rmdir "$STATE/audit" 2>/dev/null || true
   if [ ! -f "$key" ]; then
-    openssl genpkey -algorithm ed25519 -out "$key"
+    (umask 077 && openssl genpkey -algorithm ed25519 -out "$key")
     say "generated the audit signing key $key (back it up: it proves the audit trail)"
   fi
-  chown "$SVC_UID:$SVC_GID" "$key"
+  chown root:root "$key"
   chmod 0600 "$key"
+}
+
+publish_keyring() { # a keyring with this host's public key, so the admin app verifies checkpoints
+  local ring=$KEY_DIR/keyring.json pub
+  if [ ! -f "$ring" ]; then
+    pub=$(mktemp)
+    enclave_cli "$VERSION" audit pubkey > "$pub" &&
+      enclave_cli "$VERSION" audit keyring add "$pub" --label "audit@${CONF[SERVER_NAME]}" >/dev/null ||
+      { rm -f "$pub"; die "could not publish the audit keyring $ring"; }
+    rm -f "$pub"
+    say "published the keyring $ring with this host's audit key (other audit hosts: docs/audit.md)"
+  fi
+  chmod 0644 "$ring"
+}
+
+# Each app its own database role (docs/audit.md, "Database roles"): chat and admin may append
+# audit events but never change them. The roles are made once per database: a new password on
+# every run would lock out the instances still running during a rolling upgrade.
+app_roles() {
+  local app stamp made=1 out
+  stamp=$(printf '%s' "${CONF[DATABASE_URL]}" | sha256sum | cut -c1-16)
+  for app in chat admin audit; do
+    grep -qx "# database: $stamp" "$ETC/$app.env" 2>/dev/null || made=0
+  done
+  [ "$made" = 0 ] || return 0
+  local cli=("$PREFIX/$VERSION/bin/enclave" db create-roles --app-url "${CONF[DATABASE_URL]}")
+  if [ -n "$DB_ADMIN_URL" ]; then
+    out=$(env ENCLAVE_CONFIG= DATABASE_URL="$DB_ADMIN_URL" "${cli[@]}")
+  elif [ "${CONF[LOCAL_DATABASE]}" = 1 ]; then
+    # The local server's superuser, over its socket (peer authentication).
+    out=$(cd / && runuser -u postgres -- env ENCLAVE_CONFIG= \
+      DATABASE_URL='postgresql://postgres@/enclave?host=/var/run/postgresql' "${cli[@]}")
+  else
+    out=$(enclave_cli "$VERSION" db create-roles)
+  fi || die "could not create the apps' database roles (above); the owner in --database-url may not on PostgreSQL 16+: give --db-admin-url (a superuser's URL to the same database)"
+  local role url tmp
+  while IFS=$'\t' read -r app role url; do
+    [[ "$app" =~ ^(chat|admin|audit)$ ]] || continue
+    tmp=$ETC/$app.env.tmp
+    install -m 0600 /dev/null "$tmp"
+    {
+      echo "# The $app app's own settings (install.sh); they win over enclave.env for its unit."
+      echo "# database: $stamp"
+      printf 'DATABASE_URL=%s\n' "$url"
+      [ "$app" != audit ] || echo "ENCLAVE_DATA_DIR=/var/lib/enclave-audit"
+    } > "$tmp"
+    mv "$tmp" "$ETC/$app.env"
+  done <<< "$out"
+  for app in chat admin audit; do
+    grep -qx "# database: $stamp" "$ETC/$app.env" || die "enclave db create-roles gave no URL for $app"
+  done
+  say "the apps connect with their own roles (enclave_chat, enclave_admin, enclave_audit)"
 }
 
 # ---- the database ------------------------------------------------------------------------------
@@ -402,7 +480,8 @@ enclave_cli() { # runs the enclave command of version $1 with the installed conf
   local version=$1; shift
   # In a throwaway root the data directory the services will see is not where it is now.
   local where=()
-  [ -z "$ROOT" ] || where=("ENCLAVE_DATA_DIR=$STATE")
+  [ -z "$ROOT" ] ||
+    where=("ENCLAVE_DATA_DIR=$STATE" "AUDIT_SIGNING_KEY_FILE=$KEY_DIR/signing-key.pem" "AUDIT_KEYRING_FILE=$KEY_DIR/keyring.json")
   env ENCLAVE_CONFIG="$ENV_FILE" "${where[@]}" "$PREFIX/$version/bin/enclave" "$@"
 }
 
@@ -594,6 +673,8 @@ do_install() {
   write_config
   setup_database
   migrate "$VERSION"
+  app_roles
+  publish_keyring
   switch_to "$VERSION"
   install_units
   install_nginx
@@ -623,6 +704,8 @@ do_upgrade() {
   # Migrations are additive (a landed migration is never edited), so the previous version keeps
   # working on the migrated schema if we have to roll back.
   migrate "$VERSION"
+  app_roles
+  publish_keyring
   switch_to "$VERSION"
   install_units
   install_nginx
@@ -698,10 +781,14 @@ do_uninstall() {
   rm -rf "$PREFIX"
   if [ "$PURGE" = 1 ]; then
     if [ "${CONF[LOCAL_DATABASE]}" = 1 ] && command -v psql >/dev/null; then
-      runuser -u postgres -- psql -XAtq -c 'DROP DATABASE IF EXISTS enclave WITH (FORCE)' -c 'DROP ROLE IF EXISTS enclave' || true
+      runuser -u postgres -- psql -XAtq -c 'DROP DATABASE IF EXISTS enclave WITH (FORCE)' \
+        -c 'DROP ROLE IF EXISTS enclave_chat, enclave_admin, enclave_audit, enclave' || true
     fi
     rm -rf "$ETC" "$STATE" "$LOGS"
-    if grep -q "^$SVC_USER:" "$ROOT/etc/passwd" 2>/dev/null; then userdel ${ROOT:+--root "$ROOT"} "$SVC_USER"; fi
+    local user
+    for user in "$SVC_USER" "$AUDIT_USER"; do
+      if grep -q "^$user:" "$ROOT/etc/passwd" 2>/dev/null; then userdel ${ROOT:+--root "$ROOT"} "$user"; fi
+    done
     say "removed Enclave with its configuration, data and logs"
   else
     say "removed Enclave; kept $ETC, $STATE, $LOGS and the database (--purge removes them)"

@@ -82,7 +82,8 @@ describe('scripts/install.sh into a throwaway root', () => {
   // server of the same major version as the machine's pg_dump (the suite's shared server may be
   // newer).
   let cluster: TempCluster;
-  let db: { url: string };
+  // The database's owner (migrations) and a superuser's URL to it (the app roles, once).
+  let db: { url: string; superuser: string };
   let databaseUrl: string;
   const env = () => ({ ENCLAVE_ROOT: root });
   const etc = (f: string) => join(root, 'etc/enclave', f);
@@ -100,7 +101,12 @@ describe('scripts/install.sh into a throwaway root', () => {
     cluster = await TempCluster.init(join(pgRoot, 'data'), postgresOwnedDir(join(pgRoot, 'sock')), port); // prettier-ignore
     await cluster.start();
     await cluster.psql(`ALTER USER postgres PASSWORD 'install-test'`);
-    db = { url: `postgres://postgres:install-test@127.0.0.1:${port}/postgres` };
+    await cluster.psql(`CREATE ROLE enclave LOGIN PASSWORD 'owner-test'`);
+    await cluster.psql('CREATE DATABASE enclave OWNER enclave');
+    db = {
+      url: `postgres://enclave:owner-test@127.0.0.1:${port}/enclave`,
+      superuser: `postgres://postgres:install-test@127.0.0.1:${port}/enclave`,
+    };
     // The values sed used to corrupt: '&' (sed's "the match") and '|' (its delimiter there).
     const rootCert = join(dir, 'root&ca|1.crt');
     await sh('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256',
@@ -176,6 +182,7 @@ describe('scripts/install.sh into a throwaway root', () => {
         '--chat-instances', '3', '--server-name', 'enclave.test',
         '--admin-networks', '10.0.0.0/8,127.0.0.1/32', '--real-ip-from', '192.0.2.0/24',
         '--real-ip-header', 'X-Real-IP', '--tls-profile', 'intermediate', '--no-start',
+        '--db-admin-url', db.superuser,
       ], // prettier-ignore
       env(),
     );
@@ -194,8 +201,9 @@ describe('scripts/install.sh into a throwaway root', () => {
     expect(conf.DATABASE_URL).toBe(databaseUrl);
     expect(conf.ENCLAVE_HOST).toBe('127.0.0.2');
     expect(conf).not.toHaveProperty('CHAT_PORT');
-    const signingKey = join(root, 'var/lib/enclave/audit/signing-key.pem');
+    const signingKey = etc('audit/signing-key.pem');
     expect(readFileSync(signingKey, 'utf8')).toContain('BEGIN PRIVATE KEY');
+    expect(statSync(signingKey)).toMatchObject({ uid: 0, gid: 0 });
     expect(statSync(signingKey).mode & 0o777).toBe(0o600);
 
     const client = new pg.Client({ connectionString: db.url });
@@ -214,6 +222,56 @@ describe('scripts/install.sh into a throwaway root', () => {
     );
     expect(status.stdout.trim()).toBe('up to date');
   }, 400_000);
+
+  it("keeps the signing key from chat's unit user, and audit records from chat's database role", async () => {
+    const units = join(root, 'etc/systemd/system');
+    const unit = (name: string) => readFileSync(join(units, name), 'utf8');
+    const userOf = (name: string) => /^User=(\S+)$/m.exec(unit(name))![1]!;
+    const chatUser = userOf('enclave-chat@.service');
+    expect(userOf('enclave-admin.service')).toBe(chatUser);
+    expect(userOf('enclave-audit.service')).not.toBe(chatUser);
+    expect(unit('enclave-audit.service')).toContain(
+      `LoadCredential=audit-signing-key:${etc('audit/signing-key.pem')}`,
+    );
+    // As chat's user: the public keyring beside the key reads (the path is open), the key does not.
+    const passwd = readFileSync(join(root, 'etc/passwd'), 'utf8').split('\n');
+    const [, , uid, gid] = passwd.find((l) => l.startsWith(`${chatUser}:`))!.split(':');
+    const asChat = (file: string) =>
+      run('setpriv', ['--reuid', uid!, '--regid', gid!, '--clear-groups', 'cat', file]);
+    expect((await asChat(etc('audit/keyring.json'))).stdout).toContain('publicKey');
+    await expect(asChat(etc('audit/signing-key.pem'))).rejects.toThrow(/Permission denied/);
+
+    // Each app's own role, in its own env file; chat's may not change an audit record.
+    const urls = Object.fromEntries(
+      ['chat', 'admin', 'audit'].map((app) => [app, settingsOf(etc(`${app}.env`)).DATABASE_URL]),
+    );
+    expect(urls).toEqual({
+      chat: expect.stringMatching(/^postgres:\/\/enclave_chat:[^@]+@127\.0\.0\.1:/),
+      admin: expect.stringMatching(/^postgres:\/\/enclave_admin:/),
+      audit: expect.stringMatching(/^postgres:\/\/enclave_audit:/),
+    });
+    expect(urls.chat).toContain('&sslmode=disable&sslrootcert=');
+    for (const app of ['chat', 'admin', 'audit']) {
+      expect(statSync(etc(`${app}.env`)).mode & 0o777).toBe(0o600);
+    }
+    const chat = new pg.Client({ connectionString: urls.chat });
+    await chat.connect();
+    try {
+      expect((await chat.query('SELECT current_user AS u')).rows[0].u).toBe('enclave_chat');
+      for (const sql of [
+        'UPDATE audit_events SET actor_label = NULL',
+        'DELETE FROM audit_events',
+        'TRUNCATE audit_events',
+      ]) {
+        await expect(chat.query(sql)).rejects.toMatchObject({
+          code: '42501',
+          message: expect.stringMatching(/permission denied/),
+        });
+      }
+    } finally {
+      await chat.end();
+    }
+  });
 
   it('installs units that systemd-analyze verifies and rates 2.0 or lower', async () => {
     const units = join(root, 'etc/systemd/system');
@@ -363,7 +421,7 @@ describe('scripts/install.sh into a throwaway root', () => {
     expect(existsSync(join(root, 'opt/enclave'))).toBe(false);
     expect(existsSync(join(root, 'etc/systemd/system/enclave-admin.service'))).toBe(false);
     expect(existsSync(etc('enclave.env'))).toBe(true);
-    expect(existsSync(join(root, 'var/lib/enclave/audit/signing-key.pem'))).toBe(true);
+    expect(existsSync(etc('audit/signing-key.pem'))).toBe(true);
     await sh(INSTALL, ['--release', tarball, '--no-start'], env());
     expect(settingsOf(etc('install.conf'))).toMatchObject(first);
 
@@ -377,6 +435,6 @@ describe('scripts/install.sh into a throwaway root', () => {
     expect(existsSync(join(exportDir, 'enclave-final.manifest.json'))).toBe(true);
     expect(existsSync(etc(''))).toBe(false);
     expect(existsSync(join(root, 'var/lib/enclave'))).toBe(false);
-    expect(readFileSync(join(root, 'etc/passwd'), 'utf8')).not.toMatch(/^enclave:/m);
+    expect(readFileSync(join(root, 'etc/passwd'), 'utf8')).not.toMatch(/^enclave(-audit)?:/m);
   }, 400_000);
 });

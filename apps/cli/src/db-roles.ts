@@ -9,13 +9,17 @@ export function registerDbCommands(program: Command): void {
     .description(
       "create enclave_chat, enclave_admin and enclave_audit (new passwords if they exist) and grant them; prints each app's DATABASE_URL",
     )
-    .action(async () => {
+    .option(
+      '--app-url <url>',
+      "the URL the apps reach the database by, whose host and options each app's URL takes (default: DATABASE_URL); for when this command connects otherwise, e.g. as a superuser over the local socket",
+    )
+    .action(async (opts: { appUrl?: string }) => {
       const url = databaseUrl(loadConfigOrExit());
       const client = pgClient(url);
       await client.connect();
       try {
         // Passwords come back on stdout only: the installer writes them into each unit's env.
-        for (const r of await createAppRoles(client, url)) {
+        for (const r of await createAppRoles(client, opts.appUrl ?? url)) {
           console.log(`${r.app}\t${r.role}\t${r.url}`);
         }
         process.stderr.write(
