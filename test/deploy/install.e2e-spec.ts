@@ -298,6 +298,8 @@ describe('scripts/install.sh into a throwaway root', () => {
     );
     expect(chat).toContain(`EnvironmentFile=${root}/etc/enclave/enclave.env`);
     expect(chat).toMatch(/^RestartPreventExitStatus=78$/m);
+    // Ready and watchdog through systemd-notify (libs/server/src/systemd-notify.ts).
+    expect(chat).toMatch(/^Type=notify\nNotifyAccess=all\nWatchdogSec=30s$/m);
   });
 
   it('renders the nginx site from the settings, which nginx -t accepts', async () => {
