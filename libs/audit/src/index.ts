@@ -49,6 +49,8 @@ export {
 } from './keyring.js';
 export { KeyRotationRefused, rotateSigningKey, type KeyRotation } from './key-rotation.js';
 export { AuditChainRepository, type ChainHead } from './audit-chain.repository.js';
+export { advisoryLockHolder, type LockHolder } from './advisory-lock-loop.js';
+export { SiemCursorRepository } from './siem/siem-cursor.repository.js';
 export {
   AuditSealer,
   SEALER_LOCK,
