@@ -46,6 +46,7 @@
 # [/var/lib/enclave], ENCLAVE_LOGS [/var/log/enclave], ENCLAVE_UNIT_DIR [/etc/systemd/system],
 # ENCLAVE_NGINX_DIR [/etc/nginx]. systemctl steps run only with systemd as PID 1 and no ENCLAVE_ROOT.
 # ENCLAVE_HEALTHCHECK_CMD replaces the readiness check after an upgrade (tests).
+# ENCLAVE_SYSTEMCTL names a stand-in for systemctl, which then also runs in ENCLAVE_ROOT (tests).
 # ENCLAVE_MIN_FREE_MB [1024] is the free disk space the preflight asks for.
 set -euo pipefail
 umask 022
@@ -115,9 +116,15 @@ die() { echo "enclave install: $*" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || die "run as root (sudo $0 …)"
 [ -z "$CERT$KEY" ] || { [ -f "$CERT" ] && [ -f "$KEY" ]; } || die "--cert and --key must both name files"
 
-# systemctl only where systemd runs this machine, and never into a throwaway root.
-if [ -z "$ROOT" ] && [ -d /run/systemd/system ]; then HAVE_SYSTEMD=1; else HAVE_SYSTEMD=0; fi
-systemctl_() { if [ "$HAVE_SYSTEMD" = 1 ]; then systemctl "$@"; else say "(no systemd as PID 1 here: skipped systemctl $*)"; fi; }
+# systemctl only where systemd runs this machine, and never into a throwaway root unless a test
+# names its stand-in (ENCLAVE_SYSTEMCTL: runs the units of that root as plain processes).
+SYSTEMCTL=${ENCLAVE_SYSTEMCTL:-systemctl}
+if [ -n "${ENCLAVE_SYSTEMCTL:-}" ] || { [ -z "$ROOT" ] && [ -d /run/systemd/system ]; }; then
+  HAVE_SYSTEMD=1
+else
+  HAVE_SYSTEMD=0
+fi
+systemctl_() { if [ "$HAVE_SYSTEMD" = 1 ]; then "$SYSTEMCTL" "$@"; else say "(no systemd as PID 1 here: skipped systemctl $*)"; fi; }
 
 check_os() {
   [ -r /etc/os-release ] || return 0
@@ -557,10 +564,9 @@ render_nginx() { # [--upstream-only] [chat ports…]: the site from install.conf
 }
 
 reload_nginx() {
-  if [ -z "$ROOT" ]; then
-    nginx -t -q || die "nginx -t fails with the Enclave site"
-    systemctl_ reload-or-restart nginx
-  fi
+  # The host's nginx -t says nothing of a site written into a throwaway root.
+  if [ -z "$ROOT" ]; then nginx -t -q || die "nginx -t fails with the Enclave site"; fi
+  [ "$HAVE_SYSTEMD" = 0 ] || systemctl_ reload-or-restart nginx
 }
 
 install_nginx() {
@@ -620,9 +626,9 @@ healthy() {
 stop_extra_chat_units() { # instances beyond --chat-instances (scaled down since)
   [ "$HAVE_SYSTEMD" = 1 ] || return 0
   local unit port
-  for unit in $(systemctl list-units --all --plain --no-legend 'enclave-chat@*.service' | awk '{print $1}'); do
+  for unit in $("$SYSTEMCTL" list-units --all --plain --no-legend 'enclave-chat@*.service' | awk '{print $1}'); do
     port=${unit#enclave-chat@}; port=${port%.service}
-    [[ " $(chat_ports) " == *" $port "* ]] || systemctl disable --now "$unit"
+    [[ " $(chat_ports) " == *" $port "* ]] || "$SYSTEMCTL" disable --now "$unit"
   done
 }
 
@@ -641,17 +647,17 @@ start_all() { # a fresh install (or a roll back): everything at once
 restart_rolling() { # an upgrade: admin and audit, then each chat instance out of nginx, restarted, back
   [ "$START" = 1 ] || { say "not restarting (--no-start)"; return; }
   [ "$HAVE_SYSTEMD" = 1 ] || { say "(no systemd as PID 1 here: skipped the rolling restart)"; return; }
-  systemctl daemon-reload
-  systemctl enable enclave.target enclave-admin.service enclave-audit.service
-  systemctl restart enclave-admin.service enclave-audit.service
+  systemctl_ daemon-reload
+  systemctl_ enable enclave.target enclave-admin.service enclave-audit.service
+  systemctl_ restart enclave-admin.service enclave-audit.service
   local ports p q others
   read -r -a ports <<< "$(chat_ports)"
   for p in "${ports[@]}"; do
     others=()
     for q in "${ports[@]}"; do [ "$q" = "$p" ] || others+=("$q"); done
     if [ ${#others[@]} -gt 0 ]; then render_nginx --upstream-only "${others[@]}"; reload_nginx; fi
-    systemctl enable "enclave-chat@$p.service"
-    systemctl restart "enclave-chat@$p.service"
+    systemctl_ enable "enclave-chat@$p.service"
+    systemctl_ restart "enclave-chat@$p.service"
     ready "$p" || return 1
   done
   render_nginx --upstream-only
@@ -766,7 +772,7 @@ do_uninstall() {
   # shellcheck disable=SC2046
   systemctl_ disable --now enclave.target $(cd "$UNIT_DIR" 2>/dev/null && ls enclave-*.service 2>/dev/null | grep -v '@\.service' || true)
   local chat
-  for chat in $(systemctl list-units --plain --no-legend 'enclave-chat@*' 2>/dev/null | awk '{print $1}'); do
+  for chat in $("$SYSTEMCTL" list-units --plain --no-legend 'enclave-chat@*' 2>/dev/null | awk '{print $1}'); do
     systemctl_ disable --now "$chat"
   done
   rm -f "$UNIT_DIR"/enclave.target "$UNIT_DIR"/enclave-*.service

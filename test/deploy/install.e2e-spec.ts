@@ -1,4 +1,5 @@
-import { execFile } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { get } from 'node:https';
 import {
   chmodSync,
   cpSync,
@@ -30,6 +31,7 @@ import { freePort } from '../support/ports.js';
 const run = promisify(execFile);
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const INSTALL = join(REPO, 'scripts/install.sh');
+const STANDIN = join(REPO, 'test/support/systemctl-standin.sh');
 
 async function sh(
   cmd: string,
@@ -136,6 +138,7 @@ describe('scripts/install.sh into a throwaway root', () => {
   }, 1_000_000);
 
   afterAll(async () => {
+    if (root) await run(STANDIN, ['stop-all'], { env: { ...process.env, ENCLAVE_ROOT: root } }).catch(() => undefined); // prettier-ignore
     await cluster?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
@@ -391,6 +394,90 @@ describe('scripts/install.sh into a throwaway root', () => {
     expect(settingsOf(etc('install.conf')).CHAT_INSTANCES).toBe('2');
     first.CHAT_INSTANCES = '2';
   });
+
+  it('upgrades under traffic through nginx, one chat instance at a time, failing no request', async () => {
+    // The installed units run as processes (systemctl's stand-in) behind the machine's nginx with
+    // the installed site (its listen ports moved to free ones); traffic goes to the chat instances
+    // all through the upgrade, which takes each out of the upstream, restarts it, waits for it.
+    const web = join(dir, 'nginx');
+    mkdirSync(web, { recursive: true });
+    const [https, http] = [await freePort(), await freePort()];
+    const siteCopy = readFileSync(site('enclave.conf'), 'utf8')
+      .replace(/listen 443 ssl/g, `listen 127.0.0.1:${https} ssl`)
+      .replace(/listen 80;/g, `listen 127.0.0.1:${http};`)
+      .replace(/access_log \S+ enclave_json;/g, `access_log ${web}/access.log enclave_json;`);
+    writeFileSync(join(web, 'site.conf'), siteCopy);
+    const conf = join(web, 'nginx.conf');
+    writeFileSync(
+      conf,
+      `daemon off;\npid ${web}/nginx.pid;\nerror_log ${web}/error.log warn;\nworker_processes 2;\n` +
+        `events { worker_connections 1024; }\nhttp {\n  client_body_temp_path ${web}/body;\n` +
+        `  proxy_temp_path ${web}/proxy;\n  include ${web}/site.conf;\n}\n`,
+    );
+    const standinEnv = { ...env(), ENCLAVE_SYSTEMCTL: STANDIN, STANDIN_NGINX_CONF: conf };
+    const chatUnits = ['enclave-chat@8080.service', 'enclave-chat@8083.service'];
+    const pids = () => chatUnits.map((u) => readFileSync(join(root, 'run/standin', `${u}.pid`), 'utf8').trim()); // prettier-ignore
+    let nginx: ChildProcess | null = null;
+    try {
+      await sh(STANDIN, ['restart', 'enclave-admin.service', 'enclave-audit.service', ...chatUnits], standinEnv); // prettier-ignore
+      for (const port of [8080, 8083, 8081, 8082]) {
+        await sh('curl', ['-fsS', '--retry', '60', '--retry-delay', '1', '--retry-connrefused', '--retry-all-errors', `http://127.0.0.2:${port}/readyz`]); // prettier-ignore
+      }
+      nginx = spawn('nginx', ['-c', conf], { stdio: 'ignore' });
+      await sh('curl', ['-fsSk', '--retry', '20', '--retry-delay', '1', '--retry-connrefused', `https://127.0.0.1:${https}/healthz`]); // prettier-ignore
+      const before = pids();
+
+      const next = join(dir, 'enclave-9.9.3');
+      await makeVersion(join(root, 'opt/enclave/9.9.2'), next, '9.9.3', 'site of 9.9.3');
+      const failures: string[] = [];
+      let sent = 0;
+      let upgrading = true;
+      // One new connection per request (as many clients as requests), under the site's
+      // per-client rate limit (10/s).
+      const traffic = (async () => {
+        while (upgrading) {
+          sent++;
+          const outcome = await new Promise<string>((resolve) => {
+            const req = get(
+              `https://127.0.0.1:${https}/healthz`,
+              { rejectUnauthorized: false, agent: false, timeout: 20_000 },
+              (res) => {
+                let body = '';
+                res.on('data', (c: Buffer) => (body += c.toString()));
+                res.on('end', () => resolve(res.statusCode === 200 ? 'ok' : `${res.statusCode} ${body.slice(0, 200)}`)); // prettier-ignore
+              },
+            );
+            req.on('timeout', () => req.destroy(new Error('timed out')));
+            req.on('error', (err) => resolve(`error ${err.message}`));
+          });
+          if (outcome !== 'ok') failures.push(outcome);
+          await new Promise((r) => setTimeout(r, 150));
+        }
+      })();
+      let out: string;
+      try {
+        ({ stdout: out } = await sh(join(next, 'scripts/install.sh'), ['--upgrade', '--skip-backup'], standinEnv)); // prettier-ignore
+      } finally {
+        await new Promise((r) => setTimeout(r, 1_000));
+        upgrading = false;
+        await traffic;
+      }
+      expect(out).toContain('upgraded 9.9.2 → 9.9.3');
+      expect(readlinkSync(join(root, 'opt/enclave/current'))).toBe('9.9.3');
+      // Every instance was restarted (on the new code), and no request failed meanwhile.
+      const after = pids();
+      expect(after.filter((p, i) => p === before[i])).toEqual([]);
+      expect({ sent: sent > 50, failures }).toEqual({ sent: true, failures: [] });
+      // Both instances answered through nginx, and the full upstream is back.
+      const log = readFileSync(join(web, 'access.log'), 'utf8');
+      expect(log).toContain('"upstream_addr":"127.0.0.2:8080"');
+      expect(log).toContain('"upstream_addr":"127.0.0.2:8083"');
+      expect(readFileSync(site('enclave-upstream.conf'), 'utf8')).toMatch(/127\.0\.0\.2:8080 .*\n.*127\.0\.0\.2:8083 /); // prettier-ignore
+    } finally {
+      await sh(STANDIN, ['stop-all'], standinEnv).catch(() => undefined);
+      nginx?.kill('SIGQUIT');
+    }
+  }, 600_000);
 
   it('purges only with the server name typed, no legal hold active, after a final export', async () => {
     await expect(sh(INSTALL, ['--uninstall', '--purge'], env())).rejects.toThrow(
