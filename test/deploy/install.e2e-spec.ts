@@ -261,6 +261,11 @@ describe('scripts/install.sh into a throwaway root', () => {
     await chat.connect();
     try {
       expect((await chat.query('SELECT current_user AS u')).rows[0].u).toBe('enclave_chat');
+      // The admin dashboard reads the standbys' details: the superuser let enclave_admin.
+      const { rows } = await chat.query(
+        "SELECT pg_has_role('enclave_admin', 'pg_read_all_stats', 'member') AS admin, pg_has_role('enclave_chat', 'pg_read_all_stats', 'member') AS chat",
+      );
+      expect(rows[0]).toEqual({ admin: true, chat: false });
       for (const sql of [
         'UPDATE audit_events SET actor_label = NULL',
         'DELETE FROM audit_events',

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { loadConfigOrExit } from '@enclave/config';
-import { createAppRoles, databaseUrl, pgClient } from '@enclave/db';
+import { createAppRoles, databaseUrl, grantReplicationStats, pgClient } from '@enclave/db';
 
 /** `enclave db …`: the database roles of the apps. */
 export function registerDbCommands(program: Command): void {
@@ -21,6 +21,11 @@ export function registerDbCommands(program: Command): void {
         // Passwords come back on stdout only: the installer writes them into each unit's env.
         for (const r of await createAppRoles(client, opts.appUrl ?? url)) {
           console.log(`${r.app}\t${r.role}\t${r.url}`);
+        }
+        if (!(await grantReplicationStats(client))) {
+          process.stderr.write(
+            'enclave: not a superuser, so enclave_admin is not in pg_read_all_stats: the admin dashboard lists standbys without their state and lag (a superuser: GRANT pg_read_all_stats TO enclave_admin)\n',
+          );
         }
         process.stderr.write(
           "enclave: give each app its DATABASE_URL (and ENCLAVE_MIGRATE_ON_START=false for chat and admin); keep the owner's URL for `enclave migrate` only\n",
