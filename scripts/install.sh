@@ -47,6 +47,7 @@
 # ENCLAVE_NGINX_DIR [/etc/nginx]. systemctl steps run only with systemd as PID 1 and no ENCLAVE_ROOT.
 # ENCLAVE_HEALTHCHECK_CMD replaces the readiness check after an upgrade (tests).
 # ENCLAVE_SYSTEMCTL names a stand-in for systemctl, which then also runs in ENCLAVE_ROOT (tests).
+# ENCLAVE_NGINX_PID [/run/nginx.pid] is where nginx's master keeps its process id.
 # ENCLAVE_MIN_FREE_MB [1024] is the free disk space the preflight asks for.
 set -euo pipefail
 umask 022
@@ -65,6 +66,7 @@ SVC_USER=enclave
 AUDIT_USER=enclave-audit
 ENV_FILE=$ETC/enclave.env
 KEY_DIR=$ETC/audit
+NGINX_PID=${ENCLAVE_NGINX_PID:-/run/nginx.pid}
 SETTINGS=$ETC/install.conf
 CHAT_BASE_PORT=8080
 ADMIN_PORT=8081
@@ -281,10 +283,13 @@ install_version() {
 # ---- preflight: what the installation needs, said before anything changes ---------------------
 preflight() {
   local missing=() tool
-  for tool in curl openssl tar sha256sum useradd; do
+  for tool in curl openssl tar sha256sum useradd pgrep; do
     command -v "$tool" >/dev/null || missing+=("$tool")
   done
-  [ ${#missing[@]} = 0 ] || die "preflight: missing ${missing[*]} (apt-get install ${missing[*]/useradd/passwd})"
+  if [ ${#missing[@]} -gt 0 ]; then
+    local pkgs=("${missing[@]/useradd/passwd}")
+    die "preflight: missing ${missing[*]} (apt-get install ${pkgs[*]/pgrep/procps})"
+  fi
   command -v nginx >/dev/null ||
     die "preflight: nginx is not installed; Enclave is served through it (apt-get install nginx)"
 
@@ -563,10 +568,30 @@ render_nginx() { # [--upstream-only] [chat ports…]: the site from install.conf
     die "the nginx site could not be rendered from $SETTINGS"
 }
 
+nginx_children() { # the worker processes of the nginx master in NGINX_PID, sorted
+  local master
+  master=$(cat "$NGINX_PID" 2>/dev/null) && [ -n "$master" ] || return 0
+  pgrep -P "$master" | sort || true
+}
+
 reload_nginx() {
   # The host's nginx -t says nothing of a site written into a throwaway root.
   if [ -z "$ROOT" ]; then nginx -t -q || die "nginx -t fails with the Enclave site"; fi
-  [ "$HAVE_SYSTEMD" = 0 ] || systemctl_ reload-or-restart nginx
+  [ "$HAVE_SYSTEMD" = 1 ] || return 0
+  local before after
+  before=$(nginx_children)
+  systemctl_ reload-or-restart nginx
+  # A reload returns before it is done: until the new workers run, the old ones still send requests
+  # by the previous upstream, so an instance taken out could still get requests (and the rolling
+  # upgrade restarts it next). Wait for the new workers; the old ones are told to stop accepting
+  # as they start (a moment more for them to read that).
+  [ -n "$before" ] || return 0
+  for _ in $(seq 150); do
+    after=$(nginx_children)
+    if [ -n "$(comm -13 <(echo "$before") <(echo "$after"))" ]; then sleep 0.5; return 0; fi
+    sleep 0.1
+  done
+  say "warning: nginx started no new workers within 15 s of the reload"
 }
 
 install_nginx() {

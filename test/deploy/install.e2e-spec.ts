@@ -419,7 +419,12 @@ describe('scripts/install.sh into a throwaway root', () => {
         `events { worker_connections 1024; }\nhttp {\n  client_body_temp_path ${web}/body;\n` +
         `  proxy_temp_path ${web}/proxy;\n  include ${web}/site.conf;\n}\n`,
     );
-    const standinEnv = { ...env(), ENCLAVE_SYSTEMCTL: STANDIN, STANDIN_NGINX_CONF: conf };
+    const standinEnv = {
+      ...env(),
+      ENCLAVE_SYSTEMCTL: STANDIN,
+      STANDIN_NGINX_CONF: conf,
+      ENCLAVE_NGINX_PID: join(web, 'nginx.pid'),
+    };
     const chatUnits = ['enclave-chat@8080.service', 'enclave-chat@8083.service'];
     const pids = () => chatUnits.map((u) => readFileSync(join(root, 'run/standin', `${u}.pid`), 'utf8').trim()); // prettier-ignore
     let nginx: ChildProcess | null = null;
