@@ -37,12 +37,17 @@
 # One run only:
 #   --no-start              install and enable, but start nothing
 #   --skip-backup           upgrade without a backup first
+#   --db-admin-url URL      a superuser's URL to the Enclave database, used once to create the
+#                           apps' own roles (enclave_chat, enclave_admin, enclave_audit) when the
+#                           owner in --database-url may not (PostgreSQL 16+); never stored
 #
 # Every path can be moved, e.g. for a test into a throwaway root: ENCLAVE_ROOT (prefix of all
 # below), ENCLAVE_PREFIX [/opt/enclave], ENCLAVE_ETC [/etc/enclave], ENCLAVE_STATE
 # [/var/lib/enclave], ENCLAVE_LOGS [/var/log/enclave], ENCLAVE_UNIT_DIR [/etc/systemd/system],
 # ENCLAVE_NGINX_DIR [/etc/nginx]. systemctl steps run only with systemd as PID 1 and no ENCLAVE_ROOT.
 # ENCLAVE_HEALTHCHECK_CMD replaces the readiness check after an upgrade (tests).
+# ENCLAVE_SYSTEMCTL names a stand-in for systemctl, which then also runs in ENCLAVE_ROOT (tests).
+# ENCLAVE_NGINX_PID [/run/nginx.pid] is where nginx's master keeps its process id.
 # ENCLAVE_MIN_FREE_MB [1024] is the free disk space the preflight asks for.
 set -euo pipefail
 umask 022
@@ -57,7 +62,11 @@ UNIT_DIR=${ENCLAVE_UNIT_DIR:-$ROOT/etc/systemd/system}
 NGINX_DIR=${ENCLAVE_NGINX_DIR:-$ROOT/etc/nginx}
 MIN_FREE_MB=${ENCLAVE_MIN_FREE_MB:-1024}
 SVC_USER=enclave
+# The audit app's own account: only it gets the signing key (docs/audit.md, "Custody").
+AUDIT_USER=enclave-audit
 ENV_FILE=$ETC/enclave.env
+KEY_DIR=$ETC/audit
+NGINX_PID=${ENCLAVE_NGINX_PID:-/run/nginx.pid}
 SETTINGS=$ETC/install.conf
 CHAT_BASE_PORT=8080
 ADMIN_PORT=8081
@@ -75,7 +84,7 @@ declare -A DEFAULTS=(
 )
 declare -A FLAG=() STORED=() CONF=()
 
-MODE=install RELEASE= CERT= KEY= PURGE=0 START=1 SKIP_BACKUP=0 CONFIRM= FINAL_EXPORT=
+MODE=install RELEASE= CERT= KEY= PURGE=0 START=1 SKIP_BACKUP=0 CONFIRM= FINAL_EXPORT= DB_ADMIN_URL=
 need_value() { [ $# -ge 2 ] || { echo "install.sh: $1 needs a value (see --help)" >&2; exit 2; }; }
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -98,6 +107,7 @@ while [ $# -gt 0 ]; do
     --key) need_value "$@"; KEY=$2; shift 2 ;;
     --no-start) START=0; shift ;;
     --skip-backup) SKIP_BACKUP=1; shift ;;
+    --db-admin-url) need_value "$@"; DB_ADMIN_URL=$2; shift 2 ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "install.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -108,9 +118,15 @@ die() { echo "enclave install: $*" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || die "run as root (sudo $0 …)"
 [ -z "$CERT$KEY" ] || { [ -f "$CERT" ] && [ -f "$KEY" ]; } || die "--cert and --key must both name files"
 
-# systemctl only where systemd runs this machine, and never into a throwaway root.
-if [ -z "$ROOT" ] && [ -d /run/systemd/system ]; then HAVE_SYSTEMD=1; else HAVE_SYSTEMD=0; fi
-systemctl_() { if [ "$HAVE_SYSTEMD" = 1 ]; then systemctl "$@"; else say "(no systemd as PID 1 here: skipped systemctl $*)"; fi; }
+# systemctl only where systemd runs this machine, and never into a throwaway root unless a test
+# names its stand-in (ENCLAVE_SYSTEMCTL: runs the units of that root as plain processes).
+SYSTEMCTL=${ENCLAVE_SYSTEMCTL:-systemctl}
+if [ -n "${ENCLAVE_SYSTEMCTL:-}" ] || { [ -z "$ROOT" ] && [ -d /run/systemd/system ]; }; then
+  HAVE_SYSTEMD=1
+else
+  HAVE_SYSTEMD=0
+fi
+systemctl_() { if [ "$HAVE_SYSTEMD" = 1 ]; then "$SYSTEMCTL" "$@"; else say "(no systemd as PID 1 here: skipped systemctl $*)"; fi; }
 
 check_os() {
   [ -r /etc/os-release ] || return 0
@@ -267,10 +283,13 @@ install_version() {
 # ---- preflight: what the installation needs, said before anything changes ---------------------
 preflight() {
   local missing=() tool
-  for tool in curl openssl tar sha256sum useradd; do
+  for tool in curl openssl tar sha256sum useradd pgrep; do
     command -v "$tool" >/dev/null || missing+=("$tool")
   done
-  [ ${#missing[@]} = 0 ] || die "preflight: missing ${missing[*]} (apt-get install ${missing[*]/useradd/passwd})"
+  if [ ${#missing[@]} -gt 0 ]; then
+    local pkgs=("${missing[@]/useradd/passwd}")
+    die "preflight: missing ${missing[*]} (apt-get install ${pkgs[*]/pgrep/procps})"
+  fi
   command -v nginx >/dev/null ||
     die "preflight: nginx is not installed; Enclave is served through it (apt-get install nginx)"
 
@@ -324,13 +343,20 @@ ensure_user() {
       --no-create-home --shell /usr/sbin/nologin --comment "Enclave LLM gateway" "$SVC_USER"
     say "created the system user $SVC_USER"
   fi
+  if ! grep -q "^$AUDIT_USER:" "$ROOT/etc/passwd" 2>/dev/null; then
+    useradd ${ROOT:+--root "$ROOT"} --system --user-group --home-dir /var/lib/enclave-audit \
+      --no-create-home --shell /usr/sbin/nologin --comment "Enclave audit sealer" "$AUDIT_USER"
+    say "created the system user $AUDIT_USER"
+  fi
   SVC_UID=$(awk -F: -v u="$SVC_USER" '$1 == u {print $3}' "$ROOT/etc/passwd")
   SVC_GID=$(awk -F: -v u="$SVC_USER" '$1 == u {print $4}' "$ROOT/etc/passwd")
 }
 
 ensure_dirs() {
   install -d -m 0755 "$ETC"
-  install -d -m 0700 -o "$SVC_UID" -g "$SVC_GID" "$STATE" "$STATE/audit"
+  install -d -m 0700 -o "$SVC_UID" -g "$SVC_GID" "$STATE"
+  # The public keyring is read by the admin app too; the key in it is root's alone (write_config).
+  install -d -m 0755 "$KEY_DIR"
   install -d -m 0700 "$STATE/backups"
   install -d -m 0750 -o "$SVC_UID" -g "$SVC_GID" "$LOGS"
   install -d -m 0700 "$ETC/tls"
@@ -362,13 +388,77 @@ EOF
   env_default ENCLAVE_MIGRATE_ON_START false
   [ "$fresh" = 0 ] || say "wrote $ENV_FILE (mode 0600) with generated secrets"
 
-  local key=$STATE/audit/signing-key.pem
+  env_default AUDIT_SIGNING_KEY_FILE "$(in_system "$KEY_DIR/signing-key.pem")"
+  env_default AUDIT_KEYRING_FILE "$(in_system "$KEY_DIR/keyring.json")"
+
+  # root:root 0600: systemd hands the audit unit a copy (LoadCredential=), and no other user reads
+  # it. Installations from before kept it, readable by the chat user, in the data directory.
+  local key=$KEY_DIR/signing-key.pem old
+  for old in signing-key.pem keyring.json; do
+    if [ -f "$STATE/audit/$old" ] && [ ! -f "$KEY_DIR/$old" ]; then
+      mv "$STATE/audit/$old" "$KEY_DIR/$old"
+      say "moved $STATE/audit/$old to $KEY_DIR (the audit app alone reads the key now)"
+    fi
+  done
+  rmdir "$STATE/audit" 2>/dev/null || true
   if [ ! -f "$key" ]; then
-    openssl genpkey -algorithm ed25519 -out "$key"
+    (umask 077 && openssl genpkey -algorithm ed25519 -out "$key")
     say "generated the audit signing key $key (back it up: it proves the audit trail)"
   fi
-  chown "$SVC_UID:$SVC_GID" "$key"
+  chown root:root "$key"
   chmod 0600 "$key"
+}
+
+publish_keyring() { # a keyring with this host's public key, so the admin app verifies checkpoints
+  local ring=$KEY_DIR/keyring.json pub
+  if [ ! -f "$ring" ]; then
+    pub=$(mktemp)
+    enclave_cli "$VERSION" audit pubkey > "$pub" &&
+      enclave_cli "$VERSION" audit keyring add "$pub" --label "audit@${CONF[SERVER_NAME]}" >/dev/null ||
+      { rm -f "$pub"; die "could not publish the audit keyring $ring"; }
+    rm -f "$pub"
+    say "published the keyring $ring with this host's audit key (other audit hosts: docs/audit.md)"
+  fi
+  chmod 0644 "$ring"
+}
+
+# Each app its own database role (docs/audit.md, "Database roles"): chat and admin may append
+# audit events but never change them. The roles are made once per database: a new password on
+# every run would lock out the instances still running during a rolling upgrade.
+app_roles() {
+  local app stamp made=1 out
+  stamp=$(printf '%s' "${CONF[DATABASE_URL]}" | sha256sum | cut -c1-16)
+  for app in chat admin audit; do
+    grep -qx "# database: $stamp" "$ETC/$app.env" 2>/dev/null || made=0
+  done
+  [ "$made" = 0 ] || return 0
+  local cli=("$PREFIX/$VERSION/bin/enclave" db create-roles --app-url "${CONF[DATABASE_URL]}")
+  if [ -n "$DB_ADMIN_URL" ]; then
+    out=$(env ENCLAVE_CONFIG= DATABASE_URL="$DB_ADMIN_URL" "${cli[@]}")
+  elif [ "${CONF[LOCAL_DATABASE]}" = 1 ]; then
+    # The local server's superuser, over its socket (peer authentication).
+    out=$(cd / && runuser -u postgres -- env ENCLAVE_CONFIG= \
+      DATABASE_URL='postgresql://postgres@/enclave?host=/var/run/postgresql' "${cli[@]}")
+  else
+    out=$(enclave_cli "$VERSION" db create-roles)
+  fi || die "could not create the apps' database roles (above); the owner in --database-url may not on PostgreSQL 16+: give --db-admin-url (a superuser's URL to the same database)"
+  local role url tmp
+  while IFS=$'\t' read -r app role url; do
+    [[ "$app" =~ ^(chat|admin|audit)$ ]] || continue
+    tmp=$ETC/$app.env.tmp
+    install -m 0600 /dev/null "$tmp"
+    {
+      echo "# The $app app's own settings (install.sh); they win over enclave.env for its unit."
+      echo "# database: $stamp"
+      printf 'DATABASE_URL=%s\n' "$url"
+      [ "$app" != audit ] || echo "ENCLAVE_DATA_DIR=/var/lib/enclave-audit"
+    } > "$tmp"
+    mv "$tmp" "$ETC/$app.env"
+  done <<< "$out"
+  for app in chat admin audit; do
+    grep -qx "# database: $stamp" "$ETC/$app.env" || die "enclave db create-roles gave no URL for $app"
+  done
+  say "the apps connect with their own roles (enclave_chat, enclave_admin, enclave_audit)"
 }
 
 # ---- the database ------------------------------------------------------------------------------
@@ -402,7 +492,8 @@ enclave_cli() { # runs the enclave command of version $1 with the installed conf
   local version=$1; shift
   # In a throwaway root the data directory the services will see is not where it is now.
   local where=()
-  [ -z "$ROOT" ] || where=("ENCLAVE_DATA_DIR=$STATE")
+  [ -z "$ROOT" ] ||
+    where=("ENCLAVE_DATA_DIR=$STATE" "AUDIT_SIGNING_KEY_FILE=$KEY_DIR/signing-key.pem" "AUDIT_KEYRING_FILE=$KEY_DIR/keyring.json")
   env ENCLAVE_CONFIG="$ENV_FILE" "${where[@]}" "$PREFIX/$version/bin/enclave" "$@"
 }
 
@@ -477,11 +568,30 @@ render_nginx() { # [--upstream-only] [chat ports…]: the site from install.conf
     die "the nginx site could not be rendered from $SETTINGS"
 }
 
+nginx_children() { # the worker processes of the nginx master in NGINX_PID, sorted
+  local master
+  master=$(cat "$NGINX_PID" 2>/dev/null) && [ -n "$master" ] || return 0
+  pgrep -P "$master" | sort || true
+}
+
 reload_nginx() {
-  if [ -z "$ROOT" ]; then
-    nginx -t -q || die "nginx -t fails with the Enclave site"
-    systemctl_ reload-or-restart nginx
-  fi
+  # The host's nginx -t says nothing of a site written into a throwaway root.
+  if [ -z "$ROOT" ]; then nginx -t -q || die "nginx -t fails with the Enclave site"; fi
+  [ "$HAVE_SYSTEMD" = 1 ] || return 0
+  local before after
+  before=$(nginx_children)
+  systemctl_ reload-or-restart nginx
+  # A reload returns before it is done: until the new workers run, the old ones still send requests
+  # by the previous upstream, so an instance taken out could still get requests (and the rolling
+  # upgrade restarts it next). Wait for the new workers; the old ones are told to stop accepting
+  # as they start (a moment more for them to read that).
+  [ -n "$before" ] || return 0
+  for _ in $(seq 150); do
+    after=$(nginx_children)
+    if [ -n "$(comm -13 <(echo "$before") <(echo "$after"))" ]; then sleep 0.5; return 0; fi
+    sleep 0.1
+  done
+  say "warning: nginx started no new workers within 15 s of the reload"
 }
 
 install_nginx() {
@@ -541,9 +651,9 @@ healthy() {
 stop_extra_chat_units() { # instances beyond --chat-instances (scaled down since)
   [ "$HAVE_SYSTEMD" = 1 ] || return 0
   local unit port
-  for unit in $(systemctl list-units --all --plain --no-legend 'enclave-chat@*.service' | awk '{print $1}'); do
+  for unit in $("$SYSTEMCTL" list-units --all --plain --no-legend 'enclave-chat@*.service' | awk '{print $1}'); do
     port=${unit#enclave-chat@}; port=${port%.service}
-    [[ " $(chat_ports) " == *" $port "* ]] || systemctl disable --now "$unit"
+    [[ " $(chat_ports) " == *" $port "* ]] || "$SYSTEMCTL" disable --now "$unit"
   done
 }
 
@@ -562,17 +672,17 @@ start_all() { # a fresh install (or a roll back): everything at once
 restart_rolling() { # an upgrade: admin and audit, then each chat instance out of nginx, restarted, back
   [ "$START" = 1 ] || { say "not restarting (--no-start)"; return; }
   [ "$HAVE_SYSTEMD" = 1 ] || { say "(no systemd as PID 1 here: skipped the rolling restart)"; return; }
-  systemctl daemon-reload
-  systemctl enable enclave.target enclave-admin.service enclave-audit.service
-  systemctl restart enclave-admin.service enclave-audit.service
+  systemctl_ daemon-reload
+  systemctl_ enable enclave.target enclave-admin.service enclave-audit.service
+  systemctl_ restart enclave-admin.service enclave-audit.service
   local ports p q others
   read -r -a ports <<< "$(chat_ports)"
   for p in "${ports[@]}"; do
     others=()
     for q in "${ports[@]}"; do [ "$q" = "$p" ] || others+=("$q"); done
     if [ ${#others[@]} -gt 0 ]; then render_nginx --upstream-only "${others[@]}"; reload_nginx; fi
-    systemctl enable "enclave-chat@$p.service"
-    systemctl restart "enclave-chat@$p.service"
+    systemctl_ enable "enclave-chat@$p.service"
+    systemctl_ restart "enclave-chat@$p.service"
     ready "$p" || return 1
   done
   render_nginx --upstream-only
@@ -594,6 +704,8 @@ do_install() {
   write_config
   setup_database
   migrate "$VERSION"
+  app_roles
+  publish_keyring
   switch_to "$VERSION"
   install_units
   install_nginx
@@ -623,6 +735,8 @@ do_upgrade() {
   # Migrations are additive (a landed migration is never edited), so the previous version keeps
   # working on the migrated schema if we have to roll back.
   migrate "$VERSION"
+  app_roles
+  publish_keyring
   switch_to "$VERSION"
   install_units
   install_nginx
@@ -683,7 +797,7 @@ do_uninstall() {
   # shellcheck disable=SC2046
   systemctl_ disable --now enclave.target $(cd "$UNIT_DIR" 2>/dev/null && ls enclave-*.service 2>/dev/null | grep -v '@\.service' || true)
   local chat
-  for chat in $(systemctl list-units --plain --no-legend 'enclave-chat@*' 2>/dev/null | awk '{print $1}'); do
+  for chat in $("$SYSTEMCTL" list-units --plain --no-legend 'enclave-chat@*' 2>/dev/null | awk '{print $1}'); do
     systemctl_ disable --now "$chat"
   done
   rm -f "$UNIT_DIR"/enclave.target "$UNIT_DIR"/enclave-*.service
@@ -698,10 +812,14 @@ do_uninstall() {
   rm -rf "$PREFIX"
   if [ "$PURGE" = 1 ]; then
     if [ "${CONF[LOCAL_DATABASE]}" = 1 ] && command -v psql >/dev/null; then
-      runuser -u postgres -- psql -XAtq -c 'DROP DATABASE IF EXISTS enclave WITH (FORCE)' -c 'DROP ROLE IF EXISTS enclave' || true
+      runuser -u postgres -- psql -XAtq -c 'DROP DATABASE IF EXISTS enclave WITH (FORCE)' \
+        -c 'DROP ROLE IF EXISTS enclave_chat, enclave_admin, enclave_audit, enclave' || true
     fi
     rm -rf "$ETC" "$STATE" "$LOGS"
-    if grep -q "^$SVC_USER:" "$ROOT/etc/passwd" 2>/dev/null; then userdel ${ROOT:+--root "$ROOT"} "$SVC_USER"; fi
+    local user
+    for user in "$SVC_USER" "$AUDIT_USER"; do
+      if grep -q "^$user:" "$ROOT/etc/passwd" 2>/dev/null; then userdel ${ROOT:+--root "$ROOT"} "$user"; fi
+    done
     say "removed Enclave with its configuration, data and logs"
   else
     say "removed Enclave; kept $ETC, $STATE, $LOGS and the database (--purge removes them)"

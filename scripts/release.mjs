@@ -2,7 +2,8 @@
 // `npm run release [-- --out DIR] [--version V] [--sign-key FILE]`: the tarball an operator
 // installs from with scripts/install.sh, made on a machine with registry access so that
 // installing needs none: built code, production dependencies, a supported Node.js LTS (from the
-// npm registry's node-linux-<arch> package, not the Node.js that runs this script), deploy/, docs/.
+// npm registry's node-linux-<arch> package, not the Node.js that runs this script: the one CI runs
+// the tests on, scripts/bundled-node.mjs), deploy/, docs/.
 // Written to DIR:
 //   enclave-<version>-linux-<arch>.tar.gz   enclave-<version>/{bin/node,bin/enclave,dist,…,SHA256SUMS}
 //                                           (SHA256SUMS inside: every file; install.sh repairs by it)
@@ -17,7 +18,6 @@ import {
   chmodSync,
   copyFileSync,
   cpSync,
-  existsSync,
   mkdirSync,
   readdirSync,
   readFileSync,
@@ -26,10 +26,8 @@ import {
 } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { bundledNodeBinary } from './bundled-node.mjs';
 import { buildIfStale, ensureInstalled, root } from './prepare.mjs';
-
-/** The Node.js LTS every release bundles (Node 24 "Krypton", supported until April 2028). */
-export const BUNDLED_NODE = '24.22.3';
 
 const { values } = parseArgs({
   options: {
@@ -71,7 +69,7 @@ for (const file of ['package.json', 'package-lock.json', 'README.md']) {
 writeFileSync(join(stage, 'VERSION'), `${version}\n`);
 
 // The runtime: data centers often have no Node.js of the right version, and no internet.
-copyFileSync(nodeBinary(values.arch), join(stage, 'bin', 'node'));
+copyFileSync(bundledNodeBinary(values.arch), join(stage, 'bin', 'node'));
 chmodSync(join(stage, 'bin', 'node'), 0o755);
 writeFileSync(
   join(stage, 'bin', 'enclave'),
@@ -115,25 +113,6 @@ if (values['sign-key']) {
   console.error('release: not signed (give --sign-key FILE or ENCLAVE_RELEASE_SIGNING_KEY)');
 }
 console.log(join(out, tarball));
-
-/** node-linux-<arch>@BUNDLED_NODE's binary, fetched once with npm (its cache makes it offline). */
-function nodeBinary(arch) {
-  const cache = join(out, '.cache', `node-linux-${arch}-${BUNDLED_NODE}`);
-  const binary = join(cache, 'package', 'bin', 'node');
-  if (existsSync(binary)) return binary;
-  rmSync(cache, { recursive: true, force: true });
-  mkdirSync(cache, { recursive: true });
-  run(
-    'npm',
-    ['pack', `node-linux-${arch}@${BUNDLED_NODE}`, '--prefer-offline', '--loglevel=error'].concat([
-      '--pack-destination',
-      cache,
-    ]),
-    cache,
-  );
-  run('tar', ['-xzf', `node-linux-${arch}-${BUNDLED_NODE}.tgz`, 'package/bin/node'], cache);
-  return binary;
-}
 
 function listFiles(dir) {
   const files = [];

@@ -23,6 +23,7 @@ export const TEST_TOOLS = [
   { pkg: 'pgbackrest', command: 'pgbackrest', why: 'backup and restore tests' },
   { pkg: 'haproxy', command: 'haproxy', why: 'HA routing tests' },
   { pkg: 'prometheus', command: 'promtool', why: 'alert rule tests (promtool)' },
+  { pkg: 'python3', command: 'python3', why: 'a notify socket for the systemd watchdog test' },
 ];
 
 /** The entries of `tools` that are not on this machine, looking commands up in `path`. */

@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import pg from 'pg';
+import { SEALER_LOCK } from '@enclave/audit-chain';
 import { createLlmSim, type LlmSim } from '../../apps/llm-sim/src/simulator.js';
 import { SIM_DEFAULTS } from '../support/chat-harness.js';
 import { selfSignedCert } from '../support/nginx.js';
@@ -65,7 +67,18 @@ describe('enclave doctor', () => {
     await run(process.execPath, [ENCLAVE, 'migrate'], {
       env: { PATH: process.env.PATH, ENCLAVE_CONFIG: '', ...env },
     });
-    const { code, stdout } = await doctor(env, cert);
+    // The audit app's sealer, as doctor sees it: a session holding the sealer's lock.
+    const sealer = new pg.Client({ connectionString: db.url });
+    await sealer.connect();
+    let code: number;
+    let stdout: string;
+    try {
+      await sealer.query('SELECT pg_advisory_lock($1)', [SEALER_LOCK]);
+      ({ code, stdout } = await doctor(env, cert));
+    } finally {
+      await sealer.end();
+    }
+    expect(stdout).toMatch(/^ok {3}audit sealer: active in session \d+/m);
     expect(stdout).toMatch(/^ok {3}migrations: all applied$/m);
     expect(stdout).toMatch(/^ok {3}upstream: .*enclave-sim/m);
     expect(stdout).toMatch(/^ok {3}replication: 127\.0\.0\.1:\d+ is the primary; standbys: none$/m);

@@ -1,4 +1,5 @@
-import { execFile } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { get } from 'node:https';
 import {
   chmodSync,
   cpSync,
@@ -30,6 +31,7 @@ import { freePort } from '../support/ports.js';
 const run = promisify(execFile);
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const INSTALL = join(REPO, 'scripts/install.sh');
+const STANDIN = join(REPO, 'test/support/systemctl-standin.sh');
 
 async function sh(
   cmd: string,
@@ -82,7 +84,8 @@ describe('scripts/install.sh into a throwaway root', () => {
   // server of the same major version as the machine's pg_dump (the suite's shared server may be
   // newer).
   let cluster: TempCluster;
-  let db: { url: string };
+  // The database's owner (migrations) and a superuser's URL to it (the app roles, once).
+  let db: { url: string; superuser: string };
   let databaseUrl: string;
   const env = () => ({ ENCLAVE_ROOT: root });
   const etc = (f: string) => join(root, 'etc/enclave', f);
@@ -100,7 +103,12 @@ describe('scripts/install.sh into a throwaway root', () => {
     cluster = await TempCluster.init(join(pgRoot, 'data'), postgresOwnedDir(join(pgRoot, 'sock')), port); // prettier-ignore
     await cluster.start();
     await cluster.psql(`ALTER USER postgres PASSWORD 'install-test'`);
-    db = { url: `postgres://postgres:install-test@127.0.0.1:${port}/postgres` };
+    await cluster.psql(`CREATE ROLE enclave LOGIN PASSWORD 'owner-test'`);
+    await cluster.psql('CREATE DATABASE enclave OWNER enclave');
+    db = {
+      url: `postgres://enclave:owner-test@127.0.0.1:${port}/enclave`,
+      superuser: `postgres://postgres:install-test@127.0.0.1:${port}/enclave`,
+    };
     // The values sed used to corrupt: '&' (sed's "the match") and '|' (its delimiter there).
     const rootCert = join(dir, 'root&ca|1.crt');
     await sh('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256',
@@ -130,6 +138,7 @@ describe('scripts/install.sh into a throwaway root', () => {
   }, 1_000_000);
 
   afterAll(async () => {
+    if (root) await run(STANDIN, ['stop-all'], { env: { ...process.env, ENCLAVE_ROOT: root } }).catch(() => undefined); // prettier-ignore
     await cluster?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
@@ -176,6 +185,7 @@ describe('scripts/install.sh into a throwaway root', () => {
         '--chat-instances', '3', '--server-name', 'enclave.test',
         '--admin-networks', '10.0.0.0/8,127.0.0.1/32', '--real-ip-from', '192.0.2.0/24',
         '--real-ip-header', 'X-Real-IP', '--tls-profile', 'intermediate', '--no-start',
+        '--db-admin-url', db.superuser,
       ], // prettier-ignore
       env(),
     );
@@ -194,8 +204,9 @@ describe('scripts/install.sh into a throwaway root', () => {
     expect(conf.DATABASE_URL).toBe(databaseUrl);
     expect(conf.ENCLAVE_HOST).toBe('127.0.0.2');
     expect(conf).not.toHaveProperty('CHAT_PORT');
-    const signingKey = join(root, 'var/lib/enclave/audit/signing-key.pem');
+    const signingKey = etc('audit/signing-key.pem');
     expect(readFileSync(signingKey, 'utf8')).toContain('BEGIN PRIVATE KEY');
+    expect(statSync(signingKey)).toMatchObject({ uid: 0, gid: 0 });
     expect(statSync(signingKey).mode & 0o777).toBe(0o600);
 
     const client = new pg.Client({ connectionString: db.url });
@@ -214,6 +225,61 @@ describe('scripts/install.sh into a throwaway root', () => {
     );
     expect(status.stdout.trim()).toBe('up to date');
   }, 400_000);
+
+  it("keeps the signing key from chat's unit user, and audit records from chat's database role", async () => {
+    const units = join(root, 'etc/systemd/system');
+    const unit = (name: string) => readFileSync(join(units, name), 'utf8');
+    const userOf = (name: string) => /^User=(\S+)$/m.exec(unit(name))![1]!;
+    const chatUser = userOf('enclave-chat@.service');
+    expect(userOf('enclave-admin.service')).toBe(chatUser);
+    expect(userOf('enclave-audit.service')).not.toBe(chatUser);
+    expect(unit('enclave-audit.service')).toContain(
+      `LoadCredential=audit-signing-key:${etc('audit/signing-key.pem')}`,
+    );
+    // As chat's user: the public keyring beside the key reads (the path is open), the key does not.
+    const passwd = readFileSync(join(root, 'etc/passwd'), 'utf8').split('\n');
+    const [, , uid, gid] = passwd.find((l) => l.startsWith(`${chatUser}:`))!.split(':');
+    const asChat = (file: string) =>
+      run('setpriv', ['--reuid', uid!, '--regid', gid!, '--clear-groups', 'cat', file]);
+    expect((await asChat(etc('audit/keyring.json'))).stdout).toContain('publicKey');
+    await expect(asChat(etc('audit/signing-key.pem'))).rejects.toThrow(/Permission denied/);
+
+    // Each app's own role, in its own env file; chat's may not change an audit record.
+    const urls = Object.fromEntries(
+      ['chat', 'admin', 'audit'].map((app) => [app, settingsOf(etc(`${app}.env`)).DATABASE_URL]),
+    );
+    expect(urls).toEqual({
+      chat: expect.stringMatching(/^postgres:\/\/enclave_chat:[^@]+@127\.0\.0\.1:/),
+      admin: expect.stringMatching(/^postgres:\/\/enclave_admin:/),
+      audit: expect.stringMatching(/^postgres:\/\/enclave_audit:/),
+    });
+    expect(urls.chat).toContain('&sslmode=disable&sslrootcert=');
+    for (const app of ['chat', 'admin', 'audit']) {
+      expect(statSync(etc(`${app}.env`)).mode & 0o777).toBe(0o600);
+    }
+    const chat = new pg.Client({ connectionString: urls.chat });
+    await chat.connect();
+    try {
+      expect((await chat.query('SELECT current_user AS u')).rows[0].u).toBe('enclave_chat');
+      // The admin dashboard reads the standbys' details: the superuser let enclave_admin.
+      const { rows } = await chat.query(
+        "SELECT pg_has_role('enclave_admin', 'pg_read_all_stats', 'member') AS admin, pg_has_role('enclave_chat', 'pg_read_all_stats', 'member') AS chat",
+      );
+      expect(rows[0]).toEqual({ admin: true, chat: false });
+      for (const sql of [
+        'UPDATE audit_events SET actor_label = NULL',
+        'DELETE FROM audit_events',
+        'TRUNCATE audit_events',
+      ]) {
+        await expect(chat.query(sql)).rejects.toMatchObject({
+          code: '42501',
+          message: expect.stringMatching(/permission denied/),
+        });
+      }
+    } finally {
+      await chat.end();
+    }
+  });
 
   it('installs units that systemd-analyze verifies and rates 2.0 or lower', async () => {
     const units = join(root, 'etc/systemd/system');
@@ -240,6 +306,8 @@ describe('scripts/install.sh into a throwaway root', () => {
     );
     expect(chat).toContain(`EnvironmentFile=${root}/etc/enclave/enclave.env`);
     expect(chat).toMatch(/^RestartPreventExitStatus=78$/m);
+    // Ready and watchdog through systemd-notify (libs/server/src/systemd-notify.ts).
+    expect(chat).toMatch(/^Type=notify\nNotifyAccess=all\nWatchdogSec=30s$/m);
   });
 
   it('renders the nginx site from the settings, which nginx -t accepts', async () => {
@@ -332,6 +400,95 @@ describe('scripts/install.sh into a throwaway root', () => {
     first.CHAT_INSTANCES = '2';
   });
 
+  it('upgrades under traffic through nginx, one chat instance at a time, failing no request', async () => {
+    // The installed units run as processes (systemctl's stand-in) behind the machine's nginx with
+    // the installed site (its listen ports moved to free ones); traffic goes to the chat instances
+    // all through the upgrade, which takes each out of the upstream, restarts it, waits for it.
+    const web = join(dir, 'nginx');
+    mkdirSync(web, { recursive: true });
+    const [https, http] = [await freePort(), await freePort()];
+    const siteCopy = readFileSync(site('enclave.conf'), 'utf8')
+      .replace(/listen 443 ssl/g, `listen 127.0.0.1:${https} ssl`)
+      .replace(/listen 80;/g, `listen 127.0.0.1:${http};`)
+      .replace(/access_log \S+ enclave_json;/g, `access_log ${web}/access.log enclave_json;`);
+    writeFileSync(join(web, 'site.conf'), siteCopy);
+    const conf = join(web, 'nginx.conf');
+    writeFileSync(
+      conf,
+      `daemon off;\npid ${web}/nginx.pid;\nerror_log ${web}/error.log warn;\nworker_processes 2;\n` +
+        `events { worker_connections 1024; }\nhttp {\n  client_body_temp_path ${web}/body;\n` +
+        `  proxy_temp_path ${web}/proxy;\n  include ${web}/site.conf;\n}\n`,
+    );
+    const standinEnv = {
+      ...env(),
+      ENCLAVE_SYSTEMCTL: STANDIN,
+      STANDIN_NGINX_CONF: conf,
+      ENCLAVE_NGINX_PID: join(web, 'nginx.pid'),
+    };
+    const chatUnits = ['enclave-chat@8080.service', 'enclave-chat@8083.service'];
+    const pids = () => chatUnits.map((u) => readFileSync(join(root, 'run/standin', `${u}.pid`), 'utf8').trim()); // prettier-ignore
+    let nginx: ChildProcess | null = null;
+    try {
+      await sh(STANDIN, ['restart', 'enclave-admin.service', 'enclave-audit.service', ...chatUnits], standinEnv); // prettier-ignore
+      for (const port of [8080, 8083, 8081, 8082]) {
+        await sh('curl', ['-fsS', '--retry', '60', '--retry-delay', '1', '--retry-connrefused', '--retry-all-errors', `http://127.0.0.2:${port}/readyz`]); // prettier-ignore
+      }
+      nginx = spawn('nginx', ['-c', conf], { stdio: 'ignore' });
+      await sh('curl', ['-fsSk', '--retry', '20', '--retry-delay', '1', '--retry-connrefused', `https://127.0.0.1:${https}/healthz`]); // prettier-ignore
+      const before = pids();
+
+      const next = join(dir, 'enclave-9.9.3');
+      await makeVersion(join(root, 'opt/enclave/9.9.2'), next, '9.9.3', 'site of 9.9.3');
+      const failures: string[] = [];
+      let sent = 0;
+      let upgrading = true;
+      // One new connection per request (as many clients as requests), under the site's
+      // per-client rate limit (10/s).
+      const traffic = (async () => {
+        while (upgrading) {
+          sent++;
+          const outcome = await new Promise<string>((resolve) => {
+            const req = get(
+              `https://127.0.0.1:${https}/healthz`,
+              { rejectUnauthorized: false, agent: false, timeout: 20_000 },
+              (res) => {
+                let body = '';
+                res.on('data', (c: Buffer) => (body += c.toString()));
+                res.on('end', () => resolve(res.statusCode === 200 ? 'ok' : `${res.statusCode} ${body.slice(0, 200)}`)); // prettier-ignore
+              },
+            );
+            req.on('timeout', () => req.destroy(new Error('timed out')));
+            req.on('error', (err) => resolve(`error ${err.message}`));
+          });
+          if (outcome !== 'ok') failures.push(outcome);
+          await new Promise((r) => setTimeout(r, 150));
+        }
+      })();
+      let out: string;
+      try {
+        ({ stdout: out } = await sh(join(next, 'scripts/install.sh'), ['--upgrade', '--skip-backup'], standinEnv)); // prettier-ignore
+      } finally {
+        await new Promise((r) => setTimeout(r, 1_000));
+        upgrading = false;
+        await traffic;
+      }
+      expect(out).toContain('upgraded 9.9.2 → 9.9.3');
+      expect(readlinkSync(join(root, 'opt/enclave/current'))).toBe('9.9.3');
+      // Every instance was restarted (on the new code), and no request failed meanwhile.
+      const after = pids();
+      expect(after.filter((p, i) => p === before[i])).toEqual([]);
+      expect({ sent: sent > 50, failures }).toEqual({ sent: true, failures: [] });
+      // Both instances answered through nginx, and the full upstream is back.
+      const log = readFileSync(join(web, 'access.log'), 'utf8');
+      expect(log).toContain('"upstream_addr":"127.0.0.2:8080"');
+      expect(log).toContain('"upstream_addr":"127.0.0.2:8083"');
+      expect(readFileSync(site('enclave-upstream.conf'), 'utf8')).toMatch(/127\.0\.0\.2:8080 .*\n.*127\.0\.0\.2:8083 /); // prettier-ignore
+    } finally {
+      await sh(STANDIN, ['stop-all'], standinEnv).catch(() => undefined);
+      nginx?.kill('SIGQUIT');
+    }
+  }, 600_000);
+
   it('purges only with the server name typed, no legal hold active, after a final export', async () => {
     await expect(sh(INSTALL, ['--uninstall', '--purge'], env())).rejects.toThrow(
       /confirm with the server name \(--confirm other\.test\); nothing was removed/,
@@ -363,7 +520,7 @@ describe('scripts/install.sh into a throwaway root', () => {
     expect(existsSync(join(root, 'opt/enclave'))).toBe(false);
     expect(existsSync(join(root, 'etc/systemd/system/enclave-admin.service'))).toBe(false);
     expect(existsSync(etc('enclave.env'))).toBe(true);
-    expect(existsSync(join(root, 'var/lib/enclave/audit/signing-key.pem'))).toBe(true);
+    expect(existsSync(etc('audit/signing-key.pem'))).toBe(true);
     await sh(INSTALL, ['--release', tarball, '--no-start'], env());
     expect(settingsOf(etc('install.conf'))).toMatchObject(first);
 
@@ -377,6 +534,6 @@ describe('scripts/install.sh into a throwaway root', () => {
     expect(existsSync(join(exportDir, 'enclave-final.manifest.json'))).toBe(true);
     expect(existsSync(etc(''))).toBe(false);
     expect(existsSync(join(root, 'var/lib/enclave'))).toBe(false);
-    expect(readFileSync(join(root, 'etc/passwd'), 'utf8')).not.toMatch(/^enclave:/m);
+    expect(readFileSync(join(root, 'etc/passwd'), 'utf8')).not.toMatch(/^enclave(-audit)?:/m);
   }, 400_000);
 });

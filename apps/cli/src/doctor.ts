@@ -8,6 +8,7 @@ import { databaseUrl, dataSourceOptions, parsePostgresUrl, pendingMigrations } f
 import { checkHost } from './doctor-host.js';
 import { checkCluster } from './doctor-cluster.js';
 import { checkSigningKeys } from './doctor-keys.js';
+import { checkAuditRuntime } from './doctor-audit.js';
 
 type Verdict = 'ok' | 'warn' | 'fail';
 
@@ -27,7 +28,9 @@ const MARK: Record<Verdict, string> = { ok: 'ok  ', warn: 'WARN', fail: 'FAIL' }
 export function registerDoctor(program: Command): void {
   program
     .command('doctor')
-    .description('check config, database, replication, upstream and certificate; say what to fix')
+    .description(
+      'check config, database, replication, upstream, certificate, audit keys, sealer and SIEM, clock, disk and services; say what to fix',
+    )
     .option('--cert <file>', 'TLS certificate nginx serves', '/etc/enclave/tls/enclave.crt')
     .option(
       '--pgbackrest-config <file>',
@@ -78,6 +81,7 @@ export async function diagnose(
   findings.push(await checkUpstream(config));
   findings.push(checkCertificate(certFile));
   findings.push(...(await checkSigningKeys(config)));
+  findings.push(...(await checkAuditRuntime(config)));
   findings.push(...(await checkHost(config)));
   return findings;
 }

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { LockConnection } from './lock-connection.js';
+import type { Sql } from '@enclave/db';
 
 /** Where the loop and its owner (the sealer, the SIEM forwarder) write their log lines. */
 export interface LoopLog {
@@ -35,6 +36,28 @@ export interface AdvisoryLockLoopOptions {
 }
 
 const RETRY_MS = 1_000;
+
+/** The session holding a session advisory lock of this database (the active instance). */
+export interface LockHolder {
+  pid: number;
+  /** null when this role may not see the session's details (pg_read_all_stats). */
+  applicationName: string | null;
+  clientAddr: string | null;
+}
+
+/** Who holds the lock now, or null when no instance does (doctor's liveness check). */
+export async function advisoryLockHolder(sql: Sql, lock: number): Promise<LockHolder | null> {
+  // A bigint key is split into classid (high 32 bits) and objid (low), with objsubid 1.
+  const [row] = await sql<{ pid: number; app: string | null; addr: string | null }>(
+    `SELECT l.pid, a.application_name AS app, host(a.client_addr) AS addr
+       FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid
+      WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+        AND l.classid = ($1::bigint >> 32)::oid AND l.objid = ($1::bigint & 4294967295)::oid
+        AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+    [lock],
+  );
+  return row ? { pid: row.pid, applicationName: row.app, clientAddr: row.addr } : null;
+}
 
 /**
  * Runs work that one instance at a time may do (the sealer, the SIEM forwarder). Each instance

@@ -44,7 +44,8 @@ export {
   type ListedAuditEvent,
 } from './audit-events.repository.js';
 export { checkpointSigners, type CheckpointSigner } from './checkpoint-signers.js';
-export { type LoopLog } from './advisory-lock-loop.js';
+export { advisoryLockHolder, type LockHolder, type LoopLog } from './advisory-lock-loop.js';
+export { SiemCursorRepository } from './siem/siem-cursor.repository.js';
 export {
   AuditSealer,
   SEALER_LOCK,

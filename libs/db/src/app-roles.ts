@@ -84,6 +84,21 @@ export async function createAppRoles(
   return roles;
 }
 
+/**
+ * Lets enclave_admin read the details of pg_stat_replication (the dashboard's standbys, their
+ * state and lag), which Postgres shows only to members of pg_read_all_stats. Only a superuser
+ * (or a role with ADMIN on it) may grant that: false when `client` may not.
+ */
+export async function grantReplicationStats(client: pg.ClientBase): Promise<boolean> {
+  try {
+    await client.query(`GRANT pg_read_all_stats TO ${APP_ROLES.admin}`);
+    return true;
+  } catch (err) {
+    if ((err as { code?: string }).code !== '42501') throw err;
+    return false;
+  }
+}
+
 async function createOrAlter(client: pg.ClientBase, role: string, password: string) {
   const run = async (verb: 'CREATE' | 'ALTER') => {
     const { rows } = await client.query<{ q: string }>(

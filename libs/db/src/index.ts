@@ -30,4 +30,10 @@ export {
   usePatroniFor,
 } from './postgres-connection.js';
 export { findPatroniLeader } from './patroni-leader.js';
-export { APP_ROLES, createAppRoles, type AppName, type AppRole } from './app-roles.js';
+export {
+  APP_ROLES,
+  createAppRoles,
+  grantReplicationStats,
+  type AppName,
+  type AppRole,
+} from './app-roles.js';

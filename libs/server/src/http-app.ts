@@ -12,9 +12,12 @@ import {
   installRequestHooks,
   Metrics,
   NestLogger,
+  READINESS_CHECKS,
+  type ReadinessCheck,
   ReadinessState,
   requestId,
 } from '@enclave/observability';
+import { SystemdNotifier } from './systemd-notify.js';
 
 /** After the shutdown timeout has cut connections, how long cleanup may take before a hard exit. */
 const HARD_EXIT_GRACE_MS = 5_000;
@@ -76,15 +79,36 @@ export async function runHttpApp(spec: HttpAppSpec): Promise<INestApplication> {
     { url: `http://${config.host}:${port}`, configFile: config.configFile },
     'listening',
   );
-  installGracefulShutdown(app, config.shutdownTimeoutMs);
+  // Under systemd (Type=notify): ready once listening, whatever the database's state (that is
+  // /readyz's business); then the watchdog, with the readiness checks as the unit's status.
+  const notifier = SystemdNotifier.fromEnv();
+  installGracefulShutdown(app, config.shutdownTimeoutMs, notifier);
+  if (notifier) {
+    const checks = app.get<ReadinessCheck[]>(READINESS_CHECKS, { strict: false });
+    await notifier.ready(`listening on ${config.host}:${port}`);
+    notifier.startWatchdog(() => readinessStatus(checks));
+  }
   return app;
+}
+
+/** 'ready', or each failing readiness check with its reason. */
+async function readinessStatus(checks: ReadinessCheck[]): Promise<string> {
+  const results = await Promise.all(checks.map(async (c) => [c.name, await c.check()] as const));
+  const failing = results.filter(([, reason]) => reason !== null);
+  return failing.length
+    ? `not ready: ${failing.map(([name, reason]) => `${name} ${reason}`).join('; ')}`
+    : 'ready';
 }
 
 /**
  * On SIGTERM or SIGINT: report not-ready, stop accepting connections, let in-flight requests finish
  * for up to timeoutMs (then cut what is left), release the database, exit 0.
  */
-export function installGracefulShutdown(app: INestApplication, timeoutMs: number): void {
+export function installGracefulShutdown(
+  app: INestApplication,
+  timeoutMs: number,
+  notifier: SystemdNotifier | null = null,
+): void {
   const log = new Logger('Lifecycle');
   const server = app.getHttpServer() as Server;
   let closing = false;
@@ -98,6 +122,7 @@ export function installGracefulShutdown(app: INestApplication, timeoutMs: number
     if (closing) return;
     closing = true;
     log.log({ signal, timeoutMs }, 'shutting down: finishing in-flight requests');
+    void notifier?.stopping();
     app.get(ReadinessState).markShuttingDown();
     setTimeout(() => {
       log.warn(

@@ -17,6 +17,16 @@ export class SiemCursorRepository {
     return Number(row!.pos);
   }
 
+  /** The receiver's cursor and when it last moved; null for a receiver never forwarded to. */
+  async position(receiver: string): Promise<{ pos: number; idleSeconds: number } | null> {
+    const [row] = await this.sql<{ pos: string; idle: number }>(
+      `SELECT pos::text AS pos, extract(epoch FROM now() - updated_at)::float8 AS idle
+         FROM audit_siem_cursor WHERE receiver = $1`,
+      [receiver],
+    );
+    return row ? { pos: Number(row.pos), idleSeconds: row.idle } : null;
+  }
+
   /** Moves the cursor forward (never back: a stale writer cannot undo a newer one's progress). */
   async advance(receiver: string, pos: number): Promise<void> {
     await this.sql(
