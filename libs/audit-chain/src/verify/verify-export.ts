@@ -1,7 +1,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
+import { StringDecoder } from 'node:string_decoder';
 import { parse } from 'csv-parse';
 import {
   type AuditRecord,
@@ -27,15 +27,26 @@ type Line =
   | { kind: 'link'; line: number; pos: number; leaf: string; hash: string; pruned: boolean }
   | { kind: 'unreadable'; line: number; error: string };
 
-/** The non-blank lines of a file, each with its number; every byte read goes through `hash`. */
+/**
+ * The non-blank lines of a file, each with its number; every byte read goes through `hash`.
+ * Lines end at "\n" only: not readline, which also ends a line at U+2028 and U+2029, which JSON
+ * leaves unescaped inside strings.
+ */
 async function* textLines(path: string, hash: Hash): AsyncGenerator<[string, number]> {
-  const input = createReadStream(path);
-  input.on('data', (chunk) => hash.update(chunk as Buffer));
+  const decoder = new StringDecoder('utf8');
+  let rest = '';
   let n = 0;
-  for await (const text of createInterface({ input, crlfDelay: Infinity })) {
-    n++;
-    if (text.trim()) yield [text, n];
+  for await (const chunk of createReadStream(path)) {
+    hash.update(chunk as Buffer);
+    const lines = (rest + decoder.write(chunk as Buffer)).split('\n');
+    rest = lines.pop()!;
+    for (const text of lines) {
+      n++;
+      if (text.trim()) yield [text, n];
+    }
   }
+  rest += decoder.end();
+  if (rest.trim()) yield [rest, n + 1];
 }
 
 /** A data line: one JSON object, the event with its position and chain hash (export-format.ts). */
