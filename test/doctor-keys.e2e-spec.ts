@@ -11,7 +11,8 @@ import {
   type SigningKey,
 } from '@enclave/audit-chain';
 import { dataSourceOptions, runMigrations, sqlOf } from '@enclave/db';
-import { checkSigningKeys, type KeyFinding } from '../apps/cli/src/doctor-keys.js';
+import type { Finding } from '../apps/cli/src/doctor.js';
+import { checkSigningKeys } from '../apps/cli/src/doctor-keys.js';
 import { testConfig } from './support/config.js';
 import { createTestDatabase, type TestDatabase } from './support/postgres.js';
 
@@ -24,7 +25,7 @@ let hostA: SigningKey;
 let hostB: SigningKey;
 const keyringFile = () => join(dir, 'keyring.json');
 
-function check(findings: KeyFinding[], name: string): KeyFinding {
+function check(findings: Finding[], name: string): Finding {
   const f = findings.find((x) => x.check === name);
   expect(f).toBeDefined();
   return f!;

@@ -8,14 +8,7 @@ import {
 } from '@enclave/audit-chain';
 import type { Config } from '@enclave/config';
 import { databaseUrl, pgClient, type Sql, sqlOfClient } from '@enclave/db';
-
-/** One line of `enclave doctor` (the shape doctor.ts prints). */
-export interface AuditFinding {
-  check: string;
-  verdict: 'ok' | 'warn' | 'fail';
-  message: string;
-  fix?: string;
-}
+import type { Finding } from './doctor.js';
 
 const TIMEOUT_MS = 5_000;
 /** The SIEM cursor may stand still this long behind the chain before doctor warns, then fails. */
@@ -27,7 +20,7 @@ export const SIEM_IDLE_FAIL_SECONDS = 300;
  * younger than AUDIT_UNSEALED_ALERT_SECONDS; with AUDIT_SIEM_URL, a forwarder holds its lock and
  * the receiver's cursor keeps up with the chain.
  */
-export async function checkAuditRuntime(config: Config): Promise<AuditFinding[]> {
+export async function checkAuditRuntime(config: Config): Promise<Finding[]> {
   if (!config.database.url) return [];
   const client = pgClient(databaseUrl(config), {
     connectionTimeoutMillis: TIMEOUT_MS,
@@ -53,7 +46,7 @@ function holderText(h: LockHolder): string {
   return `session ${h.pid}${who ? ` (${who})` : ''}`;
 }
 
-async function checkSealer(config: Config, sql: Sql): Promise<AuditFinding> {
+async function checkSealer(config: Config, sql: Sql): Promise<Finding> {
   const holder = await advisoryLockHolder(sql, SEALER_LOCK);
   const { unsealed, oldestQueuedSeconds } = await new AuditChainRepository(sql).queueStats();
   const limit = config.audit.unsealedAlertSeconds;
@@ -83,7 +76,7 @@ async function checkSealer(config: Config, sql: Sql): Promise<AuditFinding> {
   };
 }
 
-async function checkSiem(receiver: string, sql: Sql): Promise<AuditFinding> {
+async function checkSiem(receiver: string, sql: Sql): Promise<Finding> {
   const holder = await advisoryLockHolder(sql, SIEM_FORWARDER_LOCK);
   const head = (await new AuditChainRepository(sql).head()).pos;
   const cursor = await new SiemCursorRepository(sql).position(receiver);

@@ -3,28 +3,21 @@ import { existsSync, statfsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { promisify } from 'node:util';
 import type { Config } from '@enclave/config';
+import type { Finding } from './doctor.js';
 
 const run = promisify(execFile);
-
-/** One line of `enclave doctor` (the same shape as doctor.ts's findings). */
-export interface HostFinding {
-  check: string;
-  verdict: 'ok' | 'warn' | 'fail';
-  message: string;
-  fix?: string;
-}
 
 /** Below this much free space under the data directory, doctor warns; below a tenth, it fails. */
 export const DISK_WARN_BYTES = 2 * 1024 ** 3;
 const UNITS = ['enclave-admin.service', 'enclave-audit.service', 'enclave-chat@*.service'];
 
 /** The host Enclave runs on: clock sync, disk space, and the state of its systemd units. */
-export async function checkHost(config: Config): Promise<HostFinding[]> {
+export async function checkHost(config: Config): Promise<Finding[]> {
   return [await checkClock(), checkDisk(config.database.dataDir), ...(await checkServices())];
 }
 
 /** Signed checkpoints, sessions and TOTP-like tokens all need a clock that NTP keeps right. */
-export async function checkClock(): Promise<HostFinding> {
+export async function checkClock(): Promise<Finding> {
   try {
     const { stdout } = await run('timedatectl', ['show', '-p', 'NTPSynchronized', '--value'], {
       timeout: 5_000,
@@ -48,7 +41,7 @@ export async function checkClock(): Promise<HostFinding> {
 }
 
 /** Free space where the data directory lives (or would live). */
-export function checkDisk(dir: string, warnBytes: number = DISK_WARN_BYTES): HostFinding {
+export function checkDisk(dir: string, warnBytes: number = DISK_WARN_BYTES): Finding {
   let at = dir;
   while (!existsSync(at) && dirname(at) !== at) at = dirname(at);
   const fs = statfsSync(at);
@@ -65,7 +58,7 @@ export function checkDisk(dir: string, warnBytes: number = DISK_WARN_BYTES): Hos
 }
 
 /** Each Enclave unit of this host: active, or what state it is in (only where systemd runs). */
-export async function checkServices(): Promise<HostFinding[]> {
+export async function checkServices(): Promise<Finding[]> {
   if (!existsSync('/run/systemd/system')) {
     return [{ check: 'services', verdict: 'ok', message: 'not run by systemd here: not checked' }];
   }

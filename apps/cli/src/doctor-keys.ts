@@ -8,14 +8,7 @@ import {
 } from '@enclave/audit-chain';
 import type { Config } from '@enclave/config';
 import { databaseUrl, pgClient, sqlOfClient } from '@enclave/db';
-
-/** One line of `enclave doctor` (the shape doctor.ts prints). */
-export interface KeyFinding {
-  check: string;
-  verdict: 'ok' | 'warn' | 'fail';
-  message: string;
-  fix?: string;
-}
+import type { Finding } from './doctor.js';
 
 const TIMEOUT_MS = 5_000;
 
@@ -24,7 +17,7 @@ const TIMEOUT_MS = 5_000;
  * is in it and may sign now; and every key that signed checkpoints (each audit host's, and keys
  * rotated out) is in it for the times it signed, or `enclave audit verify` will fail.
  */
-export async function checkSigningKeys(config: Config): Promise<KeyFinding[]> {
+export async function checkSigningKeys(config: Config): Promise<Finding[]> {
   const { keyringFile, signingKeyFile } = config.audit;
   let keyring: Keyring | null;
   try {
@@ -46,7 +39,7 @@ export async function checkSigningKeys(config: Config): Promise<KeyFinding[]> {
   } catch (err) {
     keyProblem = (err as Error).message;
   }
-  const findings: KeyFinding[] = [keyFinding(signingKeyFile, key, keyProblem)];
+  const findings: Finding[] = [keyFinding(signingKeyFile, key, keyProblem)];
   if (!keyring) {
     findings.push({
       check: 'audit keyring',
@@ -98,7 +91,7 @@ export async function checkSigningKeys(config: Config): Promise<KeyFinding[]> {
   return findings;
 }
 
-function keyFinding(path: string, key: SigningKey | null, problem: string | null): KeyFinding {
+function keyFinding(path: string, key: SigningKey | null, problem: string | null): Finding {
   if (key) return { check: 'audit signing key', verdict: 'ok', message: `${key.keyId} at ${path}` };
   if (problem || existsSync(path)) {
     return {
