@@ -15,7 +15,7 @@ import {
 import { type AppRole, createAppRoles, dataSourceOptions, runMigrations, sqlOf } from '@enclave/db';
 import { applyRetention, eraseUser } from '@enclave/privacy';
 import { testConfig } from './support/config.js';
-import { ADMIN_URL } from './support/postgres.js';
+import { ADMIN_URL, adminQuery } from './support/postgres.js';
 
 // The app roles on a real database owned by its own (non-superuser) owner role, as an install
 // makes it: chat and admin append audit events and can change none; the audit role seals and
@@ -34,16 +34,6 @@ let chatDs: DataSource;
 let adminDs: DataSource;
 let keyDir: string;
 let key: SigningKey;
-
-async function admin(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: ADMIN_URL });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
 
 function open(url: string): Promise<DataSource> {
   return new DataSource(dataSourceOptions(testConfig({ DATABASE_URL: url }), 'test')).initialize();
@@ -94,8 +84,8 @@ async function sealAs(url: string): Promise<number> {
 }
 
 beforeAll(async () => {
-  await admin(`CREATE ROLE ${owner} LOGIN CREATEROLE PASSWORD '${ownerPassword}'`);
-  await admin(`CREATE DATABASE ${dbName} OWNER ${owner}`);
+  await adminQuery(`CREATE ROLE ${owner} LOGIN CREATEROLE PASSWORD '${ownerPassword}'`);
+  await adminQuery(`CREATE DATABASE ${dbName} OWNER ${owner}`);
   const url = new URL(ADMIN_URL);
   url.username = owner;
   url.password = ownerPassword;
@@ -130,8 +120,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const ds of [chatDs, adminDs, ownerDs]) await ds?.destroy();
-  await admin(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-  await admin(`DROP ROLE IF EXISTS ${owner}`);
+  await adminQuery(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+  await adminQuery(`DROP ROLE IF EXISTS ${owner}`);
   if (keyDir) rmSync(keyDir, { recursive: true, force: true });
 });
 

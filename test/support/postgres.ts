@@ -23,7 +23,8 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   };
 }
 
-async function adminQuery(sql: string): Promise<void> {
+/** Runs one statement as the test server's admin role (CREATE/DROP DATABASE, roles). */
+export async function adminQuery(sql: string): Promise<void> {
   const client = new pg.Client({ connectionString: ADMIN_URL });
   await client.connect();
   try {

@@ -9,7 +9,7 @@ import { AuditSealer, generateSigningKey, type SigningKey } from '@enclave/audit
 import { dataSourceOptions, runMigrations } from '@enclave/db';
 import { testConfig } from '../../../test/support/config.js';
 import {
-  ADMIN_URL,
+  adminQuery,
   createTestDatabase,
   type TestDatabase,
 } from '../../../test/support/postgres.js';
@@ -88,17 +88,7 @@ export async function sealAll(
 /** A copy of a database (CREATE DATABASE … TEMPLATE), for tampering without redoing the setup. */
 export async function copyDatabase(source: TestDatabase): Promise<TestDatabase> {
   const copy = await createTestDatabase();
-  await admin(`DROP DATABASE ${copy.name}`);
-  await admin(`CREATE DATABASE ${copy.name} TEMPLATE ${source.name}`);
+  await adminQuery(`DROP DATABASE ${copy.name}`);
+  await adminQuery(`CREATE DATABASE ${copy.name} TEMPLATE ${source.name}`);
   return copy;
-}
-
-async function admin(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: ADMIN_URL });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
 }

@@ -25,17 +25,10 @@ export interface RatedMessage {
 }
 
 /** Feedback as admins and auditors list it; the giver's email is auth's to add. */
-export interface FeedbackRow {
+export interface FeedbackRow extends Feedback {
   id: string;
-  messageId: string;
   conversationId: string | null;
   userId: string;
-  rating: Rating;
-  comment: string | null;
-  model: string | null;
-  backend: string | null;
-  createdAt: Date;
-  updatedAt: Date;
 }
 
 export interface FeedbackFilter {
