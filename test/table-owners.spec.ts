@@ -20,6 +20,8 @@ const OWNERS: Record<string, string[]> = {
   messages: ['libs/conversations'],
   feedback: ['libs/conversations'],
   chat_instances: ['libs/conversations'],
+  chat_presets: ['libs/conversations'],
+  prompt_templates: ['libs/conversations'],
   backends: ['libs/llm'],
   model_aliases: ['libs/llm'],
   backend_health: ['libs/llm'],

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ChatParams } from './chat-features.js';
 import { line, text } from './text.js';
 
 // The chat app's own API (`/api/conversations`, `/api/messages`) as the chat UI uses it: request
@@ -13,6 +14,9 @@ export const Conversation = z.object({
   id: z.string(),
   title: z.string(),
   model: z.string().nullable(),
+  /** Sent in front of every message of this conversation; null: the administrator's default. */
+  systemPrompt: z.string().nullable(),
+  params: ChatParams,
   createdAt: Time,
   updatedAt: Time,
 });
@@ -37,6 +41,10 @@ export const StoredMessage = z.object({
   model: z.string().nullable(),
   upstream: z.string().nullable(),
   outcome: MessageOutcome.nullable(),
+  /** The message this one follows; null for the first. */
+  parentId: z.string().nullable(),
+  /** This message and its other versions (same parent, same role), oldest first. */
+  versionIds: z.array(z.string()),
   createdAt: Time,
 });
 export type StoredMessage = z.infer<typeof StoredMessage>;
@@ -61,17 +69,24 @@ export type RenameConversationBody = z.infer<typeof RenameConversationBody>;
 
 /**
  * `POST /api/conversations/:id/messages`: a new message, or `regenerate: true` for a new answer
- * to the last one; the answer streams back as OpenAI chunks over Server-Sent Events.
+ * to the last one, or `content` with `editOf` (a message of yours shown in the conversation) for
+ * an edited version of it; the answer streams back as OpenAI chunks over Server-Sent Events.
+ * Nothing is replaced: earlier versions stay stored, as siblings of the new one.
  */
 export const SendMessageBody = z
   .strictObject({
     model: line().min(1).max(256),
     content: text().trim().min(1).max(200_000).optional(),
     regenerate: z.boolean().optional(),
+    editOf: z.uuid('must be the id of a message of yours').optional(),
   })
   .refine((t) => (t.regenerate ? t.content === undefined : t.content !== undefined), {
     message: 'send either content, or regenerate: true',
     path: ['content'],
+  })
+  .refine((t) => !(t.regenerate && t.editOf), {
+    message: 'editOf goes with content, not with regenerate',
+    path: ['editOf'],
   });
 export type SendMessageBody = z.infer<typeof SendMessageBody>;
 

@@ -2,7 +2,10 @@ import { Module } from '@nestjs/common';
 import { ChatInstancesRepository } from './chat-instances.repository.js';
 import { ConversationsRepository } from './conversations.repository.js';
 import { FeedbackRepository } from './feedback.repository.js';
+import { MessageSearchRepository } from './message-search.repository.js';
 import { MessagesRepository } from './messages.repository.js';
+import { PresetsRepository } from './presets.repository.js';
+import { PromptTemplatesRepository } from './prompt-templates.repository.js';
 
 /** The repositories of the chat data, for the apps' feature modules to import. */
 @Module({
@@ -11,12 +14,18 @@ import { MessagesRepository } from './messages.repository.js';
     MessagesRepository,
     FeedbackRepository,
     ChatInstancesRepository,
+    MessageSearchRepository,
+    PresetsRepository,
+    PromptTemplatesRepository,
   ],
   exports: [
     ConversationsRepository,
     MessagesRepository,
     FeedbackRepository,
     ChatInstancesRepository,
+    MessageSearchRepository,
+    PresetsRepository,
+    PromptTemplatesRepository,
   ],
 })
 export class ConversationsDataModule {}

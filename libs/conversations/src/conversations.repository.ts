@@ -7,10 +7,18 @@ import type { PageKey } from '@enclave/http';
 /** Where a page of conversations ends: the last row's exact `updated_at` and its id. */
 export type ConversationKey = PageKey<'updatedAt'>;
 
+/** Sampling parameters sent with each message (OpenAI's names; libs/contracts' ChatParams). */
+export type ConversationParams = Record<string, number>;
+
 export interface Conversation {
   id: string;
   title: string;
   model: string | null;
+  /** In front of every message; null: the administrator's default system prompt. */
+  systemPrompt: string | null;
+  params: ConversationParams;
+  /** The message the shown path runs through (see activePath); null: the newest one. */
+  activeMessageId: string | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -21,6 +29,8 @@ export type MessageRole = 'system' | 'user' | 'assistant' | 'tool';
 export interface ConversationMessage {
   id: string;
   role: MessageRole;
+  /** The message this one follows (versions share it); null for the first. */
+  parentId: string | null;
   content: string;
   toolCalls: unknown[] | null;
   model: string | null;
@@ -62,9 +72,10 @@ export interface ConversationPage {
   next: ConversationKey | null;
 }
 
-const COLUMNS = `id, title, model, created_at AS "createdAt", updated_at AS "updatedAt"`;
+const COLUMNS = `id, title, model, system_prompt AS "systemPrompt", params,
+  active_message_id AS "activeMessageId", created_at AS "createdAt", updated_at AS "updatedAt"`;
 
-const MESSAGE_COLUMNS = `id, role, content, tool_calls AS "toolCalls", model, upstream, outcome,
+const MESSAGE_COLUMNS = `id, role, parent_id AS "parentId", content, tool_calls AS "toolCalls", model, upstream, outcome,
   finish_reason AS "finishReason", prompt_tokens AS "promptTokens",
   completion_tokens AS "completionTokens", latency_ms AS "latencyMs", ttft_ms AS "ttftMs",
   created_at AS "createdAt"`;
@@ -197,6 +208,33 @@ export class ConversationsRepository {
   /** Moves the conversation to the top of its owner's list (a message was added). */
   async touch(db: EntityManager, id: string): Promise<void> {
     await db.query('UPDATE conversations SET updated_at = now() WHERE id = $1', [id]);
+  }
+
+  /** The system prompt and parameters sent with every message; null when not the user's. */
+  async updateSettings(
+    db: EntityManager,
+    id: string,
+    userId: string,
+    settings: { systemPrompt: string | null; params: ConversationParams },
+  ): Promise<Conversation | null> {
+    const rows = await queryRows<Conversation>(
+      db,
+      `UPDATE conversations SET system_prompt = $3, params = $4::jsonb
+        WHERE id = $1 AND user_id = $2 RETURNING ${COLUMNS}`,
+      [id, userId, settings.systemPrompt, JSON.stringify(settings.params)],
+    );
+    return rows[0] ?? null;
+  }
+
+  /**
+   * Makes the shown path run through `messageId` (a version chosen, or the message just
+   * written). The caller has checked the owner and that the message is in the conversation.
+   */
+  async setActiveMessage(db: EntityManager, id: string, messageId: string): Promise<void> {
+    await db.query('UPDATE conversations SET active_message_id = $2 WHERE id = $1', [
+      id,
+      messageId,
+    ]);
   }
 
   /** The conversation's messages, oldest first. The caller has checked who owns it. */

@@ -9,6 +9,7 @@ export {
   type ConversationKey,
   type ConversationMessage,
   type ConversationPage,
+  type ConversationParams,
   type ConversationSummary,
   type MessageRole,
 } from './conversations.repository.js';
@@ -29,6 +30,14 @@ export {
   type Rating,
   type RatedMessage,
 } from './feedback.repository.js';
+export { activePath, type TreeMessage } from './message-tree.js';
+export {
+  MessageSearchRepository,
+  type Highlighted,
+  type SearchHit,
+} from './message-search.repository.js';
+export { PresetsRepository, type Preset, type PresetOwner } from './presets.repository.js';
+export { PromptTemplatesRepository, type PromptTemplate } from './prompt-templates.repository.js';
 export { ChatInstancesRepository } from './chat-instances.repository.js';
 export { eraseChatContent, holdOverUserMessages, type ChatErasure } from './chat-erasure.js';
 export {

@@ -17,6 +17,8 @@ export interface PendingMessage {
   /** The chat process serving it (chat_instances), for the reconciler. */
   instanceId: string | null;
   conversationId: string | null;
+  /** The message it answers in its conversation (see activePath); absent for API calls. */
+  parentId?: string | null;
   userId: string;
   apiKeyId: string | null;
   model: string;
@@ -84,9 +86,18 @@ export class MessagesRepository {
   ): Promise<void> {
     await db.query(
       `INSERT INTO messages (id, conversation_id, user_id, api_key_id, role, model, outcome, request_id,
-                             instance_id)
-       VALUES ($1, $2, $3, $4, 'assistant', $5, 'in_progress', $6, $7)`,
-      [m.id, m.conversationId, m.userId, m.apiKeyId, m.model, m.requestId, m.instanceId],
+                             instance_id, parent_id)
+       VALUES ($1, $2, $3, $4, 'assistant', $5, 'in_progress', $6, $7, $8)`,
+      [
+        m.id,
+        m.conversationId,
+        m.userId,
+        m.apiKeyId,
+        m.model,
+        m.requestId,
+        m.instanceId,
+        m.parentId ?? null,
+      ],
     );
   }
 
@@ -100,8 +111,8 @@ export class MessagesRepository {
   ): Promise<void> {
     await db.query(
       `INSERT INTO messages (id, conversation_id, user_id, api_key_id, role, model, outcome, request_id,
-                             instance_id, created_at)
-       SELECT $1, $2, $3, $4, 'assistant', $5, 'in_progress', $6, $7, $8
+                             instance_id, created_at, parent_id)
+       SELECT $1, $2, $3, $4, 'assistant', $5, 'in_progress', $6, $7, $8, $9
         WHERE NOT EXISTS (SELECT 1 FROM messages WHERE id = $1)`,
       [
         m.id,
@@ -112,6 +123,7 @@ export class MessagesRepository {
         m.requestId,
         m.instanceId,
         m.createdAt,
+        m.parentId ?? null,
       ],
     );
   }
@@ -120,6 +132,8 @@ export class MessagesRepository {
     db: EntityManager,
     m: {
       conversationId: string;
+      /** The message it follows; null for the first (or a new first version of it). */
+      parentId: string | null;
       userId: string;
       content: string;
       model: string;
@@ -127,15 +141,11 @@ export class MessagesRepository {
     },
   ): Promise<string> {
     const [{ id }] = await db.query(
-      `INSERT INTO messages (conversation_id, user_id, role, content, model, request_id)
-       VALUES ($1, $2, 'user', $3, $4, $5) RETURNING id`,
-      [m.conversationId, m.userId, m.content, m.model, m.requestId],
+      `INSERT INTO messages (conversation_id, user_id, role, content, model, request_id, parent_id)
+       VALUES ($1, $2, 'user', $3, $4, $5, $6) RETURNING id`,
+      [m.conversationId, m.userId, m.content, m.model, m.requestId, m.parentId],
     );
     return id;
-  }
-
-  async delete(db: EntityManager, id: string): Promise<void> {
-    await db.query('DELETE FROM messages WHERE id = $1', [id]);
   }
 
   /**

@@ -36,6 +36,8 @@ export interface CompletionContext {
   meta: RequestMeta;
   /** The chat UI's conversation the answer belongs to; null for plain API calls. */
   conversationId: string | null;
+  /** The message the answer follows in its conversation (versions share it). */
+  parentMessageId?: string | null;
   /** Aborted when the client goes away. */
   signal: AbortSignal;
 }
@@ -437,6 +439,7 @@ export class ChatCompletionsService {
       id: randomUUID(),
       instanceId: this.instance.id,
       conversationId: ctx.conversationId,
+      parentId: ctx.parentMessageId ?? null,
       userId: ctx.principal.userId,
       apiKeyId: ctx.principal.apiKey?.id ?? null,
       model,

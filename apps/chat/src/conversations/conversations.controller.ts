@@ -7,6 +7,7 @@ import {
   Param,
   Patch,
   Post,
+  Put,
   Query,
   Req,
 } from '@nestjs/common';
@@ -14,8 +15,10 @@ import type { FastifyRequest } from 'fastify';
 import { CurrentPrincipal, type Principal } from '@enclave/auth';
 import { requestMeta, UuidParam, ZodBody, type Sendable } from '@enclave/http';
 import {
+  ConversationSettingsBody,
   CreateConversationBody,
   RenameConversationBody,
+  SelectVersionBody,
   type Conversation,
 } from '@enclave/contracts';
 import { type ListConversationsQuery, ListConversationsQueryPipe } from './conversations.schema.js';
@@ -56,6 +59,26 @@ export class ConversationsController {
     @CurrentPrincipal() principal: Principal,
   ): Promise<Sendable<Conversation>> {
     return this.conversations.rename(principal, id, body.title);
+  }
+
+  /** The system prompt and parameters sent with every message of the conversation. */
+  @Put(':id/settings')
+  updateSettings(
+    @Param('id', UuidParam) id: string,
+    @Body(new ZodBody(ConversationSettingsBody)) body: ConversationSettingsBody,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<Sendable<Conversation>> {
+    return this.conversations.updateSettings(principal, id, body);
+  }
+
+  /** Shows another version of a message: answers the conversation as GET does. */
+  @Put(':id/active-message')
+  selectVersion(
+    @Param('id', UuidParam) id: string,
+    @Body(new ZodBody(SelectVersionBody)) body: SelectVersionBody,
+    @CurrentPrincipal() principal: Principal,
+  ) {
+    return this.conversations.selectVersion(principal, id, body.messageId);
   }
 
   @Delete(':id')

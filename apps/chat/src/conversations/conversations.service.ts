@@ -1,7 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { AuditLog } from '@enclave/audit';
 import { type Principal, principalActor } from '@enclave/auth';
+import type { ConversationSettingsBody } from '@enclave/contracts';
 import {
+  activePath,
   type Conversation,
   type ConversationMessage,
   ConversationsRepository,
@@ -43,14 +45,50 @@ export class ConversationsService {
     };
   }
 
+  /** The conversation with the path of messages it shows, each with its versions' ids. */
   async get(
     principal: Principal,
     id: string,
-  ): Promise<Conversation & { messages: ConversationMessage[] }> {
+  ): Promise<Conversation & { messages: (ConversationMessage & { versionIds: string[] })[] }> {
     const conversation = await this.conversations.getForUser(id, principal.userId);
     if (!conversation) throw notFound(id);
-    const messages = await this.conversations.listMessages(id);
+    const messages = activePath(
+      await this.conversations.listMessages(id),
+      conversation.activeMessageId,
+    );
     return { ...conversation, messages };
+  }
+
+  async updateSettings(
+    principal: Principal,
+    id: string,
+    settings: ConversationSettingsBody,
+  ): Promise<Conversation> {
+    const updated = await this.conversations.updateSettings(
+      this.dataSource.manager,
+      id,
+      principal.userId,
+      settings,
+    );
+    if (!updated) throw notFound(id);
+    return updated;
+  }
+
+  /** Shows another version of a message (and what followed it); answers the new path. */
+  async selectVersion(principal: Principal, id: string, messageId: string) {
+    const conversation = await this.conversations.getForUser(id, principal.userId);
+    if (!conversation) throw notFound(id);
+    const stored = await this.conversations.listMessages(id);
+    if (!stored.some((m) => m.id === messageId)) {
+      throw new ApiError(
+        404,
+        'message_not_found',
+        `This conversation has no message with id ${messageId}.`,
+        { param: 'messageId' },
+      );
+    }
+    await this.conversations.setActiveMessage(this.dataSource.manager, id, messageId);
+    return { ...conversation, activeMessageId: messageId, messages: activePath(stored, messageId) };
   }
 
   async rename(principal: Principal, id: string, title: string): Promise<Conversation> {
