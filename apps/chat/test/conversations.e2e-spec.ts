@@ -118,14 +118,21 @@ async function expectedOrder(userId: string): Promise<string[]> {
 async function insertMessage(
   who: Caller,
   conversationId: string | null,
-  m: { role: string; content: string; createdAt: string; toolCalls?: unknown[] },
+  m: {
+    role: string;
+    content: string;
+    createdAt: string;
+    toolCalls?: unknown[];
+    /** The message it follows (see activePath). */
+    parentId?: string;
+  },
 ): Promise<string> {
   const [{ id }] = await ds.query(
     `INSERT INTO messages (conversation_id, user_id, role, content, tool_calls, model, upstream,
                            outcome, finish_reason, prompt_tokens, completion_tokens, latency_ms,
-                           ttft_ms, request_id, created_at)
+                           ttft_ms, request_id, created_at, parent_id)
      VALUES ($1, $2, $3, $4, $5::jsonb, 'enclave-sim', 'sim', 'completed', 'stop', 7, 11, 120, 30,
-             'req-1', $6)
+             'req-1', $6, $7)
      RETURNING id`,
     [
       conversationId,
@@ -134,6 +141,7 @@ async function insertMessage(
       m.content,
       m.toolCalls ? JSON.stringify(m.toolCalls) : null,
       m.createdAt,
+      m.parentId ?? null,
     ],
   );
   return id;
@@ -153,6 +161,9 @@ describe('conversations: create, read, rename, delete', () => {
       id: expect.stringMatching(UUID_PATTERN),
       title: 'Budget Q3',
       model: 'enclave-sim',
+      systemPrompt: null,
+      params: {},
+      activeMessageId: null,
       createdAt: expect.any(String),
       updatedAt: created.createdAt,
     });
@@ -215,7 +226,7 @@ describe('conversations: create, read, rename, delete', () => {
     expect(after.body.data).toHaveLength(2);
   });
 
-  it('returns the messages of a conversation in order, with their public fields only', async () => {
+  it('returns the path of messages of a conversation in order, with their public fields only', async () => {
     const bob = await newUser('bob');
     const conversation = await create(bob, { title: 'Weather' });
     const other = await create(bob, { title: 'Other' });
@@ -229,23 +240,27 @@ describe('conversations: create, read, rename, delete', () => {
       content: '',
       createdAt: '2025-06-01T10:00:00.000002Z',
       toolCalls: [{ id: 'call_1', type: 'function', function: { name: 'get_weather' } }],
+      parentId: first,
     });
     const third = await insertMessage(bob, conversation.id, {
       role: 'assistant',
       content: 'Sunny.',
       createdAt: '2025-06-01T10:00:05Z',
+      parentId: second,
     });
-    // Two messages written at the same instant come in id order.
+    // Two versions written at the same instant come in id order; the path shows the last.
     const tied = [
       await insertMessage(bob, conversation.id, {
         role: 'user',
         content: 'tie a',
         createdAt: '2025-06-01T10:00:06Z',
+        parentId: third,
       }),
       await insertMessage(bob, conversation.id, {
         role: 'user',
         content: 'tie b',
         createdAt: '2025-06-01T10:00:06Z',
+        parentId: third,
       }),
     ].sort();
     // Inserted earlier in time than `third` but belonging elsewhere: never shown here.
@@ -269,10 +284,13 @@ describe('conversations: create, read, rename, delete', () => {
       first,
       second,
       third,
-      ...tied,
+      tied[1],
     ]);
+    expect(res.body.messages[3].versionIds).toEqual(tied);
     expect(res.body.messages[1]).toEqual({
       id: second,
+      parentId: first,
+      versionIds: [second],
       role: 'assistant',
       content: '',
       toolCalls: [{ id: 'call_1', type: 'function', function: { name: 'get_weather' } }],

@@ -17,6 +17,8 @@ export const Conversation = z.object({
   /** Sent in front of every message of this conversation; null: the administrator's default. */
   systemPrompt: z.string().nullable(),
   params: ChatParams,
+  /** The message whose versions were last chosen or written; null: the newest message. */
+  activeMessageId: z.string().nullable(),
   createdAt: Time,
   updatedAt: Time,
 });
