@@ -35,12 +35,8 @@ async function api(key: string, method: string, path: string, body?: unknown) {
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await res.text();
-  let json: any = null;
-  try {
-    json = text ? JSON.parse(text) : null;
-  } catch {
-    // a stream of events, not JSON
-  }
+  // JSON for answers, a stream of events for a streamed answer.
+  const json: ReturnType<typeof JSON.parse> = text.startsWith('{') ? JSON.parse(text) : null;
   return { status: res.status, text, json };
 }
 
@@ -227,9 +223,10 @@ describe('system prompt and parameters of a conversation', () => {
       params: {},
     });
     expect(foreign.status).toBe(404);
-    const [row] = await h.dataSource.query('SELECT system_prompt FROM conversations WHERE id = $1', [
-      id,
-    ]);
+    const [row] = await h.dataSource.query(
+      'SELECT system_prompt FROM conversations WHERE id = $1',
+      [id],
+    );
     expect(row.system_prompt).toBeNull();
   });
 });
@@ -254,12 +251,12 @@ describe('presets and prompt templates', () => {
     expect(mine.json).toMatchObject({ name: 'Creative', shared: false });
 
     const list = await api(alice.key, 'GET', '/api/presets');
-    expect(list.json.data.map((p: { name: string; shared: boolean }) => [p.name, p.shared])).toEqual(
-      [
-        ['Company tone', true],
-        ['Creative', false],
-      ],
-    );
+    expect(
+      list.json.data.map((p: { name: string; shared: boolean }) => [p.name, p.shared]),
+    ).toEqual([
+      ['Company tone', true],
+      ['Creative', false],
+    ]);
     const bobs = await api(bob.key, 'GET', '/api/presets');
     expect(bobs.json.data.map((p: { id: string }) => p.id)).toEqual([published.id]);
 
@@ -294,8 +291,12 @@ describe('presets and prompt templates', () => {
     expect(bad.status).toBe(400);
     expect(bad.json.error).toMatchObject({ code: 'invalid_body', param: 'name' });
     expect(
-      (await api(alice.key, 'POST', '/api/prompt-templates', { name: 'translate-de', content: 'y' }))
-        .status,
+      (
+        await api(alice.key, 'POST', '/api/prompt-templates', {
+          name: 'translate-de',
+          content: 'y',
+        })
+      ).status,
     ).toBe(409);
     const names = (key: string) =>
       api(key, 'GET', '/api/prompt-templates').then((r) =>

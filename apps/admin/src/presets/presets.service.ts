@@ -90,15 +90,9 @@ export class AdminPresetsService {
           { param: 'id' },
         );
       }
-      await this.record(
-        db,
-        who,
-        meta,
-        'admin.prompt_template.deleted',
-        'prompt_template',
-        id,
-        { name: gone.name },
-      );
+      await this.record(db, who, meta, 'admin.prompt_template.deleted', 'prompt_template', id, {
+        name: gone.name,
+      });
     });
   }
 
