@@ -82,11 +82,8 @@ export function ChatShell(props: { user: User; onSignedOut(): void; onChangePass
     }
   }, []);
 
-  // Search as the person types, once they pause.
-  useEffect(() => {
-    const timer = setTimeout(() => void loadList(query.trim(), null), query ? 250 : 0);
-    return () => clearTimeout(timer);
-  }, [query, loadList]);
+  // The list itself is never filtered: a search shows its own results (features/SearchResults).
+  useEffect(() => void loadList('', null), [loadList]);
 
   useEffect(() => {
     api
@@ -110,7 +107,7 @@ export function ChatShell(props: { user: User; onSignedOut(): void; onChangePass
     localStorage.setItem(MODEL_KEY, m);
   }, []);
 
-  const refreshList = useCallback(() => void loadList(query.trim(), null), [loadList, query]);
+  const refreshList = useCallback(() => void loadList('', null), [loadList]);
 
   async function signOut() {
     try {
@@ -157,7 +154,7 @@ export function ChatShell(props: { user: User; onSignedOut(): void; onChangePass
         list={list}
         query={query}
         onQuery={setQuery}
-        onMore={() => void loadList(query.trim(), list.nextCursor)}
+        onMore={() => void loadList('', list.nextCursor)}
         activeId={currentId}
         onSelect={navigate}
         onNew={() => navigate(null)}

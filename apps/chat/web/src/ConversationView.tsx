@@ -17,6 +17,8 @@ import {
   type StoredMessage,
 } from './api';
 import { describeFailure, type UiError } from './errors';
+import { ConversationSettings, type Settings } from './features/ConversationSettings';
+import { useTemplateMenu } from './features/TemplateMenu';
 import { MessageItem, type UiMessage } from './MessageItem';
 import { streamTurn, type Turn } from './stream';
 
@@ -44,6 +46,7 @@ function toUi(messages: StoredMessage[]): UiMessage[] {
       upstream: m.upstream,
       outcome: m.outcome,
       streaming: false,
+      versionIds: m.versionIds,
     }));
 }
 
@@ -85,6 +88,9 @@ export function ConversationView(props: {
   const [renaming, setRenaming] = useState(false);
   const [titleDraft, setTitleDraft] = useState('');
   const [confirmDelete, setConfirmDelete] = useState(false);
+  const [settings, setSettings] = useState<Settings>({ systemPrompt: null, params: {} });
+  const [settingsOpen, setSettingsOpen] = useState(false);
+  const templateMenu = useTemplateMenu(draft, setDraft);
   const abort = useRef<AbortController | null>(null);
   const serverUsers = useRef(0);
   const mounted = useRef(false);
@@ -96,6 +102,7 @@ export function ConversationView(props: {
   /** Shows the server's copy of the conversation. */
   const apply = useCallback((c: ConversationDetail) => {
     setTitle(c.title);
+    setSettings({ systemPrompt: c.systemPrompt, params: c.params });
     setMessages(toUi(c.messages));
     serverUsers.current = usersIn(c.messages);
     const lastAnswer = c.messages.findLast((m) => m.role === 'assistant' && m.upstream);
@@ -189,11 +196,7 @@ export function ConversationView(props: {
     let id = idRef.current;
     if (!id) {
       try {
-        const created = await api.createConversation({ model });
-        id = created.id;
-        idRef.current = id;
-        setTitle(created.title);
-        props.onCreated(created);
+        id = await ensureConversation();
       } catch (err) {
         const failure = err instanceof ApiFailure ? err : connectionLost();
         setError(describeFailure(failure, model));
@@ -202,11 +205,16 @@ export function ConversationView(props: {
       }
     }
     const usersBefore = serverUsers.current;
+    // An edited message replaces what is shown from it on (the server keeps the old version).
+    const upTo = (ms: UiMessage[]) => {
+      const at = 'editOf' in turn ? ms.findIndex((m) => m.id === turn.editOf) : -1;
+      return at < 0 ? ms : ms.slice(0, at);
+    };
     setMessages((ms) => [
       ...('regenerate' in turn
         ? withoutTrailingAnswer(ms)
         : [
-            ...ms,
+            ...upTo(ms),
             {
               key: `local-${++keys}`,
               id: null,
@@ -216,6 +224,7 @@ export function ConversationView(props: {
               upstream: null,
               outcome: null,
               streaming: false,
+              versionIds: [],
             },
           ]),
       {
@@ -227,9 +236,10 @@ export function ConversationView(props: {
         upstream: null,
         outcome: 'in_progress',
         streaming: true,
+        versionIds: [],
       },
     ]);
-    if ('content' in turn) setDraft('');
+    if ('content' in turn && !('editOf' in turn && turn.editOf)) setDraft('');
     streamed.current = '';
     const controller = new AbortController();
     abort.current = controller;
@@ -288,6 +298,34 @@ export function ConversationView(props: {
     onChanged();
   }
 
+  /** The conversation's id, creating it first for a new chat. */
+  async function ensureConversation(): Promise<string> {
+    if (idRef.current) return idRef.current;
+    const created = await api.createConversation({ model: props.model || undefined });
+    idRef.current = created.id;
+    setTitle(created.title);
+    props.onCreated(created);
+    return created.id;
+  }
+
+  async function saveSettings(next: Settings) {
+    const id = await ensureConversation();
+    const saved = await api.updateSettings(id, next);
+    setSettings({ systemPrompt: saved.systemPrompt, params: saved.params });
+    setSettingsOpen(false);
+    setAnnouncement('Conversation settings saved.');
+  }
+
+  async function selectVersion(messageId: string) {
+    const id = idRef.current;
+    if (!id || phase !== 'idle') return;
+    try {
+      apply(await api.selectVersion(id, { messageId }));
+    } catch (err) {
+      setError(describeFailure(err instanceof ApiFailure ? err : connectionLost(), props.model));
+    }
+  }
+
   function submit(e: FormEvent) {
     e.preventDefault();
     const content = draft.trim();
@@ -295,6 +333,7 @@ export function ConversationView(props: {
   }
 
   function onPromptKey(e: KeyboardEvent<HTMLTextAreaElement>) {
+    if (templateMenu.onKeyDown(e)) return;
     if (e.key === 'Enter' && !e.shiftKey && !e.nativeEvent.isComposing) {
       e.preventDefault();
       const content = draft.trim();
@@ -339,6 +378,13 @@ export function ConversationView(props: {
   const sendLatest = useRef(send);
   sendLatest.current = send;
   const regenerate = useCallback(() => void sendLatest.current({ regenerate: true }), []);
+  const edit = useCallback(
+    (editOf: string, content: string) => void sendLatest.current({ content, editOf }),
+    [],
+  );
+  const selectLatest = useRef(selectVersion);
+  selectLatest.current = selectVersion;
+  const showVersion = useCallback((id: string) => void selectLatest.current(id), []);
 
   const lastAnswer = messages.at(-1)?.role === 'assistant' ? messages.at(-1) : undefined;
   const busy = phase !== 'idle';
@@ -385,6 +431,15 @@ export function ConversationView(props: {
               </option>
             ))}
           </select>
+          <button
+            type="button"
+            className="quiet small"
+            disabled={busy}
+            aria-haspopup="dialog"
+            onClick={() => setSettingsOpen(true)}
+          >
+            Settings
+          </button>
           {idRef.current && !renaming && (
             <>
               <button
@@ -445,6 +500,8 @@ export function ConversationView(props: {
                 feedback={m.id ? (feedback[m.id] ?? null) : null}
                 onRegenerate={m === lastAnswer && phase === 'idle' && m.id ? regenerate : null}
                 onFeedback={onFeedback}
+                onEdit={phase === 'idle' && m.id && m.role === 'user' ? edit : null}
+                onSelectVersion={phase === 'idle' ? showVersion : null}
               />
             ))}
           </ol>
@@ -477,6 +534,7 @@ export function ConversationView(props: {
       )}
 
       <form className="composer" onSubmit={submit}>
+        {templateMenu.menu}
         <label htmlFor="prompt" className="visually-hidden">
           Message
         </label>
@@ -484,11 +542,12 @@ export function ConversationView(props: {
           id="prompt"
           ref={prompt}
           rows={2}
-          placeholder="Message Enclave (Enter to send, Shift+Enter for a new line)"
+          placeholder="Message Enclave (Enter to send, Shift+Enter for a new line, / for templates)"
           value={draft}
           disabled={noModels || !!loadError}
           onChange={(e) => setDraft(e.target.value)}
           onKeyDown={onPromptKey}
+          {...templateMenu.inputProps}
         />
         {phase === 'streaming' ? (
           <button type="button" className="danger" onClick={() => abort.current?.abort()}>
@@ -507,6 +566,14 @@ export function ConversationView(props: {
       <p className="visually-hidden" role="status" aria-live="polite">
         {announcement}
       </p>
+
+      {settingsOpen && (
+        <ConversationSettings
+          current={settings}
+          onSave={saveSettings}
+          onClose={() => setSettingsOpen(false)}
+        />
+      )}
 
       <ConfirmDialog
         open={confirmDelete}

@@ -2,6 +2,8 @@ import { type FormEvent, memo, useState } from 'react';
 import { api, ApiFailure, type Feedback, type Rating, type StoredMessage } from './api';
 import { copyText } from './clipboard';
 import { MarkdownText } from './Markdown';
+import { EditMessage } from './features/EditMessage';
+import { VersionSwitcher } from './features/VersionSwitcher';
 
 export interface UiMessage {
   key: string;
@@ -13,6 +15,8 @@ export interface UiMessage {
   upstream: string | null;
   outcome: StoredMessage['outcome'];
   streaming: boolean;
+  /** This message and its other versions (edits, regenerated answers), oldest first. */
+  versionIds: string[];
 }
 
 export const MessageItem = memo(function MessageItem(props: {
@@ -21,9 +25,14 @@ export const MessageItem = memo(function MessageItem(props: {
   /** Set on the last answer when a new one may be asked for. */
   onRegenerate: (() => void) | null;
   onFeedback(saved: Feedback): void;
+  /** Set on your stored messages when an edited version may be sent. */
+  onEdit: ((id: string, content: string) => void) | null;
+  /** Set when another version may be shown. */
+  onSelectVersion: ((id: string) => void) | null;
 }) {
   const m = props.message;
   const [copied, setCopied] = useState(false);
+  const [editing, setEditing] = useState(false);
   const who = m.role === 'user' ? 'You' : 'Assistant';
 
   return (
@@ -33,7 +42,17 @@ export const MessageItem = memo(function MessageItem(props: {
           <span className="who">{who}</span>
           {m.role === 'assistant' && m.model && <span className="model">{m.model}</span>}
         </header>
-        {m.role === 'user' ? (
+        {m.role === 'user' && editing && m.id && props.onEdit ? (
+          <EditMessage
+            id={m.id}
+            content={m.content}
+            onCancel={() => setEditing(false)}
+            onSend={(content) => {
+              setEditing(false);
+              props.onEdit?.(m.id!, content);
+            }}
+          />
+        ) : m.role === 'user' ? (
           <p className="plain">{m.content}</p>
         ) : m.content ? (
           <MarkdownText text={m.content} />
@@ -46,8 +65,21 @@ export const MessageItem = memo(function MessageItem(props: {
         {!m.streaming &&
           (m.outcome === 'upstream_error' || m.outcome === 'interrupted') &&
           m.content && <p className="note">Cut off before the end.</p>}
-        {!m.streaming && m.content && (
+        {!m.streaming && m.content && !editing && (
           <div className="message-actions">
+            {m.id && (
+              <VersionSwitcher
+                id={m.id}
+                versionIds={m.versionIds}
+                disabled={!props.onSelectVersion}
+                onSelect={(id) => props.onSelectVersion?.(id)}
+              />
+            )}
+            {m.role === 'user' && props.onEdit && (
+              <button type="button" className="quiet small" onClick={() => setEditing(true)}>
+                Edit
+              </button>
+            )}
             <button
               type="button"
               className="quiet small"

@@ -1,4 +1,5 @@
 import type { ListState } from './ChatShell';
+import { SearchResults } from './features/SearchResults';
 
 export function Sidebar(props: {
   id: string;
@@ -10,22 +11,39 @@ export function Sidebar(props: {
   onSelect(id: string): void;
   onNew(): void;
 }) {
-  const { list } = props;
   return (
     <nav id={props.id} className="sidebar" aria-label="Conversations">
       <button type="button" className="primary new-chat" onClick={props.onNew}>
         New chat
       </button>
       <label htmlFor="search" className="visually-hidden">
-        Search conversations by title
+        Search your conversations
       </label>
       <input
         id="search"
         type="search"
-        placeholder="Search conversations"
+        placeholder="Search messages and titles"
         value={props.query}
         onChange={(e) => props.onQuery(e.target.value)}
       />
+      {props.query.trim() ? (
+        <SearchResults
+          query={props.query.trim()}
+          activeId={props.activeId}
+          onSelect={props.onSelect}
+        />
+      ) : (
+        <ConversationList {...props} />
+      )}
+    </nav>
+  );
+}
+
+/** The user's conversations, most recently active first, a page at a time. */
+function ConversationList(props: Parameters<typeof Sidebar>[0]) {
+  const { list } = props;
+  return (
+    <>
       {list.error && (
         <p className="form-error" role="alert">
           {list.error}
@@ -47,16 +65,14 @@ export function Sidebar(props: {
         ))}
       </ul>
       {!list.loading && !list.items.length && !list.error && (
-        <p className="empty">
-          {props.query ? 'No conversation matches.' : 'No conversations yet.'}
-        </p>
+        <p className="empty">No conversations yet.</p>
       )}
       {list.nextCursor && (
         <button type="button" className="quiet" onClick={props.onMore} disabled={list.loading}>
           {list.loading ? 'Loading…' : 'Load more'}
         </button>
       )}
-    </nav>
+    </>
   );
 }
 

@@ -4,12 +4,19 @@
 import type {
   Conversation,
   ConversationDetail,
+  ConversationSettingsBody,
   CreateConversationBody,
   Feedback,
   FeedbackBody,
   Me,
   ModelList,
+  Preset,
+  PresetBody,
+  PromptTemplate,
+  PromptTemplateBody,
   RenameConversationBody,
+  SearchHit,
+  SelectVersionBody,
 } from '@enclave/contracts';
 import { createApiClient } from '@enclave/web';
 import type { z } from 'zod';
@@ -17,9 +24,14 @@ import type { z } from 'zod';
 export { ApiFailure, CONNECTION_LOST } from '@enclave/web';
 
 export type {
+  ChatParams,
   Conversation,
   ConversationDetail,
   Feedback,
+  Highlighted,
+  Preset,
+  PromptTemplate,
+  SearchHit,
   Rating,
   StoredMessage,
 } from '@enclave/contracts';
@@ -62,4 +74,17 @@ export const api = {
     call<{ data: Feedback[] }>('GET', `/api/conversations/${enc(conversationId)}/feedback`),
   giveFeedback: (messageId: string, body: Body<typeof FeedbackBody>) =>
     call<Feedback>('PUT', `/api/messages/${enc(messageId)}/feedback`, body),
+  search: (q: string) =>
+    call<{ data: SearchHit[] }>('GET', `/api/search?${new URLSearchParams({ q })}`),
+  selectVersion: (id: string, body: Body<typeof SelectVersionBody>) =>
+    call<ConversationDetail>('PUT', `/api/conversations/${enc(id)}/active-message`, body),
+  updateSettings: (id: string, body: Body<typeof ConversationSettingsBody>) =>
+    call<Conversation>('PUT', `/api/conversations/${enc(id)}/settings`, body),
+  presets: () => call<{ data: Preset[] }>('GET', '/api/presets'),
+  createPreset: (body: Body<typeof PresetBody>) => call<Preset>('POST', '/api/presets', body),
+  deletePreset: (id: string) => call<void>('DELETE', `/api/presets/${enc(id)}`),
+  templates: () => call<{ data: PromptTemplate[] }>('GET', '/api/prompt-templates'),
+  createTemplate: (body: Body<typeof PromptTemplateBody>) =>
+    call<PromptTemplate>('POST', '/api/prompt-templates', body),
+  deleteTemplate: (id: string) => call<void>('DELETE', `/api/prompt-templates/${enc(id)}`),
 };

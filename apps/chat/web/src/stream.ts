@@ -3,7 +3,8 @@ import type { z } from 'zod';
 import { ApiFailure, connectionLost, failureOf, writeHeaders } from './api';
 import { SseParser } from './sse';
 
-export type Turn = { content: string } | { regenerate: true };
+/** A new message, an edited version of one of yours (`editOf`), or a new answer to the last. */
+export type Turn = { content: string; editOf?: string } | { regenerate: true };
 
 /** How a streamed answer ended. */
 export type StreamEnd =

@@ -1,0 +1,109 @@
+import { type KeyboardEvent, useCallback, useEffect, useState } from 'react';
+import { api, type PromptTemplate } from '../api';
+import { TemplatesDialog } from './TemplatesDialog';
+
+/** The message box holds only `/` and the start of a template's name. */
+const COMMAND = /^\/([a-z0-9_-]*)$/;
+
+/**
+ * Prompt templates in the composer: typing `/` opens a list of your templates and the published
+ * ones, narrowed as you type their name; ↑/↓ choose, Enter or Tab (or a click) puts the
+ * template's text into the message box, Escape closes the list. Returns the list to render, the
+ * key handler the message box calls first, and the attributes that tie the two together.
+ */
+export function useTemplateMenu(draft: string, setDraft: (text: string) => void) {
+  const [templates, setTemplates] = useState<PromptTemplate[] | null>(null);
+  const [index, setIndex] = useState(0);
+  const [dismissed, setDismissed] = useState<string | null>(null);
+  const [managing, setManaging] = useState(false);
+
+  const typed = COMMAND.exec(draft)?.[1];
+  const open = typed !== undefined && dismissed !== draft && !managing;
+
+  const load = useCallback(() => {
+    api
+      .templates()
+      .then((r) => setTemplates(r.data))
+      .catch(() => setTemplates([]));
+  }, []);
+  useEffect(() => {
+    if (open && templates === null) load();
+  }, [open, templates, load]);
+  useEffect(() => setIndex(0), [typed]);
+
+  const matches = open ? (templates ?? []).filter((t) => t.name.startsWith(typed)) : [];
+
+  function insert(t: PromptTemplate) {
+    setDraft(t.content);
+    setDismissed(null);
+  }
+
+  /** Handles the key when the list is open; true when it did. */
+  function onKeyDown(e: KeyboardEvent<HTMLTextAreaElement>): boolean {
+    if (!open) return false;
+    if (e.key === 'Escape') {
+      setDismissed(draft);
+    } else if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
+      const n = matches.length;
+      if (!n) return false;
+      setIndex((i) => (i + (e.key === 'ArrowDown' ? 1 : n - 1)) % n);
+    } else if ((e.key === 'Enter' || e.key === 'Tab') && matches[index]) {
+      insert(matches[index]);
+    } else {
+      return false;
+    }
+    e.preventDefault();
+    return true;
+  }
+
+  const optionId = (i: number) => `template-option-${i}`;
+  const inputProps = {
+    role: 'combobox' as const,
+    'aria-expanded': open,
+    'aria-controls': 'template-menu',
+    'aria-autocomplete': 'list' as const,
+    'aria-activedescendant': open && matches[index] ? optionId(index) : undefined,
+  };
+
+  const menu = (
+    <>
+      {open && (
+        <div className="template-menu">
+          <ul id="template-menu" role="listbox" aria-label="Prompt templates">
+            {matches.map((t, i) => (
+              <li
+                key={t.id}
+                id={optionId(i)}
+                role="option"
+                aria-selected={i === index}
+                onMouseDown={(e) => {
+                  e.preventDefault();
+                  insert(t);
+                }}
+              >
+                <strong>/{t.name}</strong>
+                {t.shared && <span className="tag">published</span>}
+                <span className="template-preview">{t.content}</span>
+              </li>
+            ))}
+          </ul>
+          {templates !== null && !matches.length && (
+            <p className="empty">No template starts with “/{typed}”.</p>
+          )}
+          <button type="button" className="quiet small" onClick={() => setManaging(true)}>
+            Manage templates
+          </button>
+        </div>
+      )}
+      {managing && (
+        <TemplatesDialog
+          onClose={() => {
+            setManaging(false);
+            load();
+          }}
+        />
+      )}
+    </>
+  );
+  return { menu, onKeyDown, inputProps };
+}
