@@ -9,6 +9,7 @@ import { ConversationsPage } from './pages/ConversationsPage';
 import { DashboardPage } from './pages/DashboardPage';
 import { FeedbackPage } from './pages/FeedbackPage';
 import { PoliciesPage } from './pages/PoliciesPage';
+import { PresetsPage } from './pages/PresetsPage';
 import { QuotasPage } from './pages/QuotasPage';
 import { UserPage } from './pages/UserPage';
 import { UsersPage } from './pages/UsersPage';
@@ -38,6 +39,7 @@ const SECTIONS: Section[] = [
   { path: '/backends', label: 'Backends & models', roles: ['admin'], page: BackendsPage },
   { path: '/quotas', label: 'Quotas & limits', roles: ['admin'], page: QuotasPage },
   { path: '/policies', label: 'Policies', roles: ['admin'], page: PoliciesPage },
+  { path: '/presets', label: 'Presets & templates', roles: ['admin'], page: PresetsPage },
   {
     path: '/conversations',
     label: 'Conversations',

@@ -27,6 +27,10 @@ import type {
   ModelAlias,
   OpenedConversation,
   PolicyChange,
+  Preset,
+  PresetBody,
+  PromptTemplate,
+  PromptTemplateBody,
   Quota,
   QuotaBody,
   QuotaScope,
@@ -57,6 +61,8 @@ export type {
   Me,
   MinuteStats,
   OpenedConversation,
+  Preset,
+  PromptTemplate,
   Quota,
   QuotaScope,
   Role,
@@ -122,6 +128,13 @@ export const api = {
   policies: () => call<RuntimePolicies>('GET', `${A}/policies`),
   updatePolicies: (change: Body<typeof PolicyChange>) =>
     call<RuntimePolicies>('PATCH', `${A}/policies`, change),
+  presets: () => call<{ data: Preset[] }>('GET', `${A}/presets`),
+  publishPreset: (body: Body<typeof PresetBody>) => call<Preset>('POST', `${A}/presets`, body),
+  deletePreset: (id: string) => call<void>('DELETE', `${A}/presets/${enc(id)}`),
+  templates: () => call<{ data: PromptTemplate[] }>('GET', `${A}/prompt-templates`),
+  publishTemplate: (body: Body<typeof PromptTemplateBody>) =>
+    call<PromptTemplate>('POST', `${A}/prompt-templates`, body),
+  deleteTemplate: (id: string) => call<void>('DELETE', `${A}/prompt-templates/${enc(id)}`),
 
   conversations: (q: string, before: string | null) =>
     call<{ data: ConversationSummary[]; nextBefore: string | null }>(
