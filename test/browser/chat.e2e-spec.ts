@@ -87,6 +87,9 @@ describe('chat web UI', () => {
 
   it('signs in, lists only allowed models, and streams an answer into a new conversation', async () => {
     await signIn(page, h.baseURL, user.email);
+    await page.getByLabel('Model').locator('option', { hasText: 'enclave-sim' }).waitFor({
+      state: 'attached',
+    });
     const options = await page.getByLabel('Model').locator('option').allTextContents();
     expect(options.sort()).toEqual(['enclave-sim', 'enclave-slow', 'sim-large']);
 
@@ -146,7 +149,7 @@ describe('chat web UI', () => {
     expect(stored).toBeLessThan(2000);
   });
 
-  it('regenerates the last answer: the old one is replaced, not added to', async () => {
+  it('regenerates the last answer: the old one stays stored as an earlier version', async () => {
     await page.getByLabel('Model').selectOption('enclave-sim');
     const id = currentConversationId();
     const before = (await messagesOf(id)).at(-1)!;
@@ -155,7 +158,14 @@ describe('chat web UI', () => {
     await answerSettled(page);
 
     const rows = await messagesOf(id);
-    expect(rows.map((r) => r.role)).toEqual(['user', 'assistant', 'user', 'assistant']);
+    expect(rows.map((r) => r.role)).toEqual([
+      'user',
+      'assistant',
+      'user',
+      'assistant',
+      'assistant',
+    ]);
+    expect(rows[3]!.id).toBe(before.id);
     const after = rows.at(-1)!;
     expect(after.id).not.toBe(before.id);
     expect(after.outcome).toBe('completed');
@@ -218,10 +228,11 @@ describe('chat web UI', () => {
     await answerSettled(page);
     await nav.getByRole('button', { name: /Packing list for Lisbon/ }).waitFor();
 
-    await page.getByLabel('Search conversations by title').fill('trail not');
-    await nav.getByRole('button', { name: /Packing list/ }).waitFor({ state: 'detached' });
+    await page.getByLabel('Search your conversations').fill('trail not');
+    await nav.getByRole('button', { name: /Audit trail notes/ }).waitFor();
+    expect(await nav.getByRole('button', { name: /Packing list/ }).count()).toBe(0);
     expect(await nav.getByRole('button', { name: /Audit trail notes/ }).count()).toBe(1);
-    await page.getByLabel('Search conversations by title').fill('');
+    await page.getByLabel('Search your conversations').fill('');
     await nav.getByRole('button', { name: /Packing list/ }).waitFor();
   });
 

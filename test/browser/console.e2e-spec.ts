@@ -61,6 +61,7 @@ describe('admin console', () => {
       'Backends & models',
       'Quotas & limits',
       'Policies',
+      'Presets & templates',
       'Conversations',
       'Feedback',
       'Audit',

@@ -46,7 +46,8 @@ export class PresetsRepository {
       name: string;
       systemPrompt: string | null;
       params: ConversationParams;
-      createdBy: string;
+      /** Who wrote it; null when not a person (seeded). */
+      createdBy: string | null;
     },
   ): Promise<Preset> {
     const rows = await queryRows<Preset>(

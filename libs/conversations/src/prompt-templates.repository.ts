@@ -37,7 +37,7 @@ export class PromptTemplatesRepository {
 
   async insert(
     db: EntityManager,
-    t: { owner: PresetOwner; name: string; content: string; createdBy: string },
+    t: { owner: PresetOwner; name: string; content: string; createdBy: string | null },
   ): Promise<PromptTemplate> {
     const rows = await queryRows<PromptTemplate>(
       db,

@@ -567,6 +567,7 @@ export function ConversationView(props: {
         {announcement}
       </p>
 
+      {templateMenu.dialog}
       {settingsOpen && (
         <ConversationSettings
           current={settings}

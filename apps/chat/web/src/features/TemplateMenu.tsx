@@ -8,8 +8,9 @@ const COMMAND = /^\/([a-z0-9_-]*)$/;
 /**
  * Prompt templates in the composer: typing `/` opens a list of your templates and the published
  * ones, narrowed as you type their name; ↑/↓ choose, Enter or Tab (or a click) puts the
- * template's text into the message box, Escape closes the list. Returns the list to render, the
- * key handler the message box calls first, and the attributes that tie the two together.
+ * template's text into the message box, Escape closes the list. Returns the list to render in
+ * the composer, the dialog that manages templates (to render outside it), the key handler the
+ * message box calls first, and the attributes that tie the box and the list together.
  */
 export function useTemplateMenu(draft: string, setDraft: (text: string) => void) {
   const [templates, setTemplates] = useState<PromptTemplate[] | null>(null);
@@ -65,45 +66,42 @@ export function useTemplateMenu(draft: string, setDraft: (text: string) => void)
     'aria-activedescendant': open && matches[index] ? optionId(index) : undefined,
   };
 
-  const menu = (
-    <>
-      {open && (
-        <div className="template-menu">
-          <ul id="template-menu" role="listbox" aria-label="Prompt templates">
-            {matches.map((t, i) => (
-              <li
-                key={t.id}
-                id={optionId(i)}
-                role="option"
-                aria-selected={i === index}
-                onMouseDown={(e) => {
-                  e.preventDefault();
-                  insert(t);
-                }}
-              >
-                <strong>/{t.name}</strong>
-                {t.shared && <span className="tag">published</span>}
-                <span className="template-preview">{t.content}</span>
-              </li>
-            ))}
-          </ul>
-          {templates !== null && !matches.length && (
-            <p className="empty">No template starts with “/{typed}”.</p>
-          )}
-          <button type="button" className="quiet small" onClick={() => setManaging(true)}>
-            Manage templates
-          </button>
-        </div>
+  const menu = open && (
+    <div className="template-menu">
+      <ul id="template-menu" role="listbox" aria-label="Prompt templates">
+        {matches.map((t, i) => (
+          <li
+            key={t.id}
+            id={optionId(i)}
+            role="option"
+            aria-selected={i === index}
+            onMouseDown={(e) => {
+              e.preventDefault();
+              insert(t);
+            }}
+          >
+            <strong>/{t.name}</strong>
+            {t.shared && <span className="tag">published</span>}
+            <span className="template-preview">{t.content}</span>
+          </li>
+        ))}
+      </ul>
+      {templates !== null && !matches.length && (
+        <p className="empty">No template starts with “/{typed}”.</p>
       )}
-      {managing && (
-        <TemplatesDialog
-          onClose={() => {
-            setManaging(false);
-            load();
-          }}
-        />
-      )}
-    </>
+      <button type="button" className="quiet small" onClick={() => setManaging(true)}>
+        Manage templates
+      </button>
+    </div>
   );
-  return { menu, onKeyDown, inputProps };
+  // Rendered outside the composer's form: a form inside a form would submit both.
+  const dialog = managing && (
+    <TemplatesDialog
+      onClose={() => {
+        setManaging(false);
+        load();
+      }}
+    />
+  );
+  return { menu, dialog, onKeyDown, inputProps };
 }
