@@ -54,6 +54,12 @@ export {
   type SealerStatus,
 } from './sealer/audit-sealer.js';
 export { verifyDatabaseChain, type DatabaseVerdict } from './verify/verify-database.js';
+export {
+  VERIFY_HEARTBEAT_MS,
+  VerifyJobsRepository,
+  type VerificationVerdict,
+  type VerifyJob,
+} from './verify/verify-jobs.repository.js';
 export { ExportRefusedError, writeExport, type ExportFilter } from './export/audit-export.js';
 export {
   CSV_COLUMNS,
