@@ -1,6 +1,7 @@
 export {
   GENESIS_HASH,
   ChainWalker,
+  checkPayload,
   checkpointMessage,
   checkpointValid,
   keyIdOf,
