@@ -1,4 +1,7 @@
+import { Preferences } from '@enclave/web';
+import i18next from 'i18next';
 import { useCallback, useEffect, useRef, useState } from 'react';
+import { useTranslation } from 'react-i18next';
 import { api, ApiFailure, type Conversation, type User } from './api';
 import { ConversationView } from './ConversationView';
 import { Sidebar } from './Sidebar';
@@ -19,6 +22,7 @@ export interface ListState {
 
 /** The signed-in page: conversations on the side, the open conversation in the middle. */
 export function ChatShell(props: { user: User; onSignedOut(): void; onChangePassword(): void }) {
+  const { t } = useTranslation();
   const [currentId, setCurrentId] = useState<string | null>(idFromLocation);
   // A new key opens a fresh view; a chat created in the view keeps it (it holds the stream).
   const [viewKey, setViewKey] = useState<string>(() => idFromLocation() ?? 'new');
@@ -95,12 +99,14 @@ export function ChatShell(props: { user: User; onSignedOut(): void; onChangePass
         const ids = data.map((m) => m.id);
         setModels(ids);
         setModel((m) => (ids.includes(m) ? m : (ids[0] ?? '')));
-        if (!ids.length) setModelsError('No models are available to you; ask an administrator.');
+        if (!ids.length) setModelsError(i18next.t('models.none'));
       })
       .catch((err: unknown) => {
         setModels([]);
         setModelsError(
-          `The models could not be loaded: ${err instanceof ApiFailure ? err.message : String(err)}`,
+          i18next.t('models.failed', {
+            message: err instanceof ApiFailure ? err.message : String(err),
+          }),
         );
       });
   }, []);
@@ -123,7 +129,7 @@ export function ChatShell(props: { user: User; onSignedOut(): void; onChangePass
   return (
     <div className={`shell${sidebarOpen ? ' sidebar-open' : ''}`}>
       <a className="skip-link" href="#prompt">
-        Skip to the message box
+        {t('shell.skip')}
       </a>
       <header className="topbar">
         <button
@@ -133,23 +139,24 @@ export function ChatShell(props: { user: User; onSignedOut(): void; onChangePass
           aria-controls="sidebar"
           onClick={() => setSidebarOpen((o) => !o)}
         >
-          Conversations
+          {t('sidebar.label')}
         </button>
         <span className="brand">Enclave</span>
+        <Preferences />
         <span className="who" title={props.user.email}>
           {props.user.email}
         </span>
         <button
           type="button"
           className="quiet"
-          aria-label="Change password"
+          aria-label={t('shell.changePassword')}
           onClick={props.onChangePassword}
         >
-          <span className="wide-only">Change password</span>
-          <span className="narrow-only">Password</span>
+          <span className="wide-only">{t('shell.changePassword')}</span>
+          <span className="narrow-only">{t('shell.password')}</span>
         </button>
         <button type="button" className="quiet" onClick={() => void signOut()}>
-          Sign out
+          {t('shell.signOut')}
         </button>
       </header>
       <Sidebar

@@ -7,6 +7,8 @@ import {
   useState,
 } from 'react';
 import { ConfirmDialog } from '@enclave/web';
+import i18next from 'i18next';
+import { useTranslation } from 'react-i18next';
 import {
   api,
   ApiFailure,
@@ -71,8 +73,9 @@ export function ConversationView(props: {
   onDeleted(id: string): void;
 }) {
   const { onChanged, onModelChange } = props;
+  const { t } = useTranslation();
   const idRef = useRef<string | null>(props.initialId);
-  const [title, setTitle] = useState(props.initialId ? '' : 'New chat');
+  const [title, setTitle] = useState(props.initialId ? '' : i18next.t('newChat'));
   const [messages, setMessages] = useState<UiMessage[]>([]);
   const [feedback, setFeedback] = useState<Record<string, Feedback>>({});
   const [phase, setPhase] = useState<Phase>(props.initialId ? 'loading' : 'idle');
@@ -117,8 +120,10 @@ export function ConversationView(props: {
           if (!mounted.current) return;
           setLoadError(
             err instanceof ApiFailure && err.status === 404
-              ? 'This conversation does not exist, or it was deleted.'
-              : `The conversation could not be loaded: ${err instanceof ApiFailure ? err.message : String(err)}`,
+              ? i18next.t('conversation.notFound')
+              : i18next.t('conversation.loadFailed', {
+                  message: err instanceof ApiFailure ? err.message : String(err),
+                }),
           );
           setPhase('idle');
         });
@@ -251,12 +256,12 @@ export function ConversationView(props: {
     switch (end.kind) {
       case 'done':
         finishStreaming('completed');
-        setAnnouncement('The answer is complete.');
+        setAnnouncement(i18next.t('conversation.complete'));
         await settle(id);
         break;
       case 'stopped':
         finishStreaming('client_disconnected');
-        setAnnouncement('Stopped.');
+        setAnnouncement(i18next.t('conversation.stopped'));
         await settle(id);
         break;
       case 'interrupted':
@@ -345,12 +350,12 @@ export function ConversationView(props: {
   const noModels = props.models !== null && props.models.length === 0;
 
   return (
-    <main className="conversation" aria-label={title || 'Conversation'}>
+    <main className="conversation" aria-label={title || t('conversation.label')}>
       <div className="conversation-head">
         {renaming ? (
           <form className="rename" onSubmit={saveTitle}>
             <label htmlFor="title-input" className="visually-hidden">
-              Conversation title
+              {t('conversation.titleLabel')}
             </label>
             <input
               id="title-input"
@@ -361,24 +366,24 @@ export function ConversationView(props: {
               onKeyDown={(e) => e.key === 'Escape' && setRenaming(false)}
             />
             <button type="submit" className="small">
-              Save
+              {t('save')}
             </button>
             <button type="button" className="quiet small" onClick={() => setRenaming(false)}>
-              Cancel
+              {t('cancel')}
             </button>
           </form>
         ) : (
-          <h1>{title || 'Conversation'}</h1>
+          <h1>{title || t('conversation.label')}</h1>
         )}
         <div className="head-actions">
-          <label htmlFor="model">Model</label>
+          <label htmlFor="model">{t('conversation.model')}</label>
           <select
             id="model"
             value={props.model}
             disabled={busy || !props.models?.length}
             onChange={(e) => onModelChange(e.target.value)}
           >
-            {props.models === null && <option value={props.model}>Loading…</option>}
+            {props.models === null && <option value={props.model}>{t('loading')}</option>}
             {props.models?.map((m) => (
               <option key={m} value={m}>
                 {m}
@@ -396,7 +401,7 @@ export function ConversationView(props: {
                   setRenaming(true);
                 }}
               >
-                Rename
+                {t('conversation.rename')}
               </button>
               <button
                 type="button"
@@ -404,7 +409,7 @@ export function ConversationView(props: {
                 disabled={busy}
                 onClick={() => setConfirmDelete(true)}
               >
-                Delete
+                {t('delete')}
               </button>
             </>
           )}
@@ -413,8 +418,7 @@ export function ConversationView(props: {
 
       {backend === SIMULATOR && (
         <p className="sim-banner" role="note">
-          Answers here come from the built-in simulator (llm-sim), not a real language model: they
-          are placeholder text. Ask an administrator to connect a model server.
+          {t('conversation.simulator')}
         </p>
       )}
       {props.modelsError && (
@@ -430,14 +434,12 @@ export function ConversationView(props: {
           </p>
         ) : phase === 'loading' ? (
           <p className="page-status" role="status">
-            Loading the conversation…
+            {t('conversation.loading')}
           </p>
         ) : messages.length === 0 ? (
-          <p className="empty-chat">
-            Ask anything. Your questions stay on your company’s own servers.
-          </p>
+          <p className="empty-chat">{t('conversation.empty')}</p>
         ) : (
-          <ol className="messages" aria-label="Messages">
+          <ol className="messages" aria-label={t('conversation.messages')}>
             {messages.map((m) => (
               <MessageItem
                 key={m.key}
@@ -466,11 +468,11 @@ export function ConversationView(props: {
                 disabled={busy}
                 onClick={() => void send(retry)}
               >
-                Retry
+                {t('retry')}
               </button>
             )}
             <button type="button" className="quiet small" onClick={() => setError(null)}>
-              Dismiss
+              {t('dismiss')}
             </button>
           </div>
         </div>
@@ -478,13 +480,13 @@ export function ConversationView(props: {
 
       <form className="composer" onSubmit={submit}>
         <label htmlFor="prompt" className="visually-hidden">
-          Message
+          {t('composer.label')}
         </label>
         <textarea
           id="prompt"
           ref={prompt}
           rows={2}
-          placeholder="Message Enclave (Enter to send, Shift+Enter for a new line)"
+          placeholder={t('composer.placeholder')}
           value={draft}
           disabled={noModels || !!loadError}
           onChange={(e) => setDraft(e.target.value)}
@@ -492,7 +494,7 @@ export function ConversationView(props: {
         />
         {phase === 'streaming' ? (
           <button type="button" className="danger" onClick={() => abort.current?.abort()}>
-            Stop generating
+            {t('composer.stop')}
           </button>
         ) : (
           <button
@@ -500,7 +502,7 @@ export function ConversationView(props: {
             className="primary"
             disabled={busy || !draft.trim() || !props.model || noModels}
           >
-            Send
+            {t('composer.send')}
           </button>
         )}
       </form>
@@ -511,9 +513,9 @@ export function ConversationView(props: {
       <ConfirmDialog
         open={confirmDelete}
         className="confirm"
-        title="Delete this conversation?"
-        body="The conversation and all its messages are deleted for good."
-        confirmLabel="Delete"
+        title={t('conversation.deleteTitle')}
+        body={t('conversation.deleteBody')}
+        confirmLabel={t('delete')}
         onConfirm={() => void remove()}
         onCancel={() => setConfirmDelete(false)}
       />

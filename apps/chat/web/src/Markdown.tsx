@@ -1,5 +1,6 @@
 import { isValidElement, memo, type ReactNode, useRef, useState } from 'react';
 import Markdown, { type Components } from 'react-markdown';
+import { useTranslation } from 'react-i18next';
 import { copyText } from './clipboard';
 
 // react-markdown builds React elements, never HTML strings: raw HTML in an answer is shown as
@@ -24,13 +25,14 @@ function languageOf(children: ReactNode): string | null {
 }
 
 function CodeBlock({ children }: { children?: ReactNode }) {
+  const { t } = useTranslation();
   const pre = useRef<HTMLPreElement>(null);
   const [copied, setCopied] = useState(false);
   const language = languageOf(children);
   return (
     <div className="code-block">
       <div className="code-bar">
-        <span>{language ?? 'code'}</span>
+        <span>{language ?? t('markdown.code')}</span>
         <button
           type="button"
           className="quiet small"
@@ -41,10 +43,14 @@ function CodeBlock({ children }: { children?: ReactNode }) {
             }
           }}
         >
-          {copied ? 'Copied' : 'Copy code'}
+          {copied ? t('copied') : t('markdown.copyCode')}
         </button>
       </div>
-      <pre ref={pre} tabIndex={0} aria-label={`${language ?? 'Code'} block`}>
+      <pre
+        ref={pre}
+        tabIndex={0}
+        aria-label={t('markdown.block', { language: language ?? t('markdown.codeName') })}
+      >
         {children}
       </pre>
     </div>

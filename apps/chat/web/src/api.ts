@@ -12,6 +12,7 @@ import type {
   RenameConversationBody,
 } from '@enclave/contracts';
 import { createApiClient } from '@enclave/web';
+import i18next from 'i18next';
 import type { z } from 'zod';
 
 export { ApiFailure, CONNECTION_LOST } from '@enclave/web';
@@ -28,7 +29,7 @@ export type { Me as User } from '@enclave/contracts';
 
 /** The chat's client: the shared core (libs/web) with the chat's own wording. */
 export const client = createApiClient<Me>({
-  connectionLostMessage: 'The connection to Enclave was lost. Check your network and try again.',
+  connectionLostMessage: () => i18next.t('connectionLost'),
 });
 
 export const { writeHeaders, failureOf, connectionLost } = client;
