@@ -1,5 +1,5 @@
 import { Preferences, SessionGate } from '@enclave/web';
-import { type ComponentType, useEffect, useRef } from 'react';
+import { type ComponentType, useEffect, useRef, useState } from 'react';
 import { Trans, useTranslation } from 'react-i18next';
 import { api, client, type Me, type Role } from './api';
 import { linkProps, usePath } from './router';
@@ -53,6 +53,21 @@ const SECTIONS: Section[] = [
 /** Where the identity provider sends the browser back to: the console. */
 const SSO_LOGIN = '/api/auth/oidc/login?returnTo=/admin/';
 
+/**
+ * Where this browser reaches the chat UI, another app: the server says (its own port under
+ * `npm start`, `/` behind the proxy, the public URL when one is configured).
+ */
+function useChatUrl(): string {
+  const [chatUrl, setChatUrl] = useState('/');
+  useEffect(() => {
+    client.auth.config().then(
+      (c) => setChatUrl(c.chatUrl),
+      () => undefined,
+    );
+  }, []);
+  return chatUrl;
+}
+
 /** Signed in (the console, or the no-access page) or not (the sign-in form). */
 export function App() {
   const { t } = useTranslation();
@@ -83,6 +98,7 @@ export function App() {
 function Console(props: { me: Me; onSignOut(): void; onChangePassword(): void }) {
   const { t } = useTranslation();
   const path = usePath();
+  const chatUrl = useChatUrl();
   const sections = SECTIONS.filter((s) => s.roles.includes(props.me.role));
   const section =
     sections.find((s) => s.path !== '/' && (path === s.path || path.startsWith(`${s.path}/`))) ??
@@ -114,6 +130,9 @@ function Console(props: { me: Me; onSignOut(): void; onChangePassword(): void })
         <span className="who">
           {props.me.email} <span className={`role role-${props.me.role}`}>{props.me.role}</span>
         </span>
+        <a className="button small chat-link" href={chatUrl}>
+          {t('openChat')}
+        </a>
         <button type="button" className="quiet small" onClick={props.onChangePassword}>
           {t('changePassword')}
         </button>
@@ -149,6 +168,7 @@ function Console(props: { me: Me; onSignOut(): void; onChangePassword(): void })
 /** A signed-in `user`: the console is not for them; the API refuses it as well. */
 function NoAccess(props: { me: Me; onSignOut(): void }) {
   const { t } = useTranslation();
+  const chatUrl = useChatUrl();
   return (
     <main className="sign-in">
       <section className="sign-in-card" aria-labelledby="no-access-title">
@@ -161,7 +181,10 @@ function NoAccess(props: { me: Me; onSignOut(): void }) {
           />
         </p>
         <p>
-          <Trans i18nKey="noAccess.chat" components={{ chat: <a href="/">Enclave chat</a> }} />
+          <Trans
+            i18nKey="noAccess.chat"
+            components={{ chat: <a href={chatUrl}>Enclave chat</a> }}
+          />
         </p>
         <button type="button" onClick={props.onSignOut}>
           {t('signOut')}

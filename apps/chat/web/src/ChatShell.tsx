@@ -4,13 +4,21 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, ApiFailure, type Conversation, type User } from './api';
 import { ConversationView } from './ConversationView';
+import { forgetDrafts } from './drafts';
+import { ProfilePage } from './ProfilePage';
 import { Sidebar } from './Sidebar';
 
+/** The model a new chat starts with: the person's last choice in this browser. */
 const MODEL_KEY = 'enclave.model';
 const CONVERSATION_PATH = /^\/c\/([0-9a-f-]{36})$/i;
+export const PROFILE_PATH = '/profile';
 
 function idFromLocation(): string | null {
   return CONVERSATION_PATH.exec(window.location.pathname)?.[1] ?? null;
+}
+
+function onProfile(): boolean {
+  return window.location.pathname === PROFILE_PATH;
 }
 
 export interface ListState {
@@ -24,6 +32,7 @@ export interface ListState {
 export function ChatShell(props: { user: User; onSignedOut(): void; onChangePassword(): void }) {
   const { t } = useTranslation();
   const [currentId, setCurrentId] = useState<string | null>(idFromLocation);
+  const [profile, setProfile] = useState(onProfile);
   // A new key opens a fresh view; a chat created in the view keeps it (it holds the stream).
   const [viewKey, setViewKey] = useState<string>(() => idFromLocation() ?? 'new');
   const newChats = useRef(0);
@@ -43,6 +52,7 @@ export function ChatShell(props: { user: User; onSignedOut(): void; onChangePass
   const navigate = useCallback((id: string | null) => {
     const path = id ? `/c/${id}` : '/';
     if (window.location.pathname !== path) window.history.pushState(null, '', path);
+    setProfile(false);
     setCurrentId(id);
     setViewKey(id ?? `new-${++newChats.current}`);
     setSidebarOpen(false);
@@ -60,6 +70,7 @@ export function ChatShell(props: { user: User; onSignedOut(): void; onChangePass
   useEffect(() => {
     const onPop = () => {
       const id = idFromLocation();
+      setProfile(onProfile());
       setCurrentId(id);
       setViewKey(id ?? `new-${++newChats.current}`);
     };
@@ -111,6 +122,12 @@ export function ChatShell(props: { user: User; onSignedOut(): void; onChangePass
       });
   }, []);
 
+  const openProfile = useCallback(() => {
+    if (!onProfile()) window.history.pushState(null, '', PROFILE_PATH);
+    setProfile(true);
+    setSidebarOpen(false);
+  }, []);
+
   const chooseModel = useCallback((m: string) => {
     setModel(m);
     localStorage.setItem(MODEL_KEY, m);
@@ -119,6 +136,7 @@ export function ChatShell(props: { user: User; onSignedOut(): void; onChangePass
   const refreshList = useCallback(() => void loadList(query.trim(), null), [loadList, query]);
 
   async function signOut() {
+    forgetDrafts(props.user.id);
     try {
       await api.signOut();
     } finally {
@@ -143,18 +161,19 @@ export function ChatShell(props: { user: User; onSignedOut(): void; onChangePass
         </button>
         <span className="brand">Enclave</span>
         <Preferences />
-        <span className="who" title={props.user.email}>
-          {props.user.email}
-        </span>
-        <button
-          type="button"
-          className="quiet"
-          aria-label={t('shell.changePassword')}
-          onClick={props.onChangePassword}
+        {/* The account: who is signed in, and the way to their profile (password, keys). */}
+        <a
+          className="who"
+          href={PROFILE_PATH}
+          title={t('shell.profileOf', { email: props.user.email })}
+          aria-current={profile ? 'page' : undefined}
+          onClick={(e) => {
+            e.preventDefault();
+            openProfile();
+          }}
         >
-          <span className="wide-only">{t('shell.changePassword')}</span>
-          <span className="narrow-only">{t('shell.password')}</span>
-        </button>
+          {props.user.email}
+        </a>
         <button type="button" className="quiet" onClick={() => void signOut()}>
           {t('shell.signOut')}
         </button>
@@ -165,29 +184,39 @@ export function ChatShell(props: { user: User; onSignedOut(): void; onChangePass
         query={query}
         onQuery={setQuery}
         onMore={() => void loadList(query.trim(), list.nextCursor)}
-        activeId={currentId}
+        activeId={profile ? null : currentId}
         onSelect={navigate}
         onNew={() => navigate(null)}
       />
-      <ConversationView
-        key={viewKey}
-        initialId={currentId}
-        models={models}
-        modelsError={modelsError}
-        model={model}
-        onModelChange={chooseModel}
-        onCreated={(c) => {
-          // Already holding the stream: keep this view, only the address and list change.
-          window.history.pushState(null, '', `/c/${c.id}`);
-          setCurrentId(c.id);
-          setList((l) => ({ ...l, items: [c, ...l.items.filter((i) => i.id !== c.id)] }));
-        }}
-        onChanged={refreshList}
-        onDeleted={(id) => {
-          setList((l) => ({ ...l, items: l.items.filter((i) => i.id !== id) }));
-          navigate(null);
-        }}
-      />
+      {profile ? (
+        <ProfilePage user={props.user} onChangePassword={props.onChangePassword} />
+      ) : (
+        <ConversationView
+          key={viewKey}
+          userId={props.user.id}
+          initialId={currentId}
+          models={models}
+          modelsError={modelsError}
+          defaultModel={model}
+          onModelChange={chooseModel}
+          onCreated={(c) => {
+            // Already holding the stream: keep this view, only the address and list change.
+            window.history.pushState(null, '', `/c/${c.id}`);
+            setCurrentId(c.id);
+            setList((l) => ({ ...l, items: [c, ...l.items.filter((i) => i.id !== c.id)] }));
+          }}
+          onChanged={refreshList}
+          onDiscarded={(id) => {
+            window.history.replaceState(null, '', '/');
+            setCurrentId(null);
+            setList((l) => ({ ...l, items: l.items.filter((i) => i.id !== id) }));
+          }}
+          onDeleted={(id) => {
+            setList((l) => ({ ...l, items: l.items.filter((i) => i.id !== id) }));
+            navigate(null);
+          }}
+        />
+      )}
     </div>
   );
 }

@@ -1,10 +1,28 @@
 import { isValidElement, memo, type ReactNode, useRef, useState } from 'react';
-import Markdown, { type Components } from 'react-markdown';
+import Markdown, { type Components, type Options } from 'react-markdown';
 import { useTranslation } from 'react-i18next';
+import rehypeHighlight from 'rehype-highlight';
+import rehypeKatex from 'rehype-katex';
+import remarkGfm from 'remark-gfm';
+import remarkMath from 'remark-math';
+// KaTeX's stylesheet and fonts are bundled by Vite and served from our own origin.
+import 'katex/dist/katex.min.css';
 import { copyText } from './clipboard';
 
 // react-markdown builds React elements, never HTML strings: raw HTML in an answer is shown as
-// text, and unsafe link targets (javascript:) are dropped by its default URL filter.
+// text (no rehype-raw), and unsafe link targets (javascript:) are dropped by its default URL
+// filter. KaTeX runs untrusted (its default): \href, \url and \html… commands render as text.
+// GFM: tables, task lists, strikethrough, autolinks. Math: $…$ inline, $$…$$ as a block.
+// Highlighting: only fenced blocks that name their language (no guessing).
+const remarkPlugins: Options['remarkPlugins'] = [
+  remarkGfm,
+  [remarkMath, { singleDollarTextMath: true }],
+];
+const rehypePlugins: Options['rehypePlugins'] = [
+  [rehypeKatex, { throwOnError: false, strict: 'ignore' }],
+  [rehypeHighlight, { detect: false }],
+];
+
 const components: Components = {
   a: ({ node: _node, ...props }) => <a {...props} target="_blank" rel="noopener noreferrer" />,
   // Remote images would leak that the answer was read (and CSP blocks them): show the link.
@@ -60,7 +78,9 @@ function CodeBlock({ children }: { children?: ReactNode }) {
 export const MarkdownText = memo(function MarkdownText({ text }: { text: string }) {
   return (
     <div className="markdown">
-      <Markdown components={components}>{text}</Markdown>
+      <Markdown components={components} remarkPlugins={remarkPlugins} rehypePlugins={rehypePlugins}>
+        {text}
+      </Markdown>
     </div>
   );
 });

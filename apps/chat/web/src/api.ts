@@ -2,9 +2,12 @@
 // session endpoints are the shared core's (libs/web); this file adds the chat's own endpoints,
 // whose request and response shapes are the server's own (libs/contracts).
 import type {
+  ApiKey,
   Conversation,
   ConversationDetail,
+  CreateApiKeyBody,
   CreateConversationBody,
+  CreatedApiKey,
   Feedback,
   FeedbackBody,
   Me,
@@ -18,6 +21,7 @@ import type { z } from 'zod';
 export { ApiFailure, CONNECTION_LOST } from '@enclave/web';
 
 export type {
+  ApiKey,
   Conversation,
   ConversationDetail,
   Feedback,
@@ -63,4 +67,9 @@ export const api = {
     call<{ data: Feedback[] }>('GET', `/api/conversations/${enc(conversationId)}/feedback`),
   giveFeedback: (messageId: string, body: Body<typeof FeedbackBody>) =>
     call<Feedback>('PUT', `/api/messages/${enc(messageId)}/feedback`, body),
+  /** The signed-in person's own API keys (libs/auth ApiKeysController). */
+  keys: () => call<{ data: ApiKey[] }>('GET', '/api/keys'),
+  createKey: (body: Body<typeof CreateApiKeyBody>) =>
+    call<CreatedApiKey>('POST', '/api/keys', body),
+  revokeKey: (prefix: string) => call<void>('DELETE', `/api/keys/${enc(prefix)}`),
 };
