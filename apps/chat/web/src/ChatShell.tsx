@@ -155,9 +155,13 @@ export function ChatShell(props: { user: User; onSignedOut(): void; onChangePass
           className="sidebar-toggle"
           aria-expanded={sidebarOpen}
           aria-controls="sidebar"
+          aria-label={t('sidebar.label')}
           onClick={() => setSidebarOpen((o) => !o)}
         >
-          {t('sidebar.label')}
+          {/* Three lines, not the word: on a phone the email needs the room. */}
+          <svg viewBox="0 0 24 24" width="22" height="22" aria-hidden="true" focusable="false">
+            <path d="M3 6h18M3 12h18M3 18h18" stroke="currentColor" strokeWidth="2" />
+          </svg>
         </button>
         <span className="brand">Enclave</span>
         <Preferences />

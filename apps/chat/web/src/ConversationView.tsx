@@ -316,7 +316,11 @@ export function ConversationView(props: {
           );
         }
         // Nothing was kept: the text goes back into the box, to send again or change.
-        if ('content' in turn && !stored) setDraft(turn.content);
+        // Stored at once too: a refusal for an ended session unmounts this view next.
+        if ('content' in turn && !stored) {
+          setDraft(turn.content);
+          saveDraft(props.userId, id, turn.content);
+        }
         // A chat made for this first message holds nothing: delete it rather than leave an
         // empty "New chat" in the list (the text is back in the box).
         if (createdNow && !stored && (await discard(id))) {
