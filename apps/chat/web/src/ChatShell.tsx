@@ -137,6 +137,8 @@ export function ChatShell(props: { user: User; onSignedOut(): void; onChangePass
 
   async function signOut() {
     forgetDrafts(props.user.id);
+    // The next person to sign in here starts on a new chat, not on this one's page.
+    window.history.replaceState(null, '', '/');
     try {
       await api.signOut();
     } finally {
