@@ -86,6 +86,7 @@ const RULES: Record<string, Access> = {
   'POST /api/admin/audit/holds/:id/release': ADMIN,
   'POST /api/admin/audit/erasures': ADMIN,
   // The console's page and assets: public, like the chat UI (everything they call needs a role).
+  'GET /': 'public',
   'GET /admin': 'public',
   'GET /admin/*': 'public',
 };

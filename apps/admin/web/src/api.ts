@@ -37,6 +37,7 @@ import type {
   User,
 } from '@enclave/contracts';
 import { createApiClient } from '@enclave/web';
+import i18next from 'i18next';
 import type { z } from 'zod';
 
 export { ApiFailure } from '@enclave/web';
@@ -67,7 +68,7 @@ export type {
 
 /** The console's client: the shared core (libs/web) with the console's own wording. */
 export const client = createApiClient<Me>({
-  connectionLostMessage: 'Enclave cannot be reached; check your network.',
+  connectionLostMessage: () => i18next.t('connectionLost'),
 });
 const call = client.call;
 
