@@ -2,10 +2,13 @@
 // session endpoints are the shared core's (libs/web); this file adds the chat's own endpoints,
 // whose request and response shapes are the server's own (libs/contracts).
 import type {
+  ApiKey,
   Conversation,
   ConversationDetail,
   ConversationSettingsBody,
+  CreateApiKeyBody,
   CreateConversationBody,
+  CreatedApiKey,
   Feedback,
   FeedbackBody,
   Me,
@@ -19,12 +22,14 @@ import type {
   SelectVersionBody,
 } from '@enclave/contracts';
 import { createApiClient } from '@enclave/web';
+import i18next from 'i18next';
 import type { z } from 'zod';
 
 export { ApiFailure, CONNECTION_LOST } from '@enclave/web';
 
 export type {
   ChatParams,
+  ApiKey,
   Conversation,
   ConversationDetail,
   Feedback,
@@ -40,7 +45,7 @@ export type { Me as User } from '@enclave/contracts';
 
 /** The chat's client: the shared core (libs/web) with the chat's own wording. */
 export const client = createApiClient<Me>({
-  connectionLostMessage: 'The connection to Enclave was lost. Check your network and try again.',
+  connectionLostMessage: () => i18next.t('connectionLost'),
 });
 
 export const { writeHeaders, failureOf, connectionLost } = client;
@@ -87,4 +92,9 @@ export const api = {
   createTemplate: (body: Body<typeof PromptTemplateBody>) =>
     call<PromptTemplate>('POST', '/api/prompt-templates', body),
   deleteTemplate: (id: string) => call<void>('DELETE', `/api/prompt-templates/${enc(id)}`),
+  /** The signed-in person's own API keys (libs/auth ApiKeysController). */
+  keys: () => call<{ data: ApiKey[] }>('GET', '/api/keys'),
+  createKey: (body: Body<typeof CreateApiKeyBody>) =>
+    call<CreatedApiKey>('POST', '/api/keys', body),
+  revokeKey: (prefix: string) => call<void>('DELETE', `/api/keys/${enc(prefix)}`),
 };

@@ -1,19 +1,20 @@
 import { type FormEvent, useEffect, useState } from 'react';
 import { api, ApiFailure, type ChatParams, type Preset } from '../api';
 import { Modal } from './Modal';
+import { useTranslation } from 'react-i18next';
 
 export interface Settings {
   systemPrompt: string | null;
   params: ChatParams;
 }
 
-/** The parameters the panel offers, as OpenAI names them, with their ranges. */
-const FIELDS: { key: keyof ChatParams; label: string; min: number; max: number; step: number }[] = [
-  { key: 'temperature', label: 'Temperature', min: 0, max: 2, step: 0.1 },
-  { key: 'top_p', label: 'Top p', min: 0.01, max: 1, step: 0.01 },
-  { key: 'max_tokens', label: 'Max tokens', min: 1, max: 1_000_000, step: 1 },
-  { key: 'presence_penalty', label: 'Presence penalty', min: -2, max: 2, step: 0.1 },
-  { key: 'frequency_penalty', label: 'Frequency penalty', min: -2, max: 2, step: 0.1 },
+/** The parameters the panel offers, as OpenAI names them (and its labels' keys), with ranges. */
+const FIELDS: { key: keyof ChatParams; min: number; max: number; step: number }[] = [
+  { key: 'temperature', min: 0, max: 2, step: 0.1 },
+  { key: 'top_p', min: 0.01, max: 1, step: 0.01 },
+  { key: 'max_tokens', min: 1, max: 1_000_000, step: 1 },
+  { key: 'presence_penalty', min: -2, max: 2, step: 0.1 },
+  { key: 'frequency_penalty', min: -2, max: 2, step: 0.1 },
 ];
 
 type Drafts = Record<keyof ChatParams, string>;
@@ -42,6 +43,7 @@ export function ConversationSettings(props: {
   onSave(settings: Settings): Promise<void>;
   onClose(): void;
 }) {
+  const { t } = useTranslation();
   const [systemPrompt, setSystemPrompt] = useState(props.current.systemPrompt ?? '');
   const [drafts, setDrafts] = useState<Drafts>(() => draftsOf(props.current.params));
   const [presets, setPresets] = useState<Preset[]>([]);
@@ -55,8 +57,10 @@ export function ConversationSettings(props: {
     api
       .presets()
       .then((r) => setPresets(r.data))
-      .catch((err: unknown) => setError(`The presets could not be loaded: ${message(err)}`));
-  }, []);
+      .catch((err: unknown) =>
+        setError(t('features.settings.presetsFailed', { message: message(err) })),
+      );
+  }, [t]);
 
   function applyPreset(id: string) {
     setPresetId(id);
@@ -64,7 +68,7 @@ export function ConversationSettings(props: {
     if (!preset) return;
     setSystemPrompt(preset.systemPrompt ?? '');
     setDrafts(draftsOf(preset.params));
-    setStatus(`Preset “${preset.name}” filled in; save to use it.`);
+    setStatus(t('features.settings.filled', { name: preset.name }));
   }
 
   async function run(action: () => Promise<void>) {
@@ -96,7 +100,7 @@ export function ConversationSettings(props: {
       setPresets((ps) => [...ps, preset]);
       setPresetId(preset.id);
       setPresetName('');
-      setStatus(`Saved as preset “${preset.name}”.`);
+      setStatus(t('features.settings.savedPreset', { name: preset.name }));
     });
 
   const deletePreset = () =>
@@ -104,49 +108,49 @@ export function ConversationSettings(props: {
       await api.deletePreset(presetId);
       setPresets((ps) => ps.filter((p) => p.id !== presetId));
       setPresetId('');
-      setStatus('Preset deleted.');
+      setStatus(t('features.settings.deleted'));
     });
 
   const chosen = presets.find((p) => p.id === presetId);
   return (
-    <Modal title="Conversation settings" onClose={props.onClose}>
+    <Modal title={t('features.settings.title')} onClose={props.onClose}>
       <form className="settings-form" onSubmit={save}>
         <div className="preset-row">
-          <label htmlFor="preset">Preset</label>
+          <label htmlFor="preset">{t('features.settings.preset')}</label>
           <select id="preset" value={presetId} onChange={(e) => applyPreset(e.target.value)}>
-            <option value="">Choose a preset…</option>
+            <option value="">{t('features.settings.choosePreset')}</option>
             {presets.map((p) => (
               <option key={p.id} value={p.id}>
-                {p.shared ? `${p.name} (published)` : p.name}
+                {p.shared ? t('features.settings.published', { name: p.name }) : p.name}
               </option>
             ))}
           </select>
           {chosen && !chosen.shared && (
             <button type="button" className="quiet small" disabled={busy} onClick={deletePreset}>
-              Delete preset
+              {t('features.settings.deletePreset')}
             </button>
           )}
         </div>
-        <label htmlFor="system-prompt">System prompt</label>
+        <label htmlFor="system-prompt">{t('features.settings.systemPrompt')}</label>
         <textarea
           id="system-prompt"
           rows={4}
           maxLength={20_000}
-          placeholder="Empty: the administrator's default"
+          placeholder={t('features.settings.systemPromptPlaceholder')}
           value={systemPrompt}
           onChange={(e) => setSystemPrompt(e.target.value)}
         />
         <div className="param-grid">
           {FIELDS.map((f) => (
             <label key={f.key}>
-              {f.label}
+              {t(`features.settings.${f.key}`)}
               <input
                 type="number"
                 inputMode="decimal"
                 min={f.min}
                 max={f.max}
                 step={f.step}
-                placeholder="Model default"
+                placeholder={t('features.settings.modelDefault')}
                 value={drafts[f.key]}
                 onChange={(e) => setDrafts((d) => ({ ...d, [f.key]: e.target.value }))}
               />
@@ -154,11 +158,11 @@ export function ConversationSettings(props: {
           ))}
         </div>
         <div className="preset-row">
-          <label htmlFor="preset-name">Save these as a preset</label>
+          <label htmlFor="preset-name">{t('features.settings.saveAs')}</label>
           <input
             id="preset-name"
             maxLength={100}
-            placeholder="Preset name"
+            placeholder={t('features.settings.presetName')}
             value={presetName}
             onChange={(e) => setPresetName(e.target.value)}
           />
@@ -168,7 +172,7 @@ export function ConversationSettings(props: {
             disabled={busy || !presetName.trim()}
             onClick={savePreset}
           >
-            Save preset
+            {t('features.settings.savePreset')}
           </button>
         </div>
         {error && (
@@ -181,10 +185,10 @@ export function ConversationSettings(props: {
         </p>
         <div className="dialog-actions">
           <button type="button" className="quiet" onClick={props.onClose}>
-            Cancel
+            {t('cancel')}
           </button>
           <button type="submit" className="primary" disabled={busy}>
-            Save settings
+            {t('features.settings.save')}
           </button>
         </div>
       </form>

@@ -1,4 +1,5 @@
 import { type FormEvent, useState } from 'react';
+import { useTranslation } from 'react-i18next';
 
 /** A sent message opened for editing: sending it adds a new version and a new answer. */
 export function EditMessage(props: {
@@ -7,6 +8,7 @@ export function EditMessage(props: {
   onSend(content: string): void;
   onCancel(): void;
 }) {
+  const { t } = useTranslation();
   const [text, setText] = useState(props.content);
   const fieldId = `edit-${props.id}`;
 
@@ -19,7 +21,7 @@ export function EditMessage(props: {
   return (
     <form className="edit-message" onSubmit={submit}>
       <label htmlFor={fieldId} className="visually-hidden">
-        Edit your message
+        {t('features.edit.label')}
       </label>
       <textarea
         id={fieldId}
@@ -31,10 +33,10 @@ export function EditMessage(props: {
       />
       <div className="row">
         <button type="submit" className="small primary" disabled={!text.trim()}>
-          Send edited message
+          {t('features.edit.send')}
         </button>
         <button type="button" className="quiet small" onClick={props.onCancel}>
-          Cancel
+          {t('cancel')}
         </button>
       </div>
     </form>

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import { api, ApiFailure, type SearchHit } from '../api';
 import { Highlight } from './Highlight';
+import { useTranslation } from 'react-i18next';
 
 /**
  * What the sidebar shows while the search box holds text: the conversations whose messages or
@@ -11,6 +12,7 @@ export function SearchResults(props: {
   activeId: string | null;
   onSelect(id: string): void;
 }) {
+  const { t } = useTranslation();
   const [hits, setHits] = useState<SearchHit[] | null>(null);
   const [error, setError] = useState<string | null>(null);
 
@@ -44,7 +46,7 @@ export function SearchResults(props: {
       <ul
         className="conversation-list search-results"
         aria-busy={hits === null}
-        aria-label="Search results"
+        aria-label={t('features.search.results')}
       >
         {hits?.map((h) => (
           <li key={h.conversationId}>
@@ -66,7 +68,7 @@ export function SearchResults(props: {
           </li>
         ))}
       </ul>
-      {hits?.length === 0 && <p className="empty">No conversation matches.</p>}
+      {hits?.length === 0 && <p className="empty">{t('sidebar.noMatch')}</p>}
     </>
   );
 }

@@ -1,6 +1,7 @@
 import { type KeyboardEvent, useCallback, useEffect, useState } from 'react';
 import { api, type PromptTemplate } from '../api';
 import { TemplatesDialog } from './TemplatesDialog';
+import { useTranslation } from 'react-i18next';
 
 /** The message box holds only `/` and the start of a template's name. */
 const COMMAND = /^\/([a-z0-9_-]*)$/;
@@ -13,6 +14,7 @@ const COMMAND = /^\/([a-z0-9_-]*)$/;
  * message box calls first, and the attributes that tie the box and the list together.
  */
 export function useTemplateMenu(draft: string, setDraft: (text: string) => void) {
+  const { t } = useTranslation();
   const [templates, setTemplates] = useState<PromptTemplate[] | null>(null);
   const [index, setIndex] = useState(0);
   const [dismissed, setDismissed] = useState<string | null>(null);
@@ -32,10 +34,10 @@ export function useTemplateMenu(draft: string, setDraft: (text: string) => void)
   }, [open, templates, load]);
   useEffect(() => setIndex(0), [typed]);
 
-  const matches = open ? (templates ?? []).filter((t) => t.name.startsWith(typed)) : [];
+  const matches = open ? (templates ?? []).filter((tpl) => tpl.name.startsWith(typed)) : [];
 
-  function insert(t: PromptTemplate) {
-    setDraft(t.content);
+  function insert(tpl: PromptTemplate) {
+    setDraft(tpl.content);
     setDismissed(null);
   }
 
@@ -68,29 +70,29 @@ export function useTemplateMenu(draft: string, setDraft: (text: string) => void)
 
   const menu = open && (
     <div className="template-menu">
-      <ul id="template-menu" role="listbox" aria-label="Prompt templates">
-        {matches.map((t, i) => (
+      <ul id="template-menu" role="listbox" aria-label={t('features.templates.label')}>
+        {matches.map((tpl, i) => (
           <li
-            key={t.id}
+            key={tpl.id}
             id={optionId(i)}
             role="option"
             aria-selected={i === index}
             onMouseDown={(e) => {
               e.preventDefault();
-              insert(t);
+              insert(tpl);
             }}
           >
-            <strong>/{t.name}</strong>
-            {t.shared && <span className="tag">published</span>}
-            <span className="template-preview">{t.content}</span>
+            <strong>/{tpl.name}</strong>
+            {tpl.shared && <span className="tag">{t('features.templates.published')}</span>}
+            <span className="template-preview">{tpl.content}</span>
           </li>
         ))}
       </ul>
       {templates !== null && !matches.length && (
-        <p className="empty">No template starts with “/{typed}”.</p>
+        <p className="empty">{t('features.templates.noMatch', { typed })}</p>
       )}
       <button type="button" className="quiet small" onClick={() => setManaging(true)}>
-        Manage templates
+        {t('features.templates.manage')}
       </button>
     </div>
   );

@@ -1,11 +1,13 @@
 import { type FormEvent, useEffect, useState } from 'react';
 import { api, ApiFailure, type PromptTemplate } from '../api';
 import { Modal } from './Modal';
+import { useTranslation } from 'react-i18next';
 
 const message = (err: unknown) => (err instanceof ApiFailure ? err.message : String(err));
 
 /** Your prompt templates (add, delete) and the ones an admin published (to use only). */
 export function TemplatesDialog(props: { onClose(): void }) {
+  const { t } = useTranslation();
   const [templates, setTemplates] = useState<PromptTemplate[]>([]);
   const [name, setName] = useState('');
   const [content, setContent] = useState('');
@@ -34,52 +36,52 @@ export function TemplatesDialog(props: { onClose(): void }) {
   function add(e: FormEvent) {
     e.preventDefault();
     void run(async () => {
-      const t = await api.createTemplate({ name: name.trim(), content });
-      setTemplates((ts) => [...ts, t].sort((a, b) => a.name.localeCompare(b.name)));
+      const created = await api.createTemplate({ name: name.trim(), content });
+      setTemplates((ts) => [...ts, created].sort((a, b) => a.name.localeCompare(b.name)));
       setName('');
       setContent('');
     });
   }
 
   return (
-    <Modal title="Prompt templates" onClose={props.onClose}>
-      <ul className="template-list" aria-label="Your templates and published ones">
-        {templates.map((t) => (
-          <li key={t.id}>
-            <strong>/{t.name}</strong>
-            {t.shared ? (
-              <span className="tag">published</span>
+    <Modal title={t('features.templates.label')} onClose={props.onClose}>
+      <ul className="template-list" aria-label={t('features.templates.listLabel')}>
+        {templates.map((tpl) => (
+          <li key={tpl.id}>
+            <strong>/{tpl.name}</strong>
+            {tpl.shared ? (
+              <span className="tag">{t('features.templates.published')}</span>
             ) : (
               <button
                 type="button"
                 className="quiet small"
-                aria-label={`Delete /${t.name}`}
+                aria-label={t('features.templates.deleteOne', { name: tpl.name })}
                 disabled={busy}
                 onClick={() =>
                   void run(async () => {
-                    await api.deleteTemplate(t.id);
-                    setTemplates((ts) => ts.filter((x) => x.id !== t.id));
+                    await api.deleteTemplate(tpl.id);
+                    setTemplates((ts) => ts.filter((x) => x.id !== tpl.id));
                   })
                 }
               >
-                Delete
+                {t('delete')}
               </button>
             )}
-            <span className="template-preview">{t.content}</span>
+            <span className="template-preview">{tpl.content}</span>
           </li>
         ))}
       </ul>
       <form className="settings-form" onSubmit={add}>
-        <label htmlFor="template-name">Name (what you type after /)</label>
+        <label htmlFor="template-name">{t('features.templates.name')}</label>
         <input
           id="template-name"
           maxLength={40}
           pattern="[a-z0-9][a-z0-9_\-]*"
-          placeholder="e.g. summary"
+          placeholder={t('features.templates.namePlaceholder')}
           value={name}
           onChange={(e) => setName(e.target.value.toLowerCase())}
         />
-        <label htmlFor="template-content">Text</label>
+        <label htmlFor="template-content">{t('features.templates.text')}</label>
         <textarea
           id="template-content"
           rows={3}
@@ -94,10 +96,10 @@ export function TemplatesDialog(props: { onClose(): void }) {
         )}
         <div className="dialog-actions">
           <button type="button" className="quiet" onClick={props.onClose}>
-            Close
+            {t('close')}
           </button>
           <button type="submit" className="primary" disabled={busy || !name || !content.trim()}>
-            Add template
+            {t('features.templates.add')}
           </button>
         </div>
       </form>

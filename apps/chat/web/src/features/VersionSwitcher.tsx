@@ -1,3 +1,5 @@
+import { useTranslation } from 'react-i18next';
+
 /** ‹ 2/3 ›: which version of a message is shown, and buttons to show the others. */
 export function VersionSwitcher(props: {
   versionIds: string[];
@@ -5,15 +7,16 @@ export function VersionSwitcher(props: {
   disabled: boolean;
   onSelect(id: string): void;
 }) {
+  const { t } = useTranslation();
   const at = props.versionIds.indexOf(props.id);
   const count = props.versionIds.length;
   if (count < 2 || at < 0) return null;
   return (
-    <span className="versions" role="group" aria-label="Versions">
+    <span className="versions" role="group" aria-label={t('features.versions.label')}>
       <button
         type="button"
         className="quiet small"
-        aria-label="Previous version"
+        aria-label={t('features.versions.previous')}
         disabled={props.disabled || at === 0}
         onClick={() => props.onSelect(props.versionIds[at - 1]!)}
       >
@@ -25,7 +28,7 @@ export function VersionSwitcher(props: {
       <button
         type="button"
         className="quiet small"
-        aria-label="Next version"
+        aria-label={t('features.versions.next')}
         disabled={props.disabled || at === count - 1}
         onClick={() => props.onSelect(props.versionIds[at + 1]!)}
       >
