@@ -115,7 +115,9 @@ describe.each(VIEWPORTS)('conversation features ($name)', ({ name, viewport, isM
     await edited.getByText('2/2').waitFor();
     const rows = await stored(id);
     expect(rows.map((r) => r.role)).toEqual(['user', 'assistant', 'user', 'assistant']);
-    expect(rows[2]).toMatchObject({ content: 'Plan a day in Porto', parent_id: null });
+    // An edited first question names the conversation, as the first one does.
+    expect(rows[2]).toMatchObject({ content: 'Plan a day in Porto', parent_id: id });
+    expect(rows[0]!.parent_id).toBe(id);
 
     await edited.getByRole('button', { name: 'Previous version' }).click();
     await questions().last().getByText('Plan a day in Lisbon').waitFor();

@@ -132,8 +132,8 @@ export class MessagesRepository {
     db: EntityManager,
     m: {
       conversationId: string;
-      /** The message it follows; null for the first (or a new first version of it). */
-      parentId: string | null;
+      /** The message it follows; the conversation's id for a first message (see activePath). */
+      parentId: string;
       userId: string;
       content: string;
       model: string;

@@ -59,7 +59,11 @@ export class ConversationChatService {
     // Checked before anything is stored, so a refused request leaves the history untouched.
     await this.completions.admit(principal, turn.model);
     const stored = await this.conversations.listMessages(conversationId);
-    const path: ConversationMessage[] = activePath(stored, conversation.activeMessageId);
+    const path: ConversationMessage[] = activePath(
+      stored,
+      conversation.activeMessageId,
+      conversationId,
+    );
 
     let history: ConversationMessage[];
     let answers: string;
@@ -87,7 +91,8 @@ export class ConversationChatService {
       });
     } else {
       const content = turn.content!;
-      let parentId = path.at(-1)?.id ?? null;
+      // A first message names the conversation (see activePath).
+      let parentId = path.at(-1)?.id ?? conversationId;
       history = path;
       if (turn.editOf) {
         const at = path.findIndex((m) => m.id === turn.editOf && m.role === 'user');
@@ -100,7 +105,7 @@ export class ConversationChatService {
           );
         }
         history = path.slice(0, at);
-        parentId = path[at]!.parentId;
+        parentId = path[at]!.parentId ?? conversationId;
       }
       answers = await this.dataSource.transaction(async (db) => {
         const id = await this.messages.insertUserMessage(db, {

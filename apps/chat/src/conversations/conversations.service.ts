@@ -55,6 +55,7 @@ export class ConversationsService {
     const messages = activePath(
       await this.conversations.listMessages(id),
       conversation.activeMessageId,
+      id,
     );
     return { ...conversation, messages };
   }
@@ -88,7 +89,11 @@ export class ConversationsService {
       );
     }
     await this.conversations.setActiveMessage(this.dataSource.manager, id, messageId);
-    return { ...conversation, activeMessageId: messageId, messages: activePath(stored, messageId) };
+    return {
+      ...conversation,
+      activeMessageId: messageId,
+      messages: activePath(stored, messageId, id),
+    };
   }
 
   async rename(principal: Principal, id: string, title: string): Promise<Conversation> {

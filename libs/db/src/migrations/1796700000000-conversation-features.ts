@@ -3,12 +3,13 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
 /**
  * What the chat UI adds to conversations (issue 21):
  *
- * - Versions: a message names the message it follows (`messages.parent_id`), so an edited
- *   question and a regenerated answer are siblings under the same parent and nothing is deleted;
- *   `conversations.active_message_id` is the message the person last chose to continue from (the
- *   shown path descends from it to its newest answer). Existing conversations become one chain,
- *   each message following the one before it. No foreign key: a key to the partitioned
- *   `messages` must name (id, created_at), and a missing parent only ends the path early.
+ * - Versions: a message names the message it follows (`messages.parent_id`; a first message names
+ *   the conversation), so an edited question and a regenerated answer are siblings under the same
+ *   parent and nothing is deleted; `conversations.active_message_id` is the message the person
+ *   last chose to continue from (the shown path descends from it to its newest answer). Existing
+ *   messages keep parent_id NULL, which reads as "follows the message stored before it": no
+ *   rewrite of every stored message. No foreign key: a key to the partitioned `messages` must
+ *   name (id, created_at), and a missing parent only starts the path there.
  * - Full-text search over the user's messages: a GIN index on the `simple` text-search
  *   configuration (no stemming, so it behaves the same for English, German and French text).
  *   Created on the partitioned parent, like the other message indexes, so Postgres builds it on
@@ -21,12 +22,6 @@ export class ConversationFeatures1796700000000 implements MigrationInterface {
 
   async up(q: QueryRunner): Promise<void> {
     await q.query('ALTER TABLE messages ADD COLUMN parent_id uuid');
-    await q.query(`
-      UPDATE messages m SET parent_id = chain.previous
-        FROM (SELECT id, created_at,
-                     lag(id) OVER (PARTITION BY conversation_id ORDER BY created_at, id) AS previous
-                FROM messages WHERE conversation_id IS NOT NULL) chain
-       WHERE m.id = chain.id AND m.created_at = chain.created_at AND chain.previous IS NOT NULL`);
     await q.query(
       `CREATE INDEX messages_search_idx ON messages USING gin (to_tsvector('simple', content))
         WHERE conversation_id IS NOT NULL`,
