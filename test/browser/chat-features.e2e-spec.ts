@@ -17,10 +17,23 @@ import {
 // 390 px phone: editing a sent message and switching versions, regenerating without losing the
 // old answer, full-text search with marked matches, a conversation's settings and presets,
 // prompt templates after `/`, and the console section that publishes presets and templates.
+// The desktop runs in light mode, the phone in dark mode.
 
 const VIEWPORTS = [
-  { name: 'desktop', viewport: { width: 1280, height: 800 }, isMobile: false },
-  { name: 'phone', viewport: { width: 390, height: 844 }, isMobile: true },
+  {
+    name: 'desktop',
+    viewport: { width: 1280, height: 800 },
+    isMobile: false,
+    colorScheme: 'light',
+    panel: 'rgb(255, 255, 255)',
+  },
+  {
+    name: 'phone',
+    viewport: { width: 390, height: 844 },
+    isMobile: true,
+    colorScheme: 'dark',
+    panel: 'rgb(29, 33, 40)',
+  },
 ] as const;
 
 let h: ChatHarness;
@@ -65,7 +78,8 @@ function widestIn(page: Page, selector: string): Promise<number> {
   }, selector);
 }
 
-describe.each(VIEWPORTS)('conversation features ($name)', ({ name, viewport, isMobile }) => {
+describe.each(VIEWPORTS)('conversation features ($name, $colorScheme)', (v) => {
+  const { name, viewport, isMobile } = v;
   let context: BrowserContext;
   let page: Page;
   let userId: string;
@@ -73,7 +87,7 @@ describe.each(VIEWPORTS)('conversation features ($name)', ({ name, viewport, isM
   beforeAll(async () => {
     const email = `${name}@example.com`;
     userId = (await passwordUser(h, email)).userId;
-    context = await browser.newContext({ viewport, isMobile });
+    context = await browser.newContext({ viewport, isMobile, colorScheme: v.colorScheme });
     page = await context.newPage();
     await signIn(page, h.baseURL, email);
   });
@@ -165,6 +179,17 @@ describe.each(VIEWPORTS)('conversation features ($name)', ({ name, viewport, isM
   it('sends a conversation system prompt and parameters, and saves them as a preset', async () => {
     await page.getByRole('button', { name: 'Settings' }).click();
     const dialog = page.getByRole('dialog', { name: 'Conversation settings' });
+    // The panel takes the page's colours (dark on the dark phone).
+    expect(
+      await dialog.evaluate(
+        (d) =>
+          (
+            globalThis as unknown as {
+              getComputedStyle(e: unknown): { backgroundColor: string };
+            }
+          ).getComputedStyle(d).backgroundColor,
+      ),
+    ).toBe(v.panel);
     await dialog.getByLabel('System prompt').fill('Answer like a ship captain.');
     await dialog.getByLabel('Max tokens').fill('5');
     await dialog.getByLabel('Save these as a preset').fill(`Captain ${name}`);
