@@ -68,6 +68,7 @@ export async function eraseUser(
       messages: result.messages,
       conversations: result.conversations,
       feedbackComments: result.feedbackComments,
+      presetsAndTemplates: chat.presetsAndTemplates,
     },
   });
   return result;

@@ -451,7 +451,15 @@ describe('erasure', () => {
       payload: { answer: 'bob' },
     });
     const [{ id: conv }] = await ds.query(
-      `INSERT INTO conversations (user_id, title) VALUES ($1, 'my secret plan') RETURNING id`,
+      `INSERT INTO conversations (user_id, title, system_prompt) VALUES ($1, 'my secret plan', 'my secret persona') RETURNING id`,
+      [alice],
+    );
+    await ds.query(
+      `INSERT INTO chat_presets (user_id, name, system_prompt) VALUES ($1, 'mine', 'my secret persona')`,
+      [alice],
+    );
+    await ds.query(
+      `INSERT INTO prompt_templates (user_id, name, content) VALUES ($1, 'mine', 'my secret words')`,
       [alice],
     );
     await ds.query(
@@ -524,6 +532,7 @@ describe('erasure', () => {
           messages: 1,
           conversations: 1,
           feedbackComments: 0,
+          presetsAndTemplates: 2,
         },
         payload_salt: expect.anything(),
         redacted: false,
@@ -533,8 +542,17 @@ describe('erasure', () => {
       { u: alice, content: '' },
       { u: bob, content: 'bob text' },
     ]);
-    const [{ title }] = await ds.query('SELECT title FROM conversations WHERE id = $1', [conv]);
-    expect(title).toBe('Erased conversation');
+    const [erased] = await ds.query(
+      'SELECT title, system_prompt FROM conversations WHERE id = $1',
+      [conv],
+    );
+    expect(erased).toEqual({ title: 'Erased conversation', system_prompt: null });
+    expect(
+      await ds.query(
+        'SELECT 1 FROM chat_presets WHERE user_id = $1 UNION ALL SELECT 1 FROM prompt_templates WHERE user_id = $1',
+        [alice],
+      ),
+    ).toEqual([]);
 
     await sealAll(db.url, key);
     const verify = enclave(['audit', 'verify', '--db', '--json'], env);
