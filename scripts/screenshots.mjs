@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `node scripts/screenshots.mjs`: saves docs/screenshots/chat.png, the chat page as staff see
-// it, and docs/screenshots/console-*.png, the main pages of the admin console, taken in headless
+// it (and chat-dark.png, chat-de.png in German, chat-phone.png at 390 px), and
+// docs/screenshots/console-*.png (console-dashboard-dark.png in dark mode), the main pages of the admin console, taken in headless
 // Chromium (Debian's /usr/bin/chromium, or ENCLAVE_CHROMIUM). Everything runs in this process on
 // a throwaway embedded database: the built chat, admin and audit apps, the simulator as their
 // model server, sample conversations, and real traffic for the dashboard.
@@ -119,6 +120,16 @@ try {
   mkdirSync(join(root, 'docs', 'screenshots'), { recursive: true });
   await page.screenshot({ path: OUT });
   console.log(`saved ${OUT}`);
+  // The same page in dark mode (the system's preference), in German, and on a phone.
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await shot(page, 'chat-dark.png');
+  await page.emulateMedia({ colorScheme: 'light' });
+  await page.getByLabel('Language').selectOption('de');
+  await page.getByRole('button', { name: 'Neuer Chat' }).waitFor();
+  await shot(page, 'chat-de.png');
+  await page.getByLabel('Sprache').selectOption('en');
+  await page.setViewportSize({ width: 390, height: 844 });
+  await shot(page, 'chat-phone.png');
   await context.close();
 
   await startAdminAndAudit();
@@ -270,10 +281,19 @@ async function consoleScreenshots(ds) {
     await ready();
     // Let a live page's first refresh land.
     await page.waitForTimeout(500);
-    await page.screenshot({ path: join(SHOTS, file) });
-    console.log(`saved ${join(SHOTS, file)}`);
+    await shot(page, file);
   }
+  await nav.getByRole('link', { name: 'Dashboard' }).click();
+  await page.locator('figure.chart').first().waitFor();
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await page.waitForTimeout(500);
+  await shot(page, 'console-dashboard-dark.png');
   await context.close();
+}
+
+async function shot(page, file) {
+  await page.screenshot({ path: join(SHOTS, file) });
+  console.log(`saved ${join(SHOTS, file)}`);
 }
 
 /**

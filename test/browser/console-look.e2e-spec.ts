@@ -13,9 +13,7 @@ import {
 // How the console looks and reads (issue 21), in real headless Chromium: light and dark at
 // desktop and phone widths, German, and the two console bugs: the admin port's `/` answered raw
 // JSON, and "open Enclave chat" led there instead of to the chat.
-// ENCLAVE_UPDATE_SCREENSHOTS=1 also writes docs/screenshots/console-*.png.
 
-const SCREENSHOTS = process.env.ENCLAVE_UPDATE_SCREENSHOTS === '1';
 const LIGHT_BG = 'rgb(246, 247, 249)';
 const DARK_BG = 'rgb(20, 23, 28)';
 const DESKTOP = { width: 1280, height: 900 };
@@ -100,9 +98,6 @@ describe('admin console: look, languages and links', () => {
       await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
       expect(await background(page)).toBe(scheme === 'dark' ? DARK_BG : LIGHT_BG);
       expect(await pageWidth(page)).toBeLessThanOrEqual(viewport.width);
-      if (SCREENSHOTS && name === 'desktop') {
-        await page.screenshot({ path: `docs/screenshots/console-dashboard-${scheme}.png` });
-      }
     });
   });
 
@@ -119,7 +114,6 @@ describe('admin console: look, languages and links', () => {
     expect(await background(page)).toBe(DARK_BG);
     expect(await page.evaluate('document.documentElement.lang')).toBe('de');
     expect(await page.title()).toBe('Übersicht · Enclave-Konsole');
-    if (SCREENSHOTS) await page.screenshot({ path: 'docs/screenshots/console-de-dark.png' });
   });
 });
 
