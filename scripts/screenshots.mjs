@@ -7,6 +7,7 @@
 // model server, sample conversations, and real traffic for the dashboard.
 import 'reflect-metadata';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -20,7 +21,7 @@ const { NestFactory } = await import('@nestjs/core');
 const { DataSource } = await import('typeorm');
 const { chromium } = await import('playwright-core');
 const { loadConfig } = await fromDist('libs/config/src/index.js');
-const { startEmbeddedPostgres } = await fromDist('libs/db/src/index.js');
+const { EmbeddedPostgres } = await fromDist('libs/db/src/index.js');
 const { configureHttpApp, createHttpAdapter } = await fromDist('libs/server/src/index.js');
 const { hashPassword, UsersRepository } = await fromDist('libs/auth/src/index.js');
 const { generateSigningKey } = await fromDist('libs/audit-chain/src/index.js');
@@ -38,7 +39,14 @@ const PASSWORD = 'screenshot-only-password';
 const MODELS = ['llama-3.1-70b-instruct', 'qwen2.5-coder-32b'];
 
 const dataDir = mkdtempSync(join(tmpdir(), 'enclave-screenshots-'));
-const db = await startEmbeddedPostgres({ dataDir: 'memory://', port: 0 });
+// A folder of its own (as scripts/test.mjs does): as root the server runs as `postgres`, which
+// cannot enter the app's private data dir.
+const dbDir = mkdtempSync(join(tmpdir(), 'enclave-screenshots-pg-'));
+const db = await EmbeddedPostgres.start({
+  dataDir: dbDir,
+  port: await freePort(),
+  stdio: 'ignore',
+});
 const sim = createLlmSim({
   models: MODELS,
   ttftMs: 30,
@@ -142,6 +150,7 @@ try {
   await sim.close();
   await db.stop();
   rmSync(dataDir, { recursive: true, force: true });
+  rmSync(dbDir, { recursive: true, force: true });
 }
 
 /** Sample conversations, as if answered by a model server named gpu-1. */
@@ -289,6 +298,14 @@ async function consoleScreenshots(ds) {
   await page.waitForTimeout(500);
   await shot(page, 'console-dashboard-dark.png');
   await context.close();
+}
+
+async function freePort() {
+  const server = createServer();
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }
 
 async function shot(page, file) {

@@ -27,6 +27,8 @@ const ms = (v: number) =>
         style: 'unit',
         unit: 'millisecond',
         maximumFractionDigits: 0,
+        // "1500 ms", not "1,500 ms": the chart's axis has room for seven characters.
+        useGrouping: false,
       }).format(v);
 const pct = (v: number) =>
   new Intl.NumberFormat(lang(), { style: 'percent', maximumFractionDigits: 0 }).format(v / 100);
