@@ -11,6 +11,7 @@ import {
   type CachedAnswer,
   localError,
   ResponseCache,
+  type Routed,
   UpstreamFailure,
   UpstreamPool,
 } from '@enclave/llm';
@@ -38,6 +39,18 @@ export interface CompletionContext {
   conversationId: string | null;
   /** Aborted when the client goes away. */
   signal: AbortSignal;
+}
+
+/**
+ * Where the chat request goes once admitted: the upstream pool, or a caller's stand-in for it
+ * (the Responses API routes the same request to a backend that may speak another API).
+ */
+export interface UpstreamCall {
+  chat(request: ChatCompletionCreateParams, signal: AbortSignal): Promise<Routed<ChatCompletion>>;
+  chatStream(
+    request: ChatCompletionCreateParams,
+    signal: AbortSignal,
+  ): Promise<Routed<AsyncIterable<ChatCompletionChunk>>>;
 }
 
 /** Whether a deterministic request was answered from the cache; null when not cacheable. */
@@ -119,7 +132,11 @@ export class ChatCompletionsService {
     }
   }
 
-  async complete(ctx: CompletionContext, body: ChatCompletionRequest): Promise<Answered> {
+  async complete(
+    ctx: CompletionContext,
+    body: ChatCompletionRequest,
+    upstream: UpstreamCall = this.pool,
+  ): Promise<Answered> {
     const request = this.withDefaultSystemPrompt(toUpstream(body));
     const { key, cached, messageId } = await this.begin(ctx, body, request, {
       admitted: false,
@@ -129,7 +146,7 @@ export class ChatCompletionsService {
     let answer = cached;
     if (!answer) {
       try {
-        const { backend, result } = await this.pool.chat(request, ctx.signal);
+        const { backend, result } = await upstream.chat(request, ctx.signal);
         answer = { backend, completion: result };
       } catch (err) {
         throw await this.failedBeforeAnswer(ctx, messageId, body, started, err, {
@@ -172,7 +189,10 @@ export class ChatCompletionsService {
     ctx: CompletionContext,
     body: ChatCompletionRequest,
     sink: SseSink,
-    { admitted = false }: { admitted?: boolean } = {},
+    {
+      admitted = false,
+      upstream = this.pool,
+    }: { admitted?: boolean; upstream?: UpstreamCall } = {},
   ): Promise<void> {
     const request = this.withDefaultSystemPrompt(toUpstream(body));
     const { key, cached, messageId } = await this.begin(ctx, body, request, {
@@ -190,7 +210,7 @@ export class ChatCompletionsService {
       chunks = replayAsChunks(cached.completion);
     } else {
       try {
-        ({ backend, result: chunks } = await this.pool.chatStream(request, ctx.signal));
+        ({ backend, result: chunks } = await upstream.chatStream(request, ctx.signal));
       } catch (err) {
         throw await this.failedBeforeAnswer(ctx, messageId, body, started, err, {
           stream: true,

@@ -200,7 +200,8 @@ function Erasure(props: { people: Person[] }) {
       {result && (
         <p className="notice ok" role="status">
           Erased: {result.auditEvents} audit payloads, {result.messages} messages,{' '}
-          {result.conversations} conversation titles, {result.feedbackComments} feedback comments.
+          {result.conversations} conversation titles, {result.feedbackComments} feedback comments,{' '}
+          {result.storedResponses} stored responses.
         </p>
       )}
       {asking && (
