@@ -37,8 +37,7 @@ export interface Routed<T> {
 
 /** A backend's answer to a Responses API request, in the API the backend speaks. */
 export type ResponsesAnswer =
-  | { api: 'responses'; response: Response }
-  | { api: 'chat'; completion: ChatCompletion };
+  { api: 'responses'; response: Response } | { api: 'chat'; completion: ChatCompletion };
 
 export type ResponsesStream =
   | { api: 'responses'; events: AsyncIterable<ResponseStreamEvent> }

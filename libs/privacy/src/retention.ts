@@ -106,8 +106,7 @@ export async function applyRetention(
       result.messagesDeleted +
       result.conversationsDeleted +
       result.storedResponsesDeleted >
-      0 ||
-    result.partitionsDropped.length > 0;
+      0 || result.partitionsDropped.length > 0;
   if (changed) {
     await ds.transaction((m) =>
       (opts.audit ?? new AuditLog()).append(m, {

@@ -76,7 +76,10 @@ export function statusOf(
   return { status: 'completed', incomplete_details: null };
 }
 
-export function usageOf(promptTokens: number | null, completionTokens: number | null): ResponseUsage {
+export function usageOf(
+  promptTokens: number | null,
+  completionTokens: number | null,
+): ResponseUsage {
   const input = promptTokens ?? 0;
   const output = completionTokens ?? 0;
   return {
@@ -132,7 +135,9 @@ export function finishedResponse(
   if (answer.content || answer.toolCalls.length === 0) {
     output.push(messageItem(ids.message, answer.content, 'completed'));
   }
-  answer.toolCalls.forEach((call, i) => output.push(functionCallItem(ids.calls[i]!, call, 'completed')));
+  answer.toolCalls.forEach((call, i) =>
+    output.push(functionCallItem(ids.calls[i]!, call, 'completed')),
+  );
   return {
     ...responseShell(frame),
     ...statusOf(answer.finishReason),

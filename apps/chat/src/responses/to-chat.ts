@@ -37,7 +37,11 @@ export function refuseUnsupported(body: ResponsesRequest): void {
     );
   }
   if (typeof choice === 'object' && !choice.name) {
-    throw unsupported('invalid_tool_choice', 'tool_choice of type function needs a name.', 'tool_choice');
+    throw unsupported(
+      'invalid_tool_choice',
+      'tool_choice of type function needs a name.',
+      'tool_choice',
+    );
   }
   if (body.background) {
     throw unsupported(
@@ -148,7 +152,9 @@ function addItem(messages: ChatCompletionMessageParam[], item: InputItem, param:
   switch (type) {
     case 'message': {
       if (!item.role) {
-        throw new ApiError(400, 'invalid_input', `${param} is a message without a role.`, { param });
+        throw new ApiError(400, 'invalid_input', `${param} is a message without a role.`, {
+          param,
+        });
       }
       const content = item.content ?? '';
       if (item.role === 'assistant') {
@@ -162,9 +168,14 @@ function addItem(messages: ChatCompletionMessageParam[], item: InputItem, param:
     }
     case 'function_call': {
       if (!item.call_id || !item.name) {
-        throw new ApiError(400, 'invalid_input', `${param} (a function_call) needs call_id and name.`, {
-          param,
-        });
+        throw new ApiError(
+          400,
+          'invalid_input',
+          `${param} (a function_call) needs call_id and name.`,
+          {
+            param,
+          },
+        );
       }
       const call: ChatCompletionMessageFunctionToolCall = {
         id: item.call_id,
@@ -179,9 +190,14 @@ function addItem(messages: ChatCompletionMessageParam[], item: InputItem, param:
     }
     case 'function_call_output': {
       if (!item.call_id) {
-        throw new ApiError(400, 'invalid_input', `${param} (a function_call_output) needs call_id.`, {
-          param,
-        });
+        throw new ApiError(
+          400,
+          'invalid_input',
+          `${param} (a function_call_output) needs call_id.`,
+          {
+            param,
+          },
+        );
       }
       messages.push({
         role: 'tool',
