@@ -1,7 +1,9 @@
 import { createOpenAI } from '@ai-sdk/openai';
 import { generateText, jsonSchema, streamText, tool } from 'ai';
 import { BackendsRepository, UpstreamPool } from '@enclave/llm';
-import { eraseUser } from '@enclave/privacy';
+import { LegalHolds } from '@enclave/audit-chain';
+import { UsersRepository } from '@enclave/auth';
+import { applyRetention, eraseUser } from '@enclave/privacy';
 import OpenAI from 'openai';
 import type { FunctionTool, ResponseStreamEvent } from 'openai/resources/responses/responses';
 import { ChatHarness } from '../../../test/support/chat-harness.js';
@@ -298,5 +300,34 @@ describe('stored responses belong to their owner', () => {
     expect(result.storedResponses).toBe(2);
     expect(await count()).toBe(0);
     await expect(erin.client.responses.retrieve(first.id)).rejects.toMatchObject({ status: 404 });
+  });
+
+  it('removes stored responses past the message retention, except under a legal hold', async () => {
+    const frank = await h.user('frank-responses@example.com');
+    const gina = await h.user('gina-responses@example.com');
+    const kept = await frank.client.responses.create({ model: 'enclave-sim', input: 'held' });
+    await gina.client.responses.create({ model: 'enclave-sim', input: 'not held' });
+    await h.dataSource.transaction((m) =>
+      new LegalHolds(h.app.get(UsersRepository)).create(
+        m,
+        { userId: frank.userId, from: null, to: null, reason: 'case 12' },
+        { type: 'user', id: null, label: 'admin@example.com' },
+      ),
+    );
+    const count = (userId: string) =>
+      h.count('SELECT 1 FROM stored_responses WHERE user_id = $1', [userId]);
+
+    // Sixty days on, with messages kept thirty: gina's response goes, frank's is held.
+    const later = new Date(Date.now() + 60 * 86_400_000);
+    const result = await applyRetention(
+      h.dataSource,
+      { audit: { default: null, byKind: {} }, messageDays: 30 },
+      later,
+    );
+    expect(result.storedResponsesDeleted).toBeGreaterThanOrEqual(1);
+    expect(result.storedResponsesHeld).toBe(1);
+    expect(await count(gina.userId)).toBe(0);
+    expect(await count(frank.userId)).toBe(1);
+    expect((await frank.client.responses.retrieve(kept.id)).id).toBe(kept.id);
   });
 });
