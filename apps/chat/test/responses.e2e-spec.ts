@@ -196,8 +196,8 @@ describe.each(BACKENDS)('the Responses API through Enclave, with $kind', ({ resp
     const streamed = streamText({ model: openai('enclave-sim'), prompt: 'Say goodbye' });
     expect((await streamed.text).split(' ').length).toBe(12);
 
-    // A tool call, its result and the model's answer: the second step refers to the first
-    // step's output by item reference, which Enclave resolves from the stored response.
+    // A tool call, its result and the model's answer to it: two requests, the second one
+    // carrying the function call and its output.
     let ran = 0;
     const looped = await generateText({
       model: openai('enclave-sim'),
@@ -252,6 +252,25 @@ describe('stored responses belong to their owner', () => {
     ).rejects.toMatchObject({ status: 404, code: 'response_not_found' });
     // Still there for alice.
     expect((await alice.client.responses.retrieve(mine.id)).id).toBe(mine.id);
+  });
+
+  it("resolves item references to the caller's own stored output items only", async () => {
+    const hal = await h.user('hal-responses@example.com');
+    const ivy = await h.user('ivy-responses@example.com');
+    const first = await hal.client.responses.create({ model: 'enclave-sim', input: 'hi' });
+    const item = { type: 'item_reference' as const, id: first.output[0]!.id! };
+    const next = await hal.client.responses.create({
+      model: 'enclave-sim',
+      input: [{ role: 'user', content: 'hi' }, item, { role: 'user', content: 'and then?' }],
+    });
+    expect(next.status).toBe('completed');
+    const [row] = await h.dataSource.query('SELECT input FROM stored_responses WHERE id = $1', [
+      next.id,
+    ]);
+    expect(row.input[1]).toMatchObject({ type: 'message', role: 'assistant', id: item.id });
+    await expect(
+      ivy.client.responses.create({ model: 'enclave-sim', input: [item] }),
+    ).rejects.toMatchObject({ status: 404, code: 'item_not_found', param: 'input[0]' });
   });
 
   it('keeps nothing with store: false, and DELETE removes a stored one', async () => {
