@@ -139,6 +139,37 @@ describe.each(BACKENDS)('the Responses API through Enclave, with $kind', ({ resp
     expect(stored.status).toBe('completed');
   });
 
+  it('answers in the JSON schema of text.format, and stops at max_output_tokens as incomplete', async () => {
+    const structured = await user.client.responses.create({
+      model: 'enclave-sim',
+      input: 'Name a city',
+      text: {
+        format: {
+          type: 'json_schema',
+          name: 'city',
+          schema: {
+            type: 'object',
+            properties: { city: { type: 'string' } },
+            required: ['city'],
+            additionalProperties: false,
+          },
+          strict: true,
+        },
+      },
+    });
+    expect(Object.keys(JSON.parse(structured.output_text))).toEqual(['city']);
+    expect(structured.text?.format).toMatchObject({ type: 'json_schema', name: 'city' });
+
+    const cut = await user.client.responses.create({
+      model: 'enclave-sim',
+      input: 'Tell me everything',
+      max_output_tokens: 3,
+    });
+    expect(cut.status).toBe('incomplete');
+    expect(cut.incomplete_details).toEqual({ reason: 'max_output_tokens' });
+    expect(cut.usage!.output_tokens).toBe(3);
+  });
+
   it('calls a function tool and continues from the tool output with previous_response_id', async () => {
     const first = await user.client.responses.create({
       model: 'enclave-sim',
@@ -271,6 +302,18 @@ describe('stored responses belong to their owner', () => {
     await expect(
       ivy.client.responses.create({ model: 'enclave-sim', input: [item] }),
     ).rejects.toMatchObject({ status: 404, code: 'item_not_found', param: 'input[0]' });
+  });
+
+  it('applies the same model access as chat completions', async () => {
+    const scoped = await h.user('scoped-responses@example.com', { models: ['sim-large'] });
+    await expect(
+      scoped.client.responses.create({ model: 'enclave-sim', input: 'hi' }),
+    ).rejects.toMatchObject({ status: 403, code: 'model_not_allowed' });
+    await expect(
+      scoped.client.responses.create({ model: 'no-such-model', input: 'hi' }),
+    ).rejects.toMatchObject({ status: 403 });
+    const ok = await scoped.client.responses.create({ model: 'sim-large', input: 'hi' });
+    expect(ok.model).toBe('sim-large');
   });
 
   it('keeps nothing with store: false, and DELETE removes a stored one', async () => {

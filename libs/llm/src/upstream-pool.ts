@@ -566,7 +566,10 @@ async function relayAfterFirst<T>(
   })();
 }
 
-/** Responses API events up to the end of the response; an error event is the backend's failure. */
+/**
+ * Responses API events up to the end of the response (`response.completed` or
+ * `response.incomplete`); an error event, or an end before that, is the backend's failure.
+ */
 async function* responseEvents(
   events: AsyncGenerator<ResponseStreamEvent>,
 ): AsyncGenerator<ResponseStreamEvent> {
@@ -577,4 +580,6 @@ async function* responseEvents(
     yield event;
     if (event.type === 'response.completed' || event.type === 'response.incomplete') return;
   }
+  // Without its final event the answer is incomplete: the backend broke off.
+  throw UpstreamFailure.protocol('the stream ended before the response was complete');
 }

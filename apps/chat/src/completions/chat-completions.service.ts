@@ -42,16 +42,17 @@ export interface CompletionContext {
 }
 
 /**
- * Where the chat request goes once admitted: the upstream pool, or a caller's stand-in for it
- * (the Responses API routes the same request to a backend that may speak another API).
+ * Where an admitted chat request goes: the upstream pool by default, or a caller's stand-in for it
+ * (the Responses API sends the same request to a backend that may speak another API).
  */
-export interface UpstreamCall {
-  chat(request: ChatCompletionCreateParams, signal: AbortSignal): Promise<Routed<ChatCompletion>>;
-  chatStream(
-    request: ChatCompletionCreateParams,
-    signal: AbortSignal,
-  ): Promise<Routed<AsyncIterable<ChatCompletionChunk>>>;
-}
+export type ChatCall = (
+  request: ChatCompletionCreateParams,
+  signal: AbortSignal,
+) => Promise<Routed<ChatCompletion>>;
+export type ChatStreamCall = (
+  request: ChatCompletionCreateParams,
+  signal: AbortSignal,
+) => Promise<Routed<AsyncIterable<ChatCompletionChunk>>>;
 
 /** Whether a deterministic request was answered from the cache; null when not cacheable. */
 export type CacheState = 'hit' | 'miss' | null;
@@ -135,7 +136,7 @@ export class ChatCompletionsService {
   async complete(
     ctx: CompletionContext,
     body: ChatCompletionRequest,
-    upstream: UpstreamCall = this.pool,
+    upstream: ChatCall = (request, signal) => this.pool.chat(request, signal),
   ): Promise<Answered> {
     const request = this.withDefaultSystemPrompt(toUpstream(body));
     const { key, cached, messageId } = await this.begin(ctx, body, request, {
@@ -146,7 +147,7 @@ export class ChatCompletionsService {
     let answer = cached;
     if (!answer) {
       try {
-        const { backend, result } = await upstream.chat(request, ctx.signal);
+        const { backend, result } = await upstream(request, ctx.signal);
         answer = { backend, completion: result };
       } catch (err) {
         throw await this.failedBeforeAnswer(ctx, messageId, body, started, err, {
@@ -191,8 +192,8 @@ export class ChatCompletionsService {
     sink: SseSink,
     {
       admitted = false,
-      upstream = this.pool,
-    }: { admitted?: boolean; upstream?: UpstreamCall } = {},
+      upstream = (request, signal) => this.pool.chatStream(request, signal),
+    }: { admitted?: boolean; upstream?: ChatStreamCall } = {},
   ): Promise<void> {
     const request = this.withDefaultSystemPrompt(toUpstream(body));
     const { key, cached, messageId } = await this.begin(ctx, body, request, {
@@ -210,7 +211,7 @@ export class ChatCompletionsService {
       chunks = replayAsChunks(cached.completion);
     } else {
       try {
-        ({ backend, result: chunks } = await upstream.chatStream(request, ctx.signal));
+        ({ backend, result: chunks } = await upstream(request, ctx.signal));
       } catch (err) {
         throw await this.failedBeforeAnswer(ctx, messageId, body, started, err, {
           stream: true,

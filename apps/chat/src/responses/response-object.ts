@@ -164,9 +164,14 @@ export function fromCompletion(frame: ResponseFrame, completion: ChatCompletion)
   });
 }
 
-/** A backend's own Response, under Enclave's id and with the request's own settings echoed. */
+/**
+ * A backend's own Response, under Enclave's id and with the request's own settings echoed (the
+ * backend saw the whole conversation, not previous_response_id; fields it left out come from the
+ * request).
+ */
 export function relayedResponse(frame: ResponseFrame, upstream: Response): Response {
   return {
+    ...responseShell(frame),
     ...upstream,
     id: frame.id,
     previous_response_id: frame.request.previous_response_id ?? null,

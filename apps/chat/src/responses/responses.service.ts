@@ -7,8 +7,9 @@ import type { Response } from 'openai/resources/responses/responses';
 import {
   type CacheState,
   ChatCompletionsService,
+  type ChatCall,
+  type ChatStreamCall,
   type CompletionContext,
-  type UpstreamCall,
 } from '../completions/chat-completions.service.js';
 import type { ChatCompletionRequest } from '../completions/chat-request.schema.js';
 import type { ReplySse } from '../completions/sse.js';
@@ -54,15 +55,12 @@ export class ResponsesService {
   ): Promise<{ response: Response; cache: CacheState }> {
     const prepared = await this.prepare(ctx, body, false);
     let relayed: Response | null = null;
-    const upstream: UpstreamCall = {
-      chat: async (request, signal) => {
-        const pass = this.passThrough(prepared, request);
-        const { backend, result } = await this.pool.respond(pass, request, signal);
-        if (result.api === 'chat') return { backend, result: result.completion };
-        relayed = result.response;
-        return { backend, result: toCompletion(result.response) };
-      },
-      chatStream: () => Promise.reject(new Error('a non-streamed response is not streamed')),
+    const upstream: ChatCall = async (request, signal) => {
+      const pass = this.passThrough(prepared, request);
+      const { backend, result } = await this.pool.respond(pass, request, signal);
+      if (result.api === 'chat') return { backend, result: result.completion };
+      relayed = result.response;
+      return { backend, result: toCompletion(result.response) };
     };
     const { completion, cache } = await this.completions.complete(ctx, prepared.chat, upstream);
     const response = relayed
@@ -80,16 +78,13 @@ export class ResponsesService {
   async stream(ctx: CompletionContext, body: ResponsesRequest, out: ReplySse): Promise<void> {
     const prepared = await this.prepare(ctx, body, true);
     const sink = new ResponseEventSink(out, prepared.frame);
-    const upstream: UpstreamCall = {
-      chat: () => Promise.reject(new Error('a streamed response is streamed')),
-      chatStream: async (request, signal) => {
-        const pass = this.passThrough(prepared, request);
-        const { backend, result } = await this.pool.respondStream(pass, request, signal);
-        return {
-          backend,
-          result: result.api === 'chat' ? result.chunks : eventsAsChunks(result.events),
-        };
-      },
+    const upstream: ChatStreamCall = async (request, signal) => {
+      const pass = this.passThrough(prepared, request);
+      const { backend, result } = await this.pool.respondStream(pass, request, signal);
+      return {
+        backend,
+        result: result.api === 'chat' ? result.chunks : eventsAsChunks(result.events),
+      };
     };
     await this.completions.stream(ctx, prepared.chat, sink, { upstream });
     if (!sink.finished) return;
