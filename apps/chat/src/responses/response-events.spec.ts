@@ -77,7 +77,7 @@ describe('ResponseEventSink', () => {
       output_text: 'Hello world',
       usage: { input_tokens: 5, output_tokens: 2, total_tokens: 7 },
     });
-    const itemId = (events[2] as { item: { id: string } }).item.id;
+    const itemId = (events[2]!.item as { id: string }).id;
     expect(response.output).toEqual([
       expect.objectContaining({ type: 'message', id: itemId, status: 'completed' }),
     ]);
