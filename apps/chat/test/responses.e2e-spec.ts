@@ -137,6 +137,14 @@ describe.each(BACKENDS)('the Responses API through Enclave, with $kind', ({ resp
     // Stored before response.completed went out.
     const stored = await user.client.responses.retrieve(response.id);
     expect(stored.status).toBe('completed');
+
+    // The SDK's stream helper builds the response from the events; it must match the final one.
+    const helper = user.client.responses.stream({ model: 'enclave-sim', input: 'Another story' });
+    const texts: string[] = [];
+    helper.on('response.output_text.delta', (e) => texts.push(e.delta));
+    const final = await helper.finalResponse();
+    expect(final.output_text).toBe(texts.join(''));
+    expect(final.output_text.split(' ').length).toBe(12);
   });
 
   it('answers in the JSON schema of text.format, and stops at max_output_tokens as incomplete', async () => {

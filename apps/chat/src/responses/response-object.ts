@@ -173,6 +173,7 @@ export function relayedResponse(frame: ResponseFrame, upstream: Response): Respo
   return {
     ...responseShell(frame),
     ...upstream,
+    output_text: outputText(upstream),
     id: frame.id,
     previous_response_id: frame.request.previous_response_id ?? null,
     instructions: frame.request.instructions ?? null,
