@@ -293,6 +293,37 @@ describe('stored responses belong to their owner', () => {
     expect((await alice.client.responses.retrieve(mine.id)).id).toBe(mine.id);
   });
 
+  it('fails over from a failing Responses backend to a chat-only one, invisibly', async () => {
+    // Preferred by weight, and failing every call: the request then goes to the chat-only backend.
+    const failing = await h.extraSim({ responsesApi: true, errorRate: 1, errorStatus: 503 });
+    await h.app.get(BackendsRepository).insert(h.dataSource.manager, {
+      name: 'responses-failing',
+      baseUrl: failing.url,
+      apiKeySealed: null,
+      models: ['enclave-sim'],
+      weight: 1000,
+      maxConcurrent: 16,
+      timeoutMs: 10_000,
+      enabled: true,
+      responsesApi: true,
+    });
+    await h.app.get(UpstreamPool).reload();
+    try {
+      const jo = await h.user('jo-responses@example.com');
+      const chatBefore = h.sim.served['/v1/chat/completions'] ?? 0;
+      const answer = await jo.client.responses.create({ model: 'enclave-sim', input: 'hello' });
+      expect(answer.status).toBe('completed');
+      expect(failing.sim.served['/v1/responses']).toBe(1);
+      expect(h.sim.served['/v1/chat/completions']).toBe(chatBefore + 1);
+    } finally {
+      const [row] = (await h.app.get(BackendsRepository).list()).filter(
+        (b) => b.name === 'responses-failing',
+      );
+      await h.app.get(BackendsRepository).delete(h.dataSource.manager, row!.id);
+      await h.app.get(UpstreamPool).reload();
+    }
+  });
+
   it("resolves item references to the caller's own stored output items only", async () => {
     const hal = await h.user('hal-responses@example.com');
     const ivy = await h.user('ivy-responses@example.com');
