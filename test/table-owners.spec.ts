@@ -20,6 +20,7 @@ const OWNERS: Record<string, string[]> = {
   messages: ['libs/conversations'],
   feedback: ['libs/conversations'],
   chat_instances: ['libs/conversations'],
+  stored_responses: ['libs/conversations'],
   backends: ['libs/llm'],
   model_aliases: ['libs/llm'],
   backend_health: ['libs/llm'],

@@ -4,6 +4,7 @@ import { PlatformModule, SpaModule } from '@enclave/server';
 import { CompletionsModule } from './completions/completions.module.js';
 import { ConversationsModule } from './conversations/conversations.module.js';
 import { FeedbackModule } from './feedback/feedback.module.js';
+import { ResponsesModule } from './responses/responses.module.js';
 
 /** The chat app: the OpenAI-compatible /v1 API and the staff chat UI. */
 @Module({})
@@ -14,6 +15,7 @@ export class ChatAppModule {
       imports: [
         PlatformModule.forRoot(config, 'chat'),
         CompletionsModule,
+        ResponsesModule,
         ConversationsModule,
         FeedbackModule,
         // Last: its catch-all page route comes after every API route.

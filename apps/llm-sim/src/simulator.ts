@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Config } from '@enclave/config';
 import { ChunkWriter, completionId, completionJson, planChat, type ChatPlan } from './chat.js';
 import { embeddingsJson } from './embeddings.js';
+import { planResponse, responseEvents, responseJson } from './responses.js';
 import {
   errorJson,
   Exchange,
@@ -16,7 +17,8 @@ import {
 
 /**
  * An OpenAI-compatible LLM simulator on plain `node:http`: GET /v1/models,
- * POST /v1/chat/completions (plain and SSE-streamed, tools, JSON mode) and POST /v1/embeddings,
+ * POST /v1/chat/completions (plain and SSE-streamed, tools, JSON mode), POST /v1/embeddings and,
+ * when asked (`responsesApi`), POST /v1/responses,
  * with deterministic answers, configurable latency and injected faults. Built to be cheap per
  * request so it is never the bottleneck of a benchmark.
  *
@@ -30,7 +32,13 @@ import {
  * ttft; a drop (`dropRate`) cuts a stream after `dropAfterTokens` pieces (no finish chunk, no
  * [DONE]) and, for a non-streamed request, destroys the socket after the ttft with no response.
  */
-export type LlmSimOptions = Config['llmSim'];
+export type LlmSimOptions = Config['llmSim'] & {
+  /**
+   * Serve POST /v1/responses (OpenAI's Responses API) too, as some backends do; off, the route
+   * is a 404 as on llama.cpp or TGI. Per simulator instance, for tests of both kinds.
+   */
+  responsesApi?: boolean;
+};
 
 export interface LlmSim {
   server: Server;
@@ -38,6 +46,8 @@ export interface LlmSim {
   listen(port: number, host?: string): Promise<number>;
   /** Stops listening and ends every connection, in-flight and stalled responses included. */
   close(): Promise<void>;
+  /** POST requests answered, by path: which API a caller used. */
+  readonly served: Record<string, number>;
 }
 
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
@@ -140,6 +150,17 @@ export function createLlmSim(options: LlmSimOptions): LlmSim {
     res.end(out + chunks.end());
   }
 
+  async function responses(ex: Exchange, plan: ChatPlan): Promise<void> {
+    const fault = drawFault();
+    if (!(await survivesFaults(ex, fault))) return;
+    if (!(await ex.sleep(opts.ttftMs))) return;
+    if (fault.drop) return void ex.res.destroy();
+    const now = Math.floor(Date.now() / 1000);
+    if (!plan.stream) return sendJson(ex.res, 200, responseJson(plan, now));
+    ex.res.writeHead(200, SSE_HEADERS);
+    ex.res.end(responseEvents(plan, now));
+  }
+
   async function embeddings(ex: Exchange, body: string): Promise<void> {
     const fault = drawFault();
     if (!(await survivesFaults(ex, fault))) return;
@@ -147,6 +168,8 @@ export function createLlmSim(options: LlmSimOptions): LlmSim {
     if (fault.drop) ex.res.destroy();
     else sendJson(ex.res, 200, body);
   }
+
+  const served: Record<string, number> = {};
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = req.url ?? '/';
@@ -173,7 +196,8 @@ export function createLlmSim(options: LlmSimOptions): LlmSim {
     }
     const isChat = method === 'POST' && path === '/v1/chat/completions';
     const isEmbeddings = method === 'POST' && path === '/v1/embeddings';
-    if (!isChat && !isEmbeddings) {
+    const isResponses = method === 'POST' && path === '/v1/responses' && !!opts.responsesApi;
+    if (!isChat && !isEmbeddings && !isResponses) {
       req.resume();
       return sendRequestError(res, new RequestError(`Invalid URL (${method} ${path})`, null, 404));
     }
@@ -200,8 +224,10 @@ export function createLlmSim(options: LlmSimOptions): LlmSim {
         ),
       );
     }
+    served[path] = (served[path] ?? 0) + 1;
     try {
       if (isChat) await chat(ex, planChat(body, opts.replyTokens, defaultModel));
+      else if (isResponses) await responses(ex, planResponse(body, opts.replyTokens, defaultModel));
       else await embeddings(ex, embeddingsJson(body, defaultModel));
     } catch (err) {
       if (err instanceof RequestError) return sendRequestError(res, err);
@@ -222,6 +248,7 @@ export function createLlmSim(options: LlmSimOptions): LlmSim {
 
   return {
     server,
+    served,
     listen(port, host = '127.0.0.1') {
       return new Promise((resolve, reject) => {
         const onError = (err: Error): void => reject(err);

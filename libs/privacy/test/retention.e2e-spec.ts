@@ -524,6 +524,7 @@ describe('erasure', () => {
           messages: 1,
           conversations: 1,
           feedbackComments: 0,
+          storedResponses: 0,
         },
         payload_salt: expect.anything(),
         redacted: false,

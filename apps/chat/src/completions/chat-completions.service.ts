@@ -11,6 +11,7 @@ import {
   type CachedAnswer,
   localError,
   ResponseCache,
+  type Routed,
   UpstreamFailure,
   UpstreamPool,
 } from '@enclave/llm';
@@ -39,6 +40,19 @@ export interface CompletionContext {
   /** Aborted when the client goes away. */
   signal: AbortSignal;
 }
+
+/**
+ * Where an admitted chat request goes: the upstream pool by default, or a caller's stand-in for it
+ * (the Responses API sends the same request to a backend that may speak another API).
+ */
+export type ChatCall = (
+  request: ChatCompletionCreateParams,
+  signal: AbortSignal,
+) => Promise<Routed<ChatCompletion>>;
+export type ChatStreamCall = (
+  request: ChatCompletionCreateParams,
+  signal: AbortSignal,
+) => Promise<Routed<AsyncIterable<ChatCompletionChunk>>>;
 
 /** Whether a deterministic request was answered from the cache; null when not cacheable. */
 export type CacheState = 'hit' | 'miss' | null;
@@ -119,7 +133,11 @@ export class ChatCompletionsService {
     }
   }
 
-  async complete(ctx: CompletionContext, body: ChatCompletionRequest): Promise<Answered> {
+  async complete(
+    ctx: CompletionContext,
+    body: ChatCompletionRequest,
+    upstream: ChatCall = (request, signal) => this.pool.chat(request, signal),
+  ): Promise<Answered> {
     const request = this.withDefaultSystemPrompt(toUpstream(body));
     const { key, cached, messageId } = await this.begin(ctx, body, request, {
       admitted: false,
@@ -129,7 +147,7 @@ export class ChatCompletionsService {
     let answer = cached;
     if (!answer) {
       try {
-        const { backend, result } = await this.pool.chat(request, ctx.signal);
+        const { backend, result } = await upstream(request, ctx.signal);
         answer = { backend, completion: result };
       } catch (err) {
         throw await this.failedBeforeAnswer(ctx, messageId, body, started, err, {
@@ -172,7 +190,10 @@ export class ChatCompletionsService {
     ctx: CompletionContext,
     body: ChatCompletionRequest,
     sink: SseSink,
-    { admitted = false }: { admitted?: boolean } = {},
+    {
+      admitted = false,
+      upstream = (request, signal) => this.pool.chatStream(request, signal),
+    }: { admitted?: boolean; upstream?: ChatStreamCall } = {},
   ): Promise<void> {
     const request = this.withDefaultSystemPrompt(toUpstream(body));
     const { key, cached, messageId } = await this.begin(ctx, body, request, {
@@ -190,7 +211,7 @@ export class ChatCompletionsService {
       chunks = replayAsChunks(cached.completion);
     } else {
       try {
-        ({ backend, result: chunks } = await this.pool.chatStream(request, ctx.signal));
+        ({ backend, result: chunks } = await upstream(request, ctx.signal));
       } catch (err) {
         throw await this.failedBeforeAnswer(ctx, messageId, body, started, err, {
           stream: true,

@@ -203,6 +203,7 @@ function BackendForm(
   const [weight, setWeight] = useState(String(i?.weight ?? 1));
   const [maxConcurrent, setMaxConcurrent] = useState(String(i?.maxConcurrent ?? 256));
   const [timeoutMs, setTimeoutMs] = useState(String(i?.timeoutMs ?? 60_000));
+  const [responsesApi, setResponsesApi] = useState(i?.responsesApi ?? false);
   const { error, submit } = useAction();
   const { t } = useTranslation();
 
@@ -214,6 +215,7 @@ function BackendForm(
       weight: Number(weight),
       maxConcurrent: Number(maxConcurrent),
       timeoutMs: Number(timeoutMs),
+      responsesApi,
       ...(apiKey ? { apiKey } : {}),
     };
     if (props.initial) {
@@ -278,6 +280,16 @@ function BackendForm(
         value={timeoutMs}
         onChange={setTimeoutMs}
       />
+      <label>
+        /v1/responses
+        <select
+          value={responsesApi ? 'served' : 'translated'}
+          onChange={(e) => setResponsesApi(e.target.value === 'served')}
+        >
+          <option value="translated">translated to chat completions by Enclave</option>
+          <option value="served">served by this server (forwarded as is)</option>
+        </select>
+      </label>
     </FormPanel>
   );
 }

@@ -206,6 +206,7 @@ function Erasure(props: { people: Person[] }) {
             messages: result.messages,
             conversations: result.conversations,
             comments: result.feedbackComments,
+            responses: result.storedResponses,
           })}
         </p>
       )}
