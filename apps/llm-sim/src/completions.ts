@@ -99,32 +99,52 @@ export class TextPlan implements AnswerPlan {
   }
 
   writer(created: number): StreamWriter {
-    const plan = this;
-    const base =
-      `data: {"id":"${answerId('cmpl')}","object":"text_completion","created":${created},` +
-      `"model":${JSON.stringify(this.model)},"system_fingerprint":"llm-sim",`;
-    const usageNull = this.includeUsage ? ',"usage":null' : '';
-    const chunk = (index: number, text: string, finish: string | null) =>
-      `${base}"choices":[{"text":${JSON.stringify(text)},"index":${index},"logprobs":null,` +
-      `"finish_reason":${finish ? `"${finish}"` : 'null'}}]${usageNull}}\n\n`;
-    return {
-      first: () => '',
-      step(k) {
-        let out = '';
-        plan.choices.forEach((c, i) => {
-          if (k < c.pieces.length) out += chunk(i, c.pieces[k], null);
-        });
-        return out;
-      },
-      end() {
-        let out = '';
-        plan.choices.forEach((c, i) => (out += chunk(i, '', c.finishReason)));
-        if (plan.includeUsage) {
-          const usage = usageJson(plan.promptTokens, plan.completionTokens);
-          out += `${base}"choices":[],"usage":${usage}}\n\n`;
-        }
-        return out + 'data: [DONE]\n\n';
-      },
-    };
+    return new TextChunkWriter(this, answerId('cmpl'), created);
+  }
+}
+
+/** The SSE chunks of a streamed text answer: each piece as `choices[0].text` of its choice. */
+class TextChunkWriter implements StreamWriter {
+  private readonly base: string;
+  private readonly usageNull: string;
+
+  constructor(
+    private readonly plan: TextPlan,
+    id: string,
+    created: number,
+  ) {
+    this.base =
+      `data: {"id":"${id}","object":"text_completion","created":${created},` +
+      `"model":${JSON.stringify(plan.model)},"system_fingerprint":"llm-sim",`;
+    this.usageNull = plan.includeUsage ? ',"usage":null' : '';
+  }
+
+  private chunk(index: number, text: string, finish: string | null): string {
+    return (
+      `${this.base}"choices":[{"text":${JSON.stringify(text)},"index":${index},"logprobs":null,` +
+      `"finish_reason":${finish ? `"${finish}"` : 'null'}}]${this.usageNull}}\n\n`
+    );
+  }
+
+  first(): string {
+    return '';
+  }
+
+  step(k: number): string {
+    let out = '';
+    this.plan.choices.forEach((c, i) => {
+      if (k < c.pieces.length) out += this.chunk(i, c.pieces[k], null);
+    });
+    return out;
+  }
+
+  end(): string {
+    let out = '';
+    this.plan.choices.forEach((c, i) => (out += this.chunk(i, '', c.finishReason)));
+    if (this.plan.includeUsage) {
+      const usage = usageJson(this.plan.promptTokens, this.plan.completionTokens);
+      out += `${this.base}"choices":[],"usage":${usage}}\n\n`;
+    }
+    return out + 'data: [DONE]\n\n';
   }
 }
