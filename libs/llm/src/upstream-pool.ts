@@ -8,6 +8,7 @@ import type {
   ChatCompletionChunk,
   ChatCompletionCreateParams,
 } from 'openai/resources/chat/completions';
+import type { Completion, CompletionCreateParams } from 'openai/resources/completions';
 import type { CreateEmbeddingResponse, EmbeddingCreateParams } from 'openai/resources/embeddings';
 import { hostname } from 'node:os';
 import { createParser } from 'eventsource-parser';
@@ -205,11 +206,7 @@ export class UpstreamPool implements OnModuleInit, OnApplicationShutdown {
     body: ChatCompletionCreateParams,
     signal: AbortSignal,
   ): Promise<Routed<ChatCompletion>> {
-    const payload = serialise(() => ({ ...body, model: this.resolve(body.model), stream: false }));
-    return this.route(body.model, signal, async (backend, sig) => {
-      const res = await backend.post('/chat/completions', payload, sig);
-      return readJson<ChatCompletion>(res.body);
-    });
+    return this.answer<ChatCompletion>('/chat/completions', body, signal);
   }
 
   /**
@@ -220,6 +217,41 @@ export class UpstreamPool implements OnModuleInit, OnApplicationShutdown {
     body: ChatCompletionCreateParams,
     signal: AbortSignal,
   ): Promise<Routed<AsyncIterable<ChatCompletionChunk>>> {
+    return this.answerStream<ChatCompletionChunk>('/chat/completions', body, signal);
+  }
+
+  /** A legacy text completion (`/completions`), routed and failed over as chat is. */
+  async completions(
+    body: CompletionCreateParams,
+    signal: AbortSignal,
+  ): Promise<Routed<Completion>> {
+    return this.answer<Completion>('/completions', body, signal);
+  }
+
+  async completionsStream(
+    body: CompletionCreateParams,
+    signal: AbortSignal,
+  ): Promise<Routed<AsyncIterable<Completion>>> {
+    return this.answerStream<Completion>('/completions', body, signal);
+  }
+
+  private async answer<T>(
+    path: string,
+    body: { model: string },
+    signal: AbortSignal,
+  ): Promise<Routed<T>> {
+    const payload = serialise(() => ({ ...body, model: this.resolve(body.model), stream: false }));
+    return this.route(body.model, signal, async (backend, sig) => {
+      const res = await backend.post(path, payload, sig);
+      return readJson<T>(res.body);
+    });
+  }
+
+  private async answerStream<T>(
+    path: string,
+    body: { model: string },
+    signal: AbortSignal,
+  ): Promise<Routed<AsyncIterable<T>>> {
     const payload = serialise(() => ({
       ...body,
       model: this.resolve(body.model),
@@ -227,9 +259,9 @@ export class UpstreamPool implements OnModuleInit, OnApplicationShutdown {
       stream_options: { include_usage: true },
     }));
     return this.route(body.model, signal, async (backend, sig, hold) => {
-      const res = await backend.post('/chat/completions', payload, sig, 'text/event-stream');
-      const iterator = sseChunks<ChatCompletionChunk>(res.body);
-      let first: IteratorResult<ChatCompletionChunk>;
+      const res = await backend.post(path, payload, sig, 'text/event-stream');
+      const iterator = sseChunks<T>(res.body);
+      let first: IteratorResult<T>;
       try {
         first = await iterator.next();
       } catch (err) {
