@@ -170,7 +170,7 @@ describe('/v1 compatibility with vLLM, LiteLLM and newer OpenAI clients', () => 
         ...VLLM_EXTRAS,
         skip_special_tokens: true,
         // LiteLLM's proxy passes these on for its own bookkeeping.
-        metadata: { tags: 'a' },
+        metadata: { tags: ['batch-7'], trace_id: 'abc' },
         mock_testing_fallbacks: false,
       };
       const res = await post(body);

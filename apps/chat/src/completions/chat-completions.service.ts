@@ -37,6 +37,7 @@ import type {
   TextCompletionRequest,
 } from './chat-request.schema.js';
 import { ChatInstance } from './chat-instance.js';
+import { chatJob, choicesOf, type CompletionJob, textJob } from './completion-job.js';
 import { type CompletionRecord, CompletionRecords, incrementsOf } from './completion-records.js';
 import type { SseSink } from './sse.js';
 import {
@@ -63,58 +64,6 @@ export interface Answered<R = ChatCompletion> {
   cache: CacheState;
   /** The `x-ratelimit-*` headers (none when no limit applies). */
   headers: Record<string, string>;
-}
-
-/**
- * What the pipeline records of a request, whichever /v1 endpoint it came through (chat or legacy
- * text completions): the same admission, message, accounting and `chat.completion` event.
- */
-export interface CompletionJob {
-  endpoint: 'chat/completions' | 'completions';
-  model: string;
-  /** The prompt as the audit trail's content levels see it: messages, or a text completion's prompts (role `prompt`). */
-  prompt: { role: string; content?: unknown }[];
-}
-
-function chatJob(body: ChatCompletionRequest): CompletionJob {
-  return { endpoint: 'chat/completions', model: body.model, prompt: body.messages };
-}
-
-function textJob(body: TextCompletionRequest): CompletionJob {
-  const prompts =
-    typeof body.prompt === 'string' || typeof body.prompt[0] === 'number'
-      ? [body.prompt]
-      : body.prompt;
-  return {
-    endpoint: 'completions',
-    model: body.model,
-    prompt: prompts.map((p) => ({
-      role: 'prompt',
-      content: typeof p === 'string' ? p : `[${(p as number[]).length} tokens]`,
-    })),
-  };
-}
-
-/** Choice 0 (stored as the message) and the others (for the audit trail) of an answer. */
-function choicesOf(completion: ChatCompletion | Completion) {
-  let first: Pick<FinishedMessage, 'content' | 'toolCalls' | 'finishReason'> = {
-    content: '',
-    toolCalls: null,
-    finishReason: null,
-  };
-  const others: OtherChoice[] = [];
-  for (const choice of completion.choices) {
-    const content =
-      ('message' in choice
-        ? choice.message?.content
-        : (choice as Completion['choices'][number]).text) ?? '';
-    const finishReason = choice.finish_reason ?? null;
-    if ((choice.index ?? 0) === 0) {
-      const toolCalls = 'message' in choice ? (choice.message?.tool_calls ?? null) : null;
-      first = { content, toolCalls, finishReason };
-    } else others.push({ index: choice.index, content, finishReason });
-  }
-  return { first, others };
 }
 
 function cacheState(key: Buffer | null, cached: CachedAnswer | null): CacheState {
@@ -246,7 +195,7 @@ export class ChatCompletionsService {
       if (key) this.remember(key, answer as CachedAnswer);
     }
     const { completion } = answer;
-    const { first, others } = choicesOf(completion);
+    const { stored, others } = choicesOf(completion);
     const latencyMs = Math.round(performance.now() - started);
     await this.finish(
       ctx,
@@ -255,7 +204,7 @@ export class ChatCompletionsService {
       { stream: false, cache: cacheState(key, cached), others },
       {
         upstream: answer.backend,
-        ...first,
+        ...stored,
         outcome: 'completed',
         promptTokens: completion.usage?.prompt_tokens ?? null,
         completionTokens: completion.usage?.completion_tokens ?? null,
@@ -475,7 +424,7 @@ export class ChatCompletionsService {
     meta: RequestMeta,
     body: EmbeddingsRequest,
     signal: AbortSignal,
-  ): Promise<Answered<CreateEmbeddingResponse>> {
+  ): Promise<{ response: CreateEmbeddingResponse; headers: Record<string, string> }> {
     const headers = await this.admit(principal, body.model);
     let response: CreateEmbeddingResponse | null = null;
     let backend: string | null = null;
@@ -508,7 +457,7 @@ export class ChatCompletionsService {
       });
     });
     if (error) throw error.markAudited();
-    return { completion: response!, cache: null, headers };
+    return { response: response!, headers };
   }
 
   /**

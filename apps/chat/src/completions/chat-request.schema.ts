@@ -100,7 +100,8 @@ export const ChatCompletionRequest = z.looseObject({
       }),
     ])
     .optional(),
-  metadata: z.record(z.string(), z.string()).nullable().optional(),
+  // OpenAI's values are strings; LiteLLM's clients send tags and trace ids as arrays and objects.
+  metadata: z.record(z.string(), z.unknown()).nullable().optional(),
   store: z.boolean().nullable().optional(),
   reasoning_effort: z
     .enum(['none', 'minimal', 'low', 'medium', 'high', 'xhigh'])

@@ -88,14 +88,14 @@ export class CompletionsController {
     @Req() req: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
-    const { completion, headers } = await this.completions.embeddings(
+    const { response, headers } = await this.completions.embeddings(
       principal,
       requestMeta(req),
       body,
       abortOnClientClose(reply),
     );
     void reply.headers(headers);
-    return completion;
+    return response;
   }
 }
 
