@@ -126,6 +126,14 @@ describe('/v1 compatibility with vLLM, LiteLLM and newer OpenAI clients', () => 
         prompt_cache_key: 'team-a',
         safety_identifier: 'user-42',
         reasoning_effort: 'none',
+        tools: [
+          { type: 'custom', custom: { name: 'sql', description: 'Runs a query' } },
+          { type: 'function', function: { name: 'lookup', parameters: { type: 'object' } } },
+        ],
+        tool_choice: {
+          type: 'allowed_tools',
+          allowed_tools: { mode: 'auto', tools: [{ type: 'custom', name: 'sql' }] },
+        },
       };
       await u.client.chat.completions.create(sent as OpenAI.ChatCompletionCreateParamsNonStreaming);
       expect(lastReceived('/v1/chat/completions')).toEqual({ ...sent, stream: false });
@@ -144,6 +152,15 @@ describe('/v1 compatibility with vLLM, LiteLLM and newer OpenAI clients', () => 
         OpenAI.BadRequestError,
       );
       expect(err.message).toMatch(/top_p/);
+      const badTool = await expectError(
+        u.client.chat.completions.create({
+          model: 'enclave-sim',
+          messages: PROMPT,
+          tools: [{ type: 'function', function: { name: 'no spaces allowed' } }],
+        }),
+        OpenAI.BadRequestError,
+      );
+      expect(badTool.message).toMatch(/tools\.0\.function\.name/);
       await expectError(
         u.client.chat.completions.create({ model: 'enclave-sim', messages: PROMPT, n: 0 }),
         OpenAI.BadRequestError,

@@ -29,7 +29,7 @@ const message = z.discriminatedUnion('role', [
   z.looseObject({ role: z.literal('tool'), content, tool_call_id: z.string() }),
 ]);
 
-const tool = z.looseObject({
+const functionTool = z.looseObject({
   type: z.literal('function'),
   function: z.looseObject({
     name: z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/),
@@ -37,6 +37,18 @@ const tool = z.looseObject({
     parameters: z.record(z.string(), z.unknown()).optional(),
     strict: z.boolean().nullable().optional(),
   }),
+});
+
+/**
+ * A tool: `function` tools are validated; kinds newer than this list (OpenAI's `custom`, …) pass
+ * through for the model server to judge.
+ */
+const tool = z.looseObject({ type: line().min(1).max(64) }).superRefine((t, ctx) => {
+  if (t.type !== 'function') return;
+  const checked = functionTool.safeParse(t);
+  for (const issue of checked.error?.issues ?? []) {
+    ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path });
+  }
 });
 
 const number = (min: number, max: number) => z.number().min(min).max(max).nullable().optional();
@@ -87,6 +99,13 @@ export const ChatCompletionRequest = z.looseObject({
     .union([
       z.enum(['none', 'auto', 'required']),
       z.looseObject({ type: z.literal('function'), function: z.looseObject({ name: z.string() }) }),
+      // Newer choices (`allowed_tools`, `custom`) pass through, as newer tools do.
+      z.looseObject({
+        type: line()
+          .min(1)
+          .max(64)
+          .refine((t) => t !== 'function'),
+      }),
     ])
     .optional(),
   parallel_tool_calls: z.boolean().optional(),
