@@ -105,11 +105,13 @@ describe.each(BACKENDS)('the Responses API through Enclave, with $kind', ({ resp
 
     const messages = await storedMessages(h, user.userId, 1);
     expect(messages.at(-1)).toMatchObject({ content: response.output_text, outcome: 'completed' });
-    const [{ n }] = await h.dataSource.query(
-      `SELECT count(*)::int AS n FROM audit_events WHERE action = 'chat.completion' AND actor_id = $1`,
+    const [{ n, endpoints }] = await h.dataSource.query(
+      `SELECT count(*)::int AS n, array_agg(DISTINCT payload->>'endpoint') AS endpoints
+         FROM audit_events WHERE action = 'chat.completion' AND actor_id = $1`,
       [user.userId],
     );
     expect(n).toBeGreaterThanOrEqual(1);
+    expect(endpoints).toEqual(['responses']);
   });
 
   it('streams Responses events with the usage at the end', async () => {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { type ChatPlan, planChat, usageOf } from './chat.js';
+import { type ChatPlan, planChat } from './chat.js';
 import { RequestError } from './http.js';
 
 /**
@@ -90,16 +90,18 @@ function id(kind: string): string {
 
 /** The Response object of a whole answer (`status` in_progress: the shell of a stream's start). */
 function responseObject(plan: ChatPlan, respId: string, created: number, done: boolean) {
+  // A Response has one answer: the first of the plan's choices.
+  const c = plan.choices[0]!;
   const output = !done
     ? []
-    : plan.toolCall
+    : c.toolCall
       ? [
           {
             type: 'function_call',
             id: id('fc'),
-            call_id: plan.toolCall.id,
-            name: plan.toolCall.name,
-            arguments: plan.toolCall.arguments,
+            call_id: c.toolCall.id,
+            name: c.toolCall.name,
+            arguments: c.toolCall.arguments,
             status: 'completed',
           },
         ]
@@ -109,11 +111,10 @@ function responseObject(plan: ChatPlan, respId: string, created: number, done: b
             id: id('msg'),
             role: 'assistant',
             status: 'completed',
-            content: [{ type: 'output_text', text: plan.content ?? '', annotations: [] }],
+            content: [{ type: 'output_text', text: c.content ?? '', annotations: [] }],
           },
         ];
-  const usage = usageOf(plan, plan.pieces.length);
-  const incomplete = done && plan.finishReason === 'length';
+  const incomplete = done && c.finishReason === 'length';
   return {
     id: respId,
     object: 'response',
@@ -129,11 +130,11 @@ function responseObject(plan: ChatPlan, respId: string, created: number, done: b
     ...(done
       ? {
           usage: {
-            input_tokens: usage.prompt_tokens,
+            input_tokens: plan.promptTokens,
             input_tokens_details: { cached_tokens: 0 },
-            output_tokens: usage.completion_tokens,
+            output_tokens: plan.completionTokens,
             output_tokens_details: { reasoning_tokens: 0 },
-            total_tokens: usage.total_tokens,
+            total_tokens: plan.promptTokens + plan.completionTokens,
           },
         }
       : {}),
@@ -146,6 +147,7 @@ export function responseJson(plan: ChatPlan, created: number): string {
 
 /** Every event of a streamed answer, as one SSE text: created, the item growing, completed. */
 export function responseEvents(plan: ChatPlan, created: number): string {
+  const c = plan.choices[0]!;
   const respId = id('resp');
   const final = responseObject(plan, respId, created, true);
   const item = final.output[0] as Record<string, unknown> & { id: string };
@@ -157,14 +159,13 @@ export function responseEvents(plan: ChatPlan, created: number): string {
   emit('response.created', { response: responseObject(plan, respId, created, false) });
   emit('response.in_progress', { response: responseObject(plan, respId, created, false) });
   const at = { item_id: item.id, output_index: 0 };
-  if (plan.toolCall) {
+  if (c.toolCall) {
     emit('response.output_item.added', {
       output_index: 0,
       item: { ...item, arguments: '', status: 'in_progress' },
     });
-    for (const delta of plan.pieces)
-      emit('response.function_call_arguments.delta', { ...at, delta });
-    emit('response.function_call_arguments.done', { ...at, arguments: plan.toolCall.arguments });
+    for (const delta of c.pieces) emit('response.function_call_arguments.delta', { ...at, delta });
+    emit('response.function_call_arguments.done', { ...at, arguments: c.toolCall.arguments });
   } else {
     emit('response.output_item.added', {
       output_index: 0,
@@ -172,10 +173,10 @@ export function responseEvents(plan: ChatPlan, created: number): string {
     });
     const part = { type: 'output_text', text: '', annotations: [] };
     emit('response.content_part.added', { ...at, content_index: 0, part });
-    for (const delta of plan.pieces) {
+    for (const delta of c.pieces) {
       emit('response.output_text.delta', { ...at, content_index: 0, delta, logprobs: [] });
     }
-    const text = plan.content ?? '';
+    const text = c.content ?? '';
     emit('response.output_text.done', { ...at, content_index: 0, text, logprobs: [] });
     emit('response.content_part.done', { ...at, content_index: 0, part: { ...part, text } });
   }

@@ -8,6 +8,7 @@ import type {
   ChatCompletionChunk,
   ChatCompletionCreateParams,
 } from 'openai/resources/chat/completions';
+import type { Completion, CompletionCreateParams } from 'openai/resources/completions';
 import type { CreateEmbeddingResponse, EmbeddingCreateParams } from 'openai/resources/embeddings';
 import type { Response, ResponseStreamEvent } from 'openai/resources/responses/responses';
 import { hostname } from 'node:os';
@@ -214,11 +215,7 @@ export class UpstreamPool implements OnModuleInit, OnApplicationShutdown {
     body: ChatCompletionCreateParams,
     signal: AbortSignal,
   ): Promise<Routed<ChatCompletion>> {
-    const payload = serialise(() => ({ ...body, model: this.resolve(body.model), stream: false }));
-    return this.route(body.model, signal, async (backend, sig) => {
-      const res = await backend.post('/chat/completions', payload, sig);
-      return readJson<ChatCompletion>(res.body);
-    });
+    return this.answer<ChatCompletion>('/chat/completions', body, signal);
   }
 
   /**
@@ -229,10 +226,45 @@ export class UpstreamPool implements OnModuleInit, OnApplicationShutdown {
     body: ChatCompletionCreateParams,
     signal: AbortSignal,
   ): Promise<Routed<AsyncIterable<ChatCompletionChunk>>> {
-    const payload = serialise(() => chatStreamBody(body, this.resolve(body.model)));
+    return this.answerStream<ChatCompletionChunk>('/chat/completions', body, signal);
+  }
+
+  /** A legacy text completion (`/completions`), routed and failed over as chat is. */
+  async completions(
+    body: CompletionCreateParams,
+    signal: AbortSignal,
+  ): Promise<Routed<Completion>> {
+    return this.answer<Completion>('/completions', body, signal);
+  }
+
+  async completionsStream(
+    body: CompletionCreateParams,
+    signal: AbortSignal,
+  ): Promise<Routed<AsyncIterable<Completion>>> {
+    return this.answerStream<Completion>('/completions', body, signal);
+  }
+
+  private async answer<T>(
+    path: string,
+    body: { model: string },
+    signal: AbortSignal,
+  ): Promise<Routed<T>> {
+    const payload = serialise(() => ({ ...body, model: this.resolve(body.model), stream: false }));
+    return this.route(body.model, signal, async (backend, sig) => {
+      const res = await backend.post(path, payload, sig);
+      return readJson<T>(res.body);
+    });
+  }
+
+  private async answerStream<T>(
+    path: string,
+    body: { model: string },
+    signal: AbortSignal,
+  ): Promise<Routed<AsyncIterable<T>>> {
+    const payload = serialise(() => streamBody(body, this.resolve(body.model)));
     return this.route(body.model, signal, async (backend, sig, hold) => {
-      const res = await backend.post('/chat/completions', payload, sig, 'text/event-stream');
-      return relayAfterFirst(res, sseChunks<ChatCompletionChunk>(res.body), hold);
+      const res = await backend.post(path, payload, sig, 'text/event-stream');
+      return relayAfterFirst(res, sseChunks<T>(res.body), hold);
     });
   }
 
@@ -268,7 +300,7 @@ export class UpstreamPool implements OnModuleInit, OnApplicationShutdown {
   ): Promise<Routed<ResponsesStream>> {
     const model = this.resolve(body.model);
     const responses = serialise(() => ({ ...body, model, stream: true }));
-    const completions = serialise(() => chatStreamBody(chat, model));
+    const completions = serialise(() => streamBody(chat, model));
     return this.route(body.model, signal, async (backend, sig, hold) => {
       if (backend.row.responsesApi) {
         const res = await backend.post('/responses', responses, sig, 'text/event-stream');
@@ -525,7 +557,8 @@ function isRetryable(error: ApiError): boolean {
 }
 
 /** A chat completion request as streamed upstream: Enclave always asks for usage, to count it. */
-function chatStreamBody(body: ChatCompletionCreateParams, model: string) {
+/** A streamed request's body: usage asked for at the end, so it is counted. */
+function streamBody(body: { model: string }, model: string) {
   return { ...body, model, stream: true, stream_options: { include_usage: true } };
 }
 

@@ -62,7 +62,12 @@ export class ResponsesService {
       relayed = result.response;
       return { backend, result: toCompletion(result.response) };
     };
-    const { completion, cache } = await this.completions.complete(ctx, prepared.chat, upstream);
+    const { completion, cache } = await this.completions.complete(
+      ctx,
+      prepared.chat,
+      upstream,
+      'responses',
+    );
     const response = relayed
       ? relayedResponse(prepared.frame, relayed)
       : fromCompletion(prepared.frame, completion);
@@ -86,7 +91,7 @@ export class ResponsesService {
         result: result.api === 'chat' ? result.chunks : eventsAsChunks(result.events),
       };
     };
-    await this.completions.stream(ctx, prepared.chat, sink, { upstream });
+    await this.completions.stream(ctx, prepared.chat, sink, { upstream, endpoint: 'responses' });
     if (!sink.finished) return;
     const response = sink.response();
     try {
