@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 // `node scripts/screenshots.mjs`: saves docs/screenshots/chat.png, the chat page as staff see
-// it, and docs/screenshots/console-*.png, the main pages of the admin console, taken in headless
+// it (and chat-dark.png, chat-de.png in German, chat-phone.png at 390 px), and
+// docs/screenshots/console-*.png (console-dashboard-dark.png in dark mode), the main pages of the admin console, taken in headless
 // Chromium (Debian's /usr/bin/chromium, or ENCLAVE_CHROMIUM). Everything runs in this process on
 // a throwaway embedded database: the built chat, admin and audit apps, the simulator as their
 // model server, sample conversations, and real traffic for the dashboard.
 import 'reflect-metadata';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -19,7 +21,7 @@ const { NestFactory } = await import('@nestjs/core');
 const { DataSource } = await import('typeorm');
 const { chromium } = await import('playwright-core');
 const { loadConfig } = await fromDist('libs/config/src/index.js');
-const { startEmbeddedPostgres } = await fromDist('libs/db/src/index.js');
+const { EmbeddedPostgres } = await fromDist('libs/db/src/index.js');
 const { configureHttpApp, createHttpAdapter } = await fromDist('libs/server/src/index.js');
 const { hashPassword, UsersRepository } = await fromDist('libs/auth/src/index.js');
 const { generateSigningKey } = await fromDist('libs/audit-chain/src/index.js');
@@ -37,7 +39,14 @@ const PASSWORD = 'screenshot-only-password';
 const MODELS = ['llama-3.1-70b-instruct', 'qwen2.5-coder-32b'];
 
 const dataDir = mkdtempSync(join(tmpdir(), 'enclave-screenshots-'));
-const db = await startEmbeddedPostgres({ dataDir: 'memory://', port: 0 });
+// A folder of its own (as scripts/test.mjs does): as root the server runs as `postgres`, which
+// cannot enter the app's private data dir.
+const dbDir = mkdtempSync(join(tmpdir(), 'enclave-screenshots-pg-'));
+const db = await EmbeddedPostgres.start({
+  dataDir: dbDir,
+  port: await freePort(),
+  stdio: 'ignore',
+});
 const sim = createLlmSim({
   models: MODELS,
   ttftMs: 30,
@@ -119,6 +128,16 @@ try {
   mkdirSync(join(root, 'docs', 'screenshots'), { recursive: true });
   await page.screenshot({ path: OUT });
   console.log(`saved ${OUT}`);
+  // The same page in dark mode (the system's preference), in German, and on a phone.
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await shot(page, 'chat-dark.png');
+  await page.emulateMedia({ colorScheme: 'light' });
+  await page.getByLabel('Language').selectOption('de');
+  await page.getByRole('button', { name: 'Neuer Chat' }).waitFor();
+  await shot(page, 'chat-de.png');
+  await page.getByLabel('Sprache').selectOption('en');
+  await page.setViewportSize({ width: 390, height: 844 });
+  await shot(page, 'chat-phone.png');
   await context.close();
 
   await startAdminAndAudit();
@@ -131,6 +150,7 @@ try {
   await sim.close();
   await db.stop();
   rmSync(dataDir, { recursive: true, force: true });
+  rmSync(dbDir, { recursive: true, force: true });
 }
 
 /** Sample conversations, as if answered by a model server named gpu-1. */
@@ -270,10 +290,27 @@ async function consoleScreenshots(ds) {
     await ready();
     // Let a live page's first refresh land.
     await page.waitForTimeout(500);
-    await page.screenshot({ path: join(SHOTS, file) });
-    console.log(`saved ${join(SHOTS, file)}`);
+    await shot(page, file);
   }
+  await nav.getByRole('link', { name: 'Dashboard' }).click();
+  await page.locator('figure.chart').first().waitFor();
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await page.waitForTimeout(500);
+  await shot(page, 'console-dashboard-dark.png');
   await context.close();
+}
+
+async function freePort() {
+  const server = createServer();
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+async function shot(page, file) {
+  await page.screenshot({ path: join(SHOTS, file) });
+  console.log(`saved ${join(SHOTS, file)}`);
 }
 
 /**

@@ -109,7 +109,12 @@ async function userRow(email: string) {
 describe('single sign-on', () => {
   it('tells the sign-in pages that SSO is on, with its label', async () => {
     const res = await request(admin.getHttpServer()).get('/api/auth/config').expect(200);
-    expect(res.body).toMatchObject({ localLogin: true, sso: { enabled: true, label: 'Corp SSO' } });
+    // The console links to the chat at the public URL users reach it at.
+    expect(res.body).toEqual({
+      localLogin: true,
+      sso: { enabled: true, label: 'Corp SSO' },
+      chatUrl: 'https://enclave.example.test/',
+    });
   });
 
   it('sends the authorization request with PKCE (S256), state and nonce to the provider', async () => {
@@ -322,7 +327,11 @@ describe('single sign-on configuration', () => {
     expect(res.body.error.code).toBe('local_login_disabled');
     expect(sessionCookie(res)).toBeFalsy();
     const config = await request(app.getHttpServer()).get('/api/auth/config').expect(200);
-    expect(config.body).toEqual({ localLogin: false, sso: { enabled: true, label: 'Corp SSO' } });
+    expect(config.body).toEqual({
+      localLogin: false,
+      sso: { enabled: true, label: 'Corp SSO' },
+      chatUrl: 'https://enclave.example.test/',
+    });
   });
 
   it('shows a page, not a stack trace, when the provider cannot be reached', async () => {

@@ -22,6 +22,7 @@ const OWNERS: Record<string, string[]> = {
   chat_instances: ['libs/conversations'],
   chat_presets: ['libs/conversations'],
   prompt_templates: ['libs/conversations'],
+  stored_responses: ['libs/conversations'],
   backends: ['libs/llm'],
   model_aliases: ['libs/llm'],
   backend_health: ['libs/llm'],

@@ -17,9 +17,6 @@ import { PASSWORD } from '../support/auth.js';
 // highlighted code, light and dark, English, German and French, at desktop and phone widths; the
 // profile page (API keys), export, and the bugs of issue 21 (model picker, drafts, an empty
 // "New chat" after a refused first message, the phone header).
-// ENCLAVE_UPDATE_SCREENSHOTS=1 also writes docs/screenshots/chat-*.png.
-
-const SCREENSHOTS = process.env.ENCLAVE_UPDATE_SCREENSHOTS === '1';
 
 const RICH = [
   'Revenue by region:',
@@ -174,10 +171,6 @@ describe('chat web UI: look, languages, profile and the issue 21 bugs', () => {
       expect(textWidth).toBeLessThanOrEqual(shownWidth!);
       const box = (await who.boundingBox())!;
       expect(box.x + box.width).toBeLessThanOrEqual(viewport.width);
-
-      if (SCREENSHOTS) {
-        await page.screenshot({ path: `docs/screenshots/chat-${name}-${scheme}.png` });
-      }
     });
   });
 
@@ -225,12 +218,6 @@ describe('chat web UI: look, languages, profile and the issue 21 bugs', () => {
     await page.reload();
     await page.getByRole('button', { name: 'Neuer Chat' }).waitFor();
     expect(await page.evaluate('document.documentElement.lang')).toBe('de');
-    if (SCREENSHOTS) {
-      await page.getByRole('button', { name: /Zahlen/ }).click();
-      await page.locator('.katex').first().waitFor();
-      await page.evaluate('document.fonts.ready');
-      await page.screenshot({ path: 'docs/screenshots/chat-de.png' });
-    }
   });
 
   it('keeps the conversation’s model in the picker, so the next message goes to it', async () => {
@@ -398,7 +385,6 @@ describe('chat web UI: look, languages, profile and the issue 21 bugs', () => {
       const row = page.getByRole('row', { name: /laptop scripts/ });
       await row.getByText('Active').waitFor();
       expect(await page.getByRole('cell', { name: key }).count()).toBe(0);
-      if (SCREENSHOTS) await page.screenshot({ path: `docs/screenshots/chat-profile-${name}.png` });
       expect(await pageWidth(page)).toBeLessThanOrEqual(viewport.width);
 
       // Shown once: gone after leaving the page.

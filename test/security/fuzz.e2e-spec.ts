@@ -103,6 +103,7 @@ const FIELDS = [
   'title',
   'model',
   'messages',
+  'prompt',
   'content',
   'role',
   'name',
@@ -293,9 +294,13 @@ interface Route {
 const ID = ':id';
 const ROUTES: Route[] = [
   { app: 'chat', method: 'POST', path: '/v1/chat/completions' },
+  { app: 'chat', method: 'POST', path: '/v1/completions' },
   { app: 'chat', method: 'GET', path: '/v1/models' },
   { app: 'chat', method: 'GET', path: `/v1/models/${ID}` },
   { app: 'chat', method: 'POST', path: '/v1/embeddings' },
+  { app: 'chat', method: 'POST', path: '/v1/responses' },
+  { app: 'chat', method: 'GET', path: `/v1/responses/${ID}` },
+  { app: 'chat', method: 'DELETE', path: `/v1/responses/${ID}` },
   { app: 'chat', method: 'POST', path: '/api/conversations' },
   { app: 'chat', method: 'GET', path: '/api/conversations', query: ['limit', 'cursor', 'q'] },
   { app: 'chat', method: 'GET', path: `/api/conversations/${ID}` },

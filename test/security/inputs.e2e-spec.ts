@@ -71,6 +71,17 @@ describe('inputs that used to reach a 500', () => {
         messages: [{ role: 'user', content: 'hi', extra: { 'k\u0000': 1 } }],
       },
     ],
+    [
+      'unknown request field (passed through to the upstream)',
+      'chat',
+      'post',
+      '/v1/chat/completions',
+      {
+        model: 'enclave-sim',
+        messages: [{ role: 'user', content: 'hi' }],
+        chat_template_kwargs: { 'k\u0000': 1 },
+      },
+    ],
     ['key name', 'chat', 'post', '/api/keys', { name: 'laptop\u0000' }],
     ['key name, escape', 'chat', 'post', '/api/keys', { name: 'lap\u001btop' }],
     [

@@ -95,6 +95,27 @@ describe('admin: backends, quotas and usage', () => {
     expect([event.payload.before.enabled, event.payload.after.enabled]).toEqual([true, false]);
   });
 
+  it('marks a backend as serving /v1/responses itself: chat forwards the Responses API to it', async () => {
+    const extra = await h.extraSim({ responsesApi: true, models: ['responses-native'] });
+    const res = await request(admin.getHttpServer())
+      .post('/api/admin/backends')
+      .set(as(adminKey))
+      .send({ name: 'gpu-3', baseUrl: extra.url, models: ['responses-native'], responsesApi: true })
+      .expect(201);
+    expect(res.body).toMatchObject({ name: 'gpu-3', responsesApi: true });
+    const [event] = await h.dataSource.query(
+      "SELECT payload FROM audit_events WHERE action = 'admin.backend.created' ORDER BY id DESC LIMIT 1",
+    );
+    expect(event.payload.after).toMatchObject({ name: 'gpu-3', responsesApi: true });
+
+    const pool = h.app.get(UpstreamPool);
+    expect(await waitFor(() => pool.models().includes('responses-native'))).toBe(true);
+    const { client } = await h.user('responses-admin@example.com');
+    const answer = await client.responses.create({ model: 'responses-native', input: 'Hello' });
+    expect(answer.status).toBe('completed');
+    expect(extra.sim.served).toEqual({ '/v1/responses': 1 });
+  });
+
   it('sets a quota that reaches the chat instance within 1 s', async () => {
     await request(admin.getHttpServer())
       .put('/api/admin/quotas')

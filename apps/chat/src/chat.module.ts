@@ -6,6 +6,7 @@ import { ConversationsModule } from './conversations/conversations.module.js';
 import { FeedbackModule } from './feedback/feedback.module.js';
 import { PresetsModule } from './presets/presets.module.js';
 import { SearchModule } from './search/search.module.js';
+import { ResponsesModule } from './responses/responses.module.js';
 
 /** The chat app: the OpenAI-compatible /v1 API and the staff chat UI. */
 @Module({})
@@ -16,6 +17,7 @@ export class ChatAppModule {
       imports: [
         PlatformModule.forRoot(config, 'chat'),
         CompletionsModule,
+        ResponsesModule,
         ConversationsModule,
         FeedbackModule,
         PresetsModule,

@@ -55,6 +55,7 @@ const NONE_KEYS = [
   'completionTokens',
   'content',
   'conversationId',
+  'endpoint',
   'errorCode',
   'latencyMs',
   'model',

@@ -249,7 +249,7 @@ export function registerAuditCommands(program: Command): void {
         }),
       );
       console.log(
-        `erased user ${result.userId}: ${result.auditEvents} audit payloads, ${result.messages} messages, ${result.conversations} conversation titles, ${result.feedbackComments} feedback comments`,
+        `erased user ${result.userId}: ${result.auditEvents} audit payloads, ${result.messages} messages, ${result.conversations} conversation titles, ${result.feedbackComments} feedback comments, ${result.storedResponses} stored responses`,
       );
     });
 

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { type AnswerPlan, answerId, choiceCount, type StreamWriter, usageJson } from './answer.js';
 import { RequestError } from './http.js';
 import { contentText, countWords, fillObject, replyWords, sha256, splitPieces } from './reply.js';
 
@@ -15,20 +15,17 @@ export interface ToolCall {
   arguments: string;
 }
 
-export interface ChatPlan {
-  model: string;
-  stream: boolean;
-  includeUsage: boolean;
+/** One of the `n` choices of an answer. */
+export interface ChatChoice {
   /** The assistant message content; null for a tool call. */
   content: string | null;
   toolCall: ToolCall | null;
   /**
    * What a stream sends one chunk at a time: content pieces, or tool-call argument pieces.
-   * Joined, they give `content` (or `toolCall.arguments`); their count is completion_tokens.
+   * Joined, they give `content` (or `toolCall.arguments`); each counts as a completion token.
    */
   pieces: string[];
   finishReason: FinishReason;
-  promptTokens: number;
 }
 
 interface Message {
@@ -44,11 +41,11 @@ interface FunctionTool {
   parameters: unknown;
 }
 
-function isObject(v: unknown): v is Record<string, unknown> {
+export function isObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
-function positiveInt(body: Record<string, unknown>, key: string): number | undefined {
+export function positiveInt(body: Record<string, unknown>, key: string): number | undefined {
   const v = body[key];
   if (v === undefined || v === null) return undefined;
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) {
@@ -57,7 +54,7 @@ function positiveInt(body: Record<string, unknown>, key: string): number | undef
   return v;
 }
 
-function stopSequences(v: unknown): string[] {
+export function stopSequences(v: unknown): string[] {
   if (v === undefined || v === null) return [];
   if (typeof v === 'string') return v ? [v] : [];
   if (Array.isArray(v) && v.every((s) => typeof s === 'string')) {
@@ -77,14 +74,6 @@ function functionTools(v: unknown): FunctionTool[] {
     }
   }
   return tools;
-}
-
-let idCounter = 0;
-const idPrefix = randomBytes(6).toString('hex');
-
-export function completionId(): string {
-  idCounter = (idCounter + 1) % 0x100000000;
-  return `chatcmpl-${idPrefix}${idCounter.toString(16).padStart(8, '0')}`;
 }
 
 /**
@@ -131,8 +120,33 @@ export function planChat(body: unknown, replyTokens: number, defaultModel: strin
     if (m.role === 'user') lastUserText = text;
     lastRole = m.role;
   }
-  const digest = sha256(key);
+  const n = choiceCount(body.n);
+  const choices: ChatChoice[] = [];
+  for (let i = 0; i < n; i++) {
+    // Choice 0 is the answer without `n`; each further one is seeded differently, as samples are.
+    const digest = sha256(i === 0 ? key : `${key}\u0002${i}`);
+    choices.push(
+      planChoice(body, digest, { tools, lastRole, lastUserText, maxTokens, stops, replyTokens }),
+    );
+  }
+  return new ChatPlan(model, stream, includeUsage, promptTokens, choices);
+}
 
+interface ChoiceInputs {
+  tools: FunctionTool[];
+  lastRole: string;
+  lastUserText: string;
+  maxTokens: number | undefined;
+  stops: string[];
+  replyTokens: number;
+}
+
+/** One choice: a tool call when tools are offered (and not declined), else text. */
+function planChoice(
+  body: Record<string, unknown>,
+  digest: Buffer,
+  { tools, lastRole, lastUserText, maxTokens, stops, replyTokens }: ChoiceInputs,
+): ChatChoice {
   const toolChoice = body.tool_choice;
   if (tools.length > 0 && toolChoice !== 'none' && lastRole !== 'tool') {
     const wanted =
@@ -145,17 +159,24 @@ export function planChat(body: unknown, replyTokens: number, defaultModel: strin
     const name = wanted ?? tool.name;
     const args = JSON.stringify(fillObject(tool.parameters, lastUserText));
     return {
-      model,
-      stream,
-      includeUsage,
       content: null,
       toolCall: { id: `call_${digest.toString('hex', 16, 28)}`, name, arguments: args },
       pieces: splitPieces(args),
       finishReason: 'tool_calls',
-      promptTokens,
     };
   }
+  const { text, finishReason } = replyText(digest, replyTokens, maxTokens, stops);
+  const content = jsonContent(body.response_format, text);
+  return { content, toolCall: null, pieces: splitPieces(content), finishReason };
+}
 
+/** The reply words, cut at max_tokens (finish `length`) or before the first stop sequence. */
+export function replyText(
+  digest: Buffer,
+  replyTokens: number,
+  maxTokens: number | undefined,
+  stops: string[],
+): { text: string; finishReason: FinishReason } {
   const count = maxTokens !== undefined && maxTokens < replyTokens ? maxTokens : replyTokens;
   let finishReason: FinishReason = count < replyTokens ? 'length' : 'stop';
   let text = replyWords(digest, count).join(' ');
@@ -168,17 +189,7 @@ export function planChat(body: unknown, replyTokens: number, defaultModel: strin
     text = text.slice(0, cut);
     finishReason = 'stop';
   }
-  const content = jsonContent(body.response_format, text);
-  return {
-    model,
-    stream,
-    includeUsage,
-    content,
-    toolCall: null,
-    pieces: splitPieces(content),
-    finishReason,
-    promptTokens,
-  };
+  return { text, finishReason };
 }
 
 /**
@@ -197,89 +208,120 @@ function jsonContent(format: unknown, text: string): string {
   return text;
 }
 
-export function usageOf(plan: ChatPlan, completionTokens: number) {
-  return {
-    prompt_tokens: plan.promptTokens,
-    completion_tokens: completionTokens,
-    total_tokens: plan.promptTokens + completionTokens,
-  };
-}
+/** A planned chat answer: the `chat.completion` body, or its `chat.completion.chunk` stream. */
+export class ChatPlan implements AnswerPlan {
+  readonly steps: number;
+  readonly completionTokens: number;
 
-/** The `chat.completion` body of a non-streamed answer. */
-export function completionJson(plan: ChatPlan, id: string, created: number): string {
-  const message = plan.toolCall
-    ? {
-        role: 'assistant',
-        content: null,
-        refusal: null,
-        tool_calls: [
-          {
-            id: plan.toolCall.id,
-            type: 'function',
-            function: { name: plan.toolCall.name, arguments: plan.toolCall.arguments },
-          },
-        ],
-      }
-    : { role: 'assistant', content: plan.content, refusal: null };
-  return JSON.stringify({
-    id,
-    object: 'chat.completion',
-    created,
-    model: plan.model,
-    system_fingerprint: 'llm-sim',
-    choices: [{ index: 0, message, logprobs: null, finish_reason: plan.finishReason }],
-    usage: usageOf(plan, plan.pieces.length),
-  });
+  constructor(
+    readonly model: string,
+    readonly stream: boolean,
+    readonly includeUsage: boolean,
+    readonly promptTokens: number,
+    readonly choices: ChatChoice[],
+  ) {
+    let steps = 0;
+    let tokens = 0;
+    for (const c of choices) {
+      steps = Math.max(steps, c.pieces.length);
+      tokens += c.pieces.length;
+    }
+    this.steps = steps;
+    this.completionTokens = tokens;
+  }
+
+  json(created: number): string {
+    return JSON.stringify({
+      id: answerId('chatcmpl'),
+      object: 'chat.completion',
+      created,
+      model: this.model,
+      system_fingerprint: 'llm-sim',
+      choices: this.choices.map((c, index) => ({
+        index,
+        message: c.toolCall
+          ? {
+              role: 'assistant',
+              content: null,
+              refusal: null,
+              tool_calls: [
+                {
+                  id: c.toolCall.id,
+                  type: 'function',
+                  function: { name: c.toolCall.name, arguments: c.toolCall.arguments },
+                },
+              ],
+            }
+          : { role: 'assistant', content: c.content, refusal: null },
+        logprobs: null,
+        finish_reason: c.finishReason,
+      })),
+      usage: JSON.parse(usageJson(this.promptTokens, this.completionTokens)),
+    });
+  }
+
+  writer(created: number): StreamWriter {
+    return new ChunkWriter(this, answerId('chatcmpl'), created);
+  }
 }
 
 /**
- * The SSE chunks of a streamed answer, as strings built by concatenation around a shared prefix
- * (no per-chunk JSON.stringify of a whole object).
+ * The SSE chunks of a streamed chat answer, as strings built by concatenation around a shared
+ * prefix per choice (no per-chunk JSON.stringify of a whole object).
  */
-export class ChunkWriter {
-  private readonly head: string;
+class ChunkWriter implements StreamWriter {
+  private readonly base: string;
+  /** Per choice: the chunk's text up to its delta. */
+  private readonly heads: string[];
   private readonly tail: string;
 
   constructor(
     private readonly plan: ChatPlan,
-    private readonly id: string,
-    private readonly created: number,
+    id: string,
+    created: number,
   ) {
-    this.head =
+    this.base =
       `data: {"id":"${id}","object":"chat.completion.chunk","created":${created},` +
-      `"model":${JSON.stringify(plan.model)},"system_fingerprint":"llm-sim",` +
-      `"choices":[{"index":0,"delta":`;
+      `"model":${JSON.stringify(plan.model)},"system_fingerprint":"llm-sim",`;
+    this.heads = plan.choices.map((_, i) => `${this.base}"choices":[{"index":${i},"delta":`);
     this.tail = `,"logprobs":null,"finish_reason":null}]${plan.includeUsage ? ',"usage":null' : ''}}\n\n`;
   }
 
-  /** The first chunk: the role (and, for a tool call, its id and name). */
+  /** Each choice's first chunk: the role (and, for a tool call, its id and name). */
   first(): string {
-    const call = this.plan.toolCall;
-    if (!call) return `${this.head}{"role":"assistant","content":"","refusal":null}${this.tail}`;
-    return (
-      `${this.head}{"role":"assistant","content":null,"refusal":null,"tool_calls":[{"index":0,` +
-      `"id":"${call.id}","type":"function","function":{"name":${JSON.stringify(call.name)},` +
-      `"arguments":""}}]}${this.tail}`
-    );
+    let out = '';
+    this.plan.choices.forEach((c, i) => {
+      const call = c.toolCall;
+      out += call
+        ? `${this.heads[i]}{"role":"assistant","content":null,"refusal":null,"tool_calls":[{"index":0,` +
+          `"id":"${call.id}","type":"function","function":{"name":${JSON.stringify(call.name)},` +
+          `"arguments":""}}]}${this.tail}`
+        : `${this.heads[i]}{"role":"assistant","content":"","refusal":null}${this.tail}`;
+    });
+    return out;
   }
 
-  piece(i: number): string {
-    const p = JSON.stringify(this.plan.pieces[i]);
-    return this.plan.toolCall
-      ? `${this.head}{"tool_calls":[{"index":0,"function":{"arguments":${p}}}]}${this.tail}`
-      : `${this.head}{"content":${p}}${this.tail}`;
+  step(k: number): string {
+    let out = '';
+    this.plan.choices.forEach((c, i) => {
+      if (k >= c.pieces.length) return;
+      const p = JSON.stringify(c.pieces[k]);
+      out += c.toolCall
+        ? `${this.heads[i]}{"tool_calls":[{"index":0,"function":{"arguments":${p}}}]}${this.tail}`
+        : `${this.heads[i]}{"content":${p}}${this.tail}`;
+    });
+    return out;
   }
 
-  /** The finish chunk, the usage chunk if asked for, and [DONE]. */
   end(): string {
-    let out =
-      `${this.head}{},"logprobs":null,"finish_reason":"${this.plan.finishReason}"}]` +
-      `${this.plan.includeUsage ? ',"usage":null' : ''}}\n\n`;
+    const usageNull = this.plan.includeUsage ? ',"usage":null' : '';
+    let out = '';
+    this.plan.choices.forEach((c, i) => {
+      out += `${this.heads[i]}{},"logprobs":null,"finish_reason":"${c.finishReason}"}]${usageNull}}\n\n`;
+    });
     if (this.plan.includeUsage) {
-      out +=
-        `data: {"id":"${this.id}","object":"chat.completion.chunk","created":${this.created},` +
-        `"model":${JSON.stringify(this.plan.model)},"system_fingerprint":"llm-sim","choices":[],` +
-        `"usage":${JSON.stringify(usageOf(this.plan, this.plan.pieces.length))}}\n\n`;
+      const usage = usageJson(this.plan.promptTokens, this.plan.completionTokens);
+      out += `${this.base}"choices":[],"usage":${usage}}\n\n`;
     }
     return out + 'data: [DONE]\n\n';
   }

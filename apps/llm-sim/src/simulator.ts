@@ -1,8 +1,11 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from '@enclave/config';
-import { ChunkWriter, completionId, completionJson, planChat, type ChatPlan } from './chat.js';
+import type { AnswerPlan } from './answer.js';
+import { type ChatPlan, planChat } from './chat.js';
+import { planText } from './completions.js';
 import { embeddingsJson } from './embeddings.js';
+import { planResponse, responseEvents, responseJson } from './responses.js';
 import {
   errorJson,
   Exchange,
@@ -16,13 +19,16 @@ import {
 
 /**
  * An OpenAI-compatible LLM simulator on plain `node:http`: GET /v1/models,
- * POST /v1/chat/completions (plain and SSE-streamed, tools, JSON mode) and POST /v1/embeddings,
- * with deterministic answers, configurable latency and injected faults. Built to be cheap per
- * request so it is never the bottleneck of a benchmark.
+ * POST /v1/chat/completions (plain and SSE-streamed, tools, JSON mode, `n` choices),
+ * POST /v1/completions (legacy text completions, the same), POST /v1/embeddings and, when asked
+ * (`responsesApi`), POST /v1/responses, with deterministic answers, configurable latency and
+ * injected faults. Built to be cheap per request so it is never the bottleneck of a benchmark.
+ * The last request bodies it parsed are kept in `received` (a test asserts with it what reached
+ * the upstream, unknown fields included), and `served` counts them by path.
  *
- * Timing: every chat/embeddings answer waits `ttftMs` before its first byte; with
- * `tokensPerSec > 0` a stream sends piece k at ttft + k/tokensPerSec and a non-streamed answer
- * waits for the same total. With 0, everything goes out at once in as few writes as possible.
+ * Timing: every completion/embeddings answer waits `ttftMs` before its first byte; with
+ * `tokensPerSec > 0` a stream sends piece k (of every choice) at ttft + k/tokensPerSec and a
+ * non-streamed answer waits for the same total. With 0, everything goes out at once in as few writes as possible.
  *
  * Faults, drawn per chat/embeddings request (GET /v1/models never faults), after the body is
  * validated: a stall (`stallRate`) waits `stallMs` and then answers normally (0: never answers,
@@ -30,7 +36,13 @@ import {
  * ttft; a drop (`dropRate`) cuts a stream after `dropAfterTokens` pieces (no finish chunk, no
  * [DONE]) and, for a non-streamed request, destroys the socket after the ttft with no response.
  */
-export type LlmSimOptions = Config['llmSim'];
+export type LlmSimOptions = Config['llmSim'] & {
+  /**
+   * Serve POST /v1/responses (OpenAI's Responses API) too, as some backends do; off, the route
+   * is a 404 as on llama.cpp or TGI. Per simulator instance, for tests of both kinds.
+   */
+  responsesApi?: boolean;
+};
 
 export interface LlmSim {
   server: Server;
@@ -38,7 +50,19 @@ export interface LlmSim {
   listen(port: number, host?: string): Promise<number>;
   /** Stops listening and ends every connection, in-flight and stalled responses included. */
   close(): Promise<void>;
+  /** POST requests answered, by path: which API a caller used. */
+  readonly served: Record<string, number>;
+  /** The last RECEIVED_KEPT POST bodies as parsed, oldest first, with their path. */
+  received: ReceivedRequest[];
 }
+
+export interface ReceivedRequest {
+  path: string;
+  body: unknown;
+}
+
+/** How many request bodies `received` keeps (the parsed objects exist anyway: no copy is made). */
+const RECEIVED_KEPT = 64;
 
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
 /** At most this many SSE chunks per write when several are due at once. */
@@ -69,6 +93,8 @@ export function createLlmSim(options: LlmSimOptions): LlmSim {
   );
   const errorHeaders = opts.errorStatus === 429 ? { 'retry-after': '1' } : undefined;
 
+  const received: ReceivedRequest[] = [];
+
   const drawFault = (): Fault => ({
     stall: opts.stallRate > 0 && Math.random() < opts.stallRate,
     error: opts.errorRate > 0 && Math.random() < opts.errorRate,
@@ -88,25 +114,24 @@ export function createLlmSim(options: LlmSimOptions): LlmSim {
     return true;
   }
 
-  async function chat(ex: Exchange, plan: ChatPlan): Promise<void> {
+  async function answer(ex: Exchange, plan: AnswerPlan): Promise<void> {
     const fault = drawFault();
     if (!(await survivesFaults(ex, fault))) return;
     const { res } = ex;
-    const id = completionId();
     const now = Math.floor(Date.now() / 1000);
-    const n = plan.pieces.length;
+    const n = plan.steps;
     const tps = opts.tokensPerSec;
 
     if (!plan.stream) {
       const wait = opts.ttftMs + (tps > 0 && n > 1 ? ((n - 1) * 1000) / tps : 0);
       if (!(await ex.sleep(fault.drop ? opts.ttftMs : wait))) return;
       if (fault.drop) res.destroy();
-      else sendJson(res, 200, completionJson(plan, id, now));
+      else sendJson(res, 200, plan.json(now));
       return;
     }
 
     if (!(await ex.sleep(opts.ttftMs))) return;
-    const chunks = new ChunkWriter(plan, id, now);
+    const chunks = plan.writer(now);
     const limit = fault.drop ? Math.min(opts.dropAfterTokens, n) : n;
     res.writeHead(200, SSE_HEADERS);
     let out = chunks.first();
@@ -123,7 +148,7 @@ export function createLlmSim(options: LlmSimOptions): LlmSim {
         }
       }
       due = Math.min(due, sent + MAX_CHUNKS_PER_WRITE);
-      for (; sent < due; sent++) out += chunks.piece(sent);
+      for (; sent < due; sent++) out += chunks.step(sent);
       // The last batch goes out with the end of the stream (or right before the drop).
       if (sent < limit) {
         const flushed = res.write(out);
@@ -140,6 +165,17 @@ export function createLlmSim(options: LlmSimOptions): LlmSim {
     res.end(out + chunks.end());
   }
 
+  async function responses(ex: Exchange, plan: ChatPlan): Promise<void> {
+    const fault = drawFault();
+    if (!(await survivesFaults(ex, fault))) return;
+    if (!(await ex.sleep(opts.ttftMs))) return;
+    if (fault.drop) return void ex.res.destroy();
+    const now = Math.floor(Date.now() / 1000);
+    if (!plan.stream) return sendJson(ex.res, 200, responseJson(plan, now));
+    ex.res.writeHead(200, SSE_HEADERS);
+    ex.res.end(responseEvents(plan, now));
+  }
+
   async function embeddings(ex: Exchange, body: string): Promise<void> {
     const fault = drawFault();
     if (!(await survivesFaults(ex, fault))) return;
@@ -147,6 +183,8 @@ export function createLlmSim(options: LlmSimOptions): LlmSim {
     if (fault.drop) ex.res.destroy();
     else sendJson(ex.res, 200, body);
   }
+
+  const served: Record<string, number> = {};
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = req.url ?? '/';
@@ -172,8 +210,10 @@ export function createLlmSim(options: LlmSimOptions): LlmSim {
       }
     }
     const isChat = method === 'POST' && path === '/v1/chat/completions';
+    const isText = method === 'POST' && path === '/v1/completions';
     const isEmbeddings = method === 'POST' && path === '/v1/embeddings';
-    if (!isChat && !isEmbeddings) {
+    const isResponses = method === 'POST' && path === '/v1/responses' && !!opts.responsesApi;
+    if (!isChat && !isText && !isEmbeddings && !isResponses) {
       req.resume();
       return sendRequestError(res, new RequestError(`Invalid URL (${method} ${path})`, null, 404));
     }
@@ -200,8 +240,13 @@ export function createLlmSim(options: LlmSimOptions): LlmSim {
         ),
       );
     }
+    served[path] = (served[path] ?? 0) + 1;
+    received.push({ path, body });
+    if (received.length > RECEIVED_KEPT) received.shift();
     try {
-      if (isChat) await chat(ex, planChat(body, opts.replyTokens, defaultModel));
+      if (isChat) await answer(ex, planChat(body, opts.replyTokens, defaultModel));
+      else if (isText) await answer(ex, planText(body, opts.replyTokens, defaultModel));
+      else if (isResponses) await responses(ex, planResponse(body, opts.replyTokens, defaultModel));
       else await embeddings(ex, embeddingsJson(body, defaultModel));
     } catch (err) {
       if (err instanceof RequestError) return sendRequestError(res, err);
@@ -222,6 +267,8 @@ export function createLlmSim(options: LlmSimOptions): LlmSim {
 
   return {
     server,
+    served,
+    received,
     listen(port, host = '127.0.0.1') {
       return new Promise((resolve, reject) => {
         const onError = (err: Error): void => reject(err);

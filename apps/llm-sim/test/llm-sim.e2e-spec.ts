@@ -756,3 +756,118 @@ async function waitFor(check: () => boolean, timeoutMs = 2_000): Promise<void> {
     await new Promise((r) => setTimeout(r, 10));
   }
 }
+
+describe('n choices', () => {
+  it('answers n different choices, choice 0 the same as without n, usage over all', async () => {
+    const { client } = await start();
+    const one = await client.chat.completions.create({ model: 'sim-a', messages: PROMPT });
+    const two = await client.chat.completions.create({ model: 'sim-a', messages: PROMPT, n: 2 });
+    expect(two.choices.map((c) => c.index)).toEqual([0, 1]);
+    expect(two.choices[0].message.content).toBe(one.choices[0].message.content);
+    expect(two.choices[1].message.content).not.toBe(two.choices[0].message.content);
+    expect(two.usage!.completion_tokens).toBe(2 * one.usage!.completion_tokens);
+    expect(two.usage!.prompt_tokens).toBe(PROMPT_TOKENS);
+  });
+
+  it('streams every choice, each accumulating to its non-streamed text', async () => {
+    const { client } = await start();
+    const plain = await client.chat.completions.create({ model: 'sim-a', messages: PROMPT, n: 3 });
+    const stream = await client.chat.completions.create({
+      model: 'sim-a',
+      messages: PROMPT,
+      n: 3,
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+    const texts = ['', '', ''];
+    const finishes: (string | null)[] = [null, null, null];
+    let usage: OpenAI.CompletionUsage | null | undefined;
+    for await (const chunk of stream) {
+      usage ??= chunk.usage;
+      for (const c of chunk.choices) {
+        texts[c.index] += c.delta.content ?? '';
+        finishes[c.index] ??= c.finish_reason;
+      }
+    }
+    expect(texts).toEqual(plain.choices.map((c) => c.message.content));
+    expect(finishes).toEqual(['stop', 'stop', 'stop']);
+    expect(usage).toEqual(plain.usage);
+  });
+});
+
+describe('POST /v1/completions', () => {
+  it('answers a prompt deterministically, n choices per prompt, with usage', async () => {
+    const { client } = await start();
+    const a = await client.completions.create({ model: 'sim-b', prompt: 'Say hello to Paris' });
+    const b = await client.completions.create({ model: 'sim-b', prompt: 'Say hello to Paris' });
+    expect(a.object).toBe('text_completion');
+    expect(a.choices[0].text).toBe(b.choices[0].text);
+    expect(words(a.choices[0].text)).toBe(12);
+    expect(a.usage).toEqual({ prompt_tokens: 4, completion_tokens: 12, total_tokens: 16 });
+    const many = await client.completions.create({
+      model: 'sim-b',
+      prompt: ['Say hello to Paris', 'And to Rome'],
+      n: 2,
+      max_tokens: 5,
+    });
+    expect(many.choices.map((c) => c.index)).toEqual([0, 1, 2, 3]);
+    expect(many.choices[0].text).toBe(a.choices[0].text.split(' ').slice(0, 5).join(' '));
+    expect(many.choices.every((c) => c.finish_reason === 'length')).toBe(true);
+    expect(many.usage!.completion_tokens).toBe(20);
+  });
+
+  it('streams text chunks that join to the non-streamed text, then usage and [DONE]', async () => {
+    const { client } = await start();
+    const plain = await client.completions.create({ model: 'sim-a', prompt: 'Once upon a time' });
+    const stream = await client.completions.create({
+      model: 'sim-a',
+      prompt: 'Once upon a time',
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+    let text = '';
+    let finish: string | null = null;
+    let usage: OpenAI.CompletionUsage | null | undefined;
+    for await (const chunk of stream) {
+      usage ??= chunk.usage;
+      text += chunk.choices[0]?.text ?? '';
+      finish ??= chunk.choices[0]?.finish_reason ?? null;
+    }
+    expect(text).toBe(plain.choices[0].text);
+    expect(finish).toBe('stop');
+    expect(usage).toEqual(plain.usage);
+  });
+
+  it('refuses a body without a usable prompt with 400', async () => {
+    const { base } = await start();
+    const res = await fetch(`${base}/v1/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'sim-a', prompt: { text: 'no' } }),
+    });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: { param: string } }).error.param).toBe('prompt');
+  });
+});
+
+describe('received', () => {
+  it('keeps the request bodies it parsed, unknown fields as sent', async () => {
+    const { sim, client } = await start();
+    await client.chat.completions.create({
+      model: 'sim-a',
+      messages: PROMPT,
+      // @ts-expect-error vLLM's sampling parameters are not in the SDK's types
+      top_k: 20,
+      chat_template_kwargs: { enable_thinking: false },
+    });
+    expect(sim.received.at(-1)).toEqual({
+      path: '/v1/chat/completions',
+      body: {
+        model: 'sim-a',
+        messages: PROMPT,
+        top_k: 20,
+        chat_template_kwargs: { enable_thinking: false },
+      },
+    });
+  });
+});

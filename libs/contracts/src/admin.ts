@@ -101,6 +101,8 @@ export const StoredBackend = z.object({
   maxConcurrent: z.number(),
   timeoutMs: z.number(),
   enabled: z.boolean(),
+  /** Serves /v1/responses itself (forwarded as is); otherwise Enclave translates to chat. */
+  responsesApi: z.boolean(),
   createdAt: Time,
   updatedAt: Time,
 });
@@ -124,6 +126,7 @@ export const CreateBackend = z.strictObject({
   maxConcurrent: z.number().int().min(1).max(100_000).optional(),
   timeoutMs: z.number().int().min(100).max(3_600_000).optional(),
   enabled: z.boolean().optional(),
+  responsesApi: z.boolean().optional(),
 });
 export type CreateBackend = z.infer<typeof CreateBackend>;
 
@@ -414,6 +417,7 @@ export const ErasureResult = z.object({
   messages: z.number(),
   conversations: z.number(),
   feedbackComments: z.number(),
+  storedResponses: z.number(),
   erasedAt: Time,
 });
 export type ErasureResult = z.infer<typeof ErasureResult>;

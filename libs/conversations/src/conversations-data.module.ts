@@ -6,6 +6,7 @@ import { MessageSearchRepository } from './message-search.repository.js';
 import { MessagesRepository } from './messages.repository.js';
 import { PresetsRepository } from './presets.repository.js';
 import { PromptTemplatesRepository } from './prompt-templates.repository.js';
+import { ResponsesRepository } from './responses.repository.js';
 
 /** The repositories of the chat data, for the apps' feature modules to import. */
 @Module({
@@ -17,6 +18,7 @@ import { PromptTemplatesRepository } from './prompt-templates.repository.js';
     MessageSearchRepository,
     PresetsRepository,
     PromptTemplatesRepository,
+    ResponsesRepository,
   ],
   exports: [
     ConversationsRepository,
@@ -26,6 +28,7 @@ import { PromptTemplatesRepository } from './prompt-templates.repository.js';
     MessageSearchRepository,
     PresetsRepository,
     PromptTemplatesRepository,
+    ResponsesRepository,
   ],
 })
 export class ConversationsDataModule {}

@@ -1,6 +1,7 @@
-// The chat data: conversations, their messages, feedback on answers, and the chat processes
-// that serve messages (chat_instances). The repositories here are the only code with SQL on
-// those tables; the chat and admin apps and libs/privacy call them.
+// The chat data: conversations, their messages, feedback on answers, stored responses of the
+// Responses API, and the chat processes that serve messages (chat_instances). The repositories
+// here are the only code with SQL on those tables; the chat and admin apps and libs/privacy
+// call them.
 export { ConversationsDataModule } from './conversations-data.module.js';
 export {
   ConversationsRepository,
@@ -46,3 +47,11 @@ export {
   type MessagePruning,
   type RetentionStep,
 } from './chat-retention.js';
+export {
+  eraseStoredResponses,
+  holdOverUserResponses,
+  pruneStoredResponses,
+  ResponsesRepository,
+  type NewStoredResponse,
+  type StoredResponse,
+} from './responses.repository.js';

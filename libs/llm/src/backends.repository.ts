@@ -13,6 +13,8 @@ export interface BackendRow {
   maxConcurrent: number;
   timeoutMs: number;
   enabled: boolean;
+  /** Serves OpenAI's Responses API itself: /v1/responses is forwarded as is, not translated. */
+  responsesApi: boolean;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -27,11 +29,12 @@ export type BackendInput = Pick<
   | 'maxConcurrent'
   | 'timeoutMs'
   | 'enabled'
->;
+> &
+  Partial<Pick<BackendRow, 'responsesApi'>>;
 
 const COLUMNS = `id, name, base_url AS "baseUrl", api_key_sealed AS "apiKeySealed", models, weight,
   max_concurrent AS "maxConcurrent", timeout_ms AS "timeoutMs", enabled,
-  created_at AS "createdAt", updated_at AS "updatedAt"`;
+  responses_api AS "responsesApi", created_at AS "createdAt", updated_at AS "updatedAt"`;
 
 @Injectable()
 export class BackendsRepository {
@@ -51,8 +54,8 @@ export class BackendsRepository {
   /** Inserts unless the name exists; null when it did. */
   async insert(db: EntityManager, b: BackendInput): Promise<BackendRow | null> {
     const rows: BackendRow[] = await db.query(
-      `INSERT INTO backends (name, base_url, api_key_sealed, models, weight, max_concurrent, timeout_ms, enabled)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (name) DO NOTHING RETURNING ${COLUMNS}`,
+      `INSERT INTO backends (name, base_url, api_key_sealed, models, weight, max_concurrent, timeout_ms, enabled, responses_api)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (name) DO NOTHING RETURNING ${COLUMNS}`,
       [
         b.name,
         b.baseUrl,
@@ -62,6 +65,7 @@ export class BackendsRepository {
         b.maxConcurrent,
         b.timeoutMs,
         b.enabled,
+        b.responsesApi ?? false,
       ],
     );
     return rows[0] ?? null;
@@ -81,6 +85,7 @@ export class BackendsRepository {
       maxConcurrent: 'max_concurrent',
       timeoutMs: 'timeout_ms',
       enabled: 'enabled',
+      responsesApi: 'responses_api',
     };
     const sets: string[] = [];
     const values: unknown[] = [id];

@@ -8,7 +8,9 @@ import type {
   ChatCompletionChunk,
   ChatCompletionCreateParams,
 } from 'openai/resources/chat/completions';
+import type { Completion, CompletionCreateParams } from 'openai/resources/completions';
 import type { CreateEmbeddingResponse, EmbeddingCreateParams } from 'openai/resources/embeddings';
+import type { Response, ResponseStreamEvent } from 'openai/resources/responses/responses';
 import { hostname } from 'node:os';
 import { createParser } from 'eventsource-parser';
 import { DataSource } from 'typeorm';
@@ -33,6 +35,14 @@ export interface Routed<T> {
   backend: string;
   result: T;
 }
+
+/** A backend's answer to a Responses API request, in the API the backend speaks. */
+export type ResponsesAnswer =
+  { api: 'responses'; response: Response } | { api: 'chat'; completion: ChatCompletion };
+
+export type ResponsesStream =
+  | { api: 'responses'; events: AsyncIterable<ResponseStreamEvent> }
+  | { api: 'chat'; chunks: AsyncIterable<ChatCompletionChunk> };
 
 /**
  * The company's LLM servers as one pool: weighted least-outstanding routing among healthy
@@ -205,11 +215,7 @@ export class UpstreamPool implements OnModuleInit, OnApplicationShutdown {
     body: ChatCompletionCreateParams,
     signal: AbortSignal,
   ): Promise<Routed<ChatCompletion>> {
-    const payload = serialise(() => ({ ...body, model: this.resolve(body.model), stream: false }));
-    return this.route(body.model, signal, async (backend, sig) => {
-      const res = await backend.post('/chat/completions', payload, sig);
-      return readJson<ChatCompletion>(res.body);
-    });
+    return this.answer<ChatCompletion>('/chat/completions', body, signal);
   }
 
   /**
@@ -220,40 +226,90 @@ export class UpstreamPool implements OnModuleInit, OnApplicationShutdown {
     body: ChatCompletionCreateParams,
     signal: AbortSignal,
   ): Promise<Routed<AsyncIterable<ChatCompletionChunk>>> {
-    const payload = serialise(() => ({
-      ...body,
-      model: this.resolve(body.model),
-      stream: true,
-      stream_options: { include_usage: true },
-    }));
+    return this.answerStream<ChatCompletionChunk>('/chat/completions', body, signal);
+  }
+
+  /** A legacy text completion (`/completions`), routed and failed over as chat is. */
+  async completions(
+    body: CompletionCreateParams,
+    signal: AbortSignal,
+  ): Promise<Routed<Completion>> {
+    return this.answer<Completion>('/completions', body, signal);
+  }
+
+  async completionsStream(
+    body: CompletionCreateParams,
+    signal: AbortSignal,
+  ): Promise<Routed<AsyncIterable<Completion>>> {
+    return this.answerStream<Completion>('/completions', body, signal);
+  }
+
+  private async answer<T>(
+    path: string,
+    body: { model: string },
+    signal: AbortSignal,
+  ): Promise<Routed<T>> {
+    const payload = serialise(() => ({ ...body, model: this.resolve(body.model), stream: false }));
+    return this.route(body.model, signal, async (backend, sig) => {
+      const res = await backend.post(path, payload, sig);
+      return readJson<T>(res.body);
+    });
+  }
+
+  private async answerStream<T>(
+    path: string,
+    body: { model: string },
+    signal: AbortSignal,
+  ): Promise<Routed<AsyncIterable<T>>> {
+    const payload = serialise(() => streamBody(body, this.resolve(body.model)));
     return this.route(body.model, signal, async (backend, sig, hold) => {
-      const res = await backend.post('/chat/completions', payload, sig, 'text/event-stream');
-      const iterator = sseChunks<ChatCompletionChunk>(res.body);
-      let first: IteratorResult<ChatCompletionChunk>;
-      try {
-        first = await iterator.next();
-      } catch (err) {
-        res.body.destroy();
-        throw err;
+      const res = await backend.post(path, payload, sig, 'text/event-stream');
+      return relayAfterFirst(res, sseChunks<T>(res.body), hold);
+    });
+  }
+
+  /**
+   * A Responses API request (`POST /v1/responses`): forwarded as is to a backend that serves the
+   * Responses API itself (`responses_api`), else sent to another as the equivalent chat
+   * completion (`chat`, translated by the caller, which also translates the answer back). Either
+   * kind of backend can take over when another fails.
+   */
+  async respond(
+    body: { model: string },
+    chat: ChatCompletionCreateParams,
+    signal: AbortSignal,
+  ): Promise<Routed<ResponsesAnswer>> {
+    const model = this.resolve(body.model);
+    const responses = serialise(() => ({ ...body, model, stream: false }));
+    const completions = serialise(() => ({ ...chat, model, stream: false }));
+    return this.route(body.model, signal, async (backend, sig) => {
+      if (backend.row.responsesApi) {
+        const res = await backend.post('/responses', responses, sig);
+        return { api: 'responses', response: await readJson<Response>(res.body) };
       }
-      const release = hold();
-      return (async function* () {
-        let broken = false;
-        try {
-          if (first.done) return;
-          yield first.value;
-          for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
-            yield next.value;
-          }
-        } catch (err) {
-          broken = true;
-          throw UpstreamFailure.from(err);
-        } finally {
-          // Ends the upstream request too when the consumer stops early (client gone).
-          res.body.destroy();
-          release(broken);
-        }
-      })();
+      const res = await backend.post('/chat/completions', completions, sig);
+      return { api: 'chat', completion: await readJson<ChatCompletion>(res.body) };
+    });
+  }
+
+  /** `respond`, streamed: resolves once the chosen backend produced its first event. */
+  async respondStream(
+    body: { model: string },
+    chat: ChatCompletionCreateParams,
+    signal: AbortSignal,
+  ): Promise<Routed<ResponsesStream>> {
+    const model = this.resolve(body.model);
+    const responses = serialise(() => ({ ...body, model, stream: true }));
+    const completions = serialise(() => streamBody(chat, model));
+    return this.route(body.model, signal, async (backend, sig, hold) => {
+      if (backend.row.responsesApi) {
+        const res = await backend.post('/responses', responses, sig, 'text/event-stream');
+        const events = responseEvents(sseChunks<ResponseStreamEvent>(res.body));
+        return { api: 'responses', events: await relayAfterFirst(res, events, hold) };
+      }
+      const res = await backend.post('/chat/completions', completions, sig, 'text/event-stream');
+      const chunks = sseChunks<ChatCompletionChunk>(res.body);
+      return { api: 'chat', chunks: await relayAfterFirst(res, chunks, hold) };
     });
   }
 
@@ -498,4 +554,65 @@ function isRetryable(error: ApiError): boolean {
     'upstream_error',
     'upstream_rate_limited',
   ].includes(error.code);
+}
+
+/** A chat completion request as streamed upstream: Enclave always asks for usage, to count it. */
+/** A streamed request's body: usage asked for at the end, so it is counted. */
+function streamBody(body: { model: string }, model: string) {
+  return { ...body, model, stream: true, stream_options: { include_usage: true } };
+}
+
+/**
+ * Waits for the first item of an upstream stream (so a backend that accepts the connection and
+ * then stalls is still failed over), then holds the backend until the stream ends; the items,
+ * that first one included, follow.
+ */
+async function relayAfterFirst<T>(
+  res: Dispatcher.ResponseData,
+  iterator: AsyncGenerator<T>,
+  hold: () => (broken: boolean) => void,
+): Promise<AsyncIterable<T>> {
+  let first: IteratorResult<T>;
+  try {
+    first = await iterator.next();
+  } catch (err) {
+    res.body.destroy();
+    throw err;
+  }
+  const release = hold();
+  return (async function* () {
+    let broken = false;
+    try {
+      if (first.done) return;
+      yield first.value;
+      for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
+        yield next.value;
+      }
+    } catch (err) {
+      broken = true;
+      throw UpstreamFailure.from(err);
+    } finally {
+      // Ends the upstream request too when the consumer stops early (client gone).
+      res.body.destroy();
+      release(broken);
+    }
+  })();
+}
+
+/**
+ * Responses API events up to the end of the response (`response.completed` or
+ * `response.incomplete`); an error event, or an end before that, is the backend's failure.
+ */
+async function* responseEvents(
+  events: AsyncGenerator<ResponseStreamEvent>,
+): AsyncGenerator<ResponseStreamEvent> {
+  for await (const event of events) {
+    if (event.type === 'error' || event.type === 'response.failed') {
+      throw UpstreamFailure.protocol('the stream ended with an error event');
+    }
+    yield event;
+    if (event.type === 'response.completed' || event.type === 'response.incomplete') return;
+  }
+  // Without its final event the answer is incomplete: the backend broke off.
+  throw UpstreamFailure.protocol('the stream ended before the response was complete');
 }

@@ -1,5 +1,12 @@
 export { PolicyModule } from './policy.module.js';
 export { PolicyService } from './policy.service.js';
+export {
+  duration,
+  type LimitStanding,
+  NO_LIMITS,
+  rateLimitHeaders,
+  type RateLimitStanding,
+} from './rate-limit-headers.js';
 export { CountersRepository, type CounterIncrement } from './counters.repository.js';
 export { QuotasRepository, type Quota, type QuotaScope } from './quotas.repository.js';
 export {

@@ -6,6 +6,12 @@ import { ApiError } from '@enclave/http';
 import type { EntityManager } from 'typeorm';
 import { type CounterIncrement, CountersRepository } from './counters.repository.js';
 import { type Quota, QuotasRepository } from './quotas.repository.js';
+import {
+  NO_LIMITS,
+  rateLimitHeaders,
+  type RateLimitStanding,
+  tighter,
+} from './rate-limit-headers.js';
 import { UsageBuffer } from './usage-buffer.js';
 import { dayWindow, minuteWindow, monthWindow, secondsUntil, type Window } from './windows.js';
 
@@ -64,9 +70,10 @@ export class PolicyService implements OnModuleInit, OnApplicationShutdown {
 
   /**
    * Counts the request against the caller's rate limits and checks its token quotas; throws 429
-   * (`rate_limited` or `quota_exceeded`, with Retry-After) when one is used up.
+   * (`rate_limited` or `quota_exceeded`, with Retry-After) when one is used up. Returns where the
+   * caller stands (for the `x-ratelimit-*` headers), which the 429 carries too.
    */
-  async admit(principal: Principal, now = new Date()): Promise<void> {
+  async admit(principal: Principal, now = new Date()): Promise<RateLimitStanding> {
     const subjects = this.subjectsOf(principal);
     const minute = minuteWindow(now);
     const rated = subjects.filter((s) => s.limits.requestsPerMinute !== null);
@@ -99,13 +106,32 @@ export class PolicyService implements OnModuleInit, OnApplicationShutdown {
         });
       }
     }
-    if (!rated.length && !checks.length) return;
+    if (!rated.length && !checks.length) return NO_LIMITS;
     // One statement counts the request and reads the token quotas: one round trip, and no
     // counter row held beyond it.
     const counts = await this.counters.incrementAndRead(
       rated.map((s) => ({ counter: `${s.prefix}:rpm:${minute.id}`, by: 1, expiresAt: minute.end })),
       checks.map((c) => c.counter),
     );
+    const standing: RateLimitStanding = { ...NO_LIMITS };
+    for (const s of rated) {
+      const limit = s.limits.requestsPerMinute!;
+      const count = counts.get(`${s.prefix}:rpm:${minute.id}`) ?? 0;
+      const resetSeconds = secondsUntil(minute.end, now);
+      standing.requests = tighter(standing.requests, {
+        limit,
+        remaining: Math.max(0, limit - count),
+        resetSeconds,
+      });
+    }
+    for (const c of checks) {
+      standing.tokens = tighter(standing.tokens, {
+        limit: c.limit,
+        remaining: Math.max(0, c.limit - (counts.get(c.counter) ?? 0)),
+        resetSeconds: secondsUntil(c.window.end, now),
+      });
+    }
+    const headers = rateLimitHeaders(standing);
     for (const s of rated) {
       const limit = s.limits.requestsPerMinute!;
       if ((counts.get(`${s.prefix}:rpm:${minute.id}`) ?? 0) > limit) {
@@ -114,7 +140,7 @@ export class PolicyService implements OnModuleInit, OnApplicationShutdown {
           429,
           'rate_limited',
           `The rate limit of ${limit} requests per minute for ${s.label} is reached; retry in ${retry} s.`,
-          { headers: { 'retry-after': String(retry) } },
+          { headers: { ...headers, 'retry-after': String(retry) } },
         );
       }
     }
@@ -124,10 +150,11 @@ export class PolicyService implements OnModuleInit, OnApplicationShutdown {
           429,
           'quota_exceeded',
           `The ${c.what} token quota of ${c.limit} for ${c.label} is used up; it resets at ${c.window.end.toISOString()}.`,
-          { headers: { 'retry-after': String(secondsUntil(c.window.end, now)) } },
+          { headers: { ...headers, 'retry-after': String(secondsUntil(c.window.end, now)) } },
         );
       }
     }
+    return standing;
   }
 
   /**

@@ -1,7 +1,12 @@
 import { type AuditActor, AuditLog } from '@enclave/audit';
 import { holdCoversRecord, holdsBlockingErasure, redactUserEvents } from '@enclave/audit-chain';
 import { UsersRepository } from '@enclave/auth';
-import { eraseChatContent, holdOverUserMessages } from '@enclave/conversations';
+import {
+  eraseChatContent,
+  eraseStoredResponses,
+  holdOverUserMessages,
+  holdOverUserResponses,
+} from '@enclave/conversations';
 import { sqlOf } from '@enclave/db';
 import { ApiError, type RequestMeta } from '@enclave/http';
 import type { EntityManager } from 'typeorm';
@@ -16,12 +21,15 @@ export interface ErasureResult {
   conversations: number;
   /** Feedback comments erased. */
   feedbackComments: number;
+  /** Stored responses of the Responses API deleted. */
+  storedResponses: number;
   erasedAt: string;
 }
 
 /**
  * Right to erasure: erases one user's audit payloads (libs/audit `redactUserEvents`, the chain
- * still verifies) and conversation contents (`eraseChatContent`) in the caller's transaction
+ * still verifies), conversation contents (`eraseChatContent`) and stored responses
+ * (`eraseStoredResponses`) in the caller's transaction
  * `db`, recorded as `audit.erasure.performed`; either all of it happens or none. Refused (409
  * `legal_hold_active`) while a legal hold covers the user or any of their events or messages: a
  * hold preserves evidence, erasure destroys it, and a hold is released deliberately first.
@@ -37,7 +45,10 @@ export async function eraseUser(
   const sql = sqlOf(db);
   const user = await new UsersRepository(db.connection).findByIdForUpdate(userId, db);
   if (!user) throw new ApiError(404, 'user_not_found', `No user has the id ${userId}.`);
-  const holds = await holdsBlockingErasure(sql, userId, [holdOverUserMessages(holdCoversRecord)]);
+  const holds = await holdsBlockingErasure(sql, userId, [
+    holdOverUserMessages(holdCoversRecord),
+    holdOverUserResponses(holdCoversRecord),
+  ]);
   if (holds.length) {
     throw new ApiError(
       409,
@@ -47,12 +58,14 @@ export async function eraseUser(
   }
   const auditEvents = await redactUserEvents(sql, userId);
   const chat = await eraseChatContent(sql, userId);
+  const storedResponses = await eraseStoredResponses(sql, userId);
   const result: ErasureResult = {
     userId,
     auditEvents,
     messages: chat.messages,
     conversations: chat.conversations,
     feedbackComments: chat.feedbackComments,
+    storedResponses,
     erasedAt: new Date().toISOString(),
   };
   await audit.append(db, {
@@ -69,6 +82,7 @@ export async function eraseUser(
       conversations: result.conversations,
       feedbackComments: result.feedbackComments,
       presetsAndTemplates: chat.presetsAndTemplates,
+      storedResponses: result.storedResponses,
     },
   });
   return result;

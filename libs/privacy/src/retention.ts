@@ -5,7 +5,7 @@ import {
   recordHeld,
   type RetentionStep,
 } from '@enclave/audit-chain';
-import { pruneMessages } from '@enclave/conversations';
+import { pruneMessages, pruneStoredResponses } from '@enclave/conversations';
 import { ensureMonthlyPartitions, sqlOf } from '@enclave/db';
 import type { DataSource } from 'typeorm';
 
@@ -30,6 +30,9 @@ export interface RetentionResult {
   messagesDeleted: number;
   messagesHeld: number;
   conversationsDeleted: number;
+  /** Stored responses of the Responses API deleted, and kept past retention for a legal hold. */
+  storedResponsesDeleted: number;
+  storedResponsesHeld: number;
   /** The positions whose events were pruned in this run. */
   prunedRange: { from: number; to: number } | null;
 }
@@ -38,7 +41,8 @@ export interface RetentionResult {
  * Applies retention once at `now` (an injected clock, so tests move time without sleeping):
  * creates the monthly partitions ahead, then removes the audit events past their retention
  * (libs/audit `pruneAuditEvents`: sealed, not held, their links kept and marked pruned) and the
- * conversation messages older than `messageDays` and not held (`pruneMessages`). Records
+ * conversation messages and stored responses older than `messageDays` and not held
+ * (`pruneMessages`, `pruneStoredResponses`). Records
  * `audit.retention.applied` when anything changed. Each step is its own transaction under
  * RETENTION_LOCK, so runs never overlap and an interrupted run leaves a consistent state for the
  * next; a run that finds the lock taken does nothing (`ran: false`).
@@ -58,6 +62,8 @@ export async function applyRetention(
     messagesDeleted: 0,
     messagesHeld: 0,
     conversationsDeleted: 0,
+    storedResponsesDeleted: 0,
+    storedResponsesHeld: 0,
     prunedRange: null,
   };
   const step: RetentionStep = (work) =>
@@ -90,11 +96,17 @@ export async function applyRetention(
     result.messagesDeleted = chat.messagesDeleted;
     result.messagesHeld = chat.messagesHeld;
     result.conversationsDeleted = chat.conversationsDeleted;
+    const responses = await pruneStoredResponses(step, sqlOf(ds), cutoff, recordHeld);
+    result.storedResponsesDeleted = responses.deleted;
+    result.storedResponsesHeld = responses.held;
   }
 
   const changed =
-    result.auditEventsPruned + result.messagesDeleted + result.conversationsDeleted > 0 ||
-    result.partitionsDropped.length > 0;
+    result.auditEventsPruned +
+      result.messagesDeleted +
+      result.conversationsDeleted +
+      result.storedResponsesDeleted >
+      0 || result.partitionsDropped.length > 0;
   if (changed) {
     await ds.transaction((m) =>
       (opts.audit ?? new AuditLog()).append(m, {
@@ -112,6 +124,8 @@ export async function applyRetention(
           messagesDeleted: result.messagesDeleted,
           messagesHeld: result.messagesHeld,
           conversationsDeleted: result.conversationsDeleted,
+          storedResponsesDeleted: result.storedResponsesDeleted,
+          storedResponsesHeld: result.storedResponsesHeld,
         },
       }),
     );

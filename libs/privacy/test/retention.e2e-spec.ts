@@ -533,6 +533,7 @@ describe('erasure', () => {
           conversations: 1,
           feedbackComments: 0,
           presetsAndTemplates: 2,
+          storedResponses: 0,
         },
         payload_salt: expect.anything(),
         redacted: false,

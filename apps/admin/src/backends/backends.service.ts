@@ -56,6 +56,7 @@ export class BackendsService {
         maxConcurrent: input.maxConcurrent ?? 256,
         timeoutMs: input.timeoutMs ?? 60_000,
         enabled: input.enabled ?? true,
+        responsesApi: input.responsesApi ?? false,
       });
       if (!created)
         throw new ApiError(

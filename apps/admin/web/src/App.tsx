@@ -23,7 +23,7 @@ export interface PageProps {
 
 interface Section {
   path: string;
-  /** Its key in the `nav` strings. */
+  /** Its key in the `nav` strings (a label without one is shown as it is). */
   label: string;
   roles: Role[];
   page: ComponentType<PageProps>;
@@ -110,7 +110,9 @@ function Console(props: { me: Me; onSignOut(): void; onChangePassword(): void })
   const Page = section ? (param && section.detail ? section.detail : section.page) : null;
 
   useEffect(() => {
-    document.title = section ? `${t(`nav.${section.label}`)} · ${t('console')}` : t('console');
+    document.title = section
+      ? `${t(`nav.${section.label}`, { defaultValue: section.label })} · ${t('console')}`
+      : t('console');
   }, [section, t]);
 
   // After a click in the menu, keyboard and screen-reader users continue on the new page.
@@ -147,7 +149,7 @@ function Console(props: { me: Me; onSignOut(): void; onChangePassword(): void })
           {sections.map((s) => (
             <li key={s.path}>
               <a {...linkProps(s.path)} aria-current={section === s ? 'page' : undefined}>
-                {t(`nav.${s.label}`)}
+                {t(`nav.${s.label}`, { defaultValue: s.label })}
               </a>
             </li>
           ))}

@@ -1,3 +1,4 @@
+import { currentLanguage } from '@enclave/web';
 import { useId } from 'react';
 
 /**
@@ -98,7 +99,7 @@ export function LineChart(props: {
             y={H - 8}
             textAnchor={i === 0 ? 'start' : i === n - 1 ? 'end' : 'middle'}
           >
-            {t.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' })}
+            {t.toLocaleTimeString(currentLanguage(), { hour: '2-digit', minute: '2-digit' })}
           </text>
         ))}
         {props.series.map((s) => (
@@ -125,7 +126,7 @@ export function LineChart(props: {
             height={plotH}
           >
             <title>
-              {`${t.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' })}\n`}
+              {`${t.toLocaleTimeString(currentLanguage(), { hour: '2-digit', minute: '2-digit' })}\n`}
               {props.series
                 .map((s) => `${s.name}: ${s.values[i] === null ? '—' : props.format(s.values[i]!)}`)
                 .join('\n')}

@@ -1,11 +1,13 @@
-import { ConfirmDialog } from '@enclave/web';
+import { ConfirmDialog, currentLanguage } from '@enclave/web';
+import i18next from 'i18next';
 import { type ReactNode, useCallback, useEffect, useId, useRef, useState } from 'react';
+import { useTranslation } from 'react-i18next';
 import { ApiFailure } from './api';
 
 /** What a failed call says to the reader. */
 export function messageOf(err: unknown): string {
   if (err instanceof ApiFailure) {
-    return err.status === 403 ? `Not allowed: ${err.message}` : err.message;
+    return err.status === 403 ? i18next.t('notAllowed', { message: err.message }) : err.message;
   }
   return String(err);
 }
@@ -88,10 +90,11 @@ export function ShownOnce(props: {
   secret: string;
   onClose(): void;
 }) {
+  const { t } = useTranslation();
   const [copied, setCopied] = useState(false);
   return (
     <Dialog title={props.title} onClose={props.onClose}>
-      <p>This is shown only once. Copy it now and hand it over safely.</p>
+      <p>{t('shownOnce')}</p>
       <label className="stack">
         {props.label}
         <input readOnly value={props.secret} onFocus={(e) => e.target.select()} className="mono" />
@@ -106,10 +109,10 @@ export function ShownOnce(props: {
             )
           }
         >
-          {copied ? 'Copied' : 'Copy'}
+          {copied ? t('copied') : t('copy')}
         </button>
         <button type="button" className="primary" onClick={props.onClose} autoFocus>
-          Done
+          {t('done')}
         </button>
       </div>
     </Dialog>
@@ -121,7 +124,7 @@ export function formatTime(iso: string | null | undefined): string {
   const d = new Date(iso);
   return Number.isNaN(d.getTime())
     ? iso
-    : d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
+    : d.toLocaleString(currentLanguage(), { dateStyle: 'medium', timeStyle: 'medium' });
 }
 
 /** A datetime-local field's value as an ISO time for the API, or undefined when empty. */
@@ -164,6 +167,7 @@ export function ListTable(props: {
   empty?: string | false;
   children: ReactNode;
 }) {
+  const { t } = useTranslation();
   if (props.empty) return <p className="empty">{props.empty}</p>;
   return (
     <table>
@@ -174,7 +178,7 @@ export function ListTable(props: {
           ))}
           {props.actions && (
             <th>
-              <span className="visually-hidden">Actions</span>
+              <span className="visually-hidden">{t('actions')}</span>
             </th>
           )}
         </tr>

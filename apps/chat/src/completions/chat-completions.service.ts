@@ -11,25 +11,42 @@ import {
   type CachedAnswer,
   localError,
   ResponseCache,
+  type Routed,
   UpstreamFailure,
   UpstreamPool,
 } from '@enclave/llm';
 import type { FinishedMessage, PendingMessage } from '@enclave/conversations';
-import { PolicyService, type RuntimePolicies, RuntimePoliciesService } from '@enclave/policy';
+import {
+  PolicyService,
+  rateLimitHeaders,
+  type RuntimePolicies,
+  RuntimePoliciesService,
+} from '@enclave/policy';
 import { Metrics } from '@enclave/observability';
 import type {
   ChatCompletion,
   ChatCompletionChunk,
   ChatCompletionCreateParams,
 } from 'openai/resources/chat/completions';
+import type { Completion, CompletionCreateParams } from 'openai/resources/completions';
 import type { CreateEmbeddingResponse, EmbeddingCreateParams } from 'openai/resources/embeddings';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import type { ChatCompletionRequest, EmbeddingsRequest } from './chat-request.schema.js';
+import type {
+  ChatCompletionRequest,
+  EmbeddingsRequest,
+  TextCompletionRequest,
+} from './chat-request.schema.js';
 import { ChatInstance } from './chat-instance.js';
+import { chatJob, choicesOf, type CompletionJob, textJob } from './completion-job.js';
 import { type CompletionRecord, CompletionRecords, incrementsOf } from './completion-records.js';
 import type { SseSink } from './sse.js';
-import { replayAsChunks, StreamAccumulator } from './stream-accumulator.js';
+import {
+  type AnswerChunk,
+  type OtherChoice,
+  replayAsChunks,
+  StreamAccumulator,
+} from './stream-accumulator.js';
 
 export interface CompletionContext {
   principal: Principal;
@@ -42,16 +59,40 @@ export interface CompletionContext {
   signal: AbortSignal;
 }
 
+/**
+ * Where an admitted chat request goes: the upstream pool by default, or a caller's stand-in for it
+ * (the Responses API sends the same request to a backend that may speak another API).
+ */
+export type ChatCall = (
+  request: ChatCompletionCreateParams,
+  signal: AbortSignal,
+) => Promise<Routed<ChatCompletion>>;
+export type ChatStreamCall = (
+  request: ChatCompletionCreateParams,
+  signal: AbortSignal,
+) => Promise<Routed<AsyncIterable<ChatCompletionChunk>>>;
+
 /** Whether a deterministic request was answered from the cache; null when not cacheable. */
 export type CacheState = 'hit' | 'miss' | null;
 
-export interface Answered {
-  completion: ChatCompletion;
+export interface Answered<R = ChatCompletion> {
+  completion: R;
   cache: CacheState;
+  /** The `x-ratelimit-*` headers (none when no limit applies). */
+  headers: Record<string, string>;
 }
 
 function cacheState(key: Buffer | null, cached: CachedAnswer | null): CacheState {
   return key ? (cached ? 'hit' : 'miss') : null;
+}
+
+/** How a completion went, for its audit event. */
+interface How {
+  stream: boolean;
+  cache: CacheState;
+  errorCode?: string | null;
+  /** With `n` > 1: the choices beyond the stored one. */
+  others?: OtherChoice[];
 }
 
 const AUDIT_OUTCOME: Record<FinishedMessage['outcome'], AuditOutcome> = {
@@ -108,11 +149,14 @@ export class ChatCompletionsService {
     }
   }
 
-  /** Model access, rate limits and quotas: throws the 403/404/429 that refuses the request. */
-  async admit(principal: Principal, model: string): Promise<void> {
+  /**
+   * Model access, rate limits and quotas: throws the 403/404/429 that refuses the request, else
+   * returns the `x-ratelimit-*` headers of where the caller stands.
+   */
+  async admit(principal: Principal, model: string): Promise<Record<string, string>> {
     this.assertModelAllowed(principal, model);
     try {
-      await this.policy.admit(principal);
+      return rateLimitHeaders(await this.policy.admit(principal));
     } catch (err) {
       if (err instanceof ApiError && err.getStatus() === 429) {
         this.metrics.rejected(err.code === 'quota_exceeded' ? 'quota' : 'rate_limit');
@@ -121,40 +165,70 @@ export class ChatCompletionsService {
     }
   }
 
-  async complete(ctx: CompletionContext, body: ChatCompletionRequest): Promise<Answered> {
-    const request = this.withDefaultSystemPrompt(toUpstream(body));
-    const { key, cached, messageId } = await this.begin(ctx, body, request, {
+  /** A chat completion; `upstream` is the call that answers it (a Responses request brings its own). */
+  async complete(
+    ctx: CompletionContext,
+    body: ChatCompletionRequest,
+    upstream: ChatCall = (request, signal) => this.pool.chat(request, signal),
+    endpoint: 'chat/completions' | 'responses' = 'chat/completions',
+  ): Promise<Answered> {
+    const request = this.withDefaultSystemPrompt(toUpstream(body) as ChatCompletionCreateParams);
+    const job = chatJob(body, endpoint);
+    return this.answer(ctx, job, request, (signal) => upstream(request, signal));
+  }
+
+  /** A legacy text completion (`/v1/completions`): not cached, otherwise as chat. */
+  async completeText(
+    ctx: CompletionContext,
+    body: TextCompletionRequest,
+  ): Promise<Answered<Completion>> {
+    const request = toUpstream(body) as unknown as CompletionCreateParams;
+    return this.answer(ctx, textJob(body), null, (signal) =>
+      this.pool.completions(request, signal),
+    );
+  }
+
+  /**
+   * The non-streamed pipeline: admission, cache (when `cacheable`), the pending message, the
+   * upstream call and the closing record. With `n` > 1 the message stores choice 0 and the
+   * usage of all choices; the audit event names the others.
+   */
+  private async answer<R extends ChatCompletion | Completion>(
+    ctx: CompletionContext,
+    job: CompletionJob,
+    cacheable: ChatCompletionCreateParams | null,
+    call: (signal: AbortSignal) => Promise<{ backend: string; result: R }>,
+  ): Promise<Answered<R>> {
+    const { key, cached, messageId, headers } = await this.begin(ctx, job, cacheable, {
       admitted: false,
       stream: false,
     });
     const started = performance.now();
-    let answer = cached;
+    let answer = cached as { backend: string; completion: R } | null;
     if (!answer) {
       try {
-        const { backend, result } = await this.pool.chat(request, ctx.signal);
+        const { backend, result } = await call(ctx.signal);
         answer = { backend, completion: result };
       } catch (err) {
-        throw await this.failedBeforeAnswer(ctx, messageId, body, started, err, {
+        throw await this.failedBeforeAnswer(ctx, messageId, job, started, err, {
           stream: false,
           cache: key ? 'miss' : null,
         });
       }
-      if (key) this.remember(key, answer);
+      if (key) this.remember(key, answer as CachedAnswer);
     }
     const { completion } = answer;
-    const choice = completion.choices[0];
+    const { stored, others } = choicesOf(completion);
     const latencyMs = Math.round(performance.now() - started);
     await this.finish(
       ctx,
       messageId,
-      body,
-      { stream: false, cache: cacheState(key, cached) },
+      job,
+      { stream: false, cache: cacheState(key, cached), others },
       {
         upstream: answer.backend,
-        content: choice?.message?.content ?? '',
-        toolCalls: choice?.message?.tool_calls ?? null,
+        ...stored,
         outcome: 'completed',
-        finishReason: choice?.finish_reason ?? null,
         promptTokens: completion.usage?.prompt_tokens ?? null,
         completionTokens: completion.usage?.completion_tokens ?? null,
         latencyMs,
@@ -162,7 +236,7 @@ export class ChatCompletionsService {
         cacheHit: key ? cached !== null : null,
       },
     );
-    return { completion, cache: cacheState(key, cached) };
+    return { completion, cache: cacheState(key, cached), headers };
   }
 
   /**
@@ -174,27 +248,72 @@ export class ChatCompletionsService {
     ctx: CompletionContext,
     body: ChatCompletionRequest,
     sink: SseSink,
-    { admitted = false }: { admitted?: boolean } = {},
+    {
+      admitted = false,
+      upstream = (request, signal) => this.pool.chatStream(request, signal),
+      endpoint = 'chat/completions',
+    }: {
+      admitted?: boolean;
+      upstream?: ChatStreamCall;
+      endpoint?: 'chat/completions' | 'responses';
+    } = {},
   ): Promise<void> {
-    const request = this.withDefaultSystemPrompt(toUpstream(body));
-    const { key, cached, messageId } = await this.begin(ctx, body, request, {
+    const request = this.withDefaultSystemPrompt(toUpstream(body) as ChatCompletionCreateParams);
+    await this.relay(
+      ctx,
+      chatJob(body, endpoint),
+      request,
+      (signal) => upstream(request, signal),
+      sink,
+      {
+        admitted,
+        wantsUsage: body.stream_options?.include_usage === true,
+      },
+    );
+  }
+
+  /** A legacy text completion, streamed. */
+  async streamText(
+    ctx: CompletionContext,
+    body: TextCompletionRequest,
+    sink: SseSink,
+  ): Promise<void> {
+    const request = toUpstream(body) as unknown as CompletionCreateParams;
+    await this.relay(
+      ctx,
+      textJob(body),
+      null,
+      (signal) => this.pool.completionsStream(request, signal),
+      sink,
+      { admitted: false, wantsUsage: body.stream_options?.include_usage === true },
+    );
+  }
+
+  private async relay(
+    ctx: CompletionContext,
+    job: CompletionJob,
+    cacheable: ChatCompletionCreateParams | null,
+    call: (signal: AbortSignal) => Promise<{ backend: string; result: AsyncIterable<AnswerChunk> }>,
+    sink: SseSink,
+    { admitted, wantsUsage }: { admitted: boolean; wantsUsage: boolean },
+  ): Promise<void> {
+    const { key, cached, messageId, headers } = await this.begin(ctx, job, cacheable, {
       admitted,
       stream: true,
     });
     const started = performance.now();
     const cache = cacheState(key, cached);
-    const wantsUsage = body.stream_options?.include_usage === true;
 
-    let chunks: AsyncIterable<ChatCompletionChunk>;
+    let chunks: AsyncIterable<AnswerChunk>;
     let backend: string;
     if (cached) {
       ({ backend } = cached);
       chunks = replayAsChunks(cached.completion);
     } else {
       try {
-        ({ backend, result: chunks } = await this.pool.chatStream(request, ctx.signal));
+        ({ backend, result: chunks } = await call(ctx.signal));
       } catch (err) {
-        throw await this.failedBeforeAnswer(ctx, messageId, body, started, err, {
+        throw await this.failedBeforeAnswer(ctx, messageId, job, started, err, {
           stream: true,
           cache,
         });
@@ -202,6 +321,7 @@ export class ChatCompletionsService {
     }
 
     sink.start({
+      ...headers,
       'x-enclave-upstream': backend,
       ...(cache ? { 'x-enclave-cache': cache } : {}),
     });
@@ -209,7 +329,7 @@ export class ChatCompletionsService {
     let ttftMs: number | null = null;
     let outcome: FinishedMessage['outcome'] = 'completed';
     let streamError: ApiError | null = null;
-    let last: ChatCompletionChunk | null = null;
+    let last: AnswerChunk | null = null;
     try {
       for await (const chunk of chunks) {
         ttftMs ??= Math.round(performance.now() - started);
@@ -246,13 +366,13 @@ export class ChatCompletionsService {
       }
     }
     if (key && !cached && outcome === 'completed' && last) {
-      this.remember(key, { backend, completion: acc.toCompletion(last) });
+      this.remember(key, { backend, completion: acc.toCompletion(last as ChatCompletionChunk) });
     }
     await this.finish(
       ctx,
       messageId,
-      body,
-      { stream: true, cache, errorCode: streamError?.code ?? null },
+      job,
+      { stream: true, cache, errorCode: streamError?.code ?? null, others: acc.others },
       {
         upstream: backend,
         content: acc.content,
@@ -279,7 +399,7 @@ export class ChatCompletionsService {
   private async failedBeforeAnswer(
     ctx: CompletionContext,
     messageId: string,
-    body: ChatCompletionRequest,
+    job: CompletionJob,
     started: number,
     err: unknown,
     how: { stream: boolean; cache: CacheState },
@@ -290,7 +410,7 @@ export class ChatCompletionsService {
     await this.finish(
       ctx,
       messageId,
-      body,
+      job,
       { ...how, errorCode: left ? null : error.code },
       {
         ...emptyResult(started),
@@ -317,9 +437,9 @@ export class ChatCompletionsService {
   /** The cache key of a deterministic request, and the cached answer if there is one. */
   private async lookup(
     ctx: CompletionContext,
-    request: ChatCompletionCreateParams,
+    request: ChatCompletionCreateParams | null,
   ): Promise<{ key: Buffer | null; cached: CachedAnswer | null }> {
-    const key = this.cache.keyFor(ctx.principal.userId, request);
+    const key = request && this.cache.keyFor(ctx.principal.userId, request);
     if (!key) return { key, cached: null };
     const cached = await this.cache.get(key);
     this.metrics.cache(cached !== null);
@@ -338,8 +458,8 @@ export class ChatCompletionsService {
     meta: RequestMeta,
     body: EmbeddingsRequest,
     signal: AbortSignal,
-  ): Promise<CreateEmbeddingResponse> {
-    await this.admit(principal, body.model);
+  ): Promise<{ response: CreateEmbeddingResponse; headers: Record<string, string> }> {
+    const headers = await this.admit(principal, body.model);
     let response: CreateEmbeddingResponse | null = null;
     let backend: string | null = null;
     let error: ApiError | null = null;
@@ -371,7 +491,7 @@ export class ChatCompletionsService {
       });
     });
     if (error) throw error.markAudited();
-    return response!;
+    return { response: response!, headers };
   }
 
   /**
@@ -381,18 +501,23 @@ export class ChatCompletionsService {
    */
   private async begin(
     ctx: CompletionContext,
-    body: ChatCompletionRequest,
-    request: ChatCompletionCreateParams,
+    job: CompletionJob,
+    cacheable: ChatCompletionCreateParams | null,
     how: { admitted: boolean; stream: boolean },
-  ): Promise<{ key: Buffer | null; cached: CachedAnswer | null; messageId: string }> {
-    const pending = this.pendingMessage(ctx, body.model);
+  ): Promise<{
+    key: Buffer | null;
+    cached: CachedAnswer | null;
+    messageId: string;
+    headers: Record<string, string>;
+  }> {
+    const pending = this.pendingMessage(ctx, job.model);
     const arrived = new Date();
     const started = performance.now();
     try {
-      if (!how.admitted) await this.admit(ctx.principal, body.model);
-      const { key, cached } = await this.lookup(ctx, request);
+      const headers = how.admitted ? {} : await this.admit(ctx.principal, job.model);
+      const { key, cached } = await this.lookup(ctx, cacheable);
       await this.records.start(pending);
-      return { key, cached, messageId: pending.id };
+      return { key, cached, messageId: pending.id, headers };
     } catch (err) {
       if (!isDatabaseUnavailable(err)) throw err;
       const error = new ApiError(
@@ -414,7 +539,7 @@ export class ChatCompletionsService {
           this.closingRecord(
             ctx,
             pending.id,
-            body,
+            job,
             { stream: how.stream, cache: null, errorCode: error.code },
             result,
             {
@@ -454,23 +579,23 @@ export class ChatCompletionsService {
   private async finish(
     ctx: CompletionContext,
     messageId: string,
-    body: ChatCompletionRequest,
-    how: { stream: boolean; cache: CacheState; errorCode?: string | null },
+    job: CompletionJob,
+    how: How,
     result: FinishedMessage,
   ): Promise<void> {
     const backend = result.upstream ?? 'none';
     if (result.outcome !== 'failed') {
       this.metrics.recordUpstream(
         backend,
-        body.model,
+        job.model,
         result.ttftMs === null ? null : result.ttftMs / 1000,
         result.latencyMs / 1000,
         result.outcome,
       );
     }
-    this.metrics.tokens(body.model, result.promptTokens, result.completionTokens);
+    this.metrics.tokens(job.model, result.promptTokens, result.completionTokens);
     const closed = await this.records.close(
-      this.closingRecord(ctx, messageId, body, how, result, null),
+      this.closingRecord(ctx, messageId, job, how, result, null),
     );
     if (!closed) {
       this.log.warn({ messageId }, 'the message was closed by the reconciler before its answer');
@@ -480,8 +605,8 @@ export class ChatCompletionsService {
   private closingRecord(
     ctx: CompletionContext,
     messageId: string,
-    body: ChatCompletionRequest,
-    how: { stream: boolean; cache: CacheState; errorCode?: string | null },
+    job: CompletionJob,
+    how: How,
     result: FinishedMessage,
     pending: CompletionRecord['pending'],
   ): CompletionRecord {
@@ -492,7 +617,7 @@ export class ChatCompletionsService {
     if (counted) {
       this.policy.recordUsage(
         ctx.principal,
-        body.model,
+        job.model,
         result.promptTokens ?? 0,
         result.completionTokens ?? 0,
       );
@@ -510,7 +635,7 @@ export class ChatCompletionsService {
         meta: ctx.meta,
         payload: completionAuditPayload(
           this.runtimePolicies.get().auditContent,
-          body,
+          job,
           how,
           result,
           ctx.conversationId,
@@ -529,14 +654,16 @@ export class ChatCompletionsService {
  */
 export function completionAuditPayload(
   level: RuntimePolicies['auditContent'],
-  body: ChatCompletionRequest,
-  how: { stream: boolean; cache: CacheState; errorCode?: string | null },
+  job: CompletionJob,
+  how: How,
   result: FinishedMessage,
   conversationId: string | null,
 ): Record<string, unknown> {
+  const others = how.others ?? [];
   const payload: Record<string, unknown> = {
     content: level,
-    model: body.model,
+    endpoint: job.endpoint,
+    model: job.model,
     upstream: result.upstream,
     stream: how.stream,
     cache: how.cache,
@@ -548,16 +675,18 @@ export function completionAuditPayload(
     conversationId,
     errorCode: how.errorCode ?? null,
   };
+  if (others.length) payload.choices = others.length + 1;
   if (level === 'none') return payload;
   payload.finishReason = result.finishReason;
-  payload.promptMessages = body.messages.length;
-  payload.promptChars = body.messages.reduce((n, m) => n + contentText(m.content).length, 0);
+  payload.promptMessages = job.prompt.length;
+  payload.promptChars = job.prompt.reduce((n, m) => n + contentText(m.content).length, 0);
   payload.answerChars = result.content.length;
   payload.toolCalls = result.toolCalls?.length ?? 0;
   if (level === 'metadata') return payload;
-  payload.prompt = body.messages.map((m) => ({ role: m.role, content: contentText(m.content) }));
+  payload.prompt = job.prompt.map((m) => ({ role: m.role, content: contentText(m.content) }));
   payload.answer = result.content;
   if (result.toolCalls?.length) payload.answerToolCalls = result.toolCalls;
+  if (others.length) payload.otherChoices = others;
   return payload;
 }
 
@@ -595,8 +724,11 @@ function asApiError(err: unknown, log: Logger): ApiError {
   return localError(err, false);
 }
 
-/** The request as the upstream gets it (Enclave adds stream_options itself when streaming). */
-function toUpstream(body: ChatCompletionRequest): ChatCompletionCreateParams {
+/**
+ * The request as the upstream gets it: every field the client sent (unknown ones included), but
+ * `stream_options`, which Enclave sets itself when streaming (it always asks for usage).
+ */
+function toUpstream<B extends { stream_options?: unknown }>(body: B): B {
   const { stream_options: _ignored, ...rest } = body;
-  return rest as ChatCompletionCreateParams;
+  return rest as B;
 }

@@ -2,7 +2,11 @@ import { Body, Controller, Get, HttpCode, Param, Post, Req, Res } from '@nestjs/
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CurrentPrincipal, type Principal } from '@enclave/auth';
 import { ApiError, requestMeta, ZodBody, LineParam } from '@enclave/http';
-import { ChatCompletionRequest, EmbeddingsRequest } from './chat-request.schema.js';
+import {
+  ChatCompletionRequest,
+  EmbeddingsRequest,
+  TextCompletionRequest,
+} from './chat-request.schema.js';
 import { ChatCompletionsService } from './chat-completions.service.js';
 import { abortOnClientClose, ReplySse } from './sse.js';
 
@@ -29,9 +33,33 @@ export class CompletionsController {
       await this.completions.stream(ctx, body, new ReplySse(reply));
       return;
     }
-    const { completion, cache } = await this.completions.complete(ctx, body);
+    const { completion, cache, headers } = await this.completions.complete(ctx, body);
+    void reply.headers(headers);
     if (cache) void reply.header('x-enclave-cache', cache);
     await reply.send(completion);
+  }
+
+  /** Legacy text completions (`client.completions.create`), through the same pipeline as chat. */
+  @Post('completions')
+  @HttpCode(200)
+  async createText(
+    @Body(new ZodBody(TextCompletionRequest)) body: TextCompletionRequest,
+    @CurrentPrincipal() principal: Principal,
+    @Req() req: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    const ctx = {
+      principal,
+      meta: requestMeta(req),
+      conversationId: null,
+      signal: abortOnClientClose(reply),
+    };
+    if (body.stream) {
+      await this.completions.streamText(ctx, body, new ReplySse(reply));
+      return;
+    }
+    const { completion, headers } = await this.completions.completeText(ctx, body);
+    await reply.headers(headers).send(completion);
   }
 
   @Get('models')
@@ -54,18 +82,20 @@ export class CompletionsController {
 
   @Post('embeddings')
   @HttpCode(200)
-  embeddings(
+  async embeddings(
     @Body(new ZodBody(EmbeddingsRequest)) body: EmbeddingsRequest,
     @CurrentPrincipal() principal: Principal,
     @Req() req: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
-    return this.completions.embeddings(
+    const { response, headers } = await this.completions.embeddings(
       principal,
       requestMeta(req),
       body,
       abortOnClientClose(reply),
     );
+    void reply.headers(headers);
+    return response;
   }
 }
 

@@ -40,8 +40,10 @@ export class ReplySse implements SseSink {
     this.res.flushHeaders();
   }
 
-  send(data: unknown): Promise<void> {
-    if (this.res.destroyed || this.res.write(`data: ${JSON.stringify(data)}\n\n`)) {
+  /** `event`: the SSE event name, for APIs that name their events (the Responses API). */
+  send(data: unknown, event?: string): Promise<void> {
+    const frame = `${event ? `event: ${event}\n` : ''}data: ${JSON.stringify(data)}\n\n`;
+    if (this.res.destroyed || this.res.write(frame)) {
       return Promise.resolve();
     }
     return new Promise((resolve) => {
@@ -57,6 +59,11 @@ export class ReplySse implements SseSink {
 
   done(): void {
     this.res.end('data: [DONE]\n\n');
+  }
+
+  /** Ends the stream with nothing more (the Responses API sends no [DONE]). */
+  close(): void {
+    this.res.end();
   }
 
   fail(error: ApiError): void {

@@ -1,4 +1,5 @@
 import type { ChatCompletion, ChatCompletionChunk } from 'openai/resources/chat/completions';
+import type { Completion } from 'openai/resources/completions';
 
 interface ToolCallAcc {
   id: string;
@@ -6,41 +7,81 @@ interface ToolCallAcc {
   function: { name: string; arguments: string };
 }
 
-/** Rebuilds the whole answer from streamed chunks, to store what the client was sent. */
+/** One choice of the answer as it builds up. */
+interface ChoiceAcc {
+  content: string;
+  finishReason: string | null;
+  toolCalls: ToolCallAcc[];
+}
+
+/** A streamed chunk of either endpoint: chat (`delta`) or legacy text completions (`text`). */
+export type AnswerChunk = ChatCompletionChunk | Completion;
+
+/** A choice beyond the first, as the audit trail keeps it (the message row holds choice 0). */
+export interface OtherChoice {
+  index: number;
+  content: string;
+  finishReason: string | null;
+}
+
+/**
+ * Rebuilds the whole answer from streamed chunks, to store what the client was sent: every
+ * choice by its `index` (a request with `n` > 1 streams them interleaved).
+ */
 export class StreamAccumulator {
-  content = '';
-  finishReason: string | null = null;
   promptTokens: number | null = null;
   completionTokens: number | null = null;
   /** Content deltas seen: the completion token estimate when the stream ends without usage. */
   deltas = 0;
-  private readonly toolCalls: ToolCallAcc[] = [];
+  private readonly choices: ChoiceAcc[] = [];
 
-  add(chunk: ChatCompletionChunk): void {
+  add(chunk: AnswerChunk): void {
     if (chunk.usage) {
       this.promptTokens = chunk.usage.prompt_tokens;
       this.completionTokens = chunk.usage.completion_tokens;
     }
-    const choice = chunk.choices[0];
-    if (!choice) return;
-    if (choice.delta?.content) {
-      this.content += choice.delta.content;
-      this.deltas++;
-    }
-    for (const call of choice.delta?.tool_calls ?? []) {
-      const acc = (this.toolCalls[call.index] ??= {
-        id: '',
-        type: 'function',
-        function: { name: '', arguments: '' },
+    for (const choice of chunk.choices) {
+      const acc = (this.choices[choice.index ?? 0] ??= {
+        content: '',
+        finishReason: null,
+        toolCalls: [],
       });
-      if (call.id) acc.id = call.id;
-      if (call.function?.name) acc.function.name += call.function.name;
-      if (call.function?.arguments) acc.function.arguments += call.function.arguments;
+      const text = 'delta' in choice ? choice.delta?.content : choice.text;
+      if (text) {
+        acc.content += text;
+        this.deltas++;
+      }
+      for (const call of ('delta' in choice && choice.delta?.tool_calls) || []) {
+        const t = (acc.toolCalls[call.index] ??= {
+          id: '',
+          type: 'function',
+          function: { name: '', arguments: '' },
+        });
+        if (call.id) t.id = call.id;
+        if (call.function?.name) t.function.name += call.function.name;
+        if (call.function?.arguments) t.function.arguments += call.function.arguments;
+      }
+      if (choice.finish_reason) acc.finishReason = choice.finish_reason;
     }
-    if (choice.finish_reason) this.finishReason = choice.finish_reason;
   }
 
-  /** The whole answer as a non-streamed completion (to cache it), given the stream's last chunk. */
+  /** Choice 0's text: what the message row stores. */
+  get content(): string {
+    return this.choices[0]?.content ?? '';
+  }
+
+  get finishReason(): string | null {
+    return this.choices[0]?.finishReason ?? null;
+  }
+
+  /** Choices 1 and up (n > 1), for the audit trail. */
+  get others(): OtherChoice[] {
+    return this.choices
+      .map((c, index) => ({ index, content: c.content, finishReason: c.finishReason }))
+      .filter((c) => c.index > 0);
+  }
+
+  /** Choice 0 as a non-streamed completion (to cache it; only n = 1 is cached), given the last chunk. */
   toCompletion(last: ChatCompletionChunk): ChatCompletion {
     return {
       id: last.id,
@@ -72,8 +113,9 @@ export class StreamAccumulator {
     };
   }
 
+  /** Choice 0's tool calls, null when it made none. */
   get calls(): ToolCallAcc[] | null {
-    const calls = this.toolCalls.filter(Boolean);
+    const calls = (this.choices[0]?.toolCalls ?? []).filter(Boolean);
     return calls.length ? calls : null;
   }
 }

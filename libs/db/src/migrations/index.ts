@@ -20,6 +20,8 @@ import { UpstreamBackendHealth1796402861000 } from './1796402861000-upstream-bac
 import { SecuritySignIn1796403600000 } from './1796403600000-security-sign-in.js';
 import { AuditVerifications1796450000000 } from './1796450000000-audit-verifications.js';
 import { ConversationFeatures1796700000000 } from './1796700000000-conversation-features.js';
+import { BackendResponsesApi1796900000001 } from './1796900000001-backend-responses-api.js';
+import { StoredResponses1796900000002 } from './1796900000002-stored-responses.js';
 
 /**
  * The one ordered list of migrations, for every lib's tables. A landed migration is never edited:
@@ -48,4 +50,6 @@ export const MIGRATIONS = [
   SecuritySignIn1796403600000,
   AuditVerifications1796450000000,
   ConversationFeatures1796700000000,
+  BackendResponsesApi1796900000001,
+  StoredResponses1796900000002,
 ];

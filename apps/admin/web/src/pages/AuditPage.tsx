@@ -1,4 +1,7 @@
+import { currentLanguage } from '@enclave/web';
+import i18next from 'i18next';
 import { type FormEvent, useEffect, useState } from 'react';
+import { useTranslation } from 'react-i18next';
 import { isUuid } from '@enclave/contracts';
 import { api, type AuditExport, type AuditFilter, type AuditVerificationJob } from '../api';
 import type { PageProps } from '../App';
@@ -45,15 +48,16 @@ export function AuditPage({ me }: PageProps) {
   const [filter, setFilter] = useState<AuditFilter>({});
   const events = usePaged((before) => api.auditEvents(filter, before), [JSON.stringify(filter)]);
   const set = (k: keyof FilterDraft) => (value: string) => setDraft({ ...draft, [k]: value });
+  const { t } = useTranslation();
 
   return (
     <>
-      <PageHeader title="Audit" />
+      <PageHeader title={t('nav.audit')} />
       <ChainStatus />
       <Exports filter={draft} />
       <LegalHolds me={me} />
       <section className="panel" aria-labelledby="events-title">
-        <h2 id="events-title">Events</h2>
+        <h2 id="events-title">{t('audit.events')}</h2>
         <form
           className="form-row"
           role="search"
@@ -62,30 +66,50 @@ export function AuditPage({ me }: PageProps) {
             setFilter(toFilter(draft));
           }}
         >
-          <Field label="From" type="datetime-local" value={draft.from} onChange={set('from')} />
-          <Field label="To" type="datetime-local" value={draft.to} onChange={set('to')} />
           <Field
-            label="Actor"
+            label={t('audit.from')}
+            type="datetime-local"
+            value={draft.from}
+            onChange={set('from')}
+          />
+          <Field
+            label={t('audit.to')}
+            type="datetime-local"
+            value={draft.to}
+            onChange={set('to')}
+          />
+          <Field
+            label={t('audit.actor')}
             value={draft.actor}
-            placeholder="email or id"
+            placeholder={t('audit.actorPlaceholder')}
             onChange={set('actor')}
           />
           <Field
-            label="Action"
+            label={t('audit.action')}
             value={draft.action}
             placeholder="auth.* or admin.user.created"
             onChange={set('action')}
           />
-          <button type="submit">Search events</button>
+          <button type="submit">{t('audit.search')}</button>
         </form>
         <ErrorNote error={events.error} />
         <ListTable
-          columns={['Position', 'When', 'Actor', 'Action', 'Target', 'Outcome', 'Payload']}
-          empty={events.empty && 'No events match.'}
+          columns={[
+            t('audit.position'),
+            t('feedback.when'),
+            t('audit.actor'),
+            t('audit.action'),
+            t('audit.target'),
+            t('audit.outcome'),
+            t('audit.payload'),
+          ]}
+          empty={events.empty && t('audit.none')}
         >
           {events.items.map((e) => (
             <tr key={e.id}>
-              <td className="mono">{e.position ?? <span className="badge off">unsealed</span>}</td>
+              <td className="mono">
+                {e.position ?? <span className="badge off">{t('audit.unsealed')}</span>}
+              </td>
               <td className="time">{formatTime(e.occurredAt)}</td>
               <td>{describe(e.actor)}</td>
               <td className="mono">{e.action}</td>
@@ -97,15 +121,15 @@ export function AuditPage({ me }: PageProps) {
               </td>
               <td>
                 {e.redacted ? (
-                  <span className="badge off">redacted</span>
+                  <span className="badge off">{t('audit.redacted')}</span>
                 ) : (
                   <details>
-                    <summary>Show</summary>
+                    <summary>{t('audit.show')}</summary>
                     {(e.sourceIp || e.requestId) && (
                       <p className="muted">
-                        {e.sourceIp && `from ${e.sourceIp}`}
+                        {e.sourceIp && t('audit.fromIp', { ip: e.sourceIp })}
                         {e.sourceIp && e.requestId && ' · '}
-                        {e.requestId && `request ${e.requestId}`}
+                        {e.requestId && t('audit.request', { id: e.requestId })}
                       </p>
                     )}
                     <pre className="payload">{JSON.stringify(e.payload, null, 2)}</pre>
@@ -127,6 +151,8 @@ function ChainStatus() {
   const { error, busy: asking, run } = useAction(verifications.reload);
   const s = status.data;
   const latest = verifications.data?.data[0] ?? null;
+  const { t } = useTranslation();
+  const n = (v: number) => v.toLocaleString(currentLanguage());
   const open = latest !== null && (latest.status === 'pending' || latest.status === 'running');
 
   const reload = verifications.reload;
@@ -138,28 +164,31 @@ function ChainStatus() {
 
   return (
     <section className="panel" aria-labelledby="chain-title">
-      <h2 id="chain-title">Hash chain</h2>
+      <h2 id="chain-title">{t('audit.chain')}</h2>
       <ErrorNote error={error ?? status.error ?? verifications.error} />
       {s && (
         <dl className="facts">
-          <dt>Sealed events</dt>
-          <dd>{s.sealedEvents.toLocaleString()}</dd>
-          <dt>Waiting to be sealed</dt>
+          <dt>{t('audit.sealed')}</dt>
+          <dd>{n(s.sealedEvents)}</dd>
+          <dt>{t('audit.waiting')}</dt>
           <dd>
-            {s.unsealedEvents.toLocaleString()}
+            {n(s.unsealedEvents)}
             {s.oldestUnsealedSeconds !== null &&
               s.unsealedEvents > 0 &&
-              ` (oldest ${Math.round(s.oldestUnsealedSeconds)} s)`}
+              ` ${t('audit.oldest', { seconds: Math.round(s.oldestUnsealedSeconds) })}`}
           </dd>
-          <dt>Head</dt>
+          <dt>{t('audit.head')}</dt>
           <dd className="mono">
-            {s.head ? `#${s.head.position} ${s.head.hash.slice(0, 16)}…` : 'empty chain'}
+            {s.head ? `#${s.head.position} ${s.head.hash.slice(0, 16)}…` : t('audit.emptyChain')}
           </dd>
-          <dt>Last signed checkpoint</dt>
+          <dt>{t('audit.lastCheckpoint')}</dt>
           <dd className="mono">
             {s.lastCheckpoint
-              ? `#${s.lastCheckpoint.position} at ${formatTime(s.lastCheckpoint.signedAt)}`
-              : 'none yet'}
+              ? t('audit.checkpointAt', {
+                  position: s.lastCheckpoint.position,
+                  when: formatTime(s.lastCheckpoint.signedAt),
+                })
+              : t('audit.noneYet')}
           </dd>
         </dl>
       )}
@@ -168,7 +197,7 @@ function ChainStatus() {
         onClick={() => void run(() => api.requestVerification())}
         disabled={asking || open}
       >
-        {open ? 'Verifying…' : 'Verify the chain'}
+        {open ? t('audit.verifying') : t('audit.verify')}
       </button>
       {latest && <VerificationNote job={latest} />}
     </section>
@@ -177,35 +206,43 @@ function ChainStatus() {
 
 /** The latest verification: waiting for the audit app, its progress, or its verdict. */
 function VerificationNote({ job }: { job: AuditVerificationJob }) {
-  const asked = `asked by ${job.createdBy} at ${formatTime(job.createdAt)}`;
+  const { t } = useTranslation();
+  const n = (v: number) => v.toLocaleString(currentLanguage());
+  const asked = t('audit.asked', { who: job.createdBy, when: formatTime(job.createdAt) });
   if (job.status === 'pending') {
     return (
       <p className="notice" role="status">
-        Waiting for the audit app to start the verification ({asked}).
+        {t('audit.pending', { asked })}
       </p>
     );
   }
   if (job.status === 'running') {
     return (
       <p className="notice" role="status">
-        Verifying: {job.positionsChecked.toLocaleString()} positions checked so far ({asked}).
+        {t('audit.running', { count: job.positionsChecked, n: n(job.positionsChecked), asked })}
       </p>
     );
   }
   if (job.status === 'failed' || !job.verdict) {
     return (
       <p className="form-error" role="status">
-        The verification could not finish: {job.error ?? 'unknown error'}. Ask for it again.
+        {t('audit.failed', { error: job.error ?? t('audit.unknownError') })}
       </p>
     );
   }
   const v = job.verdict;
-  const when = job.finishedAt ? ` (finished ${formatTime(job.finishedAt)})` : '';
+  const when = job.finishedAt
+    ? ` ${t('audit.finished', { when: formatTime(job.finishedAt) })}`
+    : '';
+  const where =
+    v.firstBad?.position != null
+      ? ` ${t('audit.atPosition', { position: v.firstBad.position })}`
+      : '';
   return (
     <p className={v.ok ? 'notice ok' : 'form-error'} role="status">
       {v.ok
-        ? `The chain is intact: ${v.checkedEvents.toLocaleString()} events checked${when}.`
-        : `The chain is broken${v.firstBad?.position != null ? ` at position ${v.firstBad.position}` : ''}: ${v.firstBad?.message ?? v.firstBad?.problem}${when}`}
+        ? t('audit.intact', { n: n(v.checkedEvents), when })
+        : t('audit.broken', { where, problem: v.firstBad?.message ?? v.firstBad?.problem, when })}
     </p>
   );
 }
@@ -228,37 +265,44 @@ function Exports(props: { filter: FilterDraft }) {
     e.preventDefault();
     const filter = toFilter(props.filter);
     if (filter.actor && !isUuid(filter.actor)) {
-      setError(
-        'An export filters by a user id, not an email: put the user id in Actor, or clear it.',
-      );
+      setError(i18next.t('audit.exportActor'));
       return;
     }
     void run(() => api.createExport({ ...filter, format }));
   }
 
+  const { t } = useTranslation();
   return (
     <section className="panel" aria-labelledby="exports-title">
-      <h2 id="exports-title">Exports</h2>
+      <h2 id="exports-title">{t('audit.exports')}</h2>
       <form className="form-row" onSubmit={create}>
         <p className="muted">
-          An export holds the events matching the search fields below (all events when empty), their
-          chain links, the checkpoints and a signed manifest; check it offline with{' '}
-          <code>enclave audit verify</code>.
+          {t('audit.exportIntro')} <code>enclave audit verify</code>.
         </p>
         <label>
-          Format
+          {t('audit.format')}
           <select value={format} onChange={(e) => setFormat(e.target.value as 'jsonl' | 'csv')}>
-            <option value="jsonl">JSON lines</option>
+            <option value="jsonl">{t('audit.jsonLines')}</option>
             <option value="csv">CSV</option>
           </select>
         </label>
         <button type="submit" className="primary">
-          Create export
+          {t('audit.createExport')}
         </button>
       </form>
       <ErrorNote error={error ?? exports.error} />
       {exports.data && exports.data.data.length > 0 && (
-        <ListTable columns={['Created', 'By', 'Format', 'Filter', 'Status', 'Events', 'Download']}>
+        <ListTable
+          columns={[
+            t('users.created'),
+            t('audit.by'),
+            t('audit.format'),
+            t('audit.filter'),
+            t('users.status'),
+            t('audit.events'),
+            t('audit.download'),
+          ]}
+        >
           {exports.data.data.map((x) => (
             <ExportRow key={x.id} x={x} />
           ))}
@@ -273,12 +317,13 @@ function ExportRow({ x }: { x: AuditExport }) {
     .filter(([, v]) => v !== null && v !== undefined && v !== '')
     .map(([k, v]) => `${k}=${String(v)}`)
     .join(', ');
+  const { t } = useTranslation();
   return (
     <tr data-export={x.id}>
       <td className="time">{formatTime(x.createdAt)}</td>
       <td>{describe(x.createdBy)}</td>
       <td>{x.format}</td>
-      <td className="mono">{filter || 'all events'}</td>
+      <td className="mono">{filter || t('audit.allEvents')}</td>
       <td>
         <span
           className={`badge ${x.status === 'done' ? 'good' : x.status === 'failed' ? 'bad' : 'off'}`}
@@ -292,13 +337,13 @@ function ExportRow({ x }: { x: AuditExport }) {
         {x.status === 'done' && (
           <>
             <a className="button small" href={api.exportFileUrl(x.id, 'data')} download>
-              Data
+              {t('audit.data')}
             </a>
             <a className="button small" href={api.exportFileUrl(x.id, 'manifest')} download>
-              Manifest
+              {t('audit.manifest')}
             </a>
             <a className="button small" href={api.exportFileUrl(x.id, 'links')} download>
-              Links
+              {t('audit.links')}
             </a>
           </>
         )}

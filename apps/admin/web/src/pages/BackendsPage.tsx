@@ -1,4 +1,5 @@
 import { useState } from 'react';
+import { useTranslation } from 'react-i18next';
 import {
   api,
   type Backend,
@@ -28,13 +29,14 @@ export function BackendsPage() {
   const [editing, setEditing] = useState<string | null>(null);
   const [tested, setTested] = useState<{ id: string; result: BackendHealth | null } | null>(null);
   const [removing, setRemoving] = useState<Backend | null>(null);
+  const { t } = useTranslation();
 
   return (
     <>
-      <PageHeader title="Backends and models" />
+      <PageHeader title={t('backends.title')} />
       <BackendForm
-        title="Add a backend"
-        submitLabel="Add backend"
+        title={t('backends.add')}
+        submitLabel={t('backends.addButton')}
         onSubmit={async (input) => {
           await api.createBackend(input);
           await backends.reload();
@@ -42,8 +44,18 @@ export function BackendsPage() {
       />
       <ErrorNote error={error ?? backends.error} />
       <section className="panel" aria-labelledby="backend-list-title">
-        <h2 id="backend-list-title">Backends</h2>
-        <ListTable columns={['Name', 'URL', 'Models', 'Weight', 'Health', 'Last error']} actions>
+        <h2 id="backend-list-title">{t('dashboard.backends')}</h2>
+        <ListTable
+          columns={[
+            t('dashboard.name'),
+            'URL',
+            t('keys.models'),
+            t('backends.weight'),
+            t('dashboard.health'),
+            t('dashboard.lastError'),
+          ]}
+          actions
+        >
           {backends.data?.map((b) => (
             <BackendRow
               key={b.id}
@@ -67,9 +79,9 @@ export function BackendsPage() {
       <Aliases />
       {removing && (
         <Confirm
-          title={`Remove the backend ${removing.name}?`}
-          body="Requests stop going to it at once. To pause it instead, disable it."
-          confirmLabel="Remove backend"
+          title={t('backends.removeTitle', { name: removing.name })}
+          body={t('backends.removeBody')}
+          confirmLabel={t('backends.removeBackend')}
           onCancel={() => setRemoving(null)}
           onConfirm={() => {
             const b = removing;
@@ -93,6 +105,7 @@ function BackendRow(props: {
   onRemove(): void;
 }) {
   const { b } = props;
+  const { t } = useTranslation();
   const health = b.health ?? { enabled: b.enabled, healthy: null, circuitOpen: null };
   return (
     <>
@@ -100,7 +113,7 @@ function BackendRow(props: {
         <td>{b.name}</td>
         <td className="mono">{b.baseUrl}</td>
         <td className="list">
-          {(b.models ?? b.health?.models)?.join('\n') ?? 'as listed by the server'}
+          {(b.models ?? b.health?.models)?.join('\n') ?? t('backends.serverModels')}
         </td>
         <td>{b.weight}</td>
         <td>
@@ -109,9 +122,9 @@ function BackendRow(props: {
             <span className="test-result" role="status">
               {props.tested.result
                 ? props.tested.result.healthy
-                  ? ` Test passed (${formatTime(props.tested.result.lastCheckedAt)})`
-                  : ` Test failed: ${props.tested.result.lastError ?? 'no answer'}`
-                : ' Not in the pool (disabled?)'}
+                  ? ` ${t('backends.testPassed', { when: formatTime(props.tested.result.lastCheckedAt) })}`
+                  : ` ${t('backends.testFailed', { error: props.tested.result.lastError ?? t('backends.noAnswer') })}`
+                : ` ${t('backends.notInPool')}`}
             </span>
           )}
         </td>
@@ -121,34 +134,38 @@ function BackendRow(props: {
             type="button"
             className="small"
             onClick={props.onTest}
-            aria-label={`Test ${b.name}`}
+            aria-label={t('backends.testNamed', { name: b.name })}
           >
-            Test connection
+            {t('backends.test')}
           </button>
           <button
             type="button"
             className="small"
             onClick={props.onEdit}
             aria-expanded={props.editing}
-            aria-label={`Edit ${b.name}`}
+            aria-label={t('backends.editNamed', { name: b.name })}
           >
-            Edit
+            {t('backends.edit')}
           </button>
           <button
             type="button"
             className="small"
             onClick={props.onToggle}
-            aria-label={`${b.enabled ? 'Disable' : 'Enable'} ${b.name}`}
+            aria-label={
+              b.enabled
+                ? t('backends.disableNamed', { name: b.name })
+                : t('backends.enableNamed', { name: b.name })
+            }
           >
-            {b.enabled ? 'Disable' : 'Enable'}
+            {b.enabled ? t('users.disable') : t('users.enable')}
           </button>
           <button
             type="button"
             className="small"
             onClick={props.onRemove}
-            aria-label={`Remove ${b.name}`}
+            aria-label={t('backends.removeNamed', { name: b.name })}
           >
-            Remove
+            {t('quotas.remove')}
           </button>
         </td>
       </tr>
@@ -156,8 +173,8 @@ function BackendRow(props: {
         <tr>
           <td colSpan={7}>
             <BackendForm
-              title={`Edit ${b.name}`}
-              submitLabel="Save changes"
+              title={t('backends.editNamed', { name: b.name })}
+              submitLabel={t('backends.save')}
               initial={b}
               onSubmit={async (input) => {
                 await api.updateBackend(b.id, input);
@@ -186,7 +203,9 @@ function BackendForm(
   const [weight, setWeight] = useState(String(i?.weight ?? 1));
   const [maxConcurrent, setMaxConcurrent] = useState(String(i?.maxConcurrent ?? 256));
   const [timeoutMs, setTimeoutMs] = useState(String(i?.timeoutMs ?? 60_000));
+  const [responsesApi, setResponsesApi] = useState(i?.responsesApi ?? false);
   const { error, submit } = useAction();
+  const { t } = useTranslation();
 
   async function save() {
     const all: CreateBackend = {
@@ -196,6 +215,7 @@ function BackendForm(
       weight: Number(weight),
       maxConcurrent: Number(maxConcurrent),
       timeoutMs: Number(timeoutMs),
+      responsesApi,
       ...(apiKey ? { apiKey } : {}),
     };
     if (props.initial) {
@@ -221,9 +241,9 @@ function BackendForm(
       error={error}
       onSubmit={submit(save)}
     >
-      <Field label="Name" required value={name} onChange={setName} />
+      <Field label={t('dashboard.name')} required value={name} onChange={setName} />
       <Field
-        label="Base URL"
+        label={t('backends.baseUrl')}
         type="url"
         required
         placeholder="http://gpu-1:8000/v1"
@@ -231,32 +251,45 @@ function BackendForm(
         onChange={setBaseUrl}
       />
       <Field
-        label={i?.hasApiKey ? 'API key (empty: keep the stored one)' : 'API key (optional)'}
+        label={i?.hasApiKey ? t('backends.keyKeep') : t('backends.keyOptional')}
         type="password"
         autoComplete="off"
         value={apiKey}
         onChange={setApiKey}
       />
+      <Field label={t('backends.modelsField')} value={models} onChange={setModels} />
       <Field
-        label="Models (comma-separated; empty: ask the server)"
-        value={models}
-        onChange={setModels}
+        label={t('backends.weight')}
+        type="number"
+        min={1}
+        max={1000}
+        value={weight}
+        onChange={setWeight}
       />
-      <Field label="Weight" type="number" min={1} max={1000} value={weight} onChange={setWeight} />
       <Field
-        label="Max concurrent"
+        label={t('backends.maxConcurrent')}
         type="number"
         min={1}
         value={maxConcurrent}
         onChange={setMaxConcurrent}
       />
       <Field
-        label="Timeout (ms)"
+        label={t('backends.timeout')}
         type="number"
         min={100}
         value={timeoutMs}
         onChange={setTimeoutMs}
       />
+      <label>
+        /v1/responses
+        <select
+          value={responsesApi ? 'served' : 'translated'}
+          onChange={(e) => setResponsesApi(e.target.value === 'served')}
+        >
+          <option value="translated">translated to chat completions by Enclave</option>
+          <option value="served">served by this server (forwarded as is)</option>
+        </select>
+      </label>
     </FormPanel>
   );
 }
@@ -267,12 +300,13 @@ function Aliases() {
   const { error, run: act, submit } = useAction(aliases.reload);
   const [alias, setAlias] = useState('');
   const [model, setModel] = useState('');
+  const { t } = useTranslation();
 
   return (
     <section className="panel" aria-labelledby="aliases-title">
-      <h2 id="aliases-title">Model aliases</h2>
+      <h2 id="aliases-title">{t('backends.aliases')}</h2>
       <ErrorNote error={error ?? aliases.error} />
-      <ListTable columns={['Alias', 'Model']} actions>
+      <ListTable columns={[t('backends.alias'), t('feedback.model')]} actions>
         {aliases.data?.data.map((a) => (
           <tr key={a.alias}>
             <td className="mono">{a.alias}</td>
@@ -281,10 +315,10 @@ function Aliases() {
               <button
                 type="button"
                 className="small"
-                aria-label={`Remove alias ${a.alias}`}
+                aria-label={t('backends.removeAlias', { alias: a.alias })}
                 onClick={() => act(() => api.deleteAlias(a.alias))}
               >
-                Remove
+                {t('quotas.remove')}
               </button>
             </td>
           </tr>
@@ -298,9 +332,9 @@ function Aliases() {
           setModel('');
         })}
       >
-        <Field label="Alias" required value={alias} onChange={setAlias} />
-        <Field label="Model" required value={model} onChange={setModel} />
-        <button type="submit">Set alias</button>
+        <Field label={t('backends.alias')} required value={alias} onChange={setAlias} />
+        <Field label={t('feedback.model')} required value={model} onChange={setModel} />
+        <button type="submit">{t('backends.setAlias')}</button>
       </form>
     </section>
   );

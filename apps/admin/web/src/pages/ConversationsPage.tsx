@@ -1,4 +1,5 @@
 import { useState } from 'react';
+import { useTranslation } from 'react-i18next';
 import { api, type ConversationSummary, type OpenedConversation } from '../api';
 import { Field, useAction } from '../forms';
 import { Dialog, ErrorNote, formatTime, ListTable, PageHeader } from '../ui';
@@ -17,10 +18,11 @@ export function ConversationsPage() {
   const list = usePaged((before) => api.conversations(search, before), [search]);
   const [asking, setAsking] = useState<ConversationSummary | null>(null);
   const [opened, setOpened] = useState<OpenedConversation | null>(null);
+  const { t } = useTranslation();
 
   return (
     <>
-      <PageHeader title="Conversations" />
+      <PageHeader title={t('nav.conversations')} />
       <form
         className="panel form-row"
         role="search"
@@ -30,8 +32,8 @@ export function ConversationsPage() {
           setSearch(q.trim());
         }}
       >
-        <Field label="Search by user" type="search" value={q} onChange={setQ} />
-        <button type="submit">Search</button>
+        <Field label={t('conversations.search')} type="search" value={q} onChange={setQ} />
+        <button type="submit">{t('conversations.searchButton')}</button>
       </form>
       <ErrorNote error={list.error} />
       {opened ? (
@@ -39,9 +41,15 @@ export function ConversationsPage() {
       ) : (
         <section className="panel">
           <ListTable
-            columns={['User', 'Model', 'Messages', 'Started', 'Last activity']}
+            columns={[
+              t('conversations.user'),
+              t('conversations.model'),
+              t('conversations.messages'),
+              t('conversations.started'),
+              t('conversations.lastActivity'),
+            ]}
             actions
-            empty={list.empty && 'No conversations found.'}
+            empty={list.empty && t('conversations.none')}
           >
             {list.items.map((c) => (
               <tr key={c.id}>
@@ -55,9 +63,12 @@ export function ConversationsPage() {
                     type="button"
                     className="small"
                     onClick={() => setAsking(c)}
-                    aria-label={`Open the conversation of ${c.userEmail} from ${formatTime(c.createdAt)}`}
+                    aria-label={t('conversations.openLabel', {
+                      email: c.userEmail,
+                      when: formatTime(c.createdAt),
+                    })}
                   >
-                    Open…
+                    {t('conversations.open')}
                   </button>
                 </td>
               </tr>
@@ -69,7 +80,10 @@ export function ConversationsPage() {
       {asking && (
         <ReasonDialog
           id={asking.id}
-          what={`the conversation of ${asking.userEmail} from ${formatTime(asking.createdAt)}`}
+          what={t('conversations.what', {
+            email: asking.userEmail,
+            when: formatTime(asking.createdAt),
+          })}
           onCancel={() => setAsking(null)}
           onOpened={(o) => {
             setAsking(null);
@@ -91,24 +105,25 @@ export function ReasonDialog(props: {
 }) {
   const [reason, setReason] = useState('');
   const { error, busy, submit } = useAction();
+  const { t } = useTranslation();
 
   return (
-    <Dialog title="Why do you open this conversation?" onClose={props.onCancel}>
+    <Dialog title={t('conversations.why')} onClose={props.onCancel}>
       <form
         onSubmit={submit(async () =>
           props.onOpened(await api.openConversation(props.id, reason.trim())),
         )}
         className="stack-form"
       >
-        <p>Opening {props.what} is recorded in the audit trail with your reason.</p>
+        <p>{t('conversations.recorded', { what: props.what })}</p>
         <label>
-          Reason
+          {t('conversations.reason')}
           <textarea
             required
             minLength={MIN_REASON}
             rows={3}
             autoFocus
-            placeholder="e.g. ticket SEC-1234: suspected data leak"
+            placeholder={t('conversations.reasonExample')}
             value={reason}
             onChange={(e) => setReason(e.target.value)}
           />
@@ -116,14 +131,14 @@ export function ReasonDialog(props: {
         <ErrorNote error={error} />
         <div className="dialog-actions">
           <button type="button" className="quiet" onClick={props.onCancel}>
-            Cancel
+            {t('cancel')}
           </button>
           <button
             type="submit"
             className="primary"
             disabled={busy || reason.trim().length < MIN_REASON}
           >
-            Open conversation
+            {t('conversations.openButton')}
           </button>
         </div>
       </form>
@@ -132,17 +147,18 @@ export function ReasonDialog(props: {
 }
 
 export function OpenedView({ c, onClose }: { c: OpenedConversation; onClose(): void }) {
+  const { t } = useTranslation();
   return (
     <section className="panel" aria-labelledby="opened-title">
       <div className="page-head">
         <h2 id="opened-title">{c.conversation.title}</h2>
         <button type="button" onClick={onClose}>
-          Back to the list
+          {t('conversations.back')}
         </button>
       </div>
       <p className="muted">
-        {c.conversation.userEmail} · {c.conversation.model ?? 'no model'} · started{' '}
-        {formatTime(c.conversation.createdAt)}
+        {c.conversation.userEmail} · {c.conversation.model ?? t('conversations.noModel')} ·{' '}
+        {t('conversations.startedAt', { when: formatTime(c.conversation.createdAt) })}
       </p>
       <ol className="transcript">
         {c.messages.map((m) => (

@@ -1,4 +1,7 @@
+import { useFormat } from '@enclave/web';
+import i18next from 'i18next';
 import { useState } from 'react';
+import { useTranslation } from 'react-i18next';
 import { api, type Dashboard, type MinuteStats } from '../api';
 import { LineChart, type Series } from '../LineChart';
 import { ErrorNote, formatTime, ListTable, PageHeader, useLoad } from '../ui';
@@ -6,10 +9,29 @@ import { ErrorNote, formatTime, ListTable, PageHeader, useLoad } from '../ui';
 /** How often the dashboard asks for fresh numbers. */
 const REFRESH_MS = 5_000;
 
-const count = (v: number) => (v >= 10_000 ? `${(v / 1000).toFixed(0)}k` : String(Math.round(v)));
-const ms = (v: number) => (v >= 10_000 ? `${(v / 1000).toFixed(0)} s` : `${Math.round(v)} ms`);
-const pct = (v: number) => `${Math.round(v)}%`;
-const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+// Numbers in the chosen language (Intl via i18next's language): 12.5k / 12,5 k, 95 %, 1,2 s.
+const lang = () => i18next.language;
+const count = (v: number) =>
+  new Intl.NumberFormat(lang(), {
+    notation: v >= 10_000 ? 'compact' : 'standard',
+    maximumFractionDigits: 0,
+  }).format(v);
+const ms = (v: number) =>
+  v >= 10_000
+    ? new Intl.NumberFormat(lang(), {
+        style: 'unit',
+        unit: 'second',
+        maximumFractionDigits: 0,
+      }).format(v / 1000)
+    : new Intl.NumberFormat(lang(), {
+        style: 'unit',
+        unit: 'millisecond',
+        maximumFractionDigits: 0,
+        // "1500 ms", not "1,500 ms": the chart's axis has room for seven characters.
+        useGrouping: false,
+      }).format(v);
+const pct = (v: number) =>
+  new Intl.NumberFormat(lang(), { style: 'percent', maximumFractionDigits: 0 }).format(v / 100);
 /** A share of requests in percent; no requests, no rate. */
 const rate = (part: number, whole: number) => (whole > 0 ? (100 * part) / whole : null);
 
@@ -17,24 +39,25 @@ const rate = (part: number, whole: number) => (whole > 0 ? (100 * part) / whole 
 export function DashboardPage() {
   const [minutes, setMinutes] = useState(60);
   const { data, error } = useLoad(() => api.dashboard(minutes), [minutes], REFRESH_MS);
+  const { t } = useTranslation();
 
   return (
     <>
-      <PageHeader title="Dashboard">
+      <PageHeader title={t('nav.dashboard')}>
         <label>
-          Window{' '}
+          {t('dashboard.window')}{' '}
           <select value={minutes} onChange={(e) => setMinutes(Number(e.target.value))}>
-            <option value={15}>15 minutes</option>
-            <option value={60}>1 hour</option>
-            <option value={360}>6 hours</option>
-            <option value={1440}>24 hours</option>
+            <option value={15}>{t('dashboard.minutes', { count: 15 })}</option>
+            <option value={60}>{t('dashboard.hours', { count: 1 })}</option>
+            <option value={360}>{t('dashboard.hours', { count: 6 })}</option>
+            <option value={1440}>{t('dashboard.hours', { count: 24 })}</option>
           </select>
         </label>
       </PageHeader>
       <ErrorNote error={error} />
       {!data ? (
         <p className="page-status" role="status">
-          Loading…
+          {t('loading')}
         </p>
       ) : (
         <DashboardView d={data} />
@@ -44,6 +67,8 @@ export function DashboardPage() {
 }
 
 function DashboardView({ d }: { d: Dashboard }) {
+  const { t: tr } = useTranslation();
+  useFormat(); // re-render the numbers when the language changes
   const times = d.series.map((s) => new Date(s.minute));
   const t = d.totals;
   const latest = d.series.at(-1);
@@ -63,63 +88,86 @@ function DashboardView({ d }: { d: Dashboard }) {
       times={times}
       format={ms}
       minTop={100}
-      summary={`p50 ${t[p50] ?? '—'} ms, p95 ${t[p95] ?? '—'} ms`}
+      summary={tr('dashboard.percentiles', { p50: t[p50] ?? '—', p95: t[p95] ?? '—' })}
       series={[line('p50', 's1', (m) => m[p50]), line('p95', 's3', (m) => m[p95])]}
     />
   );
   return (
     <>
-      <dl className="tiles" aria-label={`Totals of the last ${d.minutes} minutes`}>
-        <Tile label="Requests" value={count(t.requests)} />
-        <Tile label="Errors" value={share(t.errors) ?? '—'} />
-        <Tile label="Cache hits" value={share(t.cacheHits) ?? '—'} />
-        <Tile label="Latency p95" value={t.latencyP95Ms === null ? '—' : ms(t.latencyP95Ms)} />
-        <Tile label="First token p95" value={t.ttftP95Ms === null ? '—' : ms(t.ttftP95Ms)} />
-        <Tile label="Tokens" value={count(totalTokens)} />
+      <dl className="tiles" aria-label={tr('dashboard.totals', { count: d.minutes })}>
+        <Tile label={tr('dashboard.requests')} value={count(t.requests)} />
+        <Tile label={tr('dashboard.errors')} value={share(t.errors) ?? '—'} />
+        <Tile label={tr('dashboard.cacheHits')} value={share(t.cacheHits) ?? '—'} />
+        <Tile
+          label={tr('dashboard.latencyP95')}
+          value={t.latencyP95Ms === null ? '—' : ms(t.latencyP95Ms)}
+        />
+        <Tile
+          label={tr('dashboard.ttftP95')}
+          value={t.ttftP95Ms === null ? '—' : ms(t.ttftP95Ms)}
+        />
+        <Tile label={tr('dashboard.tokens')} value={count(totalTokens)} />
       </dl>
       <div className="charts">
         <LineChart
-          title="Requests per minute"
+          title={tr('dashboard.requestsPerMinute')}
           times={times}
           format={count}
           whole
-          summary={`${plural(t.requests, 'request')}, ${plural(t.errors, 'error')} in ${d.minutes} minutes; ${latest?.requests ?? 0} in the last minute`}
+          summary={tr('dashboard.requestsSummary', {
+            requests: tr('dashboard.requestCount', { count: t.requests }),
+            errors: tr('dashboard.errorCount', { count: t.errors }),
+            minutes: d.minutes,
+            last: latest?.requests ?? 0,
+          })}
           series={[
-            line('Requests', 's1', (m) => m.requests),
-            line('Errors', 's4', (m) => m.errors),
+            line(tr('dashboard.requests'), 's1', (m) => m.requests),
+            line(tr('dashboard.errors'), 's4', (m) => m.errors),
           ]}
         />
-        {percentiles('Latency', 'latencyP50Ms', 'latencyP95Ms')}
-        {percentiles('Time to first token', 'ttftP50Ms', 'ttftP95Ms')}
+        {percentiles(tr('dashboard.latency'), 'latencyP50Ms', 'latencyP95Ms')}
+        {percentiles(tr('dashboard.ttft'), 'ttftP50Ms', 'ttftP95Ms')}
         <LineChart
-          title="Tokens per minute"
+          title={tr('dashboard.tokensPerMinute')}
           times={times}
           format={count}
           whole
-          summary={`${t.promptTokens} prompt and ${t.completionTokens} completion tokens`}
+          summary={tr('dashboard.tokensSummary', {
+            prompt: t.promptTokens,
+            completion: t.completionTokens,
+          })}
           series={[
-            line('Prompt', 's2', (m) => m.promptTokens),
-            line('Completion', 's1', (m) => m.completionTokens),
+            line(tr('dashboard.prompt'), 's2', (m) => m.promptTokens),
+            line(tr('dashboard.completion'), 's1', (m) => m.completionTokens),
           ]}
         />
         <LineChart
-          title="Error and cache-hit rate"
+          title={tr('dashboard.rates')}
           times={times}
           format={pct}
           minTop={10}
-          summary={`errors ${share(t.errors) ?? 'none'}, cache hits ${share(t.cacheHits) ?? 'none'}`}
+          summary={tr('dashboard.ratesSummary', {
+            errors: share(t.errors) ?? tr('dashboard.noneYet'),
+            hits: share(t.cacheHits) ?? tr('dashboard.noneYet'),
+          })}
           series={[
-            line('Error rate', 's4', (m) => rate(m.errors, m.requests)),
-            line('Cache-hit rate', 's2', (m) => rate(m.cacheHits, m.requests)),
+            line(tr('dashboard.errorRate'), 's4', (m) => rate(m.errors, m.requests)),
+            line(tr('dashboard.cacheHitRate'), 's2', (m) => rate(m.cacheHits, m.requests)),
           ]}
         />
       </div>
 
       <section className="panel" aria-labelledby="backends-title">
-        <h2 id="backends-title">Backends</h2>
+        <h2 id="backends-title">{tr('dashboard.backends')}</h2>
         <ListTable
-          columns={['Name', 'URL', 'Health', 'Last check', 'Last error']}
-          empty={d.backends.length === 0 && 'No backends are configured.'}
+          columns={[
+            tr('dashboard.name'),
+            'URL',
+            tr('dashboard.health'),
+            tr('dashboard.lastCheck'),
+            tr('dashboard.lastError'),
+          ]}
+          empty={d.backends.length === 0 && tr('dashboard.noBackends')}
         >
           {d.backends.map((b) => (
             <tr key={b.name}>
@@ -137,15 +185,32 @@ function DashboardView({ d }: { d: Dashboard }) {
 
       {d.replication.length > 0 && (
         <section className="panel" aria-labelledby="replication-title">
-          <h2 id="replication-title">Database replication</h2>
-          <ListTable columns={['Standby', 'Address', 'State', 'Sync', 'Replay lag']}>
+          <h2 id="replication-title">{tr('dashboard.replication')}</h2>
+          <ListTable
+            columns={[
+              tr('dashboard.standby'),
+              tr('dashboard.address'),
+              tr('dashboard.state'),
+              tr('dashboard.sync'),
+              tr('dashboard.replayLag'),
+            ]}
+          >
             {d.replication.map((r) => (
               <tr key={`${r.name}-${r.clientAddr}`}>
                 <td>{r.name}</td>
                 <td className="mono">{r.clientAddr ?? '—'}</td>
                 <td>{r.state}</td>
                 <td>{r.syncState}</td>
-                <td>{r.replayLagSeconds === null ? '—' : `${r.replayLagSeconds.toFixed(1)} s`}</td>
+                <td>
+                  {r.replayLagSeconds === null
+                    ? '—'
+                    : new Intl.NumberFormat(lang(), {
+                        style: 'unit',
+                        unit: 'second',
+                        maximumFractionDigits: 1,
+                        minimumFractionDigits: 1,
+                      }).format(r.replayLagSeconds)}
+                </td>
               </tr>
             ))}
           </ListTable>
@@ -178,18 +243,19 @@ export function HealthBadge({
     state?: 'healthy' | 'degraded' | 'unhealthy' | null;
   };
 }) {
-  const [cls, text] = !b.enabled
-    ? ['off', 'Disabled']
+  const { t } = useTranslation();
+  const [cls, key] = !b.enabled
+    ? ['off', 'disabled']
     : b.healthy === null
-      ? ['off', 'Not checked yet']
+      ? ['off', 'unchecked']
       : b.circuitOpen
-        ? ['bad', 'Circuit open']
+        ? ['bad', 'circuitOpen']
         : b.state === 'unhealthy'
-          ? ['bad', 'Failing requests']
+          ? ['bad', 'failing']
           : b.state === 'degraded'
-            ? ['warn', 'Degraded']
+            ? ['warn', 'degraded']
             : b.healthy
-              ? ['good', 'Healthy']
-              : ['bad', 'Down'];
-  return <span className={`badge ${cls}`}>{text}</span>;
+              ? ['good', 'healthy']
+              : ['bad', 'down'];
+  return <span className={`badge ${cls}`}>{t(`health.${key}`)}</span>;
 }

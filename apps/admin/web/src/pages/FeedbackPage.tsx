@@ -1,4 +1,5 @@
 import { useState } from 'react';
+import { useTranslation } from 'react-i18next';
 import { api, type OpenedConversation } from '../api';
 import { Field } from '../forms';
 import { ErrorNote, formatTime, ListTable, PageHeader } from '../ui';
@@ -19,12 +20,13 @@ export function FeedbackPage() {
   const list = usePaged((cursor) => api.feedback(filter, cursor), [JSON.stringify(filter)]);
   const [asking, setAsking] = useState<{ conversationId: string; userEmail: string } | null>(null);
   const [opened, setOpened] = useState<OpenedConversation | null>(null);
+  const { t } = useTranslation();
   const set = (k: keyof Filter) => (value: string) =>
     setDraft({ ...draft, [k]: value || undefined });
 
   return (
     <>
-      <PageHeader title="Feedback" />
+      <PageHeader title={t('nav.feedback')} />
       <form
         className="panel form-row"
         role="search"
@@ -34,24 +36,29 @@ export function FeedbackPage() {
         }}
       >
         <label>
-          Rating
+          {t('feedback.rating')}
           <select value={draft.rating ?? ''} onChange={(e) => set('rating')(e.target.value)}>
-            <option value="">any</option>
-            <option value="up">good</option>
-            <option value="down">bad</option>
+            <option value="">{t('feedback.any')}</option>
+            <option value="up">{t('feedback.goodOption')}</option>
+            <option value="down">{t('feedback.badOption')}</option>
           </select>
         </label>
-        <Field label="Model" value={draft.model ?? ''} onChange={set('model')} />
-        <Field label="From (day)" type="date" value={draft.from ?? ''} onChange={set('from')} />
-        <Field label="To (day, included)" type="date" value={draft.to ?? ''} onChange={set('to')} />
-        <button type="submit">Filter</button>
+        <Field label={t('feedback.model')} value={draft.model ?? ''} onChange={set('model')} />
+        <Field
+          label={t('feedback.from')}
+          type="date"
+          value={draft.from ?? ''}
+          onChange={set('from')}
+        />
+        <Field label={t('feedback.to')} type="date" value={draft.to ?? ''} onChange={set('to')} />
+        <button type="submit">{t('feedback.filter')}</button>
       </form>
       <ErrorNote error={list.error} />
       {opened && <OpenedView c={opened} onClose={() => setOpened(null)} />}
       {asking && (
         <ReasonDialog
           id={asking.conversationId}
-          what={`the conversation behind this feedback of ${asking.userEmail}`}
+          what={t('feedback.what', { email: asking.userEmail })}
           onCancel={() => setAsking(null)}
           onOpened={(o) => {
             setAsking(null);
@@ -61,16 +68,23 @@ export function FeedbackPage() {
       )}
       <section className="panel" hidden={opened !== null}>
         <ListTable
-          columns={['When', 'Rating', 'Comment', 'Model', 'Backend', 'User']}
+          columns={[
+            t('feedback.when'),
+            t('feedback.rating'),
+            t('feedback.comment'),
+            t('feedback.model'),
+            t('feedback.backend'),
+            t('feedback.user'),
+          ]}
           actions
-          empty={list.empty && 'No feedback matches.'}
+          empty={list.empty && t('feedback.none')}
         >
           {list.items.map((f) => (
             <tr key={f.id}>
               <td className="time">{formatTime(f.createdAt)}</td>
               <td>
                 <span className={`badge ${f.rating === 'up' ? 'good' : 'bad'}`}>
-                  {f.rating === 'up' ? 'Good' : 'Bad'}
+                  {f.rating === 'up' ? t('feedback.good') : t('feedback.bad')}
                 </span>
               </td>
               <td className="wrap">{f.comment ?? '—'}</td>
@@ -87,10 +101,10 @@ export function FeedbackPage() {
                       setAsking({ conversationId: f.conversationId!, userEmail: f.userEmail })
                     }
                   >
-                    Open conversation…
+                    {t('feedback.open')}
                   </button>
                 ) : (
-                  'via the API'
+                  t('feedback.viaApi')
                 )}
               </td>
             </tr>

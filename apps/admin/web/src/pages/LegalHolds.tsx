@@ -1,4 +1,6 @@
+import i18next from 'i18next';
 import { useState } from 'react';
+import { useTranslation } from 'react-i18next';
 import { api, ApiFailure, type ErasureResult, type LegalHold, type Me } from '../api';
 import { Field, useAction, UserSelect } from '../forms';
 import { Confirm, ErrorNote, formatTime, isoFromLocal, ListTable, useLoad } from '../ui';
@@ -21,22 +23,20 @@ export function LegalHolds({ me }: { me: Me }) {
   const users = useLoad(() => (isAdmin ? api.users() : Promise.resolve({ data: [] })), [isAdmin]);
   const { error, run } = useAction(holds.reload);
   const [releasing, setReleasing] = useState<LegalHold | null>(null);
+  const { t } = useTranslation();
 
   if (holds.data === null && !holds.error) return null;
   const people = users.data?.data ?? [];
 
   return (
     <section className="panel" aria-labelledby="holds-title">
-      <h2 id="holds-title">Legal holds</h2>
-      <p className="muted">
-        While a hold is active, retention and erasure keep the audit events and conversation
-        messages it covers: a person's, a time range's, or both.
-      </p>
+      <h2 id="holds-title">{t('holds.title')}</h2>
+      <p className="muted">{t('holds.intro')}</p>
       <ErrorNote error={error ?? holds.error} />
       <ListTable
-        columns={['Covers', 'Reason', 'Placed', 'Status']}
+        columns={[t('holds.covers'), t('holds.reason'), t('holds.placed'), t('users.status')]}
         actions={isAdmin}
-        empty={holds.data?.data.length === 0 && 'No legal holds.'}
+        empty={holds.data?.data.length === 0 && t('holds.none')}
       >
         {holds.data?.data.map((h) => (
           <tr key={h.id}>
@@ -44,20 +44,22 @@ export function LegalHolds({ me }: { me: Me }) {
             <td className="wrap">{h.reason}</td>
             <td className="time">
               {formatTime(h.createdAt)}
-              {h.createdBy && ` by ${h.createdBy}`}
+              {h.createdBy && ` ${t('holds.by', { who: h.createdBy })}`}
             </td>
             <td>
               {h.active ? (
-                <span className="badge bad">Active</span>
+                <span className="badge bad">{t('users.active')}</span>
               ) : (
-                <span className="badge off">Released {formatTime(h.releasedAt)}</span>
+                <span className="badge off">
+                  {t('holds.released', { when: formatTime(h.releasedAt) })}
+                </span>
               )}
             </td>
             {isAdmin && (
               <td className="actions">
                 {h.active && (
                   <button type="button" className="small" onClick={() => setReleasing(h)}>
-                    Release
+                    {t('holds.release')}
                   </button>
                 )}
               </td>
@@ -73,9 +75,9 @@ export function LegalHolds({ me }: { me: Me }) {
       )}
       {releasing && (
         <Confirm
-          title="Release this legal hold?"
-          body={`Retention and erasure may then remove what it covered (${covers(releasing)}).`}
-          confirmLabel="Release hold"
+          title={t('holds.releaseTitle')}
+          body={t('holds.releaseBody', { covers: covers(releasing) })}
+          confirmLabel={t('holds.releaseHold')}
           onCancel={() => setReleasing(null)}
           onConfirm={() => {
             const h = releasing;
@@ -89,9 +91,10 @@ export function LegalHolds({ me }: { me: Me }) {
 }
 
 function covers(h: LegalHold): string {
-  const who = h.userId ? (h.userEmail ?? h.userId) : 'everyone';
-  const from = h.from ? `from ${formatTime(h.from)}` : '';
-  const to = h.to ? `until ${formatTime(h.to)}` : '';
+  const t = i18next.t;
+  const who = h.userId ? (h.userEmail ?? h.userId) : t('holds.everyone');
+  const from = h.from ? t('holds.fromTime', { when: formatTime(h.from) }) : '';
+  const to = h.to ? t('holds.until', { when: formatTime(h.to) }) : '';
   return [who, from, to].filter(Boolean).join(', ');
 }
 
@@ -103,6 +106,7 @@ function PlaceHold(props: { people: Person[]; onPlaced(): Promise<void> }) {
   const [to, setTo] = useState('');
   const [reason, setReason] = useState('');
   const { error, submit } = useAction();
+  const { t } = useTranslation();
 
   return (
     <form
@@ -122,25 +126,25 @@ function PlaceHold(props: { people: Person[]; onPlaced(): Promise<void> }) {
         await props.onPlaced();
       })}
     >
-      <h3 id="place-hold-title">Place a hold</h3>
+      <h3 id="place-hold-title">{t('holds.place')}</h3>
       <UserSelect
-        label="Person"
-        none="everyone (time range only)"
+        label={t('holds.person')}
+        none={t('holds.everyoneRange')}
         users={props.people}
         value={userId}
         onChange={setUserId}
       />
-      <Field label="From" type="datetime-local" value={from} onChange={setFrom} />
-      <Field label="Until" type="datetime-local" value={to} onChange={setTo} />
+      <Field label={t('audit.from')} type="datetime-local" value={from} onChange={setFrom} />
+      <Field label={t('holds.untilLabel')} type="datetime-local" value={to} onChange={setTo} />
       <Field
-        label="Reason"
+        label={t('holds.reason')}
         required
         minLength={5}
-        placeholder="e.g. litigation LIT-2026-07"
+        placeholder={t('holds.holdExample')}
         value={reason}
         onChange={setReason}
       />
-      <button type="submit">Place hold</button>
+      <button type="submit">{t('holds.placeButton')}</button>
       <ErrorNote error={error} />
     </form>
   );
@@ -153,6 +157,7 @@ function Erasure(props: { people: Person[] }) {
   const [result, setResult] = useState<ErasureResult | null>(null);
   const { error, run } = useAction();
   const email = props.people.find((u) => u.id === userId)?.email ?? '';
+  const { t } = useTranslation();
 
   function erase() {
     setAsking(false);
@@ -172,42 +177,44 @@ function Erasure(props: { people: Person[] }) {
         setAsking(true);
       }}
     >
-      <h3 id="erasure-title">Erase a person's data</h3>
-      <p className="muted">
-        Erases their audit payloads and conversation text for good (a right-to-erasure request); the
-        hash chain still verifies. Refused while a hold covers them.
-      </p>
+      <h3 id="erasure-title">{t('holds.erase')}</h3>
+      <p className="muted">{t('holds.eraseIntro')}</p>
       <UserSelect
-        label="Person"
-        none="Choose…"
+        label={t('holds.person')}
+        none={t('quotas.choose')}
         required
         users={props.people}
         value={userId}
         onChange={setUserId}
       />
       <Field
-        label="Reason"
+        label={t('holds.reason')}
         required
         minLength={5}
-        placeholder="e.g. erasure request DSR-118"
+        placeholder={t('holds.eraseExample')}
         value={reason}
         onChange={setReason}
       />
       <button type="submit" className="danger">
-        Erase…
+        {t('holds.eraseButton')}
       </button>
       <ErrorNote error={error} />
       {result && (
         <p className="notice ok" role="status">
-          Erased: {result.auditEvents} audit payloads, {result.messages} messages,{' '}
-          {result.conversations} conversation titles, {result.feedbackComments} feedback comments.
+          {t('holds.erased', {
+            events: result.auditEvents,
+            messages: result.messages,
+            conversations: result.conversations,
+            comments: result.feedbackComments,
+            responses: result.storedResponses,
+          })}
         </p>
       )}
       {asking && (
         <Confirm
-          title={`Erase the data of ${email}?`}
-          body="This cannot be undone. The erasure itself is recorded in the audit trail."
-          confirmLabel="Erase for good"
+          title={t('holds.eraseTitle', { email })}
+          body={t('holds.eraseBody')}
+          confirmLabel={t('holds.eraseForGood')}
           onCancel={() => setAsking(false)}
           onConfirm={erase}
         />

@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'react';
+import { useTranslation } from 'react-i18next';
 import { api, type Me, type RuntimePolicies } from '../api';
 import { Field, useAction } from '../forms';
 import { ErrorNote, numberOrNull, PageHeader, useLoad } from '../ui';
@@ -6,9 +7,10 @@ import { ErrorNote, numberOrNull, PageHeader, useLoad } from '../ui';
 /** Audit content level, retention, cache scope and the default system prompt. */
 export function PoliciesPage({ me }: { me: Me }) {
   const policies = useLoad(() => api.policies(), []);
+  const { t } = useTranslation();
   return (
     <>
-      <PageHeader title="Policies" />
+      <PageHeader title={t('nav.policies')} />
       <ErrorNote error={policies.error} />
       {policies.data && (
         <PoliciesForm
@@ -39,6 +41,7 @@ function PoliciesForm(props: {
   const [cacheScope, setCacheScope] = useState(c.cacheScope);
   const [prompt, setPrompt] = useState(c.defaultSystemPrompt);
   const { error, submit } = useAction();
+  const { t } = useTranslation();
   const [saved, setSaved] = useState(false);
   const setKindRow = (i: number, row: { kind: string; days: string }) =>
     setByKind(byKind.map((x, j) => (j === i ? row : x)));
@@ -69,35 +72,35 @@ function PoliciesForm(props: {
     <form className="panel stack-form" onSubmit={submit(save)}>
       <fieldset disabled={props.readOnly}>
         <label>
-          Audit content of chat requests
+          {t('policies.auditContent')}
           <select
             value={auditContent}
             onChange={(e) => setAuditContent(e.target.value as RuntimePolicies['auditContent'])}
           >
-            <option value="none">none — only that a request happened</option>
-            <option value="metadata">metadata — model, tokens, outcome</option>
-            <option value="full">full — prompts and answers too</option>
+            <option value="none">{t('policies.contentNone')}</option>
+            <option value="metadata">{t('policies.contentMetadata')}</option>
+            <option value="full">{t('policies.contentFull')}</option>
           </select>
         </label>
         <Field
-          label="Keep audit events (days; empty: forever)"
+          label={t('policies.keepAudit')}
           type="number"
           min={1}
           value={auditDefault}
           onChange={setAuditDefault}
         />
         <fieldset className="nested">
-          <legend>Retention by event kind (longest matching prefix wins)</legend>
+          <legend>{t('policies.byKind')}</legend>
           {byKind.map((r, i) => (
             <div className="form-row" key={i}>
               <Field
-                label="Kind"
+                label={t('policies.kind')}
                 value={r.kind}
                 placeholder="chat.completion"
                 onChange={(kind) => setKindRow(i, { ...r, kind })}
               />
               <Field
-                label="Days"
+                label={t('policies.days')}
                 type="number"
                 min={1}
                 required
@@ -109,7 +112,7 @@ function PoliciesForm(props: {
                 className="small"
                 onClick={() => setByKind(byKind.filter((_, j) => j !== i))}
               >
-                Remove
+                {t('policies.remove')}
               </button>
             </div>
           ))}
@@ -118,29 +121,29 @@ function PoliciesForm(props: {
             className="small"
             onClick={() => setByKind([...byKind, { kind: '', days: '' }])}
           >
-            Add a kind
+            {t('policies.addKind')}
           </button>
         </fieldset>
         <Field
-          label="Keep conversation messages (days; empty: forever)"
+          label={t('policies.keepMessages')}
           type="number"
           min={1}
           value={messageDays}
           onChange={setMessageDays}
         />
         <label>
-          Response cache
+          {t('policies.cache')}
           <select
             value={cacheScope}
             onChange={(e) => setCacheScope(e.target.value as RuntimePolicies['cacheScope'])}
           >
-            <option value="user">per user</option>
-            <option value="global">shared by everyone</option>
-            <option value="off">off</option>
+            <option value="user">{t('policies.cacheUser')}</option>
+            <option value="global">{t('policies.cacheGlobal')}</option>
+            <option value="off">{t('policies.cacheOff')}</option>
           </select>
         </label>
         <label>
-          Default system prompt (added to requests that carry none)
+          {t('policies.systemPrompt')}
           <textarea
             rows={5}
             maxLength={20_000}
@@ -149,12 +152,12 @@ function PoliciesForm(props: {
           />
         </label>
         <button type="submit" className="primary">
-          Save policies
+          {t('policies.save')}
         </button>
       </fieldset>
       {saved && (
         <p className="notice" role="status">
-          Saved. Every instance applies the new policies within seconds.
+          {t('policies.saved')}
         </p>
       )}
       <ErrorNote error={error} />

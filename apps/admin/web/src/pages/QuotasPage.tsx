@@ -1,16 +1,16 @@
+import { currentLanguage } from '@enclave/web';
+import i18next from 'i18next';
 import { useState } from 'react';
+import { useTranslation } from 'react-i18next';
 import { api, type ApiKey, type Quota, type QuotaScope } from '../api';
 import { Field, FormPanel, useAction, UserSelect } from '../forms';
 import { Confirm, ErrorNote, ListTable, numberOrNull, PageHeader, useLoad } from '../ui';
 
-const SCOPES: { scope: QuotaScope; label: string }[] = [
-  { scope: 'default_user', label: 'Every user (default)' },
-  { scope: 'default_key', label: 'Every API key (default)' },
-  { scope: 'user', label: 'One user' },
-  { scope: 'api_key', label: 'One API key' },
-];
+/** The scopes, each named by its key in the `quotas.scopes` strings. */
+const SCOPES: QuotaScope[] = ['default_user', 'default_key', 'user', 'api_key'];
 
-const limitText = (v: number | null) => (v === null ? 'unlimited' : v.toLocaleString());
+const limitText = (v: number | null) =>
+  v === null ? i18next.t('quotas.unlimited') : v.toLocaleString(currentLanguage());
 
 /** Rate limits (requests per minute) and token quotas (per day, per month), by scope. */
 export function QuotasPage() {
@@ -19,10 +19,11 @@ export function QuotasPage() {
   const { error, run } = useAction(quotas.reload);
   const [removing, setRemoving] = useState<Quota | null>(null);
   const emailOf = new Map(users.data?.data.map((u) => [u.id, u.email]));
+  const { t } = useTranslation();
 
   return (
     <>
-      <PageHeader title="Quotas and rate limits" />
+      <PageHeader title={t('quotas.title')} />
       <QuotaForm
         users={users.data?.data ?? []}
         onSaved={async () => {
@@ -32,17 +33,19 @@ export function QuotasPage() {
       <ErrorNote error={error ?? quotas.error} />
       <section className="panel">
         <ListTable
-          columns={['Applies to', 'Requests / minute', 'Tokens / day', 'Tokens / month']}
+          columns={[
+            t('quotas.appliesTo'),
+            t('quotas.rpmColumn'),
+            t('quotas.dayColumn'),
+            t('quotas.monthColumn'),
+          ]}
           actions
-          empty={
-            quotas.data?.length === 0 &&
-            'No quotas: every user and key may send as much as the backends take.'
-          }
+          empty={quotas.data?.length === 0 && t('quotas.none')}
         >
           {quotas.data?.map((q) => (
             <tr key={`${q.scope}:${q.subjectId}`}>
               <td>
-                {SCOPES.find((s) => s.scope === q.scope)?.label}
+                {t(`quotas.scopes.${q.scope}`)}
                 {q.subjectId && (
                   <>
                     {': '}
@@ -55,7 +58,7 @@ export function QuotasPage() {
               <td>{limitText(q.tokensPerMonth)}</td>
               <td className="actions">
                 <button type="button" className="small" onClick={() => setRemoving(q)}>
-                  Remove
+                  {t('quotas.remove')}
                 </button>
               </td>
             </tr>
@@ -64,9 +67,9 @@ export function QuotasPage() {
       </section>
       {removing && (
         <Confirm
-          title="Remove this quota?"
-          body="What it covered falls back to the default (or to no limit)."
-          confirmLabel="Remove quota"
+          title={t('quotas.removeTitle')}
+          body={t('quotas.removeBody')}
+          confirmLabel={t('quotas.removeQuota')}
           onCancel={() => setRemoving(null)}
           onConfirm={() => {
             const q = removing;
@@ -88,6 +91,7 @@ function QuotaForm(props: { users: { id: string; email: string }[]; onSaved(): P
   const [perDay, setPerDay] = useState('');
   const [perMonth, setPerMonth] = useState('');
   const { error, run, submit } = useAction();
+  const { t } = useTranslation();
 
   function pickUser(id: string) {
     setUserId(id);
@@ -100,8 +104,8 @@ function QuotaForm(props: { users: { id: string; email: string }[]; onSaved(): P
 
   return (
     <FormPanel
-      title="Set a quota"
-      submitLabel="Save quota"
+      title={t('quotas.set')}
+      submitLabel={t('quotas.save')}
       error={error}
       onSubmit={submit(async () => {
         await api.setQuota({
@@ -115,7 +119,7 @@ function QuotaForm(props: { users: { id: string; email: string }[]; onSaved(): P
       })}
     >
       <label>
-        Applies to
+        {t('quotas.appliesTo')}
         <select
           value={scope}
           onChange={(e) => {
@@ -125,16 +129,16 @@ function QuotaForm(props: { users: { id: string; email: string }[]; onSaved(): P
           }}
         >
           {SCOPES.map((s) => (
-            <option key={s.scope} value={s.scope}>
-              {s.label}
+            <option key={s} value={s}>
+              {t(`quotas.scopes.${s}`)}
             </option>
           ))}
         </select>
       </label>
       {(scope === 'user' || scope === 'api_key') && (
         <UserSelect
-          label="User"
-          none="Choose…"
+          label={t('quotas.user')}
+          none={t('quotas.choose')}
           required
           users={props.users}
           value={userId}
@@ -143,9 +147,9 @@ function QuotaForm(props: { users: { id: string; email: string }[]; onSaved(): P
       )}
       {scope === 'api_key' && (
         <label>
-          API key
+          {t('quotas.apiKey')}
           <select required value={keyId} onChange={(e) => setKeyId(e.target.value)}>
-            <option value="">Choose…</option>
+            <option value="">{t('quotas.choose')}</option>
             {keys.map((k) => (
               <option key={k.id} value={k.id}>
                 {k.name} ({k.prefix})
@@ -154,14 +158,15 @@ function QuotaForm(props: { users: { id: string; email: string }[]; onSaved(): P
           </select>
         </label>
       )}
-      <Limit label="Requests per minute" value={rpm} onChange={setRpm} />
-      <Limit label="Tokens per day" value={perDay} onChange={setPerDay} />
-      <Limit label="Tokens per month" value={perMonth} onChange={setPerMonth} />
+      <Limit label={t('quotas.rpm')} value={rpm} onChange={setRpm} />
+      <Limit label={t('quotas.perDay')} value={perDay} onChange={setPerDay} />
+      <Limit label={t('quotas.perMonth')} value={perMonth} onChange={setPerMonth} />
     </FormPanel>
   );
 }
 
 /** A limit's field: a whole number from 1, empty for no limit. */
 function Limit(props: { label: string; value: string; onChange(value: string): void }) {
-  return <Field type="number" min={1} placeholder="unlimited" {...props} />;
+  const { t } = useTranslation();
+  return <Field type="number" min={1} placeholder={t('quotas.unlimited')} {...props} />;
 }

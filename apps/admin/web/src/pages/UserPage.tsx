@@ -1,4 +1,5 @@
 import { useState } from 'react';
+import { useTranslation } from 'react-i18next';
 import { api, type ApiKey } from '../api';
 import type { PageProps } from '../App';
 import { Field, FormPanel, useAction } from '../forms';
@@ -22,13 +23,16 @@ export function UserPage({ param }: PageProps) {
   const [created, setCreated] = useState<string | null>(null);
   const [revoking, setRevoking] = useState<ApiKey | null>(null);
   const { error, run } = useAction(keys.reload);
+  const { t } = useTranslation();
 
   return (
     <>
       <p>
-        <a {...linkProps('/users')}>← All users</a>
+        <a {...linkProps('/users')}>← {t('keys.allUsers')}</a>
       </p>
-      <PageHeader title={user.data ? `API keys of ${user.data.email}` : 'API keys'} />
+      <PageHeader
+        title={user.data ? t('users.keysOf', { email: user.data.email }) : t('users.keys')}
+      />
       <ErrorNote error={error ?? user.error ?? keys.error} />
       <CreateKey
         userId={userId}
@@ -39,24 +43,31 @@ export function UserPage({ param }: PageProps) {
       />
       <section className="panel">
         <ListTable
-          columns={['Name', 'Prefix', 'Models', 'Expires', 'Last used', 'Status']}
+          columns={[
+            t('users.name'),
+            t('keys.prefix'),
+            t('keys.models'),
+            t('keys.expires'),
+            t('keys.lastUsed'),
+            t('users.status'),
+          ]}
           actions
-          empty={keys.data?.data.length === 0 && 'This user has no API keys.'}
+          empty={keys.data?.data.length === 0 && t('keys.none')}
         >
           {keys.data?.data.map((k) => (
             <tr key={k.id}>
               <td>{k.name}</td>
               <td className="mono">{k.prefix}</td>
-              <td>{k.models?.join(', ') ?? 'all allowed'}</td>
-              <td>{k.expiresAt ? formatTime(k.expiresAt) : 'never'}</td>
+              <td>{k.models?.join(', ') ?? t('keys.allModels')}</td>
+              <td>{k.expiresAt ? formatTime(k.expiresAt) : t('keys.never')}</td>
               <td className="time">{formatTime(k.lastUsedAt)}</td>
               <td>
                 {k.revokedAt ? (
-                  <span className="badge off">Revoked</span>
+                  <span className="badge off">{t('keys.revoked')}</span>
                 ) : k.expiresAt && new Date(k.expiresAt) < new Date() ? (
-                  <span className="badge off">Expired</span>
+                  <span className="badge off">{t('keys.expired')}</span>
                 ) : (
-                  <span className="badge good">Active</span>
+                  <span className="badge good">{t('users.active')}</span>
                 )}
               </td>
               <td className="actions">
@@ -65,9 +76,9 @@ export function UserPage({ param }: PageProps) {
                     type="button"
                     className="small"
                     onClick={() => setRevoking(k)}
-                    aria-label={`Revoke ${k.name}`}
+                    aria-label={t('keys.revokeNamed', { name: k.name })}
                   >
-                    Revoke
+                    {t('keys.revoke')}
                   </button>
                 )}
               </td>
@@ -77,9 +88,9 @@ export function UserPage({ param }: PageProps) {
       </section>
       {revoking && (
         <Confirm
-          title={`Revoke the key “${revoking.name}”?`}
-          body={`Requests with ${revoking.prefix}… are refused from now on. This cannot be undone.`}
-          confirmLabel="Revoke key"
+          title={t('keys.revokeTitle', { name: revoking.name })}
+          body={t('keys.revokeBody', { prefix: revoking.prefix })}
+          confirmLabel={t('keys.revokeKey')}
           onCancel={() => setRevoking(null)}
           onConfirm={() => {
             const k = revoking;
@@ -90,8 +101,8 @@ export function UserPage({ param }: PageProps) {
       )}
       {created && (
         <ShownOnce
-          title="New API key"
-          label="API key"
+          title={t('keys.newKey')}
+          label={t('keys.key')}
           secret={created}
           onClose={() => setCreated(null)}
         />
@@ -105,11 +116,12 @@ function CreateKey(props: { userId: string; onCreated(key: string): Promise<void
   const [models, setModels] = useState('');
   const [expiresIn, setExpiresIn] = useState('');
   const { error, submit } = useAction();
+  const { t } = useTranslation();
 
   return (
     <FormPanel
-      title="Create an API key"
-      submitLabel="Create key"
+      title={t('keys.createTitle')}
+      submitLabel={t('keys.create')}
       error={error}
       onSubmit={submit(async () => {
         const { key } = await api.createKey(props.userId, {
@@ -123,17 +135,9 @@ function CreateKey(props: { userId: string; onCreated(key: string): Promise<void
         await props.onCreated(key);
       })}
     >
-      <Field label="Key name" required maxLength={100} value={name} onChange={setName} />
-      <Field
-        label="Models (comma-separated; empty: all the user may use)"
-        value={models}
-        onChange={setModels}
-      />
-      <Field
-        label="Expires in (e.g. 30d, 12h; empty: never)"
-        value={expiresIn}
-        onChange={setExpiresIn}
-      />
+      <Field label={t('keys.name')} required maxLength={100} value={name} onChange={setName} />
+      <Field label={t('keys.modelsField')} value={models} onChange={setModels} />
+      <Field label={t('keys.expiresField')} value={expiresIn} onChange={setExpiresIn} />
     </FormPanel>
   );
 }

@@ -1,4 +1,5 @@
 import { useState } from 'react';
+import { useTranslation } from 'react-i18next';
 import { api, type Role, type User } from '../api';
 import { Field, FormPanel, useAction } from '../forms';
 import { linkProps } from '../router';
@@ -8,6 +9,7 @@ const ROLES: Role[] = ['user', 'auditor', 'admin'];
 
 /** Accounts: create, change role, disable, reset password; each links to its API keys. */
 export function UsersPage() {
+  const { t } = useTranslation();
   const users = useLoad(() => api.users(), []);
   const { error, run: act } = useAction(users.reload);
   const [secret, setSecret] = useState<{ title: string; value: string } | null>(null);
@@ -15,16 +17,25 @@ export function UsersPage() {
 
   return (
     <>
-      <PageHeader title="Users" />
+      <PageHeader title={t('users.title')} />
       <CreateUser
         onCreated={async (email, generated) => {
-          if (generated) setSecret({ title: `Password for ${email}`, value: generated });
+          if (generated) setSecret({ title: t('users.passwordFor', { email }), value: generated });
           await users.reload();
         }}
       />
       <ErrorNote error={error ?? users.error} />
       <section className="panel">
-        <ListTable columns={['Email', 'Name', 'Role', 'Status', 'Created']} actions>
+        <ListTable
+          columns={[
+            t('users.email'),
+            t('users.name'),
+            t('users.role'),
+            t('users.status'),
+            t('users.created'),
+          ]}
+          actions
+        >
           {users.data?.data.map((u) => (
             <tr key={u.id}>
               <td>
@@ -33,7 +44,7 @@ export function UsersPage() {
               <td>{u.displayName ?? '—'}</td>
               <td>
                 <select
-                  aria-label={`Role of ${u.email}`}
+                  aria-label={t('users.roleOf', { email: u.email })}
                   value={u.role}
                   onChange={(e) =>
                     act(() => api.updateUser(u.id, { role: e.target.value as Role }))
@@ -46,12 +57,12 @@ export function UsersPage() {
               </td>
               <td>
                 {u.disabledAt ? (
-                  <span className="badge off">Disabled</span>
+                  <span className="badge off">{t('users.disabled')}</span>
                 ) : (
-                  <span className="badge good">Active</span>
+                  <span className="badge good">{t('users.active')}</span>
                 )}
                 {u.passwordChangeRequired && !u.disabledAt && (
-                  <span className="badge"> One-time password</span>
+                  <span className="badge"> {t('users.oneTime')}</span>
                 )}
               </td>
               <td className="time">{formatTime(u.createdAt)}</td>
@@ -59,16 +70,16 @@ export function UsersPage() {
                 <a
                   className="button small"
                   {...linkProps(`/users/${u.id}`)}
-                  aria-label={`API keys of ${u.email}`}
+                  aria-label={t('users.keysOf', { email: u.email })}
                 >
-                  API keys
+                  {t('users.keys')}
                 </a>
                 <button
                   type="button"
                   className="small"
                   onClick={() => setConfirm({ user: u, what: 'reset' })}
                 >
-                  Reset password
+                  {t('users.reset')}
                 </button>
                 {u.disabledAt ? (
                   <button
@@ -76,7 +87,7 @@ export function UsersPage() {
                     className="small"
                     onClick={() => act(() => api.updateUser(u.id, { disabled: false }))}
                   >
-                    Enable
+                    {t('users.enable')}
                   </button>
                 ) : (
                   <button
@@ -84,7 +95,7 @@ export function UsersPage() {
                     className="small"
                     onClick={() => setConfirm({ user: u, what: 'disable' })}
                   >
-                    Disable
+                    {t('users.disable')}
                   </button>
                 )}
               </td>
@@ -94,25 +105,28 @@ export function UsersPage() {
       </section>
       {confirm?.what === 'reset' && (
         <Confirm
-          title={`Reset the password of ${confirm.user.email}?`}
-          body="A new password is generated and shown once; the user's sessions end."
-          confirmLabel="Reset password"
+          title={t('users.resetTitle', { email: confirm.user.email })}
+          body={t('users.resetBody')}
+          confirmLabel={t('users.reset')}
           onCancel={() => setConfirm(null)}
           onConfirm={() => {
             const u = confirm.user;
             setConfirm(null);
             void act(async () => {
               const { generatedPassword } = await api.resetPassword(u.id);
-              setSecret({ title: `New password for ${u.email}`, value: generatedPassword });
+              setSecret({
+                title: t('users.newPasswordFor', { email: u.email }),
+                value: generatedPassword,
+              });
             });
           }}
         />
       )}
       {confirm?.what === 'disable' && (
         <Confirm
-          title={`Disable ${confirm.user.email}?`}
-          body="They can no longer sign in or use their API keys until enabled again."
-          confirmLabel="Disable"
+          title={t('users.disableTitle', { email: confirm.user.email })}
+          body={t('users.disableBody')}
+          confirmLabel={t('users.disable')}
           onCancel={() => setConfirm(null)}
           onConfirm={() => {
             const u = confirm.user;
@@ -124,7 +138,7 @@ export function UsersPage() {
       {secret && (
         <ShownOnce
           title={secret.title}
-          label="Password"
+          label={t('users.password')}
           secret={secret.value}
           onClose={() => setSecret(null)}
         />
@@ -139,11 +153,12 @@ function CreateUser(props: { onCreated(email: string, generated: string | null):
   const [role, setRole] = useState<Role>('user');
   const [password, setPassword] = useState('');
   const { error, busy, submit } = useAction();
+  const { t } = useTranslation();
 
   return (
     <FormPanel
-      title="Add a user"
-      submitLabel="Create user"
+      title={t('users.add')}
+      submitLabel={t('users.create')}
       error={error}
       busy={busy}
       onSubmit={submit(async () => {
@@ -159,10 +174,10 @@ function CreateUser(props: { onCreated(email: string, generated: string | null):
         await props.onCreated(user.email, generatedPassword);
       })}
     >
-      <Field label="Email" type="email" required value={email} onChange={setEmail} />
-      <Field label="Display name" value={displayName} onChange={setDisplayName} />
+      <Field label={t('users.email')} type="email" required value={email} onChange={setEmail} />
+      <Field label={t('users.displayName')} value={displayName} onChange={setDisplayName} />
       <label>
-        Role
+        {t('users.role')}
         <select value={role} onChange={(e) => setRole(e.target.value as Role)}>
           {ROLES.map((r) => (
             <option key={r}>{r}</option>
@@ -170,7 +185,7 @@ function CreateUser(props: { onCreated(email: string, generated: string | null):
         </select>
       </label>
       <Field
-        label="Password (empty: generate one)"
+        label={t('users.passwordField')}
         type="password"
         autoComplete="new-password"
         value={password}

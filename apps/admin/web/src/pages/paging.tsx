@@ -1,4 +1,5 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
+import { useTranslation } from 'react-i18next';
 import { messageOf } from '../ui';
 
 /**
@@ -53,10 +54,11 @@ export function usePaged<T>(
 
 /** The button that reads the next page, while there is one. */
 export function LoadMore(props: { list: { more: boolean; loadMore(): void } }) {
+  const { t } = useTranslation();
   if (!props.list.more) return null;
   return (
     <button type="button" onClick={props.list.loadMore}>
-      Load more
+      {t('loadMore')}
     </button>
   );
 }

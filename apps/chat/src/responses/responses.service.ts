@@ -1,0 +1,240 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { ResponsesRepository, type StoredResponse } from '@enclave/conversations';
+import { ApiError } from '@enclave/http';
+import { UpstreamPool } from '@enclave/llm';
+import type { ChatCompletionCreateParams } from 'openai/resources/chat/completions';
+import type { Response } from 'openai/resources/responses/responses';
+import {
+  type CacheState,
+  ChatCompletionsService,
+  type ChatCall,
+  type ChatStreamCall,
+  type CompletionContext,
+} from '../completions/chat-completions.service.js';
+import type { ChatCompletionRequest } from '../completions/chat-request.schema.js';
+import type { ReplySse } from '../completions/sse.js';
+import { eventsAsChunks, ResponseEventSink } from './response-events.js';
+import {
+  fromCompletion,
+  newId,
+  relayedResponse,
+  type ResponseFrame,
+  toCompletion,
+} from './response-object.js';
+import type { InputItem, ResponsesRequest } from './responses-request.schema.js';
+import { inputItems, refuseUnsupported, toChatRequest } from './to-chat.js';
+
+/** One request, ready for the pipeline: its frame, the whole conversation, the chat equivalent. */
+interface Prepared {
+  frame: ResponseFrame;
+  /** The conversation up to this response: earlier turns' items, then this request's. */
+  items: InputItem[];
+  chat: ChatCompletionRequest;
+}
+
+/**
+ * `POST /v1/responses` on every backend. The request becomes the equivalent chat completion and
+ * goes through the chat completion pipeline (model access, limits, cache, the stored message,
+ * usage, the `chat.completion` audit event, failover); at the upstream, a backend that serves the
+ * Responses API gets the request as sent, any other the chat completion. Responses are stored
+ * for their owner (`store`, default true) for GET, DELETE and `previous_response_id`.
+ */
+@Injectable()
+export class ResponsesService {
+  private readonly log = new Logger('Responses');
+
+  constructor(
+    private readonly completions: ChatCompletionsService,
+    private readonly pool: UpstreamPool,
+    private readonly stored: ResponsesRepository,
+  ) {}
+
+  async create(
+    ctx: CompletionContext,
+    body: ResponsesRequest,
+  ): Promise<{ response: Response; cache: CacheState }> {
+    const prepared = await this.prepare(ctx, body, false);
+    let relayed: Response | null = null;
+    const upstream: ChatCall = async (request, signal) => {
+      const pass = this.passThrough(prepared, request);
+      const { backend, result } = await this.pool.respond(pass, request, signal);
+      if (result.api === 'chat') return { backend, result: result.completion };
+      relayed = result.response;
+      return { backend, result: toCompletion(result.response) };
+    };
+    const { completion, cache } = await this.completions.complete(
+      ctx,
+      prepared.chat,
+      upstream,
+      'responses',
+    );
+    const response = relayed
+      ? relayedResponse(prepared.frame, relayed)
+      : fromCompletion(prepared.frame, completion);
+    await this.keep(ctx, prepared, response);
+    return { response, cache };
+  }
+
+  /**
+   * Streams the response as Responses API events to `out`. Errors before the first event are
+   * thrown (the caller answers with a JSON error); after it they end the stream with an `error`
+   * event. `response.completed` goes out once the response is stored.
+   */
+  async stream(ctx: CompletionContext, body: ResponsesRequest, out: ReplySse): Promise<void> {
+    const prepared = await this.prepare(ctx, body, true);
+    const sink = new ResponseEventSink(out, prepared.frame);
+    const upstream: ChatStreamCall = async (request, signal) => {
+      const pass = this.passThrough(prepared, request);
+      const { backend, result } = await this.pool.respondStream(pass, request, signal);
+      return {
+        backend,
+        result: result.api === 'chat' ? result.chunks : eventsAsChunks(result.events),
+      };
+    };
+    await this.completions.stream(ctx, prepared.chat, sink, { upstream, endpoint: 'responses' });
+    if (!sink.finished) return;
+    const response = sink.response();
+    try {
+      await this.keep(ctx, prepared, response);
+    } catch (err) {
+      this.log.error({ err, requestId: ctx.meta.requestId }, 'a streamed response was not stored');
+      sink.fail(
+        new ApiError(
+          503,
+          'response_not_stored',
+          'The answer was recorded but could not be stored for previous_response_id; send the request again, or with store: false.',
+          { type: 'server_error' },
+        ),
+      );
+      return;
+    }
+    await sink.complete(response);
+  }
+
+  /** The caller's own stored response; 404 for any other id (someone else's included). */
+  async get(userId: string, id: string): Promise<Response> {
+    return (await this.own(userId, id, 'id')).response as unknown as Response;
+  }
+
+  async delete(userId: string, id: string) {
+    if (!(await this.stored.deleteOwn(id, userId))) throw notFound(id, 'id');
+    return { id, object: 'response', deleted: true };
+  }
+
+  private async own(userId: string, id: string, param: string): Promise<StoredResponse> {
+    const found = await this.stored.getOwn(id, userId);
+    if (!found) throw notFound(id, param);
+    return found;
+  }
+
+  private async prepare(
+    ctx: CompletionContext,
+    body: ResponsesRequest,
+    stream: boolean,
+  ): Promise<Prepared> {
+    refuseUnsupported(body);
+    const history: InputItem[] = [];
+    if (body.previous_response_id) {
+      const previous = await this.own(
+        ctx.principal.userId,
+        body.previous_response_id,
+        'previous_response_id',
+      );
+      history.push(
+        ...(previous.input as InputItem[]),
+        ...((previous.response as unknown as Response).output as InputItem[]),
+      );
+    }
+    const items = [...history, ...(await this.resolveReferences(ctx, inputItems(body)))];
+    return {
+      frame: {
+        id: newId('resp'),
+        createdAt: Math.floor(Date.now() / 1000),
+        request: body,
+        store: body.store ?? true,
+      },
+      items,
+      chat: toChatRequest(body, items, stream),
+    };
+  }
+
+  /**
+   * `item_reference` items (the AI SDK sends them for output it got from a stored response) as
+   * the items they name, read from the caller's own stored responses.
+   */
+  private async resolveReferences(
+    ctx: CompletionContext,
+    items: InputItem[],
+  ): Promise<InputItem[]> {
+    const ids = items.flatMap((i) => (i.type === 'item_reference' && i.id ? [i.id] : []));
+    if (ids.length === 0) return items;
+    const found = new Map(
+      (await this.stored.ownOutputItems(ctx.principal.userId, ids)).map((item) => [
+        item.id as string,
+        item as InputItem,
+      ]),
+    );
+    return items.map((item, i) => {
+      if (item.type !== 'item_reference') return item;
+      const target = item.id ? found.get(item.id) : undefined;
+      if (!target) {
+        throw new ApiError(
+          404,
+          'item_not_found',
+          `input[${i}] refers to item '${item.id ?? ''}', which is in none of your stored responses; send the item itself instead.`,
+          { param: `input[${i}]` },
+        );
+      }
+      return target;
+    });
+  }
+
+  /**
+   * The request as a backend serving the Responses API gets it: the whole conversation as input
+   * (the backend does not know Enclave's stored responses), never stored there, and the
+   * administrator's default system prompt as instructions when the pipeline added it.
+   */
+  private passThrough(prepared: Prepared, request: ChatCompletionCreateParams) {
+    const {
+      previous_response_id: _previous,
+      store: _store,
+      stream: _stream,
+      stream_options: _options,
+      ...rest
+    } = prepared.frame.request;
+    const added =
+      request.messages.length > prepared.chat.messages.length &&
+      request.messages[0]?.role === 'system' &&
+      typeof request.messages[0].content === 'string'
+        ? request.messages[0].content
+        : null;
+    return {
+      ...rest,
+      input: prepared.items,
+      store: false,
+      ...(added && !rest.instructions ? { instructions: added } : {}),
+    };
+  }
+
+  private async keep(ctx: CompletionContext, prepared: Prepared, response: Response) {
+    if (!prepared.frame.store) return;
+    await this.stored.insert({
+      id: response.id,
+      userId: ctx.principal.userId,
+      apiKeyId: ctx.principal.apiKey?.id ?? null,
+      model: prepared.frame.request.model,
+      previousResponseId: prepared.frame.request.previous_response_id ?? null,
+      input: prepared.items,
+      response: response as unknown as Record<string, unknown>,
+    });
+  }
+}
+
+function notFound(id: string, param: string): ApiError {
+  return new ApiError(
+    404,
+    'response_not_found',
+    `No stored response of yours has the id '${id}'. Responses are stored with store: true (the default) and kept until retention or erasure removes them.`,
+    { param },
+  );
+}
