@@ -4,6 +4,7 @@ import { PlatformModule, SpaModule } from '@enclave/server';
 import { CompletionsModule } from './completions/completions.module.js';
 import { ConversationsModule } from './conversations/conversations.module.js';
 import { FeedbackModule } from './feedback/feedback.module.js';
+import { UsageModule } from './usage/usage.module.js';
 
 /** The chat app: the OpenAI-compatible /v1 API and the staff chat UI. */
 @Module({})
@@ -16,6 +17,7 @@ export class ChatAppModule {
         CompletionsModule,
         ConversationsModule,
         FeedbackModule,
+        UsageModule,
         // Last: its catch-all page route comes after every API route.
         SpaModule.forRoot({
           name: 'chat web UI',

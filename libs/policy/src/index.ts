@@ -1,9 +1,5 @@
 export { PolicyModule } from './policy.module.js';
-export {
-  PolicyService,
-  type FinishedRequest,
-  type RequestUsage,
-} from './policy.service.js';
+export { PolicyService, type FinishedRequest, type RequestUsage } from './policy.service.js';
 export { Entitlements } from './teams/entitlements.js';
 export { ModelAccessRepository, type ModelAccessRule } from './teams/model-access.repository.js';
 export { PricesRepository, type ModelPrice } from './teams/prices.repository.js';

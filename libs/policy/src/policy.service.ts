@@ -167,7 +167,10 @@ export class PolicyService implements OnModuleInit, OnApplicationShutdown {
         this.warnOnce(principal, b.budget, b.counter, used, b.window);
       }
       if (used >= b.units) {
-        const what = b.budget.unit === 'money' ? `${b.budget.limit} ${this.entitlements.currency}` : `${b.budget.limit} tokens`;
+        const what =
+          b.budget.unit === 'money'
+            ? `${b.budget.limit} ${this.entitlements.currency}`
+            : `${b.budget.limit} tokens`;
         throw new ApiError(
           429,
           'budget_exceeded',
@@ -237,7 +240,12 @@ export class PolicyService implements OnModuleInit, OnApplicationShutdown {
     const tokens = u.promptTokens + u.completionTokens;
     const increments = this.tokenIncrements(principal, tokens, now);
     if (tokens <= 0) return increments;
-    const { cost } = this.entitlements.costOf(u.model, u.resolved, u.promptTokens, u.completionTokens);
+    const { cost } = this.entitlements.costOf(
+      u.model,
+      u.resolved,
+      u.promptTokens,
+      u.completionTokens,
+    );
     for (const b of this.entitlements.budgetsOf(principal)) {
       const by = b.unit === 'money' ? Math.round(cost * MONEY_SCALE) : tokens;
       if (by <= 0) continue;
@@ -252,7 +260,11 @@ export class PolicyService implements OnModuleInit, OnApplicationShutdown {
    * billable, in the daily totals, with its cost at the price in force now; written by the
    * UsageBuffer within a second.
    */
-  recordRequest(principal: Pick<Principal, 'userId' | 'apiKey'>, r: FinishedRequest, now = new Date()): void {
+  recordRequest(
+    principal: Pick<Principal, 'userId' | 'apiKey'>,
+    r: FinishedRequest,
+    now = new Date(),
+  ): void {
     const prompt = r.billable ? r.promptTokens : 0;
     const completion = r.billable ? r.completionTokens : 0;
     const { cost, currency } = this.entitlements.costOf(r.model, r.resolved, prompt, completion);
@@ -302,7 +314,14 @@ export class PolicyService implements OnModuleInit, OnApplicationShutdown {
     await this.counters.increment(this.usageIncrements(principal, usage, now), db);
     this.recordRequest(
       principal,
-      { ...usage, outcome: 'completed', cacheHit: null, latencyMs: null, ttftMs: null, billable: true },
+      {
+        ...usage,
+        outcome: 'completed',
+        cacheHit: null,
+        latencyMs: null,
+        ttftMs: null,
+        billable: true,
+      },
       now,
     );
   }

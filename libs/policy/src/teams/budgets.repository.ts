@@ -33,7 +33,10 @@ export class BudgetsRepository {
   }
 
   /** One budget per subject, unit and period: setting it again changes its limit. */
-  async upsert(db: EntityManager, b: Omit<Budget, 'id'>): Promise<{ before: Budget | null; after: Budget }> {
+  async upsert(
+    db: EntityManager,
+    b: Omit<Budget, 'id'>,
+  ): Promise<{ before: Budget | null; after: Budget }> {
     const before: Budget[] = await db.query(
       `SELECT ${COLUMNS} FROM budgets
         WHERE scope = $1 AND subject_id = $2 AND unit = $3 AND period = $4 FOR UPDATE`,

@@ -25,10 +25,10 @@ export class ModelAccessRepository {
       [model],
     );
     if (groupIds.length) {
-      await db.query(
-        'INSERT INTO model_access (model, group_id) SELECT $1, unnest($2::uuid[])',
-        [model, [...new Set(groupIds)]],
-      );
+      await db.query('INSERT INTO model_access (model, group_id) SELECT $1, unnest($2::uuid[])', [
+        model,
+        [...new Set(groupIds)],
+      ]);
     }
     return before.map((r) => r.groupId).sort();
   }
