@@ -5,8 +5,8 @@ import { AdminAppModule } from '../src/admin.module.js';
 import { startApp } from '../../../test/support/app.js';
 import { ChatHarness } from '../../../test/support/chat-harness.js';
 
-// The console's dashboard: per-minute traffic from the usage history (usage_events) (zero-filled, oldest
-// first), totals, backends with live health, and replication (none here).
+// The console's dashboard: per-minute traffic from the usage history (usage_events; zero-filled,
+// oldest first), totals, backends with live health, and replication (none here).
 
 interface Minute {
   minute: string;
