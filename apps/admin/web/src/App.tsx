@@ -12,6 +12,10 @@ import { PoliciesPage } from './pages/PoliciesPage';
 import { QuotasPage } from './pages/QuotasPage';
 import { UserPage } from './pages/UserPage';
 import { UsersPage } from './pages/UsersPage';
+import { GroupPage, GroupsPage } from './pages/GroupsPage';
+import { ModelAccessPage } from './pages/ModelAccessPage';
+import { BudgetsPage } from './pages/BudgetsPage';
+import { UsagePage } from './pages/UsagePage';
 
 export interface PageProps {
   me: Me;
@@ -36,7 +40,22 @@ const SECTIONS: Section[] = [
   { path: '/', label: 'Dashboard', roles: ['admin', 'auditor'], page: DashboardPage },
   { path: '/users', label: 'Users & keys', roles: ['admin'], page: UsersPage, detail: UserPage },
   { path: '/backends', label: 'Backends & models', roles: ['admin'], page: BackendsPage },
+  {
+    path: '/groups',
+    label: 'Groups',
+    roles: ['admin', 'auditor'],
+    page: GroupsPage,
+    detail: GroupPage,
+  },
+  {
+    path: '/model-access',
+    label: 'Model access & prices',
+    roles: ['admin', 'auditor'],
+    page: ModelAccessPage,
+  },
   { path: '/quotas', label: 'Quotas & limits', roles: ['admin'], page: QuotasPage },
+  { path: '/budgets', label: 'Budgets', roles: ['admin', 'auditor'], page: BudgetsPage },
+  { path: '/usage', label: 'Usage & cost', roles: ['admin', 'auditor'], page: UsagePage },
   { path: '/policies', label: 'Policies', roles: ['admin'], page: PoliciesPage },
   {
     path: '/conversations',
