@@ -2,6 +2,7 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import { api, ApiFailure, type Conversation, type User } from './api';
 import { ConversationView } from './ConversationView';
 import { Sidebar } from './Sidebar';
+import { MyUsageDialog } from './MyUsage';
 
 const MODEL_KEY = 'enclave.model';
 const CONVERSATION_PATH = /^\/c\/([0-9a-f-]{36})$/i;
@@ -34,6 +35,7 @@ export function ChatShell(props: { user: User; onSignedOut(): void; onChangePass
   const [modelsError, setModelsError] = useState<string | null>(null);
   const [model, setModel] = useState<string>(() => localStorage.getItem(MODEL_KEY) ?? '');
   const [sidebarOpen, setSidebarOpen] = useState(false);
+  const [usageOpen, setUsageOpen] = useState(false);
   const listRequest = useRef(0);
 
   const navigate = useCallback((id: string | null) => {
@@ -148,10 +150,14 @@ export function ChatShell(props: { user: User; onSignedOut(): void; onChangePass
           <span className="wide-only">Change password</span>
           <span className="narrow-only">Password</span>
         </button>
+        <button type="button" className="quiet" onClick={() => setUsageOpen(true)}>
+          My usage
+        </button>
         <button type="button" className="quiet" onClick={() => void signOut()}>
           Sign out
         </button>
       </header>
+      {usageOpen && <MyUsageDialog onClose={() => setUsageOpen(false)} />}
       <Sidebar
         id="sidebar"
         list={list}

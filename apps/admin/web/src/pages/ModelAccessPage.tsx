@@ -100,7 +100,7 @@ function ModelForm(props: {
         await props.onDone();
       })}
     >
-      <fieldset>
+      <fieldset className="group-picks">
         <legend>Open to (none ticked: everyone)</legend>
         {props.groups.map((g) => (
           <label key={g.id} className="check">
