@@ -69,7 +69,7 @@ describe('teams in the console and the chat UI', () => {
       const add = page.getByRole('form', { name: 'Add a member' });
       await add.getByLabel('User').selectOption({ label: 'lawyer@example.com' });
       await add.getByRole('button', { name: 'Add member' }).click();
-      await page.getByRole('cell', { name: 'lawyer@example.com' }).waitFor();
+      await page.getByRole('cell', { name: 'lawyer@example.com', exact: true }).waitFor();
       await shot(page, 'console-group.png');
 
       await nav(page).getByRole('link', { name: 'Model access & prices' }).click();
@@ -86,10 +86,10 @@ describe('teams in the console and the chat UI', () => {
 
       await nav(page).getByRole('link', { name: 'Budgets' }).click();
       const budget = page.getByRole('form', { name: 'Set a budget' });
-      await budget.getByLabel('Group').selectOption({ label: 'Legal' });
-      await budget.getByLabel('In').selectOption('money');
-      await budget.getByLabel('Per').selectOption('month');
-      await budget.getByLabel('Limit').fill('50');
+      await budget.getByLabel(/^Group/).selectOption({ label: 'Legal' });
+      await budget.getByLabel(/^In/).selectOption('money');
+      await budget.getByLabel(/^Per/).selectOption('month');
+      await budget.getByLabel(/^Limit/).fill('50');
       await budget.getByRole('button', { name: 'Save budget' }).click();
       await page.getByRole('cell', { name: 'group: Legal' }).waitFor();
       await page.getByRole('cell', { name: '50 EUR' }).waitFor();
