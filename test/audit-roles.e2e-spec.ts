@@ -136,6 +136,9 @@ describe('database roles of the apps', () => {
       'UPDATE audit_chain SET pruned_at = now()',
       `INSERT INTO audit_checkpoints (pos, hash, signed_at, key_id, signature)
          VALUES (0, decode(repeat('00', 32), 'hex'), 'x', 'k', 's')`,
+      // Verifications and exports are asked for in the console (admin) and run by the audit app.
+      `INSERT INTO audit_verifications (created_by_label) VALUES ('chat')`,
+      `UPDATE audit_exports SET status = 'failed'`,
     ]) {
       const err = await rejection(chatDs.query(sql));
       expect({ sql, code: err.code, message: err.message }).toMatchObject({

@@ -40,6 +40,7 @@ const OWNERS: Record<string, string[]> = {
   audit_chain: ['libs/audit-chain'],
   audit_checkpoints: ['libs/audit-chain'],
   audit_exports: ['libs/audit-chain'],
+  audit_verifications: ['libs/audit-chain'],
   audit_export_files: ['libs/audit-chain'],
   audit_legal_holds: ['libs/audit-chain'],
   audit_siem_cursor: ['libs/audit-chain'],

@@ -6,6 +6,7 @@ import { Entitlements, UsageBuffer } from '@enclave/policy';
 import { ChatHarness } from '../support/chat-harness.js';
 import { openaiClient } from '../support/openai.js';
 import {
+  answerSettled,
   consoleWrite,
   launchChromium,
   passwordUser,
@@ -152,11 +153,17 @@ describe('teams in the console and the chat UI', () => {
         const options = await picker.locator('option').allTextContents();
         expect(options.sort()).toEqual([...models]);
         if (email === lawyer.email) {
-          await page.getByRole('button', { name: 'My usage' }).click();
-          const dialog = page.getByRole('dialog', { name: 'My usage' });
-          await dialog.getByText(/requests,/).waitFor();
+          // The large model answers them; their profile then shows that request as theirs.
+          await picker.selectOption('sim-large');
+          await page.getByLabel('Message', { exact: true }).fill('Summarise the contract.');
+          await page.getByRole('button', { name: 'Send' }).click();
+          await answerSettled(page);
+          await h.app.get(UsageBuffer).flush();
+          await page.getByRole('link', { name: email }).click();
+          const usage = page.getByRole('region', { name: 'My usage' });
+          await usage.getByText(/: 1 requests,/).waitFor();
+          await usage.getByRole('cell', { name: 'sim-large' }).waitFor();
           await shot(page, 'chat-my-usage.png');
-          await dialog.getByRole('button', { name: 'Close' }).click();
         }
       } finally {
         await ctx.close();

@@ -70,18 +70,19 @@ describe('passwords in the web UIs', () => {
     expect(row.required).toBe(false);
   });
 
-  it('chat: a signed-in user changes their password from the top bar', async () => {
+  it('chat: a signed-in user changes their password from their profile', async () => {
     await passwordUser(h, 'changer@example.com');
     await page.goto(h.baseURL);
     await page.getByLabel('Email').fill('changer@example.com');
     await page.getByLabel('Password').fill('correct horse battery staple');
     await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('link', { name: 'changer@example.com' }).click();
     await page.getByRole('button', { name: 'Change password' }).click();
     await page.getByRole('heading', { name: 'Change your password' }).waitFor();
     await fillChange('correct horse battery staple', CHOSEN, `${CHOSEN}!`);
     await page.getByRole('alert').filter({ hasText: 'The two new passwords differ.' }).waitFor();
     await fillChange('correct horse battery staple', CHOSEN);
-    await page.getByLabel('Message', { exact: true }).waitFor();
+    await page.getByRole('heading', { name: 'Your profile' }).waitFor();
 
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByLabel('Email').fill('changer@example.com');

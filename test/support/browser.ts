@@ -163,8 +163,9 @@ export function xssMarker(page: Page): Promise<unknown> {
 export async function startAdminApp(
   h: ChatHarness,
   port = 0,
+  config = h.config,
 ): Promise<{ app: INestApplication; url: string }> {
-  const app = await startApp(AdminAppModule.forRoot(h.config), h.config);
+  const app = await startApp(AdminAppModule.forRoot(config), config);
   await app.listen(port, '127.0.0.1');
   const bound = (app.getHttpServer().address() as AddressInfo).port;
   return { app, url: `http://127.0.0.1:${bound}` };

@@ -74,6 +74,16 @@ describe('admin: audit trail and exports', () => {
       const s = (await get(auditorKey, '/status').expect(200)).body;
       return s.unsealedEvents === 0 && s.sealedEvents > 0 ? s : null;
     });
+  const verified = (id: string) =>
+    until(`verification ${id} to finish`, async () => {
+      const v = (await get(auditorKey, `/verifications/${id}`).expect(200)).body;
+      return v.status === 'done' || v.status === 'failed' ? v : null;
+    });
+  /** Asks for a verification, as the console does, and waits for the audit app's verdict. */
+  const verify = async () => {
+    const asked = await post(auditorKey, '/verifications').expect(202);
+    return verified(asked.body.id);
+  };
   const exported = (id: string) =>
     until(`export ${id} to finish`, async () => {
       const e = (await get(auditorKey, `/exports/${id}`).expect(200)).body;
@@ -215,9 +225,30 @@ describe('admin: audit trail and exports', () => {
       position: expect.any(Number),
       signedAt: expect.any(String),
     });
-    const verdict = (await post(auditorKey, '/verify').expect(200)).body;
-    expect(verdict).toMatchObject({ ok: true, firstBad: null });
-    expect(verdict.checkedEvents).toBeGreaterThanOrEqual(status.sealedEvents);
+    const since = await lastAuditId(h.dataSource);
+    const asked = await post(auditorKey, '/verifications').expect(202);
+    expect(asked.body).toMatchObject({
+      status: 'pending',
+      createdBy: 'auditor@example.com',
+      verdict: null,
+      error: null,
+    });
+    // Asked again while it is open: the same job, not a second walk.
+    const again = await post(auditorKey, '/verifications').expect(200);
+    expect(again.body.id).toBe(asked.body.id);
+    const job = await verified(asked.body.id);
+    expect(job).toMatchObject({ status: 'done', error: null });
+    expect(job.verdict).toMatchObject({ ok: true, firstBad: null });
+    expect(job.verdict.checkedEvents).toBeGreaterThanOrEqual(status.sealedEvents);
+    expect(job.positionsChecked).toBe(job.verdict.positions);
+    expect((await get(auditorKey, '/verifications').expect(200)).body.data[0].id).toBe(job.id);
+    const [requested] = await auditSince(h.dataSource, since, 'audit.verification.requested');
+    expect(requested).toMatchObject({ actorId: auditorId, targetId: job.id, outcome: 'success' });
+    const finished = await until('the verification event', async () => {
+      const [e] = await auditSince(h.dataSource, since, 'audit.verification.finished');
+      return e ?? null;
+    });
+    expect(finished).toMatchObject({ actorType: 'system', targetId: job.id, outcome: 'success' });
   });
 
   it('exports through the API: requested by an auditor, written by the audit app, downloaded and verified offline', async () => {
@@ -321,6 +352,12 @@ describe('admin: audit trail and exports', () => {
       'export_not_found',
     );
     expect((await get(auditorKey, '/exports/nope').expect(400)).body.error.code).toBe('invalid_id');
+    expect((await get(auditorKey, `/verifications/${missing}`).expect(404)).body.error.code).toBe(
+      'verification_not_found',
+    );
+    expect((await get(auditorKey, '/verifications/nope').expect(400)).body.error.code).toBe(
+      'invalid_id',
+    );
     // One that an audit instance is still writing (claimed just now).
     const [{ id: running }] = await h.dataSource.query(
       `INSERT INTO audit_exports (status, format, filter, created_by_label, file_name, started_at)
@@ -332,7 +369,8 @@ describe('admin: audit trail and exports', () => {
     for (const [method, path] of [
       ['get', '/events'],
       ['get', '/status'],
-      ['post', '/verify'],
+      ['post', '/verifications'],
+      ['get', '/verifications'],
       ['post', '/exports'],
       ['get', '/exports'],
     ] as const) {
@@ -345,6 +383,18 @@ describe('admin: audit trail and exports', () => {
     }
   });
 
+  it('a verification whose audit instance died (no heartbeat for minutes) is taken over and finished', async () => {
+    const [{ id }] = await h.dataSource.query(
+      `INSERT INTO audit_verifications (status, created_by_label, started_at, heartbeat_at, positions_checked)
+       VALUES ('running', 'test', now() - interval '10 minutes', now() - interval '10 minutes', 42)
+       RETURNING id`,
+    );
+    // While it is open, asking again joins it.
+    expect((await post(auditorKey, '/verifications').expect(200)).body.id).toBe(id);
+    const job = await verified(id);
+    expect(job).toMatchObject({ status: 'done', error: null, verdict: { ok: true } });
+  });
+
   it('verification names the first bad position when an event was changed behind its back', async () => {
     const [{ id, pos }] = await h.dataSource.query(
       `SELECT e.id::text AS id, c.pos::int AS pos FROM audit_events e JOIN audit_chain c ON c.event_id = e.id
@@ -354,9 +404,15 @@ describe('admin: audit trail and exports', () => {
       `UPDATE audit_events SET payload = (payload::jsonb || '{"model":"forged"}')::json WHERE id = $1`,
       [id],
     );
-    const verdict = (await post(auditorKey, '/verify').expect(200)).body;
-    expect(verdict.ok).toBe(false);
-    expect(verdict.firstBad).toMatchObject({ position: pos, problem: 'payload_modified' });
+    const job = await verify();
+    expect(job.status).toBe('done');
+    expect(job.verdict.ok).toBe(false);
+    expect(job.verdict.firstBad).toMatchObject({ position: pos, problem: 'payload_modified' });
+    const found = await until('the failed verification event', async () => {
+      const rows = await auditSince(h.dataSource, 0, 'audit.verification.finished');
+      return rows.find((e) => e.targetId === job.id) ?? null;
+    });
+    expect(found.outcome).toBe('failure');
 
     // The audit app refuses to sign an export of a chain that does not verify.
     const res = await post(auditorKey, '/exports', { format: 'jsonl' }).expect(202);

@@ -89,7 +89,9 @@ const RULES: Record<string, Access> = {
   'POST /api/admin/conversations/:id/open': ADMIN_AUDITOR,
   'GET /api/admin/audit/events': ADMIN_AUDITOR,
   'GET /api/admin/audit/status': ADMIN_AUDITOR,
-  'POST /api/admin/audit/verify': ADMIN_AUDITOR,
+  'POST /api/admin/audit/verifications': ADMIN_AUDITOR,
+  'GET /api/admin/audit/verifications': ADMIN_AUDITOR,
+  'GET /api/admin/audit/verifications/:id': ADMIN_AUDITOR,
   'GET /api/admin/audit/exports': ADMIN_AUDITOR,
   'POST /api/admin/audit/exports': ADMIN_AUDITOR,
   'GET /api/admin/audit/exports/:id': ADMIN_AUDITOR,
@@ -99,6 +101,7 @@ const RULES: Record<string, Access> = {
   'POST /api/admin/audit/holds/:id/release': ADMIN,
   'POST /api/admin/audit/erasures': ADMIN,
   // The console's page and assets: public, like the chat UI (everything they call needs a role).
+  'GET /': 'public',
   'GET /admin': 'public',
   'GET /admin/*': 'public',
 };

@@ -91,7 +91,8 @@ describe('the admin console', () => {
     const unknown = await http().get('/api/admin/no-such-route').expect(404);
     expect(unknown.body.error.code).toBe('not_found');
     await http().get('/healthz').expect(200);
-    // The chat UI lives in the chat app; the admin app serves nothing at /.
-    await http().get('/').set('accept', PAGE).expect(404);
+    // The chat UI lives in the chat app; the admin app's / leads to the console.
+    const root = await http().get('/').set('accept', PAGE).expect(302);
+    expect(root.headers.location).toBe('/admin/');
   });
 });

@@ -7,8 +7,9 @@ import { SealerReadiness } from './sealer-lag.js';
 import { SealerService } from './sealer.service.js';
 import { ExportRunnerService } from './export-runner.service.js';
 import { SiemService } from './siem.service.js';
+import { VerifyRunnerService } from './verify-runner.service.js';
 
-/** The audit app: the audit sealer, SIEM forwarding, exports and retention. */
+/** The audit app: the audit sealer, SIEM forwarding, exports, verifications and retention. */
 @Module({})
 export class AuditAppModule {
   static forRoot(config: Config): DynamicModule {
@@ -20,6 +21,7 @@ export class AuditAppModule {
         SealerService,
         SiemService,
         ExportRunnerService,
+        VerifyRunnerService,
         RetentionService,
         RuntimePoliciesService,
       ],

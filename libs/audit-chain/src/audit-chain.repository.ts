@@ -14,7 +14,7 @@ export const RECORD_COLUMNS = `
   e.actor_type AS "actorType", e.actor_id::text AS "actorId", e.actor_label AS "actorLabel",
   e.action, e.target_type AS "targetType", e.target_id AS "targetId", e.outcome,
   e.source_ip AS "sourceIp", e.user_agent AS "userAgent", e.request_id AS "requestId",
-  e.payload, encode(e.payload_salt, 'hex') AS "payloadSalt",
+  e.payload::text AS "payloadText", encode(e.payload_salt, 'hex') AS "payloadSalt",
   encode(e.payload_hash, 'hex') AS "payloadHash",
   ${utcText('e.redacted_at')} AS "redactedAt"`;
 
@@ -74,7 +74,8 @@ function toLink(row: LinkRow): StoredLink {
             sourceIp: row.sourceIp,
             userAgent: row.userAgent,
             requestId: row.requestId,
-            payload: row.payload,
+            payload: JSON.parse(row.payloadText!),
+            payloadText: row.payloadText!,
             payloadSalt: row.payloadSalt,
             payloadHash: row.payloadHash,
             redactedAt: row.redactedAt,
@@ -108,7 +109,13 @@ export class AuditChainRepository {
     );
     return rows.map(({ eventId, ...record }) => ({
       eventId: eventId as string,
-      record: record.id === null ? null : (record as QueuedEvent['record']),
+      record:
+        record.id === null
+          ? null
+          : ({
+              ...record,
+              payload: JSON.parse(record.payloadText as string),
+            } as QueuedEvent['record']),
     }));
   }
 

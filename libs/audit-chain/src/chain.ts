@@ -34,6 +34,12 @@ export interface AuditRecord {
   userAgent: string | null;
   requestId: string | null;
   payload: unknown;
+  /**
+   * The payload as the database stores it (its JSON text), when read from there. Payloads that
+   * AuditLog.append wrote are their canonical text, so the chain checks and exports this text as
+   * it is instead of encoding `payload` again.
+   */
+  payloadText?: string;
   /** Hex; null once the payload was erased. */
   payloadSalt: string | null;
   /** Hex SHA-256 of salt ‖ canonical payload. */
@@ -65,28 +71,33 @@ export function payloadIntact(
 }
 
 /**
- * The leaf of an event at a position: what the chain hashes, in canonical JSON. The one encoder of
- * an event for the chain: the sealer, the database verifier, the exporter and the offline verifier
- * all hash this.
+ * The leaf of an event at a position: what the chain hashes. The one encoder of an event for the
+ * chain: the sealer, the database verifier, the exporter and the offline verifier all hash this.
+ * It is canonicalJson({ v, pos, id, occurredAt, actor…, action, target…, outcome, sourceIp,
+ * userAgent, requestId, payloadHash }) written out with its keys already in sorted order
+ * (chain.spec.ts checks that the two agree).
  */
 export function leafText(pos: number, r: AuditRecord): string {
-  return canonicalJson({
-    v: LEAF_VERSION,
-    pos,
-    id: r.id,
-    occurredAt: r.occurredAt,
-    actorType: r.actorType,
-    actorId: r.actorId,
-    actorLabel: r.actorLabel,
-    action: r.action,
-    targetType: r.targetType,
-    targetId: r.targetId,
-    outcome: r.outcome,
-    sourceIp: r.sourceIp,
-    userAgent: r.userAgent,
-    requestId: r.requestId,
-    payloadHash: r.payloadHash,
-  });
+  const j = canonicalJson;
+  return (
+    `{"action":${j(r.action)},"actorId":${j(r.actorId)},"actorLabel":${j(r.actorLabel)},` +
+    `"actorType":${j(r.actorType)},"id":${j(r.id)},"occurredAt":${j(r.occurredAt)},` +
+    `"outcome":${j(r.outcome)},"payloadHash":${j(r.payloadHash)},"pos":${j(pos)},` +
+    `"requestId":${j(r.requestId)},"sourceIp":${j(r.sourceIp)},"targetId":${j(r.targetId)},` +
+    `"targetType":${j(r.targetType)},"userAgent":${j(r.userAgent)},"v":${LEAF_VERSION}}`
+  );
+}
+
+/**
+ * The canonical text of an event's payload and whether it is what the chain committed to. A
+ * stored text that hashes to the sealed hash is the canonical text; otherwise (payloads stored
+ * as jsonb before, or a changed one) the value is encoded again and checked.
+ */
+export function checkPayload(r: AuditRecord): { text: string; intact: boolean } {
+  const stored = r.payloadText;
+  if (stored !== undefined && payloadIntact(r, stored)) return { text: stored, intact: true };
+  const text = canonicalJson(stored !== undefined ? JSON.parse(stored) : r.payload);
+  return { text, intact: text !== stored && payloadIntact(r, text) };
 }
 
 export function leafHash(pos: number, r: AuditRecord): string {
@@ -268,7 +279,8 @@ export class ChainWalker {
     }
   }
 
-  visit(step: ChainStep): void {
+  /** Checks one position; returns the event's canonical payload text (null without an event). */
+  visit(step: ChainStep): string | null {
     const r = step.record;
     const { pos } = step;
     const problemsBefore = this.problems.length;
@@ -278,7 +290,7 @@ export class ChainWalker {
         'position_out_of_order',
         `position ${pos} appears again after position ${this.expected - 1}`,
       );
-      return;
+      return null;
     }
     if (pos > this.expected) {
       const range =
@@ -294,10 +306,13 @@ export class ChainWalker {
       this.prunedRange = { from: this.prunedRange?.from ?? pos, to: pos };
     }
     const eventLeaf = r ? leafHash(pos, r) : null;
+    let payloadText: string | null = null;
     if (r) {
       this.events++;
       if (r.redactedAt) this.redacted++;
-      if (!payloadIntact(r, canonicalJson(r.payload))) {
+      const checked = checkPayload(r);
+      payloadText = checked.text;
+      if (!checked.intact) {
         this.report(
           pos,
           'payload_modified',
@@ -347,6 +362,7 @@ export class ChainWalker {
     this.prevHash = step.hash ?? hash;
     this.lastPos = pos;
     this.expected = pos + 1;
+    return payloadText;
   }
 
   /** The event does not hash to its sealed leaf: moved (sealed at a neighbouring position) or changed. */

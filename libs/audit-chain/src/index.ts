@@ -1,6 +1,7 @@
 export {
   GENESIS_HASH,
   ChainWalker,
+  checkPayload,
   checkpointMessage,
   checkpointValid,
   keyIdOf,
@@ -54,6 +55,12 @@ export {
   type SealerStatus,
 } from './sealer/audit-sealer.js';
 export { verifyDatabaseChain, type DatabaseVerdict } from './verify/verify-database.js';
+export {
+  VERIFY_HEARTBEAT_MS,
+  VerifyJobsRepository,
+  type VerificationVerdict,
+  type VerifyJob,
+} from './verify/verify-jobs.repository.js';
 export { ExportRefusedError, writeExport, type ExportFilter } from './export/audit-export.js';
 export {
   CSV_COLUMNS,

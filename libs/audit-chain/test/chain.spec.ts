@@ -3,6 +3,7 @@ import { canonicalJson, payloadHash, sha256Hex } from '@enclave/audit';
 import {
   type AuditRecord,
   ChainWalker,
+  checkPayload,
   GENESIS_HASH,
   keyIdOf,
   Keyring,
@@ -62,9 +63,43 @@ describe('canonical JSON and the chain functions', () => {
   });
 
   it('leafHash is SHA-256 of the canonical leaf object (as docs/audit.md defines it)', () => {
-    const r = record(1);
-    const { payload: _p, payloadSalt: _s, redactedAt: _r, ...fields } = r;
-    expect(leafHash(7, r)).toBe(sha256Hex(canonicalJson({ ...fields, pos: 7, v: 1 })));
+    const odd = {
+      ...record(2),
+      actorId: null,
+      actorLabel: 'Zoë "quoted" \\ \u2028 \u{1F600}',
+      targetType: null,
+      targetId: null,
+      sourceIp: null,
+      userAgent: 'line\nbreak\ttab \u0000',
+      requestId: null,
+    };
+    for (const r of [record(1), odd]) {
+      const { payload: _p, payloadSalt: _s, redactedAt: _r, ...fields } = r;
+      expect(leafHash(7, r)).toBe(sha256Hex(canonicalJson({ ...fields, pos: 7, v: 1 })));
+    }
+  });
+
+  it('checks a stored payload text by its hash, and a jsonb-formatted or changed one by its value', () => {
+    const r = record(3);
+    const canonical = canonicalJson(r.payload);
+    // As AuditLog.append stores it: the canonical text, hashed as it is.
+    expect(checkPayload({ ...r, payloadText: canonical })).toEqual({
+      text: canonical,
+      intact: true,
+    });
+    // As a payload stored before the column kept its text (jsonb's own key order and spaces).
+    const jsonbText = JSON.stringify(r.payload, null, 1);
+    expect(jsonbText).not.toBe(canonical);
+    expect(checkPayload({ ...r, payloadText: jsonbText })).toEqual({
+      text: canonical,
+      intact: true,
+    });
+    // Changed behind the chain's back, canonical or not.
+    const changed = canonicalJson({ ...(r.payload as object), n: 99 });
+    expect(checkPayload({ ...r, payloadText: changed }).intact).toBe(false);
+    expect(checkPayload({ ...r, payloadText: ` ${changed}` }).intact).toBe(false);
+    // Without a stored text (an export line read back): the value.
+    expect(checkPayload(r)).toEqual({ text: canonical, intact: true });
   });
 
   it('the payload hash depends on the salt, so an erased payload cannot be confirmed by guessing', () => {

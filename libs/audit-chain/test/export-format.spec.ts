@@ -41,7 +41,7 @@ describe('a data line of an export', () => {
   it.each(cases)('%s: the v1 layout, read back by JSON.parse to the same leaf', (_, r) => {
     const pos = 41;
     const exported: ExportedEvent = { pos, chainHash: CHAIN_HASH, ...r };
-    const line = jsonLine(exported);
+    const line = jsonLine(exported, canonicalJson(r.payload));
     // The layout every v1 export has: JSON.stringify of the event in the format's column order,
     // the payload in canonical form.
     const v1 = JSON.stringify(
@@ -55,7 +55,7 @@ describe('a data line of an export', () => {
 
   it.each(cases)('%s: a CSV row reads back to the same values', (_, r) => {
     const exported: ExportedEvent = { pos: 7, chainHash: CHAIN_HASH, ...r };
-    const [row] = parse(csvLine(exported), {
+    const [row] = parse(csvLine(exported, canonicalJson(r.payload)), {
       columns: CSV_COLUMNS as string[],
       cast: (value, ctx) => (value === '' && !ctx.quoting ? null : value),
     }) as Record<string, string | null>[];

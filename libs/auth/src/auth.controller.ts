@@ -15,6 +15,20 @@ import type { Principal } from './principal.js';
 import { SessionService } from './session.service.js';
 import { UsersService } from './users.service.js';
 
+/**
+ * Where the chat UI is, as the browser that asked reaches it: the configured public URL; else,
+ * behind the proxy (nginx: chat and console share one origin), `/`; else, reached directly as
+ * under `npm start`, the chat app's own port on the same host.
+ */
+export function chatUrlFor(config: Config, req: FastifyRequest): string {
+  if (config.publicUrl) return `${config.publicUrl}/`;
+  if (req.headers['x-forwarded-for'] !== undefined) return '/';
+  // The Host header is the client's word: only a plain host name or address goes into a link.
+  const host = req.hostname;
+  if (!/^([\w.-]+|\[[\da-f:.]+\])$/i.test(host)) return '/';
+  return `${req.protocol}://${host}:${config.ports.chat}/`;
+}
+
 /** Sign-in for the web UIs (chat and admin): a session cookie plus a CSRF token. */
 @Controller('api/auth')
 export class AuthController {
@@ -27,11 +41,12 @@ export class AuthController {
   /** How this Enclave lets people sign in, for the sign-in pages to offer the right buttons. */
   @Public()
   @Get('config')
-  signInOptions(): AuthConfig {
+  signInOptions(@Req() req: FastifyRequest): AuthConfig {
     const oidc = this.config.auth.oidc;
     return {
       localLogin: this.config.auth.localLogin,
       sso: { enabled: oidc !== null, label: oidc?.label ?? null },
+      chatUrl: chatUrlFor(this.config, req),
     };
   }
 

@@ -315,6 +315,25 @@ export const AuditVerification = z.object({
 });
 export type AuditVerification = z.infer<typeof AuditVerification>;
 
+export const JobStatus = z.enum(['pending', 'running', 'done', 'failed']);
+
+/** `POST /api/admin/audit/verifications`: a verification of the whole chain, run by the audit app. */
+export const AuditVerificationJob = z.object({
+  id: z.string(),
+  status: JobStatus,
+  createdAt: Time,
+  createdBy: z.string(),
+  startedAt: Time.nullable(),
+  finishedAt: Time.nullable(),
+  /** Chain positions walked so far (while running), or in all. */
+  positionsChecked: z.number(),
+  /** Set when done; `ok` false when the chain does not verify. */
+  verdict: AuditVerification.nullable(),
+  /** Set when the run itself failed (the database went away, say): ask again. */
+  error: z.string().nullable(),
+});
+export type AuditVerificationJob = z.infer<typeof AuditVerificationJob>;
+
 export const ExportFormat = z.enum(['jsonl', 'csv']);
 export type ExportFormat = z.infer<typeof ExportFormat>;
 
@@ -328,7 +347,7 @@ export const ExportBody = z.strictObject({
 });
 export type ExportBody = z.infer<typeof ExportBody>;
 
-export const ExportStatus = z.enum(['pending', 'running', 'done', 'failed']);
+export const ExportStatus = JobStatus;
 export type ExportStatus = z.infer<typeof ExportStatus>;
 
 export const AuditExport = z.object({

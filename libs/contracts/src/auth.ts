@@ -11,6 +11,8 @@ export const MAX_PASSWORD_LENGTH = 1024;
 export const AuthConfig = z.object({
   localLogin: z.boolean(),
   sso: z.object({ enabled: z.boolean(), label: z.string().nullable() }),
+  /** Where the chat UI is for the browser that asked: the console links there. */
+  chatUrl: z.string(),
 });
 export type AuthConfig = z.infer<typeof AuthConfig>;
 

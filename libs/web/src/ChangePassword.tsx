@@ -1,4 +1,5 @@
 import { type FormEvent, useState } from 'react';
+import { useTranslation } from 'react-i18next';
 import { ApiFailure, type AuthApi } from './api-client';
 
 /**
@@ -12,6 +13,7 @@ export function ChangePassword(props: {
   onChanged(): void;
   onCancel(): void;
 }) {
+  const { t } = useTranslation('web');
   const [current, setCurrent] = useState('');
   const [next, setNext] = useState('');
   const [repeat, setRepeat] = useState('');
@@ -21,7 +23,7 @@ export function ChangePassword(props: {
   async function submit(e: FormEvent) {
     e.preventDefault();
     if (next !== repeat) {
-      setError('The two new passwords differ.');
+      setError(t('password.differ'));
       return;
     }
     setBusy(true);
@@ -39,21 +41,16 @@ export function ChangePassword(props: {
     <main className="sign-in">
       <form className="sign-in-card" onSubmit={submit} aria-labelledby="change-password-title">
         <h1 id="change-password-title">
-          {props.required ? 'Choose your own password' : 'Change your password'}
+          {props.required ? t('password.titleRequired') : t('password.title')}
         </h1>
-        {props.required && (
-          <p className="notice">
-            You signed in with a one-time password. Choose your own to continue: a few unrelated
-            words make a strong one.
-          </p>
-        )}
+        {props.required && <p className="notice">{t('password.requiredNotice')}</p>}
         {error && (
           <p className="form-error" role="alert">
             {error}
           </p>
         )}
         <label htmlFor="current-password">
-          {props.required ? 'One-time password' : 'Current password'}
+          {props.required ? t('password.oneTime') : t('password.current')}
         </label>
         <input
           id="current-password"
@@ -64,7 +61,7 @@ export function ChangePassword(props: {
           value={current}
           onChange={(e) => setCurrent(e.target.value)}
         />
-        <label htmlFor="new-password">New password</label>
+        <label htmlFor="new-password">{t('password.new')}</label>
         <input
           id="new-password"
           type="password"
@@ -74,7 +71,7 @@ export function ChangePassword(props: {
           value={next}
           onChange={(e) => setNext(e.target.value)}
         />
-        <label htmlFor="repeat-password">Repeat the new password</label>
+        <label htmlFor="repeat-password">{t('password.repeat')}</label>
         <input
           id="repeat-password"
           type="password"
@@ -84,10 +81,10 @@ export function ChangePassword(props: {
           onChange={(e) => setRepeat(e.target.value)}
         />
         <button type="submit" className="primary" disabled={busy}>
-          {busy ? 'Saving…' : 'Save the new password'}
+          {busy ? t('saving') : t('password.save')}
         </button>
         <button type="button" className="quiet" onClick={props.onCancel}>
-          {props.required ? 'Sign out' : 'Cancel'}
+          {props.required ? t('signOut') : t('cancel')}
         </button>
       </form>
     </main>

@@ -1,4 +1,5 @@
 import { useEffect, useId, useRef } from 'react';
+import { useTranslation } from 'react-i18next';
 
 /**
  * A modal question with Cancel and a (dangerous) confirm button (the native <dialog>: focus
@@ -13,6 +14,7 @@ export function ConfirmDialog(props: {
   onConfirm(): void;
   onCancel(): void;
 }) {
+  const { t } = useTranslation('web');
   const ref = useRef<HTMLDialogElement>(null);
   const titleId = useId();
   useEffect(() => {
@@ -32,7 +34,7 @@ export function ConfirmDialog(props: {
       <p>{props.body}</p>
       <div className="dialog-actions">
         <button type="button" className="quiet" onClick={props.onCancel} autoFocus>
-          Cancel
+          {t('cancel')}
         </button>
         <button type="button" className="danger" onClick={props.onConfirm}>
           {props.confirmLabel}

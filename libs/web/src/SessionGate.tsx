@@ -1,4 +1,6 @@
+import i18next from 'i18next';
 import { type ReactNode, useCallback, useEffect, useState } from 'react';
+import { useTranslation } from 'react-i18next';
 import { type ApiClient, ApiFailure, type AuthApi } from './api-client';
 import { ChangePassword } from './ChangePassword';
 import { SignIn, type SignInProps } from './SignIn';
@@ -32,6 +34,7 @@ export function SessionGate<U>(props: {
   ): ReactNode;
 }) {
   const { client } = props;
+  const { t } = useTranslation('web');
   const [session, setSession] = useState<Session<U>>({ state: 'checking' });
 
   const signedOut = useCallback(
@@ -43,7 +46,7 @@ export function SessionGate<U>(props: {
   );
 
   useEffect(() => {
-    client.onSessionEnded(() => signedOut('Your session has ended; sign in again.'));
+    client.onSessionEnded(() => signedOut(i18next.t('web:session.ended')));
     client.auth
       .me()
       .then(({ user, csrfToken, passwordChangeRequired }) => {
@@ -57,7 +60,7 @@ export function SessionGate<U>(props: {
       .catch((err: unknown) => {
         const notice =
           err instanceof ApiFailure && err.status !== 401
-            ? `Enclave cannot be reached: ${err.message}`
+            ? i18next.t('web:session.unreachable', { message: err.message })
             : null;
         setSession({ state: 'signed-out', notice });
       });
@@ -67,7 +70,7 @@ export function SessionGate<U>(props: {
   if (session.state === 'checking') {
     return (
       <p className="page-status" role="status">
-        Loading…
+        {t('loading')}
       </p>
     );
   }

@@ -1,4 +1,6 @@
 import { type FormEvent, useEffect, useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import { Preferences } from './Preferences';
 import { ApiFailure, type AuthApi } from './api-client';
 
 export interface SignInProps<U> {
@@ -36,6 +38,7 @@ export function SignIn<U>(props: SignInProps<U>) {
   const [sso, setSso] = useState<string | null>(null);
   const [localLogin, setLocalLogin] = useState(true);
   const { auth } = props;
+  const { t } = useTranslation('web');
 
   useEffect(() => {
     auth.config().then(
@@ -64,6 +67,7 @@ export function SignIn<U>(props: SignInProps<U>) {
   return (
     <main className="sign-in">
       <form className="sign-in-card" onSubmit={submit} aria-labelledby="sign-in-title">
+        <Preferences className="sign-in-preferences" />
         <h1 id="sign-in-title">{props.title}</h1>
         {props.notice && !error && <p className="notice">{props.notice}</p>}
         {error && (
@@ -73,17 +77,17 @@ export function SignIn<U>(props: SignInProps<U>) {
         )}
         {first && sso && (
           <a className="sso-button" href={props.ssoHref}>
-            Sign in with {sso}
+            {t('signIn.withSso', { provider: sso })}
           </a>
         )}
         {first && sso && localLogin && (
           <p className="sign-in-or" aria-hidden="true">
-            or
+            {t('signIn.or')}
           </p>
         )}
         {localLogin && (
           <>
-            <label htmlFor="email">Email</label>
+            <label htmlFor="email">{t('signIn.email')}</label>
             <input
               id="email"
               type="email"
@@ -93,7 +97,7 @@ export function SignIn<U>(props: SignInProps<U>) {
               value={email}
               onChange={(e) => setEmail(e.target.value)}
             />
-            <label htmlFor="password">Password</label>
+            <label htmlFor="password">{t('signIn.password')}</label>
             <input
               id="password"
               type="password"
@@ -103,13 +107,13 @@ export function SignIn<U>(props: SignInProps<U>) {
               onChange={(e) => setPassword(e.target.value)}
             />
             <button type="submit" className="primary" disabled={busy}>
-              {busy ? 'Signing in…' : 'Sign in'}
+              {busy ? t('signIn.busy') : t('signIn.submit')}
             </button>
           </>
         )}
         {!first && sso && (
           <a className="button sso" href={props.ssoHref}>
-            Sign in with {sso}
+            {t('signIn.withSso', { provider: sso })}
           </a>
         )}
       </form>

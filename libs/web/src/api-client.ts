@@ -52,7 +52,8 @@ export interface ApiClient<U> {
 
 export interface ApiClientOptions {
   /** What the app tells a person when Enclave does not answer at all. */
-  connectionLostMessage: string;
+  /** A function, so the message is in the language chosen when the connection drops. */
+  connectionLostMessage: () => string;
 }
 
 /** A client with its own CSRF token and session-ended handler (one per page). */
@@ -87,7 +88,7 @@ export function createApiClient<U>(options: ApiClientOptions): ApiClient<U> {
   }
 
   function connectionLost(): ApiFailure {
-    return new ApiFailure(0, CONNECTION_LOST, options.connectionLostMessage);
+    return new ApiFailure(0, CONNECTION_LOST, options.connectionLostMessage());
   }
 
   async function call<T>(method: string, path: string, body?: unknown): Promise<T> {

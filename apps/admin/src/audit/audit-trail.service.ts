@@ -1,21 +1,21 @@
 import { Injectable } from '@nestjs/common';
-import {
-  AuditChainRepository,
-  type Keyring,
-  localVerificationKeys,
-  verifyDatabaseChain,
-} from '@enclave/audit-chain';
+import { AuditLog } from '@enclave/audit';
+import { AuditChainRepository, type VerifyJob, VerifyJobsRepository } from '@enclave/audit-chain';
+import { type Principal, principalActor } from '@enclave/auth';
 import { sqlOf } from '@enclave/db';
-import { type Config, InjectConfig } from '@enclave/config';
-import { ApiError } from '@enclave/http';
+import { ApiError, type RequestMeta } from '@enclave/http';
 import { DataSource } from 'typeorm';
 
-/** The state of the hash chain and its verification, for the console. */
+/**
+ * The state of the hash chain and its verifications, for the console. A verification is a job
+ * (`audit_verifications`) that the audit app runs, as it runs exports: the admin app asks and
+ * reads, and never walks the chain on its own event loop.
+ */
 @Injectable()
 export class AuditTrailService {
   constructor(
     private readonly dataSource: DataSource,
-    @InjectConfig() private readonly config: Config,
+    private readonly audit: AuditLog,
   ) {}
 
   async status() {
@@ -36,41 +36,43 @@ export class AuditTrailService {
     };
   }
 
-  /** Walks the whole chain in the database (keyset batches), as `enclave audit verify` does. */
-  async verify() {
-    const verdict = await verifyDatabaseChain(sqlOf(this.dataSource), this.keys());
-    const bad = verdict.problems[0];
-    return {
-      ok: verdict.ok,
-      checkedEvents: verdict.events,
-      positions: verdict.positions,
-      checkpoints: verdict.checkpoints,
-      unsealedEvents: verdict.unsealed,
-      firstBad: bad ? { position: bad.pos, problem: bad.kind, message: bad.message } : null,
-    };
+  /**
+   * Asks for a verification; while one is pending or running, returns that one instead (a
+   * second walk of the same chain would tell nothing new) with `created: false`.
+   */
+  async requestVerification(
+    who: Principal,
+    meta: RequestMeta,
+  ): Promise<{ job: VerifyJob; created: boolean }> {
+    return this.dataSource.transaction(async (db) => {
+      const asked = await new VerifyJobsRepository(sqlOf(db)).createUnlessOpen({
+        createdById: who.userId,
+        createdBy: who.email,
+      });
+      if (asked.created) {
+        await this.audit.append(db, {
+          actor: principalActor(who),
+          action: 'audit.verification.requested',
+          target: { type: 'audit_verification', id: asked.job.id },
+          outcome: 'success',
+          meta,
+          payload: {},
+        });
+      }
+      return asked;
+    });
   }
 
-  /**
-   * The published keyring (public keys only: the admin app never needs the signing key), or on a
-   * single-key install without one, the public half of the signing key file.
-   */
-  private keys(): Keyring {
-    const { keyringFile, signingKeyFile } = this.config.audit;
-    let keys: Keyring | null = null;
-    let why = 'neither file exists here';
-    try {
-      keys = localVerificationKeys(this.config.audit);
-    } catch (err) {
-      why = (err as Error).message;
+  /** The newest verifications first. */
+  verifications(): Promise<VerifyJob[]> {
+    return new VerifyJobsRepository(sqlOf(this.dataSource)).list(20);
+  }
+
+  async verification(id: string): Promise<VerifyJob> {
+    const job = await new VerifyJobsRepository(sqlOf(this.dataSource)).get(id);
+    if (!job) {
+      throw new ApiError(404, 'verification_not_found', `No audit verification with id ${id}.`);
     }
-    if (!keys) {
-      throw new ApiError(
-        503,
-        'audit_key_unavailable',
-        `The admin app has no audit keyring (${keyringFile}) or key (${signingKeyFile}) to check checkpoints with (${why}); publish the keyring to this host (AUDIT_KEYRING_FILE) or run \`enclave audit verify\` on the audit host.`,
-        { type: 'server_error' },
-      );
-    }
-    return keys;
+    return job;
   }
 }

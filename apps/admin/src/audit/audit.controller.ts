@@ -7,9 +7,10 @@ import {
   Post,
   Query,
   Req,
+  Res,
   type StreamableFile,
 } from '@nestjs/common';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AuditEventsRepository } from '@enclave/audit-chain';
 import { CurrentPrincipal, type Principal, Roles, UsersRepository } from '@enclave/auth';
 import {
@@ -20,7 +21,7 @@ import {
   type AuditEvent,
   type AuditExport,
   type AuditStatus,
-  type AuditVerification,
+  type AuditVerificationJob,
 } from '@enclave/contracts';
 import {
   ApiError,
@@ -69,8 +70,8 @@ const EventsQuery = z.strictObject({
 type EventsQuery = z.infer<typeof EventsQuery>;
 
 /**
- * The audit trail for admins and auditors: search the events, the chain's status, a full
- * verification, and signed exports (produced by the audit app, downloaded here). Auditors may do
+ * The audit trail for admins and auditors: search the events, the chain's status, full
+ * verifications (run by the audit app), and signed exports (produced by the audit app, downloaded here). Auditors may do
  * all of it; none of it changes the trail except by appending the events that record it.
  */
 @Controller('api/admin/audit')
@@ -105,10 +106,29 @@ export class AuditController {
     return this.trail.status();
   }
 
-  @Post('verify')
-  @HttpCode(200)
-  verify(): Promise<Sendable<AuditVerification>> {
-    return this.trail.verify();
+  /**
+   * Asks the audit app to verify the whole chain: 202 with a new job, or 200 with the one already
+   * pending or running. Poll `GET verifications/:id` until it is done.
+   */
+  @Post('verifications')
+  async verify(
+    @CurrentPrincipal() who: Principal,
+    @Req() req: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<Sendable<AuditVerificationJob>> {
+    const { job, created } = await this.trail.requestVerification(who, requestMeta(req));
+    reply.status(created ? 202 : 200);
+    return job;
+  }
+
+  @Get('verifications')
+  async verifications(): Promise<Sendable<{ data: AuditVerificationJob[] }>> {
+    return { data: await this.trail.verifications() };
+  }
+
+  @Get('verifications/:id')
+  verification(@Param('id', UuidParam) id: string): Promise<Sendable<AuditVerificationJob>> {
+    return this.trail.verification(id);
   }
 
   @Post('exports')

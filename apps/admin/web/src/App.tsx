@@ -1,5 +1,6 @@
-import { SessionGate } from '@enclave/web';
-import { type ComponentType, useEffect, useRef } from 'react';
+import { Preferences, SessionGate } from '@enclave/web';
+import { type ComponentType, useEffect, useRef, useState } from 'react';
+import { Trans, useTranslation } from 'react-i18next';
 import { api, client, type Me, type Role } from './api';
 import { linkProps, usePath } from './router';
 import { messageOf } from './ui';
@@ -25,6 +26,7 @@ export interface PageProps {
 
 interface Section {
   path: string;
+  /** Its key in the `nav` strings. */
   label: string;
   roles: Role[];
   page: ComponentType<PageProps>;
@@ -37,46 +39,62 @@ interface Section {
  * only so nobody is offered what the server will refuse.
  */
 const SECTIONS: Section[] = [
-  { path: '/', label: 'Dashboard', roles: ['admin', 'auditor'], page: DashboardPage },
-  { path: '/users', label: 'Users & keys', roles: ['admin'], page: UsersPage, detail: UserPage },
-  { path: '/backends', label: 'Backends & models', roles: ['admin'], page: BackendsPage },
+  { path: '/', label: 'dashboard', roles: ['admin', 'auditor'], page: DashboardPage },
+  { path: '/users', label: 'users', roles: ['admin'], page: UsersPage, detail: UserPage },
+  { path: '/backends', label: 'backends', roles: ['admin'], page: BackendsPage },
   {
     path: '/groups',
-    label: 'Groups',
+    label: 'groups',
     roles: ['admin', 'auditor'],
     page: GroupsPage,
     detail: GroupPage,
   },
   {
     path: '/model-access',
-    label: 'Model access & prices',
+    label: 'modelAccess',
     roles: ['admin', 'auditor'],
     page: ModelAccessPage,
   },
-  { path: '/quotas', label: 'Quotas & limits', roles: ['admin'], page: QuotasPage },
-  { path: '/budgets', label: 'Budgets', roles: ['admin', 'auditor'], page: BudgetsPage },
-  { path: '/usage', label: 'Usage & cost', roles: ['admin', 'auditor'], page: UsagePage },
-  { path: '/policies', label: 'Policies', roles: ['admin'], page: PoliciesPage },
+  { path: '/quotas', label: 'quotas', roles: ['admin'], page: QuotasPage },
+  { path: '/budgets', label: 'budgets', roles: ['admin', 'auditor'], page: BudgetsPage },
+  { path: '/usage', label: 'usage', roles: ['admin', 'auditor'], page: UsagePage },
+  { path: '/policies', label: 'policies', roles: ['admin'], page: PoliciesPage },
   {
     path: '/conversations',
-    label: 'Conversations',
+    label: 'conversations',
     roles: ['admin', 'auditor'],
     page: ConversationsPage,
   },
-  { path: '/feedback', label: 'Feedback', roles: ['admin', 'auditor'], page: FeedbackPage },
-  { path: '/audit', label: 'Audit', roles: ['admin', 'auditor'], page: AuditPage },
+  { path: '/feedback', label: 'feedback', roles: ['admin', 'auditor'], page: FeedbackPage },
+  { path: '/audit', label: 'audit', roles: ['admin', 'auditor'], page: AuditPage },
 ];
 
 /** Where the identity provider sends the browser back to: the console. */
 const SSO_LOGIN = '/api/auth/oidc/login?returnTo=/admin/';
 
+/**
+ * Where this browser reaches the chat UI, another app: the server says (its own port under
+ * `npm start`, `/` behind the proxy, the public URL when one is configured).
+ */
+function useChatUrl(): string {
+  const [chatUrl, setChatUrl] = useState('/');
+  useEffect(() => {
+    client.auth.config().then(
+      (c) => setChatUrl(c.chatUrl),
+      () => undefined,
+    );
+  }, []);
+  return chatUrl;
+}
+
 /** Signed in (the console, or the no-access page) or not (the sign-in form). */
 export function App() {
+  const { t } = useTranslation();
   return (
     <SessionGate
       client={client}
       signIn={{
-        title: 'Enclave console',
+        title: t('console'),
         ssoHref: SSO_LOGIN,
         ssoPlacement: 'last',
         describeError: messageOf,
@@ -97,7 +115,9 @@ export function App() {
 }
 
 function Console(props: { me: Me; onSignOut(): void; onChangePassword(): void }) {
+  const { t } = useTranslation();
   const path = usePath();
+  const chatUrl = useChatUrl();
   const sections = SECTIONS.filter((s) => s.roles.includes(props.me.role));
   const section =
     sections.find((s) => s.path !== '/' && (path === s.path || path.startsWith(`${s.path}/`))) ??
@@ -107,8 +127,8 @@ function Console(props: { me: Me; onSignOut(): void; onChangePassword(): void })
   const Page = section ? (param && section.detail ? section.detail : section.page) : null;
 
   useEffect(() => {
-    document.title = section ? `${section.label} · Enclave console` : 'Enclave console';
-  }, [section]);
+    document.title = section ? `${t(`nav.${section.label}`)} · ${t('console')}` : t('console');
+  }, [section, t]);
 
   // After a click in the menu, keyboard and screen-reader users continue on the new page.
   const main = useRef<HTMLElement>(null);
@@ -121,26 +141,30 @@ function Console(props: { me: Me; onSignOut(): void; onChangePassword(): void })
   return (
     <div className="console">
       <a className="skip-link" href="#main">
-        Skip to content
+        {t('skip')}
       </a>
       <header className="topbar">
-        <span className="brand">Enclave console</span>
+        <span className="brand">{t('console')}</span>
+        <Preferences />
         <span className="who">
           {props.me.email} <span className={`role role-${props.me.role}`}>{props.me.role}</span>
         </span>
+        <a className="button small chat-link" href={chatUrl}>
+          {t('openChat')}
+        </a>
         <button type="button" className="quiet small" onClick={props.onChangePassword}>
-          Change password
+          {t('changePassword')}
         </button>
         <button type="button" className="quiet small" onClick={props.onSignOut}>
-          Sign out
+          {t('signOut')}
         </button>
       </header>
-      <nav className="sidenav" aria-label="Console">
+      <nav className="sidenav" aria-label={t('nav.label')}>
         <ul>
           {sections.map((s) => (
             <li key={s.path}>
               <a {...linkProps(s.path)} aria-current={section === s ? 'page' : undefined}>
-                {s.label}
+                {t(`nav.${s.label}`)}
               </a>
             </li>
           ))}
@@ -151,11 +175,8 @@ function Console(props: { me: Me; onSignOut(): void; onChangePassword(): void })
           <Page key={path} me={props.me} param={param} />
         ) : (
           <section className="panel">
-            <h1>Page not found</h1>
-            <p>
-              There is no such page{sections.length ? ' for your role' : ''}. Pick one from the
-              menu.
-            </p>
+            <h1>{t('notFound.title')}</h1>
+            <p>{sections.length ? t('notFound.forRole') : t('notFound.body')}</p>
           </section>
         )}
       </main>
@@ -165,20 +186,27 @@ function Console(props: { me: Me; onSignOut(): void; onChangePassword(): void })
 
 /** A signed-in `user`: the console is not for them; the API refuses it as well. */
 function NoAccess(props: { me: Me; onSignOut(): void }) {
+  const { t } = useTranslation();
+  const chatUrl = useChatUrl();
   return (
     <main className="sign-in">
       <section className="sign-in-card" aria-labelledby="no-access-title">
-        <h1 id="no-access-title">No console access</h1>
+        <h1 id="no-access-title">{t('noAccess.title')}</h1>
         <p>
-          You are signed in as <strong>{props.me.email}</strong>, and your account has the role{' '}
-          <strong>user</strong>. The console is for administrators and auditors.
+          <Trans
+            i18nKey="noAccess.who"
+            values={{ email: props.me.email }}
+            components={{ strong: <strong /> }}
+          />
         </p>
         <p>
-          To chat, open <a href="/">Enclave chat</a>. If you need the console, ask an administrator
-          to change your role.
+          <Trans
+            i18nKey="noAccess.chat"
+            components={{ chat: <a href={chatUrl}>Enclave chat</a> }}
+          />
         </p>
         <button type="button" onClick={props.onSignOut}>
-          Sign out
+          {t('signOut')}
         </button>
       </section>
     </main>

@@ -7,7 +7,7 @@ import type {
   AuditExport,
   AuditFilter,
   AuditStatus,
-  AuditVerification,
+  AuditVerificationJob,
   Backend,
   BackendHealth,
   Budget,
@@ -48,6 +48,7 @@ import type {
   User,
 } from '@enclave/contracts';
 import { createApiClient } from '@enclave/web';
+import i18next from 'i18next';
 import type { z } from 'zod';
 
 export { ApiFailure } from '@enclave/web';
@@ -63,7 +64,7 @@ export type {
   AuditEvent,
   AuditExport,
   AuditFilter,
-  AuditVerification,
+  AuditVerificationJob,
   Backend,
   BackendHealth,
   ConversationSummary,
@@ -85,7 +86,7 @@ export type {
 
 /** The console's client: the shared core (libs/web) with the console's own wording. */
 export const client = createApiClient<Me>({
-  connectionLostMessage: 'Enclave cannot be reached; check your network.',
+  connectionLostMessage: () => i18next.t('connectionLost'),
 });
 const call = client.call;
 
@@ -196,7 +197,8 @@ export const api = {
       `${A}/audit/events${query({ ...f, before, limit: 100 })}`,
     ),
   auditStatus: () => call<AuditStatus>('GET', `${A}/audit/status`),
-  verifyAudit: () => call<AuditVerification>('POST', `${A}/audit/verify`),
+  verifications: () => call<{ data: AuditVerificationJob[] }>('GET', `${A}/audit/verifications`),
+  requestVerification: () => call<AuditVerificationJob>('POST', `${A}/audit/verifications`),
   exports: () => call<{ data: AuditExport[] }>('GET', `${A}/audit/exports`),
   createExport: (body: Body<typeof ExportBody>) =>
     call<AuditExport>('POST', `${A}/audit/exports`, body),

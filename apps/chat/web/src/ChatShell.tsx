@@ -1,14 +1,24 @@
+import { Preferences } from '@enclave/web';
+import i18next from 'i18next';
 import { useCallback, useEffect, useRef, useState } from 'react';
+import { useTranslation } from 'react-i18next';
 import { api, ApiFailure, type Conversation, type User } from './api';
 import { ConversationView } from './ConversationView';
+import { forgetDrafts } from './drafts';
+import { ProfilePage } from './ProfilePage';
 import { Sidebar } from './Sidebar';
-import { MyUsageDialog } from './MyUsage';
 
+/** The model a new chat starts with: the person's last choice in this browser. */
 const MODEL_KEY = 'enclave.model';
 const CONVERSATION_PATH = /^\/c\/([0-9a-f-]{36})$/i;
+export const PROFILE_PATH = '/profile';
 
 function idFromLocation(): string | null {
   return CONVERSATION_PATH.exec(window.location.pathname)?.[1] ?? null;
+}
+
+function onProfile(): boolean {
+  return window.location.pathname === PROFILE_PATH;
 }
 
 export interface ListState {
@@ -20,7 +30,9 @@ export interface ListState {
 
 /** The signed-in page: conversations on the side, the open conversation in the middle. */
 export function ChatShell(props: { user: User; onSignedOut(): void; onChangePassword(): void }) {
+  const { t } = useTranslation();
   const [currentId, setCurrentId] = useState<string | null>(idFromLocation);
+  const [profile, setProfile] = useState(onProfile);
   // A new key opens a fresh view; a chat created in the view keeps it (it holds the stream).
   const [viewKey, setViewKey] = useState<string>(() => idFromLocation() ?? 'new');
   const newChats = useRef(0);
@@ -35,12 +47,12 @@ export function ChatShell(props: { user: User; onSignedOut(): void; onChangePass
   const [modelsError, setModelsError] = useState<string | null>(null);
   const [model, setModel] = useState<string>(() => localStorage.getItem(MODEL_KEY) ?? '');
   const [sidebarOpen, setSidebarOpen] = useState(false);
-  const [usageOpen, setUsageOpen] = useState(false);
   const listRequest = useRef(0);
 
   const navigate = useCallback((id: string | null) => {
     const path = id ? `/c/${id}` : '/';
     if (window.location.pathname !== path) window.history.pushState(null, '', path);
+    setProfile(false);
     setCurrentId(id);
     setViewKey(id ?? `new-${++newChats.current}`);
     setSidebarOpen(false);
@@ -58,6 +70,7 @@ export function ChatShell(props: { user: User; onSignedOut(): void; onChangePass
   useEffect(() => {
     const onPop = () => {
       const id = idFromLocation();
+      setProfile(onProfile());
       setCurrentId(id);
       setViewKey(id ?? `new-${++newChats.current}`);
     };
@@ -97,14 +110,22 @@ export function ChatShell(props: { user: User; onSignedOut(): void; onChangePass
         const ids = data.map((m) => m.id);
         setModels(ids);
         setModel((m) => (ids.includes(m) ? m : (ids[0] ?? '')));
-        if (!ids.length) setModelsError('No models are available to you; ask an administrator.');
+        if (!ids.length) setModelsError(i18next.t('models.none'));
       })
       .catch((err: unknown) => {
         setModels([]);
         setModelsError(
-          `The models could not be loaded: ${err instanceof ApiFailure ? err.message : String(err)}`,
+          i18next.t('models.failed', {
+            message: err instanceof ApiFailure ? err.message : String(err),
+          }),
         );
       });
+  }, []);
+
+  const openProfile = useCallback(() => {
+    if (!onProfile()) window.history.pushState(null, '', PROFILE_PATH);
+    setProfile(true);
+    setSidebarOpen(false);
   }, []);
 
   const chooseModel = useCallback((m: string) => {
@@ -115,6 +136,9 @@ export function ChatShell(props: { user: User; onSignedOut(): void; onChangePass
   const refreshList = useCallback(() => void loadList(query.trim(), null), [loadList, query]);
 
   async function signOut() {
+    forgetDrafts(props.user.id);
+    // The next person to sign in here starts on a new chat, not on this one's page.
+    window.history.replaceState(null, '', '/');
     try {
       await api.signOut();
     } finally {
@@ -125,7 +149,7 @@ export function ChatShell(props: { user: User; onSignedOut(): void; onChangePass
   return (
     <div className={`shell${sidebarOpen ? ' sidebar-open' : ''}`}>
       <a className="skip-link" href="#prompt">
-        Skip to the message box
+        {t('shell.skip')}
       </a>
       <header className="topbar">
         <button
@@ -133,60 +157,72 @@ export function ChatShell(props: { user: User; onSignedOut(): void; onChangePass
           className="sidebar-toggle"
           aria-expanded={sidebarOpen}
           aria-controls="sidebar"
+          aria-label={t('sidebar.label')}
           onClick={() => setSidebarOpen((o) => !o)}
         >
-          Conversations
+          {/* Three lines, not the word: on a phone the email needs the room. */}
+          <svg viewBox="0 0 24 24" width="22" height="22" aria-hidden="true" focusable="false">
+            <path d="M3 6h18M3 12h18M3 18h18" stroke="currentColor" strokeWidth="2" />
+          </svg>
         </button>
         <span className="brand">Enclave</span>
-        <span className="who" title={props.user.email}>
-          {props.user.email}
-        </span>
-        <button
-          type="button"
-          className="quiet"
-          aria-label="Change password"
-          onClick={props.onChangePassword}
+        <Preferences />
+        {/* The account: who is signed in, and the way to their profile (password, keys). */}
+        <a
+          className="who"
+          href={PROFILE_PATH}
+          title={t('shell.profileOf', { email: props.user.email })}
+          aria-current={profile ? 'page' : undefined}
+          onClick={(e) => {
+            e.preventDefault();
+            openProfile();
+          }}
         >
-          <span className="wide-only">Change password</span>
-          <span className="narrow-only">Password</span>
-        </button>
-        <button type="button" className="quiet" onClick={() => setUsageOpen(true)}>
-          My usage
-        </button>
+          {props.user.email}
+        </a>
         <button type="button" className="quiet" onClick={() => void signOut()}>
-          Sign out
+          {t('shell.signOut')}
         </button>
       </header>
-      {usageOpen && <MyUsageDialog onClose={() => setUsageOpen(false)} />}
       <Sidebar
         id="sidebar"
         list={list}
         query={query}
         onQuery={setQuery}
         onMore={() => void loadList(query.trim(), list.nextCursor)}
-        activeId={currentId}
+        activeId={profile ? null : currentId}
         onSelect={navigate}
         onNew={() => navigate(null)}
       />
-      <ConversationView
-        key={viewKey}
-        initialId={currentId}
-        models={models}
-        modelsError={modelsError}
-        model={model}
-        onModelChange={chooseModel}
-        onCreated={(c) => {
-          // Already holding the stream: keep this view, only the address and list change.
-          window.history.pushState(null, '', `/c/${c.id}`);
-          setCurrentId(c.id);
-          setList((l) => ({ ...l, items: [c, ...l.items.filter((i) => i.id !== c.id)] }));
-        }}
-        onChanged={refreshList}
-        onDeleted={(id) => {
-          setList((l) => ({ ...l, items: l.items.filter((i) => i.id !== id) }));
-          navigate(null);
-        }}
-      />
+      {profile ? (
+        <ProfilePage user={props.user} onChangePassword={props.onChangePassword} />
+      ) : (
+        <ConversationView
+          key={viewKey}
+          userId={props.user.id}
+          initialId={currentId}
+          models={models}
+          modelsError={modelsError}
+          defaultModel={model}
+          onModelChange={chooseModel}
+          onCreated={(c) => {
+            // Already holding the stream: keep this view, only the address and list change.
+            window.history.pushState(null, '', `/c/${c.id}`);
+            setCurrentId(c.id);
+            setList((l) => ({ ...l, items: [c, ...l.items.filter((i) => i.id !== c.id)] }));
+          }}
+          onChanged={refreshList}
+          onDiscarded={(id) => {
+            window.history.replaceState(null, '', '/');
+            setCurrentId(null);
+            setList((l) => ({ ...l, items: l.items.filter((i) => i.id !== id) }));
+          }}
+          onDeleted={(id) => {
+            setList((l) => ({ ...l, items: l.items.filter((i) => i.id !== id) }));
+            navigate(null);
+          }}
+        />
+      )}
     </div>
   );
 }

@@ -7,6 +7,8 @@ import {
   useState,
 } from 'react';
 import { ConfirmDialog } from '@enclave/web';
+import i18next from 'i18next';
+import { useTranslation } from 'react-i18next';
 import {
   api,
   ApiFailure,
@@ -16,7 +18,14 @@ import {
   type Feedback,
   type StoredMessage,
 } from './api';
+import { loadDraft, saveDraft } from './drafts';
 import { describeFailure, type UiError } from './errors';
+import {
+  conversationJson,
+  conversationMarkdown,
+  download,
+  exportFileName,
+} from './exportConversation';
 import { MessageItem, type UiMessage } from './MessageItem';
 import { streamTurn, type Turn } from './stream';
 
@@ -47,6 +56,11 @@ function toUi(messages: StoredMessage[]): UiMessage[] {
     }));
 }
 
+/** The model the conversation last used (what its next message should go to). */
+function modelOf(c: ConversationDetail): string | null {
+  return c.messages.findLast((m) => m.model && m.role !== 'system')?.model ?? c.model;
+}
+
 function usersIn(messages: StoredMessage[]): number {
   return messages.filter((m) => m.role === 'user').length;
 }
@@ -61,18 +75,23 @@ let keys = 0;
 
 /** One conversation: its messages, the streamed answer, the composer, rename and delete. */
 export function ConversationView(props: {
+  userId: string;
   initialId: string | null;
   models: string[] | null;
   modelsError: string | null;
-  model: string;
+  /** The model a new chat starts with (the person's last choice). */
+  defaultModel: string;
   onModelChange(model: string): void;
   onCreated(c: Conversation): void;
+  /** A chat created for a first message that was refused, deleted again: nothing to keep. */
+  onDiscarded(id: string): void;
   onChanged(): void;
   onDeleted(id: string): void;
 }) {
   const { onChanged, onModelChange } = props;
+  const { t } = useTranslation();
   const idRef = useRef<string | null>(props.initialId);
-  const [title, setTitle] = useState(props.initialId ? '' : 'New chat');
+  const [title, setTitle] = useState(props.initialId ? '' : i18next.t('newChat'));
   const [messages, setMessages] = useState<UiMessage[]>([]);
   const [feedback, setFeedback] = useState<Record<string, Feedback>>({});
   const [phase, setPhase] = useState<Phase>(props.initialId ? 'loading' : 'idle');
@@ -80,11 +99,16 @@ export function ConversationView(props: {
   const [error, setError] = useState<UiError | null>(null);
   const [retry, setRetry] = useState<Turn | null>(null);
   const [backend, setBackend] = useState<string | null>(null);
-  const [draft, setDraft] = useState('');
+  const [draft, setDraft] = useState(() => loadDraft(props.userId, props.initialId));
+  /** The conversation's own model (from its messages); null for a new chat. */
+  const [conversationModel, setConversationModel] = useState<string | null>(null);
+  /** Picked in this view; wins over the conversation's until the next load. */
+  const [picked, setPicked] = useState<string | null>(null);
   const [announcement, setAnnouncement] = useState('');
   const [renaming, setRenaming] = useState(false);
   const [titleDraft, setTitleDraft] = useState('');
   const [confirmDelete, setConfirmDelete] = useState(false);
+  const model = picked ?? conversationModel ?? props.defaultModel;
   const abort = useRef<AbortController | null>(null);
   const serverUsers = useRef(0);
   const mounted = useRef(false);
@@ -98,6 +122,8 @@ export function ConversationView(props: {
     setTitle(c.title);
     setMessages(toUi(c.messages));
     serverUsers.current = usersIn(c.messages);
+    setConversationModel(modelOf(c));
+    setPicked(null);
     const lastAnswer = c.messages.findLast((m) => m.role === 'assistant' && m.upstream);
     if (lastAnswer) setBackend(lastAnswer.upstream);
   }, []);
@@ -117,8 +143,10 @@ export function ConversationView(props: {
           if (!mounted.current) return;
           setLoadError(
             err instanceof ApiFailure && err.status === 404
-              ? 'This conversation does not exist, or it was deleted.'
-              : `The conversation could not be loaded: ${err instanceof ApiFailure ? err.message : String(err)}`,
+              ? i18next.t('conversation.notFound')
+              : i18next.t('conversation.loadFailed', {
+                  message: err instanceof ApiFailure ? err.message : String(err),
+                }),
           );
           setPhase('idle');
         });
@@ -130,6 +158,11 @@ export function ConversationView(props: {
     };
     // Runs once: the parent keys this view by conversation, so a new one mounts a new view.
   }, []);
+
+  // Every keystroke is kept, so a session that ends mid-sentence loses nothing.
+  useEffect(() => {
+    saveDraft(props.userId, idRef.current, draft);
+  }, [draft, props.userId]);
 
   // Keep the newest text in view while the person is reading at the bottom.
   useEffect(() => {
@@ -181,17 +214,18 @@ export function ConversationView(props: {
   );
 
   async function send(turn: Turn) {
-    const model = props.model;
     if (phase !== 'idle' || !model) return;
     setError(null);
     setRetry(null);
     setAnnouncement('');
     let id = idRef.current;
+    const createdNow = !id;
     if (!id) {
       try {
         const created = await api.createConversation({ model });
         id = created.id;
         idRef.current = id;
+        saveDraft(props.userId, null, '');
         setTitle(created.title);
         props.onCreated(created);
       } catch (err) {
@@ -243,6 +277,11 @@ export function ConversationView(props: {
       },
     });
     abort.current = null;
+    // Refused because the session ended: the page is going to the sign-in form, so the text
+    // goes back to storage for when this conversation opens again.
+    if (!mounted.current && end.kind === 'refused' && 'content' in turn) {
+      saveDraft(props.userId, id, turn.content);
+    }
     if (!mounted.current) return;
     if (flushTimer.current) clearTimeout(flushTimer.current);
     flush();
@@ -251,12 +290,12 @@ export function ConversationView(props: {
     switch (end.kind) {
       case 'done':
         finishStreaming('completed');
-        setAnnouncement('The answer is complete.');
+        setAnnouncement(i18next.t('conversation.complete'));
         await settle(id);
         break;
       case 'stopped':
         finishStreaming('client_disconnected');
-        setAnnouncement('Stopped.');
+        setAnnouncement(i18next.t('conversation.stopped'));
         await settle(id);
         break;
       case 'interrupted':
@@ -277,7 +316,16 @@ export function ConversationView(props: {
           );
         }
         // Nothing was kept: the text goes back into the box, to send again or change.
-        if ('content' in turn && !stored) setDraft(turn.content);
+        // Stored at once too: a refusal for an ended session unmounts this view next.
+        if ('content' in turn && !stored) {
+          setDraft(turn.content);
+          saveDraft(props.userId, id, turn.content);
+        }
+        // A chat made for this first message holds nothing: delete it rather than leave an
+        // empty "New chat" in the list (the text is back in the box).
+        if (createdNow && !stored && (await discard(id))) {
+          saveDraft(props.userId, null, 'content' in turn ? turn.content : '');
+        }
         setError(describeFailure(end.failure, model));
         setRetry(stored ? { regenerate: true } : turn);
         break;
@@ -304,6 +352,40 @@ export function ConversationView(props: {
     }
   }
 
+  /** Deletes a chat that holds no message; true when it is gone. */
+  async function discard(id: string): Promise<boolean> {
+    try {
+      await api.remove(id);
+    } catch {
+      return false;
+    }
+    idRef.current = null;
+    setTitle(i18next.t('newChat'));
+    setMessages([]);
+    props.onDiscarded(id);
+    return true;
+  }
+
+  async function exportAs(format: 'md' | 'json') {
+    const id = idRef.current;
+    if (!id) return;
+    try {
+      const c = await api.conversation(id);
+      if (format === 'json') {
+        download(conversationJson(c), exportFileName(c, 'json'), 'application/json');
+      } else {
+        const labels = {
+          you: t('message.you'),
+          assistant: t('message.assistant'),
+          system: t('export.system'),
+        };
+        download(conversationMarkdown(c, labels), exportFileName(c, 'md'), 'text/markdown');
+      }
+    } catch (err) {
+      setError(describeFailure(err instanceof ApiFailure ? err : connectionLost(), model));
+    }
+  }
+
   async function saveTitle(e: FormEvent) {
     e.preventDefault();
     const id = idRef.current;
@@ -315,7 +397,7 @@ export function ConversationView(props: {
       setRenaming(false);
       onChanged();
     } catch (err) {
-      setError(describeFailure(err instanceof ApiFailure ? err : connectionLost(), props.model));
+      setError(describeFailure(err instanceof ApiFailure ? err : connectionLost(), model));
     }
   }
 
@@ -327,7 +409,7 @@ export function ConversationView(props: {
       await api.remove(id);
       props.onDeleted(id);
     } catch (err) {
-      setError(describeFailure(err instanceof ApiFailure ? err : connectionLost(), props.model));
+      setError(describeFailure(err instanceof ApiFailure ? err : connectionLost(), model));
     }
   }
 
@@ -343,14 +425,20 @@ export function ConversationView(props: {
   const lastAnswer = messages.at(-1)?.role === 'assistant' ? messages.at(-1) : undefined;
   const busy = phase !== 'idle';
   const noModels = props.models !== null && props.models.length === 0;
+  // A model the conversation used that is no longer offered is still shown: the picker tells
+  // the truth about where the next message goes (and the server says why it cannot).
+  const modelOptions =
+    props.models && model && !props.models.includes(model)
+      ? [model, ...props.models]
+      : props.models;
 
   return (
-    <main className="conversation" aria-label={title || 'Conversation'}>
+    <main className="conversation" aria-label={title || t('conversation.label')}>
       <div className="conversation-head">
         {renaming ? (
           <form className="rename" onSubmit={saveTitle}>
             <label htmlFor="title-input" className="visually-hidden">
-              Conversation title
+              {t('conversation.titleLabel')}
             </label>
             <input
               id="title-input"
@@ -361,25 +449,28 @@ export function ConversationView(props: {
               onKeyDown={(e) => e.key === 'Escape' && setRenaming(false)}
             />
             <button type="submit" className="small">
-              Save
+              {t('save')}
             </button>
             <button type="button" className="quiet small" onClick={() => setRenaming(false)}>
-              Cancel
+              {t('cancel')}
             </button>
           </form>
         ) : (
-          <h1>{title || 'Conversation'}</h1>
+          <h1>{title || t('conversation.label')}</h1>
         )}
         <div className="head-actions">
-          <label htmlFor="model">Model</label>
+          <label htmlFor="model">{t('conversation.model')}</label>
           <select
             id="model"
-            value={props.model}
+            value={model}
             disabled={busy || !props.models?.length}
-            onChange={(e) => onModelChange(e.target.value)}
+            onChange={(e) => {
+              setPicked(e.target.value);
+              onModelChange(e.target.value);
+            }}
           >
-            {props.models === null && <option value={props.model}>Loading…</option>}
-            {props.models?.map((m) => (
+            {props.models === null && <option value={model}>{t('loading')}</option>}
+            {modelOptions?.map((m) => (
               <option key={m} value={m}>
                 {m}
               </option>
@@ -396,7 +487,7 @@ export function ConversationView(props: {
                   setRenaming(true);
                 }}
               >
-                Rename
+                {t('conversation.rename')}
               </button>
               <button
                 type="button"
@@ -404,7 +495,23 @@ export function ConversationView(props: {
                 disabled={busy}
                 onClick={() => setConfirmDelete(true)}
               >
-                Delete
+                {t('delete')}
+              </button>
+              <button
+                type="button"
+                className="quiet small"
+                disabled={busy}
+                onClick={() => void exportAs('md')}
+              >
+                {t('export.markdown')}
+              </button>
+              <button
+                type="button"
+                className="quiet small"
+                disabled={busy}
+                onClick={() => void exportAs('json')}
+              >
+                {t('export.json')}
               </button>
             </>
           )}
@@ -413,8 +520,7 @@ export function ConversationView(props: {
 
       {backend === SIMULATOR && (
         <p className="sim-banner" role="note">
-          Answers here come from the built-in simulator (llm-sim), not a real language model: they
-          are placeholder text. Ask an administrator to connect a model server.
+          {t('conversation.simulator')}
         </p>
       )}
       {props.modelsError && (
@@ -430,14 +536,12 @@ export function ConversationView(props: {
           </p>
         ) : phase === 'loading' ? (
           <p className="page-status" role="status">
-            Loading the conversation…
+            {t('conversation.loading')}
           </p>
         ) : messages.length === 0 ? (
-          <p className="empty-chat">
-            Ask anything. Your questions stay on your company’s own servers.
-          </p>
+          <p className="empty-chat">{t('conversation.empty')}</p>
         ) : (
-          <ol className="messages" aria-label="Messages">
+          <ol className="messages" aria-label={t('conversation.messages')}>
             {messages.map((m) => (
               <MessageItem
                 key={m.key}
@@ -466,11 +570,11 @@ export function ConversationView(props: {
                 disabled={busy}
                 onClick={() => void send(retry)}
               >
-                Retry
+                {t('retry')}
               </button>
             )}
             <button type="button" className="quiet small" onClick={() => setError(null)}>
-              Dismiss
+              {t('dismiss')}
             </button>
           </div>
         </div>
@@ -478,13 +582,13 @@ export function ConversationView(props: {
 
       <form className="composer" onSubmit={submit}>
         <label htmlFor="prompt" className="visually-hidden">
-          Message
+          {t('composer.label')}
         </label>
         <textarea
           id="prompt"
           ref={prompt}
           rows={2}
-          placeholder="Message Enclave (Enter to send, Shift+Enter for a new line)"
+          placeholder={t('composer.placeholder')}
           value={draft}
           disabled={noModels || !!loadError}
           onChange={(e) => setDraft(e.target.value)}
@@ -492,15 +596,15 @@ export function ConversationView(props: {
         />
         {phase === 'streaming' ? (
           <button type="button" className="danger" onClick={() => abort.current?.abort()}>
-            Stop generating
+            {t('composer.stop')}
           </button>
         ) : (
           <button
             type="submit"
             className="primary"
-            disabled={busy || !draft.trim() || !props.model || noModels}
+            disabled={busy || !draft.trim() || !model || noModels}
           >
-            Send
+            {t('composer.send')}
           </button>
         )}
       </form>
@@ -511,9 +615,9 @@ export function ConversationView(props: {
       <ConfirmDialog
         open={confirmDelete}
         className="confirm"
-        title="Delete this conversation?"
-        body="The conversation and all its messages are deleted for good."
-        confirmLabel="Delete"
+        title={t('conversation.deleteTitle')}
+        body={t('conversation.deleteBody')}
+        confirmLabel={t('delete')}
         onConfirm={() => void remove()}
         onCancel={() => setConfirmDelete(false)}
       />

@@ -1,4 +1,5 @@
 import { type FormEvent, memo, useState } from 'react';
+import { useTranslation } from 'react-i18next';
 import { api, ApiFailure, type Feedback, type Rating, type StoredMessage } from './api';
 import { copyText } from './clipboard';
 import { MarkdownText } from './Markdown';
@@ -23,12 +24,13 @@ export const MessageItem = memo(function MessageItem(props: {
   onFeedback(saved: Feedback): void;
 }) {
   const m = props.message;
+  const { t } = useTranslation();
   const [copied, setCopied] = useState(false);
-  const who = m.role === 'user' ? 'You' : 'Assistant';
+  const who = m.role === 'user' ? t('message.you') : t('message.assistant');
 
   return (
     <li className={`message ${m.role}`} aria-busy={m.streaming}>
-      <article aria-label={m.role === 'user' ? 'Your message' : 'Answer'}>
+      <article aria-label={m.role === 'user' ? t('message.yours') : t('message.answer')}>
         <header className="message-meta">
           <span className="who">{who}</span>
           {m.role === 'assistant' && m.model && <span className="model">{m.model}</span>}
@@ -38,21 +40,25 @@ export const MessageItem = memo(function MessageItem(props: {
         ) : m.content ? (
           <MarkdownText text={m.content} />
         ) : m.streaming ? (
-          <p className="typing">Writing…</p>
+          <p className="typing">{t('message.writing')}</p>
         ) : null}
         {!m.streaming && m.outcome === 'client_disconnected' && (
-          <p className="note">Stopped before the end.</p>
+          <p className="note">{t('message.stopped')}</p>
         )}
         {!m.streaming &&
           (m.outcome === 'upstream_error' || m.outcome === 'interrupted') &&
-          m.content && <p className="note">Cut off before the end.</p>}
+          m.content && <p className="note">{t('message.cutOff')}</p>}
         {!m.streaming && m.content && (
           <div className="message-actions">
             <button
               type="button"
               className="quiet small"
               aria-label={
-                copied ? 'Copied' : m.role === 'user' ? 'Copy your message' : 'Copy answer'
+                copied
+                  ? t('copied')
+                  : m.role === 'user'
+                    ? t('message.copyYours')
+                    : t('message.copyAnswer')
               }
               onClick={async () => {
                 if (await copyText(m.content)) {
@@ -61,11 +67,11 @@ export const MessageItem = memo(function MessageItem(props: {
                 }
               }}
             >
-              {copied ? 'Copied' : 'Copy'}
+              {copied ? t('copied') : t('message.copy')}
             </button>
             {props.onRegenerate && (
               <button type="button" className="quiet small" onClick={props.onRegenerate}>
-                Regenerate
+                {t('message.regenerate')}
               </button>
             )}
             {m.role === 'assistant' && m.id && (
@@ -92,6 +98,7 @@ function FeedbackControls(props: {
   const [open, setOpen] = useState(false);
   const [status, setStatus] = useState<string>('');
   const [busy, setBusy] = useState(false);
+  const { t } = useTranslation();
   const commentId = `comment-${props.messageId}`;
 
   async function save(r: Rating, c: string) {
@@ -103,12 +110,12 @@ function FeedbackControls(props: {
         comment: c.trim() || null,
       });
       props.onSaved(saved);
-      setStatus(
-        saved.comment ? 'Thanks, your feedback and comment are saved.' : 'Thanks for the feedback.',
-      );
+      setStatus(saved.comment ? t('feedback.savedWithComment') : t('feedback.saved'));
       return true;
     } catch (err) {
-      setStatus(`Feedback not saved: ${err instanceof ApiFailure ? err.message : String(err)}`);
+      setStatus(
+        t('feedback.failed', { message: err instanceof ApiFailure ? err.message : String(err) }),
+      );
       return false;
     } finally {
       setBusy(false);
@@ -131,7 +138,7 @@ function FeedbackControls(props: {
       <button
         type="button"
         className="quiet small thumb"
-        aria-label="Good answer"
+        aria-label={t('feedback.good')}
         aria-pressed={rating === 'up'}
         disabled={busy}
         onClick={() => void rate('up')}
@@ -141,7 +148,7 @@ function FeedbackControls(props: {
       <button
         type="button"
         className="quiet small thumb"
-        aria-label="Bad answer"
+        aria-label={t('feedback.bad')}
         aria-pressed={rating === 'down'}
         disabled={busy}
         onClick={() => void rate('down')}
@@ -154,7 +161,7 @@ function FeedbackControls(props: {
       {open && rating && (
         <form className="feedback-form" onSubmit={submit}>
           <label htmlFor={commentId}>
-            {rating === 'up' ? 'What was good?' : 'What was wrong?'} (optional)
+            {rating === 'up' ? t('feedback.whatGood') : t('feedback.whatWrong')}
           </label>
           <textarea
             id={commentId}
@@ -165,10 +172,10 @@ function FeedbackControls(props: {
           />
           <div className="row">
             <button type="submit" className="small" disabled={busy}>
-              Send feedback
+              {t('feedback.send')}
             </button>
             <button type="button" className="quiet small" onClick={() => setOpen(false)}>
-              Close
+              {t('close')}
             </button>
           </div>
         </form>

@@ -1,15 +1,14 @@
-import { useEffect, useId, useRef, useState } from 'react';
+import { useEffect, useState } from 'react';
+import { useTranslation } from 'react-i18next';
 import { api, type MyUsage as Usage } from './api';
 
-const tokens = (n: number) => n.toLocaleString();
-const money = (n: number) => n.toFixed(2);
-
 /**
- * The signed-in user's own usage of the last 30 days (requests, tokens, cost) by day and by
- * model, from the usage history: deleting conversations does not change it. A plain section,
- * so a page (a profile page) or the dialog below can hold it.
+ * The signed-in person's own usage of the last 30 days (requests, tokens, cost) by model and by
+ * day, from the usage history: deleting conversations does not change it. A section of the
+ * profile page.
  */
 export function MyUsage() {
+  const { t } = useTranslation();
   const [usage, setUsage] = useState<Usage | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
@@ -18,44 +17,61 @@ export function MyUsage() {
       .then(setUsage, (err: unknown) => setError(err instanceof Error ? err.message : String(err)));
   }, []);
 
-  if (error) return <p role="alert">{error}</p>;
-  if (!usage) return <p>Loading…</p>;
-  const total = usage.byModel.reduce(
-    (t, r) => ({
-      requests: t.requests + r.requests,
-      tokens: t.tokens + r.promptTokens + r.completionTokens,
-      cost: t.cost + r.cost,
+  const total = usage?.byModel.reduce(
+    (n, r) => ({
+      requests: n.requests + r.requests,
+      tokens: n.tokens + r.promptTokens + r.completionTokens,
+      cost: n.cost + r.cost,
     }),
     { requests: 0, tokens: 0, cost: 0 },
   );
   return (
-    <section className="my-usage" aria-label="My usage">
-      <p>
-        From {usage.from} to {usage.to}: {total.requests.toLocaleString()} requests,{' '}
-        {tokens(total.tokens)} tokens, {money(total.cost)} {usage.currency}.
-      </p>
-      <UsageTable title="By model" first="Model" rows={usage.byModel} currency={usage.currency} />
-      <UsageTable title="By day" first="Day" rows={usage.byDay} currency={usage.currency} />
+    <section className="profile-section my-usage" aria-labelledby="usage-title">
+      <h2 id="usage-title">{t('usage.title')}</h2>
+      {error && <p role="alert">{error}</p>}
+      {!usage && !error && <p>{t('usage.loading')}</p>}
+      {usage && total && (
+        <>
+          <p>
+            {t('usage.summary', {
+              from: usage.from,
+              to: usage.to,
+              requests: total.requests,
+              tokens: total.tokens,
+              cost: total.cost.toFixed(2),
+              currency: usage.currency,
+            })}
+          </p>
+          <UsageTable
+            caption={t('usage.byModel')}
+            first={t('usage.model')}
+            usage={usage}
+            rows={usage.byModel}
+          />
+          <UsageTable
+            caption={t('usage.byDay')}
+            first={t('usage.day')}
+            usage={usage}
+            rows={usage.byDay}
+          />
+        </>
+      )}
     </section>
   );
 }
 
-function UsageTable(props: {
-  title: string;
-  first: string;
-  rows: Usage['byDay'];
-  currency: string;
-}) {
+function UsageTable(props: { caption: string; first: string; usage: Usage; rows: Usage['byDay'] }) {
+  const { t } = useTranslation();
   if (!props.rows.length) return null;
   return (
     <table>
-      <caption>{props.title}</caption>
+      <caption>{props.caption}</caption>
       <thead>
         <tr>
           <th>{props.first}</th>
-          <th>Requests</th>
-          <th>Tokens</th>
-          <th>Cost ({props.currency})</th>
+          <th>{t('usage.requests')}</th>
+          <th>{t('usage.tokens')}</th>
+          <th>{t('usage.cost', { currency: props.usage.currency })}</th>
         </tr>
       </thead>
       <tbody>
@@ -63,36 +79,11 @@ function UsageTable(props: {
           <tr key={r.label}>
             <td>{r.label}</td>
             <td>{r.requests.toLocaleString()}</td>
-            <td>{tokens(r.promptTokens + r.completionTokens)}</td>
-            <td>{money(r.cost)}</td>
+            <td>{(r.promptTokens + r.completionTokens).toLocaleString()}</td>
+            <td>{r.cost.toFixed(2)}</td>
           </tr>
         ))}
       </tbody>
     </table>
-  );
-}
-
-/** MyUsage in a modal dialog (native <dialog>: Escape closes), opened from the top bar. */
-export function MyUsageDialog(props: { onClose(): void }) {
-  const ref = useRef<HTMLDialogElement>(null);
-  const titleId = useId();
-  useEffect(() => {
-    ref.current?.showModal();
-  }, []);
-  return (
-    <dialog
-      ref={ref}
-      className="confirm my-usage-dialog"
-      aria-labelledby={titleId}
-      onClose={props.onClose}
-    >
-      <h2 id={titleId}>My usage</h2>
-      <MyUsage />
-      <div className="dialog-actions">
-        <button type="button" className="quiet" onClick={props.onClose} autoFocus>
-          Close
-        </button>
-      </div>
-    </dialog>
   );
 }

@@ -1,3 +1,5 @@
+import { type Formatters, useFormat } from '@enclave/web';
+import { useTranslation } from 'react-i18next';
 import type { ListState } from './ChatShell';
 
 export function Sidebar(props: {
@@ -11,18 +13,20 @@ export function Sidebar(props: {
   onNew(): void;
 }) {
   const { list } = props;
+  const { t } = useTranslation();
+  const format = useFormat();
   return (
-    <nav id={props.id} className="sidebar" aria-label="Conversations">
+    <nav id={props.id} className="sidebar" aria-label={t('sidebar.label')}>
       <button type="button" className="primary new-chat" onClick={props.onNew}>
-        New chat
+        {t('newChat')}
       </button>
       <label htmlFor="search" className="visually-hidden">
-        Search conversations by title
+        {t('sidebar.searchLabel')}
       </label>
       <input
         id="search"
         type="search"
-        placeholder="Search conversations"
+        placeholder={t('sidebar.searchPlaceholder')}
         value={props.query}
         onChange={(e) => props.onQuery(e.target.value)}
       />
@@ -41,29 +45,26 @@ export function Sidebar(props: {
               onClick={() => props.onSelect(c.id)}
             >
               <span className="conversation-title">{c.title}</span>
-              <time dateTime={c.updatedAt}>{shortDate(c.updatedAt)}</time>
+              <time dateTime={c.updatedAt}>{shortDate(c.updatedAt, format)}</time>
             </button>
           </li>
         ))}
       </ul>
       {!list.loading && !list.items.length && !list.error && (
-        <p className="empty">
-          {props.query ? 'No conversation matches.' : 'No conversations yet.'}
-        </p>
+        <p className="empty">{props.query ? t('sidebar.noMatch') : t('sidebar.none')}</p>
       )}
       {list.nextCursor && (
         <button type="button" className="quiet" onClick={props.onMore} disabled={list.loading}>
-          {list.loading ? 'Loading…' : 'Load more'}
+          {list.loading ? t('loading') : t('sidebar.more')}
         </button>
       )}
     </nav>
   );
 }
 
-function shortDate(iso: string): string {
-  const d = new Date(iso);
-  const today = new Date();
-  return d.toDateString() === today.toDateString()
-    ? d.toLocaleTimeString(undefined, { timeStyle: 'short' })
-    : d.toLocaleDateString(undefined, { dateStyle: 'medium' });
+/** Today's conversations by time, older ones by date, in the chosen language. */
+function shortDate(iso: string, format: Formatters): string {
+  return new Date(iso).toDateString() === new Date().toDateString()
+    ? format.time(iso)
+    : format.date(iso);
 }

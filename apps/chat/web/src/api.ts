@@ -2,9 +2,12 @@
 // session endpoints are the shared core's (libs/web); this file adds the chat's own endpoints,
 // whose request and response shapes are the server's own (libs/contracts).
 import type {
+  ApiKey,
   Conversation,
   ConversationDetail,
+  CreateApiKeyBody,
   CreateConversationBody,
+  CreatedApiKey,
   Feedback,
   FeedbackBody,
   Me,
@@ -13,11 +16,13 @@ import type {
   RenameConversationBody,
 } from '@enclave/contracts';
 import { createApiClient } from '@enclave/web';
+import i18next from 'i18next';
 import type { z } from 'zod';
 
 export { ApiFailure, CONNECTION_LOST } from '@enclave/web';
 
 export type {
+  ApiKey,
   Conversation,
   ConversationDetail,
   Feedback,
@@ -30,7 +35,7 @@ export type { Me as User } from '@enclave/contracts';
 
 /** The chat's client: the shared core (libs/web) with the chat's own wording. */
 export const client = createApiClient<Me>({
-  connectionLostMessage: 'The connection to Enclave was lost. Check your network and try again.',
+  connectionLostMessage: () => i18next.t('connectionLost'),
 });
 
 export const { writeHeaders, failureOf, connectionLost } = client;
@@ -65,4 +70,9 @@ export const api = {
     call<{ data: Feedback[] }>('GET', `/api/conversations/${enc(conversationId)}/feedback`),
   giveFeedback: (messageId: string, body: Body<typeof FeedbackBody>) =>
     call<Feedback>('PUT', `/api/messages/${enc(messageId)}/feedback`, body),
+  /** The signed-in person's own API keys (libs/auth ApiKeysController). */
+  keys: () => call<{ data: ApiKey[] }>('GET', '/api/keys'),
+  createKey: (body: Body<typeof CreateApiKeyBody>) =>
+    call<CreatedApiKey>('POST', '/api/keys', body),
+  revokeKey: (prefix: string) => call<void>('DELETE', `/api/keys/${enc(prefix)}`),
 };

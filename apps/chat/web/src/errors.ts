@@ -1,3 +1,5 @@
+import { currentLanguage } from '@enclave/web';
+import i18next from 'i18next';
 import { type ApiFailure, CONNECTION_LOST } from './api';
 
 /** An error as the page shows it: what happened, what to do, and whether Retry can help. */
@@ -25,68 +27,72 @@ export function quotaResetsAt(f: ApiFailure, now = new Date()): Date | null {
   return f.retryAfter === null ? null : new Date(now.getTime() + f.retryAfter * 1000);
 }
 
-/** "Nov 28, 2026, 1:00 AM (in 3 h 20 min)" in the reader's own locale and time zone. */
+/** "Nov 28, 2026, 1:00 AM (in 3 h 20 min)" in the chosen language and the reader's time zone. */
 export function formatReset(at: Date, now = new Date()): string {
   const minutes = Math.max(1, Math.ceil((at.getTime() - now.getTime()) / 60_000));
   const days = Math.floor(minutes / 1440);
   const hours = Math.floor((minutes % 1440) / 60);
   const mins = minutes % 60;
-  const span = days ? `${days} d ${hours} h` : hours ? `${hours} h ${mins} min` : `${mins} min`;
-  const when = at.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
-  return `${when} (in ${span})`;
+  const t = i18next.t;
+  const span = days
+    ? t('errors.spanDays', { days, hours })
+    : hours
+      ? t('errors.spanHours', { hours, mins })
+      : t('errors.spanMinutes', { mins });
+  const when = at.toLocaleString(currentLanguage(), { dateStyle: 'medium', timeStyle: 'short' });
+  return t('errors.resetsAt', { when, span });
 }
 
+/** The server's message stays as it is (the API speaks English); the page's own words follow the language. */
 export function describeFailure(f: ApiFailure, model: string, now = new Date()): UiError {
+  const t = i18next.t;
   if (f.code === 'quota_exceeded') {
     const at = quotaResetsAt(f, now);
     return {
       kind: 'quota',
-      title: 'Your token quota is used up',
-      detail: at
-        ? `You can chat again when it resets on ${formatReset(at, now)}. An administrator can raise your quota.`
-        : f.message,
+      title: t('errors.quota.title'),
+      detail: at ? t('errors.quota.detail', { reset: formatReset(at, now) }) : f.message,
       retryable: false,
     };
   }
   if (f.code === 'rate_limited' || f.code === 'upstream_rate_limited') {
     return {
       kind: 'rate',
-      title: 'Too many requests right now',
+      title: t('errors.rate.title'),
       detail:
         f.retryAfter !== null
-          ? `Wait ${f.retryAfter} s, then try again.`
-          : `${f.message} Try again.`,
+          ? t('errors.rate.wait', { seconds: f.retryAfter })
+          : t('errors.rate.detail', { message: f.message }),
       retryable: true,
     };
   }
   if (MODEL_TROUBLE.has(f.code)) {
     return {
       kind: 'model',
-      title: `The model “${model}” is unavailable`,
-      detail: `${f.message} Pick another model, or try again later.`,
+      title: t('errors.model.title', { model }),
+      detail: t('errors.model.detail', { message: f.message }),
       retryable: true,
     };
   }
   if (f.code === 'upstream_stream_broken') {
     return {
       kind: 'interrupted',
-      title: 'The answer broke off',
-      detail: 'The model server stopped in the middle of the answer. What arrived is kept below.',
+      title: t('errors.interrupted.title'),
+      detail: t('errors.interrupted.detail'),
       retryable: true,
     };
   }
   if (f.code === CONNECTION_LOST) {
     return {
       kind: 'connection',
-      title: 'Connection lost',
-      detail:
-        'The connection to Enclave dropped. Anything already answered is kept; retry when you are back online.',
+      title: t('errors.connection.title'),
+      detail: t('errors.connection.detail'),
       retryable: true,
     };
   }
   return {
     kind: 'other',
-    title: 'Something went wrong',
+    title: t('errors.other.title'),
     detail: f.message,
     retryable: f.status >= 500,
   };

@@ -1,4 +1,5 @@
 import type { SendMessageBody } from '@enclave/contracts';
+import i18next from 'i18next';
 import type { z } from 'zod';
 import { ApiFailure, connectionLost, failureOf, writeHeaders } from './api';
 import { SseParser } from './sse';
@@ -67,7 +68,7 @@ export async function streamTurn(
             failure: new ApiFailure(
               502,
               chunk.error.code ?? 'stream_error',
-              chunk.error.message ?? 'The answer broke off.',
+              chunk.error.message ?? i18next.t('errors.brokeOff'),
             ),
           };
         }

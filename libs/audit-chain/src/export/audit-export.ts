@@ -5,6 +5,7 @@ import { finished } from 'node:stream/promises';
 import { basename, join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import { escapeLiteral } from 'pg';
+import { canonicalJson } from '@enclave/audit';
 import type { Sql } from '@enclave/db';
 import { AuditChainRepository } from '../audit-chain.repository.js';
 import { type Checkpoint, ChainWalker, GENESIS_HASH, signCheckpoint, signText } from '../chain.js';
@@ -140,11 +141,11 @@ export async function writeExport(opts: {
   for await (const page of repo.pages(fromPos, PAGE, cover.pos)) {
     for (const link of page) {
       const step = linkStep(link);
-      walker.visit(step);
+      const payloadText = walker.visit(step);
       const { pos, record } = link;
       if (record && matchesFilter(record, filter)) {
-        const event: ExportedEvent = { pos, chainHash: link.hash, ...record };
-        data.write(line(event));
+        const event: ExportedEvent = { ...record, pos, chainHash: link.hash };
+        data.write(line(event, payloadText ?? canonicalJson(record.payload)));
         events++;
         firstEventAt ??= record.occurredAt;
         lastEventAt = record.occurredAt;

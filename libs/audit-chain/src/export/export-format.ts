@@ -84,14 +84,21 @@ export function matchesFilter(
   return true;
 }
 
-/** A JSONL data line: `{"pos":…,"chainHash":…,…}`, each value in canonical JSON. */
-export function jsonLine(e: ExportedEvent): string {
-  return `{${CSV_COLUMNS.map((c) => `"${c}":${canonicalJson(e[c])}`).join(',')}}\n`;
+/**
+ * A JSONL data line: `{"pos":…,"chainHash":…,…}`, each value in canonical JSON; `payloadText` is
+ * the payload's canonical text (ChainWalker.visit returns it).
+ */
+export function jsonLine(e: ExportedEvent, payloadText: string): string {
+  let line = '{';
+  for (const c of CSV_COLUMNS) {
+    line += `${line.length > 1 ? ',' : ''}"${c}":${c === 'payload' ? payloadText : canonicalJson(e[c])}`;
+  }
+  return `${line}}\n`;
 }
 
 /** A CSV row: each field's value (null as an empty field), the payload as canonical JSON text. */
-export function csvLine(e: ExportedEvent): string {
-  return stringify([CSV_COLUMNS.map((c) => (c === 'payload' ? canonicalJson(e.payload) : e[c]))], {
+export function csvLine(e: ExportedEvent, payloadText: string): string {
+  return stringify([CSV_COLUMNS.map((c) => (c === 'payload' ? payloadText : e[c]))], {
     quoted_string: true,
   });
 }

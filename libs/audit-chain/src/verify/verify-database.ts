@@ -33,6 +33,8 @@ export function linkStep(link: StoredLink): ChainStep {
 export async function verifyDatabaseChain(
   sql: Sql,
   keys: VerificationKeys,
+  /** Called after each page with the positions walked so far (a job's progress and heartbeat). */
+  onProgress?: (positions: number) => Promise<void>,
 ): Promise<DatabaseVerdict> {
   const repo = new AuditChainRepository(sql);
   const walker = new ChainWalker({
@@ -41,8 +43,12 @@ export async function verifyDatabaseChain(
     checkpoints: await repo.checkpoints(),
     keys: asKeyring(keys),
   });
-  for await (const page of repo.pages(0, PAGE))
+  let walked = 0;
+  for await (const page of repo.pages(0, PAGE)) {
     for (const link of page) walker.visit(linkStep(link));
+    walked += page.length;
+    await onProgress?.(walked);
+  }
   for (const id of await repo.unchainedEvents(MAX_UNCHAINED)) {
     walker.report(
       null,

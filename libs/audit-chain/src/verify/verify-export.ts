@@ -242,7 +242,8 @@ export async function verifyExport(
       continue;
     }
     events++;
-    const { pos: _pos, chainHash, ...record } = l.event;
+    // The line is the event with its position and chain hash; the leaf reads only its own fields.
+    const record: AuditRecord = l.event;
     if (!matchesFilter(record, filter)) {
       const message = `line ${l.line}: event ${record.id} does not match the export's filter`;
       walker.report(pos, 'outside_filter', message);
@@ -250,8 +251,8 @@ export async function verifyExport(
     walker.visit({
       pos,
       leafHash: null,
-      hash: typeof chainHash === 'string' ? chainHash : null,
-      record: record as AuditRecord,
+      hash: typeof l.event.chainHash === 'string' ? l.event.chainHash : null,
+      record,
     });
   }
   for (const [path, hash, expected] of [

@@ -18,6 +18,7 @@ import { UptimeRecords1796402736241 } from './1796402736241-uptime-records.js';
 import { Custody1796402828657 } from './1796402828657-custody.js';
 import { UpstreamBackendHealth1796402861000 } from './1796402861000-upstream-backend-health.js';
 import { SecuritySignIn1796403600000 } from './1796403600000-security-sign-in.js';
+import { AuditVerifications1796450000000 } from './1796450000000-audit-verifications.js';
 import { Teams1796500000000 } from './1796500000000-teams.js';
 
 /**
@@ -45,5 +46,6 @@ export const MIGRATIONS = [
   Custody1796402828657,
   UpstreamBackendHealth1796402861000,
   SecuritySignIn1796403600000,
+  AuditVerifications1796450000000,
   Teams1796500000000,
 ];

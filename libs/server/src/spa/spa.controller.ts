@@ -23,6 +23,24 @@ function wantsPage(req: FastifyRequest, path: string): boolean {
  * are not page loads, get the usual 404: the router prefers every other route over this
  * catch-all, so it never shadows one. A class per app, because the mount is part of the route.
  */
+/**
+ * `/` of an app whose page lives below a mount (the admin app's `/admin/`): a person who types
+ * the bare host and port lands on the page, not on a JSON 404.
+ */
+export function rootRedirectController(mount: string): Type {
+  const target = `${mount.replace(/\/+$/, '')}/`;
+
+  @Public()
+  @Controller()
+  class RootRedirectController {
+    @Get()
+    redirect(@Res() reply: FastifyReply): void {
+      void reply.redirect(target, 302);
+    }
+  }
+  return RootRedirectController;
+}
+
 export function spaController(mount: string): Type {
   const base = mount.replace(/\/+$/, '');
 

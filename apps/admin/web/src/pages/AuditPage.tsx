@@ -1,14 +1,14 @@
 import { type FormEvent, useEffect, useState } from 'react';
 import { isUuid } from '@enclave/contracts';
-import { api, type AuditExport, type AuditFilter, type AuditVerification } from '../api';
+import { api, type AuditExport, type AuditFilter, type AuditVerificationJob } from '../api';
 import type { PageProps } from '../App';
 import { Field, useAction } from '../forms';
 import { ErrorNote, formatTime, isoFromLocal, ListTable, PageHeader, useLoad } from '../ui';
 import { LegalHolds } from './LegalHolds';
 import { LoadMore, usePaged } from './paging';
 
-/** While an export is being written, its status is re-read this often. */
-const EXPORT_POLL_MS = 1_500;
+/** While an export is being written or the chain verified, its status is re-read this often. */
+const JOB_POLL_MS = 1_500;
 
 /** An actor or target as one line: its label, else type and id. */
 function describe(v: unknown): string {
@@ -123,15 +123,23 @@ export function AuditPage({ me }: PageProps) {
 
 function ChainStatus() {
   const status = useLoad(() => api.auditStatus(), [], 10_000);
-  const [verification, setVerification] = useState<AuditVerification | null>(null);
-  const { error, busy: verifying, run } = useAction();
+  const verifications = useLoad(() => api.verifications(), []);
+  const { error, busy: asking, run } = useAction(verifications.reload);
   const s = status.data;
-  const verify = () => run(async () => setVerification(await api.verifyAudit()));
+  const latest = verifications.data?.data[0] ?? null;
+  const open = latest !== null && (latest.status === 'pending' || latest.status === 'running');
+
+  const reload = verifications.reload;
+  useEffect(() => {
+    if (!open) return;
+    const timer = setInterval(() => void reload(), JOB_POLL_MS);
+    return () => clearInterval(timer);
+  }, [open, reload]);
 
   return (
     <section className="panel" aria-labelledby="chain-title">
       <h2 id="chain-title">Hash chain</h2>
-      <ErrorNote error={error ?? status.error} />
+      <ErrorNote error={error ?? status.error ?? verifications.error} />
       {s && (
         <dl className="facts">
           <dt>Sealed events</dt>
@@ -155,17 +163,50 @@ function ChainStatus() {
           </dd>
         </dl>
       )}
-      <button type="button" onClick={verify} disabled={verifying}>
-        {verifying ? 'Verifying…' : 'Verify the chain'}
+      <button
+        type="button"
+        onClick={() => void run(() => api.requestVerification())}
+        disabled={asking || open}
+      >
+        {open ? 'Verifying…' : 'Verify the chain'}
       </button>
-      {verification && (
-        <p className={verification.ok ? 'notice ok' : 'form-error'} role="status">
-          {verification.ok
-            ? `The chain is intact: ${verification.checkedEvents.toLocaleString()} events checked.`
-            : `The chain is broken${verification.firstBad?.position != null ? ` at position ${verification.firstBad.position}` : ''}: ${verification.firstBad?.message ?? verification.firstBad?.problem}`}
-        </p>
-      )}
+      {latest && <VerificationNote job={latest} />}
     </section>
+  );
+}
+
+/** The latest verification: waiting for the audit app, its progress, or its verdict. */
+function VerificationNote({ job }: { job: AuditVerificationJob }) {
+  const asked = `asked by ${job.createdBy} at ${formatTime(job.createdAt)}`;
+  if (job.status === 'pending') {
+    return (
+      <p className="notice" role="status">
+        Waiting for the audit app to start the verification ({asked}).
+      </p>
+    );
+  }
+  if (job.status === 'running') {
+    return (
+      <p className="notice" role="status">
+        Verifying: {job.positionsChecked.toLocaleString()} positions checked so far ({asked}).
+      </p>
+    );
+  }
+  if (job.status === 'failed' || !job.verdict) {
+    return (
+      <p className="form-error" role="status">
+        The verification could not finish: {job.error ?? 'unknown error'}. Ask for it again.
+      </p>
+    );
+  }
+  const v = job.verdict;
+  const when = job.finishedAt ? ` (finished ${formatTime(job.finishedAt)})` : '';
+  return (
+    <p className={v.ok ? 'notice ok' : 'form-error'} role="status">
+      {v.ok
+        ? `The chain is intact: ${v.checkedEvents.toLocaleString()} events checked${when}.`
+        : `The chain is broken${v.firstBad?.position != null ? ` at position ${v.firstBad.position}` : ''}: ${v.firstBad?.message ?? v.firstBad?.problem}${when}`}
+    </p>
   );
 }
 
@@ -179,7 +220,7 @@ function Exports(props: { filter: FilterDraft }) {
   const reload = exports.reload;
   useEffect(() => {
     if (!busy) return;
-    const timer = setInterval(() => void reload(), EXPORT_POLL_MS);
+    const timer = setInterval(() => void reload(), JOB_POLL_MS);
     return () => clearInterval(timer);
   }, [busy, reload]);
 
