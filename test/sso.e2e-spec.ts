@@ -232,13 +232,20 @@ describe('single sign-on', () => {
 
     const manual = await groups.create({ name: 'Board' }, TEST_ACTOR, null);
     await groups.addMember(manual.id, id, TEST_ACTOR, null);
-    idp.accounts.set('groupie-sub', { email: 'groupie@corp.example', groups: ['staff', 'interns'] });
+    idp.accounts.set('groupie-sub', {
+      email: 'groupie@corp.example',
+      groups: ['staff', 'interns'],
+    });
     const since = await lastAuditId(ds);
     expect((await ssoSignIn(chat, 'groupie-sub')).status).toBe(302);
     expect(await membership()).toEqual(['Board:manual', 'Interns:sso']);
     const events = await auditSince(ds, since);
     expect(
-      events.map((e) => [e.action, e.actorLabel, e.payload.group ?? e.payload.after?.name]),
+      events.map((e) => [
+        e.action,
+        e.actorLabel,
+        e.payload.group ?? (e.payload.after as { name?: string } | undefined)?.name,
+      ]),
     ).toEqual([
       ['admin.group.created', 'sso', 'Interns'],
       ['admin.group.member_added', 'sso', 'Interns'],

@@ -147,9 +147,8 @@ describe('teams in the console and the chat UI', () => {
         const page = await ctx.newPage();
         await signIn(page, h.baseURL, email);
         const picker = page.getByLabel('Model', { exact: true });
-        await page.waitForFunction(
-          () => (document.querySelector('#model') as HTMLSelectElement | null)?.options.length,
-        );
+        // The picker is disabled until the models are in.
+        await page.waitForFunction("document.querySelector('#model')?.disabled === false");
         const options = await picker.locator('option').allTextContents();
         expect(options.sort()).toEqual([...models]);
         if (email === lawyer.email) {
