@@ -1,4 +1,5 @@
 import { useState } from 'react';
+import { useTranslation } from 'react-i18next';
 import type { PageProps } from '../App';
 import { api, type Budget } from '../api';
 import { Field, FormPanel, useAction, UserSelect } from '../forms';
@@ -10,6 +11,7 @@ type Period = Budget['period'];
 
 /** Budgets: a group's or user's tokens or cost per day or month; 429 once used up. */
 export function BudgetsPage({ me }: PageProps) {
+  const { t } = useTranslation();
   const budgets = useLoad(() => api.budgets(), []);
   const groups = useLoad(() => api.groups(), []);
   const users = useLoad(() => (me.role === 'admin' ? api.users() : Promise.resolve(null)), []);
@@ -26,18 +28,18 @@ export function BudgetsPage({ me }: PageProps) {
 
   return (
     <>
-      <PageHeader title="Budgets" />
+      <PageHeader title={t('teams.budgets.title')} />
       {isAdmin && (
         <FormPanel
-          title="Set a budget"
-          submitLabel="Save budget"
+          title={t('teams.budgets.set')}
+          submitLabel={t('teams.budgets.save')}
           error={error}
           onSubmit={submit(() =>
             api.setBudget({ scope, subjectId, unit, period, limit: Number(limit) }),
           )}
         >
           <label>
-            For
+            {t('teams.budgets.for')}
             <select
               value={scope}
               onChange={(e) => {
@@ -45,15 +47,15 @@ export function BudgetsPage({ me }: PageProps) {
                 setSubjectId('');
               }}
             >
-              <option value="group">A group</option>
-              <option value="user">A user</option>
+              <option value="group">{t('teams.budgets.aGroup')}</option>
+              <option value="user">{t('teams.budgets.aUser')}</option>
             </select>
           </label>
           {scope === 'group' ? (
             <label>
-              Group
+              {t('teams.budgets.group')}
               <select required value={subjectId} onChange={(e) => setSubjectId(e.target.value)}>
-                <option value="">Choose…</option>
+                <option value="">{t('teams.budgets.choose')}</option>
                 {groups.data?.data.map((g) => (
                   <option key={g.id} value={g.id}>
                     {g.name}
@@ -63,8 +65,8 @@ export function BudgetsPage({ me }: PageProps) {
             </label>
           ) : (
             <UserSelect
-              label="User"
-              none="Choose…"
+              label={t('teams.budgets.user')}
+              none={t('teams.budgets.choose')}
               required
               users={users.data?.data ?? []}
               value={subjectId}
@@ -72,21 +74,21 @@ export function BudgetsPage({ me }: PageProps) {
             />
           )}
           <label>
-            In
+            {t('teams.budgets.in')}
             <select value={unit} onChange={(e) => setUnit(e.target.value as Unit)}>
-              <option value="tokens">tokens</option>
-              <option value="money">money ({currency})</option>
+              <option value="tokens">{t('teams.budgets.tokens')}</option>
+              <option value="money">{t('teams.budgets.money', { currency })}</option>
             </select>
           </label>
           <label>
-            Per
+            {t('teams.budgets.per')}
             <select value={period} onChange={(e) => setPeriod(e.target.value as Period)}>
-              <option value="day">day (UTC)</option>
-              <option value="month">month (UTC)</option>
+              <option value="day">{t('teams.budgets.day')}</option>
+              <option value="month">{t('teams.budgets.month')}</option>
             </select>
           </label>
           <Field
-            label="Limit"
+            label={t('teams.budgets.limit')}
             type="number"
             min={0}
             step="any"
@@ -99,23 +101,24 @@ export function BudgetsPage({ me }: PageProps) {
       <ErrorNote error={budgets.error ?? removal.error} />
       <section className="panel">
         <ListTable
-          columns={['For', 'Limit', 'Per']}
+          columns={[t('teams.budgets.for'), t('teams.budgets.limit'), t('teams.budgets.per')]}
           actions={isAdmin}
-          empty={budgets.data?.data.length === 0 && 'No budgets: usage is limited by quotas only.'}
+          empty={budgets.data?.data.length === 0 && t('teams.budgets.empty')}
         >
           {budgets.data?.data.map((b) => (
             <tr key={b.id}>
               <td>
-                {b.scope === 'api_key' ? 'API key' : b.scope}: {b.subjectLabel ?? b.subjectId}
+                {t(`teams.budgets.scope.${b.scope}`)}: {b.subjectLabel ?? b.subjectId}
               </td>
               <td>
-                {b.limit.toLocaleString()} {b.unit === 'money' ? currency : 'tokens'}
+                {b.limit.toLocaleString()}{' '}
+                {b.unit === 'money' ? currency : t('teams.budgets.tokens')}
               </td>
-              <td>{b.period}</td>
+              <td>{t(`teams.budgets.period.${b.period}`)}</td>
               {isAdmin && (
                 <td className="actions">
                   <button type="button" className="small" onClick={() => setRemoving(b)}>
-                    Remove
+                    {t('teams.budgets.removeButton')}
                   </button>
                 </td>
               )}
@@ -125,9 +128,9 @@ export function BudgetsPage({ me }: PageProps) {
       </section>
       {removing && (
         <Confirm
-          title="Remove this budget?"
-          body="Requests it refused are accepted again at once."
-          confirmLabel="Remove budget"
+          title={t('teams.budgets.removeTitle')}
+          body={t('teams.budgets.removeBody')}
+          confirmLabel={t('teams.budgets.removeConfirm')}
           onCancel={() => setRemoving(null)}
           onConfirm={() => {
             const b = removing;

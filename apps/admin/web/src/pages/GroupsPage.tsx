@@ -1,4 +1,5 @@
 import { useState } from 'react';
+import { useTranslation } from 'react-i18next';
 import type { PageProps } from '../App';
 import { api, type Group } from '../api';
 import { Field, FormPanel, useAction, UserSelect } from '../forms';
@@ -7,6 +8,7 @@ import { Confirm, ErrorNote, formatTime, ListTable, PageHeader, useLoad } from '
 
 /** Groups (teams, departments): model access and budgets are given to them. */
 export function GroupsPage({ me }: PageProps) {
+  const { t } = useTranslation();
   const groups = useLoad(() => api.groups(), []);
   const [name, setName] = useState('');
   const [description, setDescription] = useState('');
@@ -15,11 +17,11 @@ export function GroupsPage({ me }: PageProps) {
 
   return (
     <>
-      <PageHeader title="Groups" />
+      <PageHeader title={t('teams.groups.title')} />
       {isAdmin && (
         <FormPanel
-          title="Create a group"
-          submitLabel="Create group"
+          title={t('teams.groups.create')}
+          submitLabel={t('teams.groups.createButton')}
           error={error}
           onSubmit={submit(async () => {
             await api.createGroup({ name, description: description || null });
@@ -27,18 +29,30 @@ export function GroupsPage({ me }: PageProps) {
             setDescription('');
           })}
         >
-          <Field label="Name" required maxLength={100} value={name} onChange={setName} />
-          <Field label="Description" value={description} onChange={setDescription} />
+          <Field
+            label={t('teams.groups.name')}
+            required
+            maxLength={100}
+            value={name}
+            onChange={setName}
+          />
+          <Field
+            label={t('teams.groups.description')}
+            value={description}
+            onChange={setDescription}
+          />
         </FormPanel>
       )}
       <ErrorNote error={groups.error} />
       <section className="panel">
         <ListTable
-          columns={['Group', 'Members', 'Description', 'Created']}
-          empty={
-            groups.data?.data.length === 0 &&
-            'No groups yet: every model is open to everyone until one is restricted to a group.'
-          }
+          columns={[
+            t('teams.groups.group'),
+            t('teams.groups.members'),
+            t('teams.groups.description'),
+            t('teams.groups.created'),
+          ]}
+          empty={groups.data?.data.length === 0 && t('teams.groups.empty')}
         >
           {groups.data?.data.map((g: Group) => (
             <tr key={g.id}>
@@ -58,6 +72,7 @@ export function GroupsPage({ me }: PageProps) {
 
 /** One group: its members, added by hand or by single sign-on. */
 export function GroupPage({ me, param }: PageProps) {
+  const { t } = useTranslation();
   const id = param ?? '';
   const group = useLoad(() => api.group(id), [id]);
   const users = useLoad(() => (me.role === 'admin' ? api.users() : Promise.resolve(null)), []);
@@ -69,11 +84,15 @@ export function GroupPage({ me, param }: PageProps) {
 
   return (
     <>
-      <PageHeader title={g ? `Group ${g.name}` : 'Group'}>
-        <a {...linkProps('/groups')}>All groups</a>
+      <PageHeader
+        title={
+          g ? t('teams.groups.detailTitle', { name: g.name }) : t('teams.groups.detailFallback')
+        }
+      >
+        <a {...linkProps('/groups')}>{t('teams.groups.all')}</a>
         {isAdmin && g && (
           <button type="button" className="small" onClick={() => setDeleting(true)}>
-            Delete group
+            {t('teams.groups.delete')}
           </button>
         )}
       </PageHeader>
@@ -81,8 +100,8 @@ export function GroupPage({ me, param }: PageProps) {
       {g?.description && <p>{g.description}</p>}
       {isAdmin && (
         <FormPanel
-          title="Add a member"
-          submitLabel="Add member"
+          title={t('teams.groups.addMember')}
+          submitLabel={t('teams.groups.addButton')}
           error={null}
           onSubmit={submit(async () => {
             await api.addMember(id, userId);
@@ -90,8 +109,8 @@ export function GroupPage({ me, param }: PageProps) {
           })}
         >
           <UserSelect
-            label="User"
-            none="Choose…"
+            label={t('teams.groups.user')}
+            none={t('teams.groups.choose')}
             required
             users={users.data?.data ?? []}
             value={userId}
@@ -100,16 +119,16 @@ export function GroupPage({ me, param }: PageProps) {
         </FormPanel>
       )}
       <section className="panel">
-        <h2>Members</h2>
+        <h2>{t('teams.groups.members')}</h2>
         <ListTable
-          columns={['Email', 'Joined by', 'Since']}
+          columns={[t('teams.groups.email'), t('teams.groups.joinedBy'), t('teams.groups.since')]}
           actions={isAdmin}
-          empty={g?.members.length === 0 && 'Nobody is in this group yet.'}
+          empty={g?.members.length === 0 && t('teams.groups.noMembers')}
         >
           {g?.members.map((m) => (
             <tr key={m.userId}>
               <td>{m.email}</td>
-              <td>{m.via === 'sso' ? 'single sign-on' : 'by hand'}</td>
+              <td>{m.via === 'sso' ? t('teams.groups.sso') : t('teams.groups.manual')}</td>
               <td>{formatTime(m.since)}</td>
               {isAdmin && (
                 <td className="actions">
@@ -118,7 +137,7 @@ export function GroupPage({ me, param }: PageProps) {
                     className="small"
                     onClick={() => void run(() => api.removeMember(id, m.userId))}
                   >
-                    Remove {m.email}
+                    {t('teams.groups.remove', { email: m.email })}
                   </button>
                 </td>
               )}
@@ -128,9 +147,9 @@ export function GroupPage({ me, param }: PageProps) {
       </section>
       {deleting && g && (
         <Confirm
-          title={`Delete the group ${g.name}?`}
-          body="Its members stay; models restricted to it only are then open to its former members no more, and its budgets no longer apply."
-          confirmLabel="Delete group"
+          title={t('teams.groups.deleteTitle', { name: g.name })}
+          body={t('teams.groups.deleteBody')}
+          confirmLabel={t('teams.groups.delete')}
           onCancel={() => setDeleting(false)}
           onConfirm={() => {
             setDeleting(false);

@@ -1,4 +1,5 @@
 import { useState } from 'react';
+import { useTranslation } from 'react-i18next';
 import type { PageProps } from '../App';
 import { api, type Group, type ModelEntitlement } from '../api';
 import { Field, FormPanel, useAction } from '../forms';
@@ -6,6 +7,7 @@ import { ErrorNote, formatTime, ListTable, PageHeader, useLoad } from '../ui';
 
 /** Which groups may use each model, and its price per million tokens. */
 export function ModelAccessPage({ me }: PageProps) {
+  const { t } = useTranslation();
   const models = useLoad(() => api.modelEntitlements(), []);
   const groups = useLoad(() => api.groups(), []);
   const [editing, setEditing] = useState<ModelEntitlement | null>(null);
@@ -15,7 +17,7 @@ export function ModelAccessPage({ me }: PageProps) {
 
   return (
     <>
-      <PageHeader title="Model access and prices" />
+      <PageHeader title={t('teams.models.title')} />
       <ErrorNote error={models.error ?? groups.error} />
       {editing && (
         <ModelForm
@@ -31,9 +33,15 @@ export function ModelAccessPage({ me }: PageProps) {
       )}
       <section className="panel">
         <ListTable
-          columns={['Model', 'Open to', `Input / 1M tokens`, `Output / 1M tokens`, 'Price since']}
+          columns={[
+            t('teams.models.model'),
+            t('teams.models.openTo'),
+            t('teams.models.input'),
+            t('teams.models.output'),
+            t('teams.models.since'),
+          ]}
           actions={isAdmin}
-          empty={models.data?.models.length === 0 && 'No backend serves a model yet.'}
+          empty={models.data?.models.length === 0 && t('teams.models.empty')}
         >
           {models.data?.models.map((m) => (
             <tr key={m.model}>
@@ -41,7 +49,7 @@ export function ModelAccessPage({ me }: PageProps) {
               <td>
                 {m.groupIds.length
                   ? m.groupIds.map((id) => nameOf.get(id) ?? id).join(', ')
-                  : 'everyone'}
+                  : t('teams.models.everyone')}
               </td>
               <td>{m.price ? `${m.price.inputPerMillion} ${m.price.currency}` : '—'}</td>
               <td>{m.price ? `${m.price.outputPerMillion} ${m.price.currency}` : '—'}</td>
@@ -49,7 +57,7 @@ export function ModelAccessPage({ me }: PageProps) {
               {isAdmin && (
                 <td className="actions">
                   <button type="button" className="small" onClick={() => setEditing(m)}>
-                    Edit {m.model}
+                    {t('teams.models.edit', { model: m.model })}
                   </button>
                 </td>
               )}
@@ -67,6 +75,7 @@ function ModelForm(props: {
   currency: string;
   onDone(): Promise<void>;
 }) {
+  const { t } = useTranslation();
   const { entry } = props;
   const [chosen, setChosen] = useState(new Set(entry.groupIds));
   const [input, setInput] = useState(String(entry.price?.inputPerMillion ?? ''));
@@ -82,8 +91,8 @@ function ModelForm(props: {
 
   return (
     <FormPanel
-      title={`Access and price of ${entry.model}`}
-      submitLabel="Save"
+      title={t('teams.models.formTitle', { model: entry.model })}
+      submitLabel={t('teams.models.save')}
       error={error}
       onSubmit={submit(async () => {
         const groupIds = [...chosen];
@@ -101,7 +110,7 @@ function ModelForm(props: {
       })}
     >
       <fieldset className="group-picks">
-        <legend>Open to (none ticked: everyone)</legend>
+        <legend>{t('teams.models.groupsLegend')}</legend>
         {props.groups.map((g) => (
           <label key={g.id} className="check">
             <input type="checkbox" checked={chosen.has(g.id)} onChange={() => toggle(g.id)} />
@@ -110,7 +119,7 @@ function ModelForm(props: {
         ))}
       </fieldset>
       <Field
-        label={`Input price per million tokens (${props.currency})`}
+        label={t('teams.models.inputPrice', { currency: props.currency })}
         type="number"
         min={0}
         step="any"
@@ -118,7 +127,7 @@ function ModelForm(props: {
         onChange={setInput}
       />
       <Field
-        label={`Output price per million tokens (${props.currency})`}
+        label={t('teams.models.outputPrice', { currency: props.currency })}
         type="number"
         min={0}
         step="any"

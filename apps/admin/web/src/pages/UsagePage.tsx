@@ -1,14 +1,10 @@
 import { useState } from 'react';
+import { useTranslation } from 'react-i18next';
 import { api, type UsageDimension, type UsageFilter } from '../api';
 import { LineChart } from '../LineChart';
 import { ErrorNote, ListTable, PageHeader, useLoad } from '../ui';
 
-const DIMENSIONS: { by: UsageDimension; label: string }[] = [
-  { by: 'group', label: 'Group' },
-  { by: 'user', label: 'User' },
-  { by: 'model', label: 'Model' },
-  { by: 'day', label: 'Day' },
-];
+const DIMENSIONS: UsageDimension[] = ['group', 'user', 'model', 'day'];
 
 const day = (d: Date) => d.toISOString().slice(0, 10);
 const money = (v: number) => v.toFixed(2);
@@ -18,6 +14,7 @@ const money = (v: number) => v.toFixed(2);
  * nothing here): a chart per day and a table by the chosen dimension, with a CSV download.
  */
 export function UsagePage() {
+  const { t } = useTranslation();
   const [by, setBy] = useState<UsageDimension>('group');
   const [from, setFrom] = useState(day(new Date(Date.now() - 29 * 86_400_000)));
   const [to, setTo] = useState(day(new Date()));
@@ -39,34 +36,34 @@ export function UsagePage() {
   const days = daily.data?.rows ?? [];
   return (
     <>
-      <PageHeader title="Usage and cost">
+      <PageHeader title={t('teams.usage.title')}>
         <a className="button" href={api.usageCsvUrl(filter)} download>
-          Download CSV
+          {t('teams.usage.csv')}
         </a>
       </PageHeader>
-      <section className="panel form-row" aria-label="Filters">
+      <section className="panel form-row" aria-label={t('teams.usage.filters')}>
         <label>
-          By
+          {t('teams.usage.by')}
           <select value={by} onChange={(e) => setBy(e.target.value as UsageDimension)}>
             {DIMENSIONS.map((d) => (
-              <option key={d.by} value={d.by}>
-                {d.label}
+              <option key={d} value={d}>
+                {t(`teams.usage.dim.${d}`)}
               </option>
             ))}
           </select>
         </label>
         <label>
-          From
+          {t('teams.usage.from')}
           <input type="date" value={from} onChange={(e) => setFrom(e.target.value)} />
         </label>
         <label>
-          To
+          {t('teams.usage.to')}
           <input type="date" value={to} onChange={(e) => setTo(e.target.value)} />
         </label>
         <label>
-          Group
+          {t('teams.usage.group')}
           <select value={groupId} onChange={(e) => setGroupId(e.target.value)}>
-            <option value="">All groups</option>
+            <option value="">{t('teams.usage.allGroups')}</option>
             {groups.data?.data.map((g) => (
               <option key={g.id} value={g.id}>
                 {g.name}
@@ -75,10 +72,10 @@ export function UsagePage() {
           </select>
         </label>
         <label>
-          Model
+          {t('teams.usage.model')}
           <input
             value={model}
-            placeholder="all models"
+            placeholder={t('teams.usage.allModels')}
             onChange={(e) => setModel(e.target.value)}
           />
         </label>
@@ -87,21 +84,35 @@ export function UsagePage() {
       {days.length > 0 && (
         <div className="charts">
           <LineChart
-            title={`Cost per day (${currency})`}
+            title={t('teams.usage.costChart', { currency })}
             times={days.map((d) => new Date(`${d.key}T00:00:00Z`))}
             format={money}
-            summary={`${money(days.reduce((n, d) => n + d.cost, 0))} ${currency} over ${days.length} days`}
-            series={[{ name: 'Cost', tone: 's2', values: days.map((d) => d.cost) }]}
+            summary={t('teams.usage.costSummary', {
+              cost: money(days.reduce((n, d) => n + d.cost, 0)),
+              currency,
+              days: days.length,
+            })}
+            series={[{ name: t('teams.usage.cost'), tone: 's2', values: days.map((d) => d.cost) }]}
           />
           <LineChart
-            title="Tokens per day"
+            title={t('teams.usage.tokensChart')}
             times={days.map((d) => new Date(`${d.key}T00:00:00Z`))}
             format={(v) => (v >= 10_000 ? `${Math.round(v / 1000)}k` : String(Math.round(v)))}
             whole
-            summary={`${days.reduce((n, d) => n + d.promptTokens + d.completionTokens, 0)} tokens`}
+            summary={t('teams.usage.tokensSummary', {
+              tokens: days.reduce((n, d) => n + d.promptTokens + d.completionTokens, 0),
+            })}
             series={[
-              { name: 'Prompt', tone: 's1', values: days.map((d) => d.promptTokens) },
-              { name: 'Completion', tone: 's3', values: days.map((d) => d.completionTokens) },
+              {
+                name: t('teams.usage.prompt'),
+                tone: 's1',
+                values: days.map((d) => d.promptTokens),
+              },
+              {
+                name: t('teams.usage.completion'),
+                tone: 's3',
+                values: days.map((d) => d.completionTokens),
+              },
             ]}
           />
         </div>
@@ -109,13 +120,13 @@ export function UsagePage() {
       <section className="panel">
         <ListTable
           columns={[
-            DIMENSIONS.find((d) => d.by === by)!.label,
-            'Requests',
-            'Prompt tokens',
-            'Completion tokens',
-            `Cost (${currency})`,
+            t(`teams.usage.dim.${by}`),
+            t('teams.usage.requests'),
+            t('teams.usage.promptTokens'),
+            t('teams.usage.completionTokens'),
+            t('teams.usage.costColumn', { currency }),
           ]}
-          empty={report.data?.rows.length === 0 && 'No usage in this period.'}
+          empty={report.data?.rows.length === 0 && t('teams.usage.empty')}
         >
           {report.data?.rows.map((r) => (
             <tr key={r.key ?? 'none'}>
