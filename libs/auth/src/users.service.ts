@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
 import { type AuditActor, AuditLog } from '@enclave/audit';
 import { type Config, InjectConfig } from '@enclave/config';
 import { ApiError, type RequestMeta } from '@enclave/http';
@@ -6,6 +6,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { isRole, type Role } from './roles.js';
 import { checkPasswordStrength } from './password-strength.js';
 import { generatePassword, hashPassword, sha256, verifyPassword } from './secrets.js';
+import { CredentialCache } from './credential-cache.js';
 import { SessionsRepository } from './sessions.repository.js';
 import { accountKey, SignInThrottleRepository } from './sign-in-throttle.js';
 import { type User, UsersRepository } from './users.repository.js';
@@ -62,6 +63,8 @@ export class UsersService {
     private readonly throttle: SignInThrottleRepository,
     private readonly audit: AuditLog,
     @InjectConfig() private readonly config: Config,
+    /** The process's cache of sign-ins (none in the CLI, which serves no requests). */
+    @Optional() private readonly credentials?: CredentialCache,
   ) {}
 
   async list(): Promise<PublicUser[]> {
@@ -180,7 +183,7 @@ export class UsersService {
     actor: AuditActor,
     meta: RequestMeta | null,
   ): Promise<PublicUser> {
-    return this.dataSource.transaction(async (db) => {
+    const updated = await this.dataSource.transaction(async (db) => {
       let user = await this.users.findByIdForUpdate(userId, db);
       if (!user) throw userNotFound(userId);
       const newRole =
@@ -231,6 +234,10 @@ export class UsersService {
       }
       return publicUser(user);
     });
+    // This process acts on the new role or the disabled account at once (read your writes); the
+    // others when the trigger's notification reaches them.
+    this.credentials?.invalidate();
+    return updated;
   }
 
   /**
@@ -265,6 +272,7 @@ export class UsersService {
         payload: { email: user.email, sessionsEnded },
       });
     });
+    this.credentials?.invalidate();
     return generatedPassword;
   }
 
@@ -355,6 +363,8 @@ export class UsersService {
         },
       });
     });
+    // The ended sessions are refused by this process at once.
+    this.credentials?.invalidate();
   }
 
   private async insert(
