@@ -10,6 +10,7 @@ import { DashboardModule } from './dashboard/dashboard.module.js';
 import { AdminConversationsModule } from './conversations/conversations.module.js';
 import { AdminAuditModule } from './audit/audit.module.js';
 import { AuditPrivacyModule } from './audit-privacy/audit-privacy.module.js';
+import { TeamsModule } from './teams/teams.module.js';
 
 /** The admin app: the admin API and console. */
 @Module({})
@@ -28,6 +29,7 @@ export class AdminAppModule {
         AdminConversationsModule,
         AdminAuditModule,
         AuditPrivacyModule,
+        TeamsModule,
         // Last: its catch-all page route comes after every API route.
         SpaModule.forRoot({
           name: 'admin console',

@@ -5,6 +5,7 @@ import { CompletionsModule } from './completions/completions.module.js';
 import { ConversationsModule } from './conversations/conversations.module.js';
 import { FeedbackModule } from './feedback/feedback.module.js';
 import { ResponsesModule } from './responses/responses.module.js';
+import { UsageModule } from './usage/usage.module.js';
 
 /** The chat app: the OpenAI-compatible /v1 API and the staff chat UI. */
 @Module({})
@@ -18,6 +19,7 @@ export class ChatAppModule {
         ResponsesModule,
         ConversationsModule,
         FeedbackModule,
+        UsageModule,
         // Last: its catch-all page route comes after every API route.
         SpaModule.forRoot({
           name: 'chat web UI',

@@ -15,3 +15,4 @@ export { RuntimePolicies, PolicyChange } from './policies.js';
 export * from './auth.js';
 export * from './admin.js';
 export * from './chat.js';
+export * from './teams.js';

@@ -12,6 +12,7 @@ import type {
   FeedbackBody,
   Me,
   ModelList,
+  MyUsage,
   RenameConversationBody,
 } from '@enclave/contracts';
 import { createApiClient } from '@enclave/web';
@@ -25,6 +26,7 @@ export type {
   Conversation,
   ConversationDetail,
   Feedback,
+  MyUsage,
   Rating,
   StoredMessage,
 } from '@enclave/contracts';
@@ -48,6 +50,7 @@ export const SSO_LOGIN_URL = '/api/auth/oidc/login?returnTo=%2F';
 export const api = {
   signOut: client.auth.signOut,
   models: () => call<ModelList>('GET', '/v1/models'),
+  myUsage: () => call<MyUsage>('GET', '/api/me/usage'),
   conversations: (q: string, cursor: string | null) => {
     const params = new URLSearchParams({ limit: '20' });
     if (q) params.set('q', q);
