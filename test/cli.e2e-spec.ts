@@ -313,3 +313,59 @@ describe('enclave bootstrap', () => {
     }
   });
 });
+
+describe('enclave group commands', () => {
+  let db: TestDatabase;
+  const run = (args: string[]) => enclave(db.url, args);
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    expect(await run(['migrate'])).toMatchObject({ code: 0 });
+    expect(await run(['user', 'add', 'lea@example.com', '--role', 'user'])).toMatchObject({
+      code: 0,
+    });
+  });
+  afterAll(async () => {
+    await db.drop();
+  });
+
+  it('creates a group, adds and removes a member, each audited as the cli', async () => {
+    expect(await run(['group', 'create', 'Legal', '--description', 'Lawyers'])).toMatchObject({
+      code: 0,
+      stdout: 'created group Legal\n',
+    });
+    expect(await run(['group', 'add-member', 'legal', 'Lea@Example.com'])).toMatchObject({
+      code: 0,
+      stdout: 'lea@example.com is in Legal\n',
+    });
+    expect((await run(['group', 'members', 'Legal'])).stdout).toBe('lea@example.com\tmanual\n');
+    expect((await run(['group', 'list'])).stdout).toBe('Legal\t1\tLawyers\n');
+    expect(await run(['group', 'remove-member', 'Legal', 'lea@example.com'])).toMatchObject({
+      code: 0,
+    });
+    expect((await run(['group', 'list'])).stdout).toBe('Legal\t0\tLawyers\n');
+
+    const taken = await run(['group', 'create', 'LEGAL']);
+    expect(taken.code).toBe(1);
+    expect(taken.stderr).toMatch(/^enclave: A group named 'LEGAL' already exists/);
+    const unknown = await run(['group', 'add-member', 'Nobody', 'lea@example.com']);
+    expect(unknown).toMatchObject({
+      code: 1,
+      stderr: "enclave: There is no group named 'Nobody'.\n",
+    });
+
+    const ds = await openDatabase(db.url);
+    try {
+      const rows: { action: string; actor_label: string }[] = await ds.query(
+        `SELECT action, actor_label FROM audit_events WHERE action LIKE 'admin.group.%' ORDER BY id`,
+      );
+      expect(rows).toEqual([
+        { action: 'admin.group.created', actor_label: 'cli' },
+        { action: 'admin.group.member_added', actor_label: 'cli' },
+        { action: 'admin.group.member_removed', actor_label: 'cli' },
+      ]);
+    } finally {
+      await ds.destroy();
+    }
+  });
+});

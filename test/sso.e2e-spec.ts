@@ -1,12 +1,12 @@
 import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
-import { SESSION_COOKIE, SSO_BINDING_COOKIE } from '@enclave/auth';
+import { GroupsRepository, GroupsService, SESSION_COOKIE, SSO_BINDING_COOKIE } from '@enclave/auth';
 import type { Config } from '@enclave/config';
 import { AdminAppModule } from '../apps/admin/src/admin.module.js';
 import { ChatAppModule } from '../apps/chat/src/chat.module.js';
 import { startApp } from './support/app.js';
-import { auditSince, createUser, lastAuditId, setCookies } from './support/auth.js';
+import { auditSince, createUser, lastAuditId, setCookies, TEST_ACTOR } from './support/auth.js';
 import { testConfig } from './support/config.js';
 import {
   OIDC_CLIENT_ID,
@@ -44,6 +44,7 @@ beforeAll(async () => {
     ENCLAVE_OIDC_CLIENT_SECRET: OIDC_CLIENT_SECRET,
     ENCLAVE_OIDC_ROLE_MAP: ROLE_MAP,
     ENCLAVE_OIDC_LABEL: 'Corp SSO',
+    ENCLAVE_OIDC_GROUP_MAP: 'legal-staff:Legal,interns:Interns',
   };
   const config = testConfig(ssoEnv);
   admin = await startApp(AdminAppModule.forRoot(config), config);
@@ -220,6 +221,42 @@ describe('single sign-on', () => {
     const events = await auditSince(ds, since);
     expect(events.map((e) => e.action)).toEqual(['user.role_changed', 'auth.sso.login']);
     expect(events[0]!.payload).toEqual({ before: 'admin', after: 'auditor', via: 'sso' });
+  });
+
+  it('puts a user in the groups their claim maps to at each sign-in, keeping groups added by hand', async () => {
+    idp.accounts.set('groupie-sub', {
+      email: 'groupie@corp.example',
+      groups: ['staff', 'legal-staff'],
+    });
+    const first = await ssoSignIn(chat, 'groupie-sub');
+    const { id } = await me(chat, sessionCookie(first)!);
+    const groups = admin.get(GroupsService);
+    const membership = async () =>
+      (await admin.get(GroupsRepository).groupsOfUser(id)).map((g) => `${g.name}:${g.via}`);
+    expect(await membership()).toEqual(['Legal:sso']);
+
+    const manual = await groups.create({ name: 'Board' }, TEST_ACTOR, null);
+    await groups.addMember(manual.id, id, TEST_ACTOR, null);
+    idp.accounts.set('groupie-sub', {
+      email: 'groupie@corp.example',
+      groups: ['staff', 'interns'],
+    });
+    const since = await lastAuditId(ds);
+    expect((await ssoSignIn(chat, 'groupie-sub')).status).toBe(302);
+    expect(await membership()).toEqual(['Board:manual', 'Interns:sso']);
+    const events = await auditSince(ds, since);
+    expect(
+      events.map((e) => [
+        e.action,
+        e.actorLabel,
+        e.payload.group ?? (e.payload.after as { name?: string } | undefined)?.name,
+      ]),
+    ).toEqual([
+      ['admin.group.created', 'sso', 'Interns'],
+      ['admin.group.member_added', 'sso', 'Interns'],
+      ['admin.group.member_removed', 'sso', 'Legal'],
+      ['auth.sso.login', 'groupie@corp.example', undefined],
+    ]);
   });
 
   it('refuses a callback whose state was tampered with, and burns the pending sign-in', async () => {

@@ -30,6 +30,12 @@ const OWNERS: Record<string, string[]> = {
   quotas: ['libs/policy'],
   policy_counters: ['libs/policy'],
   usage_daily: ['libs/policy'],
+  usage_events: ['libs/policy'],
+  model_access: ['libs/policy'],
+  model_prices: ['libs/policy'],
+  budgets: ['libs/policy'],
+  groups: ['libs/auth'],
+  group_members: ['libs/auth'],
   // Appending is libs/audit's (AuditLog inserts the event and queues it for the sealer); everything
   // else on the audit tables is the chain's.
   audit_events: ['libs/audit', 'libs/audit-chain'],

@@ -68,6 +68,10 @@ describe('single sign-on in the admin console', () => {
       expect(new URL(page.url()).pathname).toBe('/admin/');
       expect(await nav.getByRole('link').allTextContents()).toEqual([
         'Dashboard',
+        'Groups',
+        'Model access & prices',
+        'Budgets',
+        'Usage & cost',
         'Conversations',
         'Feedback',
         'Audit',

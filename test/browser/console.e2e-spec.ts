@@ -59,7 +59,11 @@ describe('admin console', () => {
       'Dashboard',
       'Users & keys',
       'Backends & models',
+      'Groups',
+      'Model access & prices',
       'Quotas & limits',
+      'Budgets',
+      'Usage & cost',
       'Policies',
       'Presets & templates',
       'Conversations',
@@ -269,6 +273,10 @@ describe('admin console', () => {
       await signInConsole(p, admin.url, 'auditor@example.com');
       expect(await nav(p).getByRole('link').allTextContents()).toEqual([
         'Dashboard',
+        'Groups',
+        'Model access & prices',
+        'Budgets',
+        'Usage & cost',
         'Conversations',
         'Feedback',
         'Audit',

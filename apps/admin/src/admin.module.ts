@@ -11,6 +11,7 @@ import { AdminConversationsModule } from './conversations/conversations.module.j
 import { AdminAuditModule } from './audit/audit.module.js';
 import { AuditPrivacyModule } from './audit-privacy/audit-privacy.module.js';
 import { AdminPresetsModule } from './presets/presets.module.js';
+import { TeamsModule } from './teams/teams.module.js';
 
 /** The admin app: the admin API and console. */
 @Module({})
@@ -30,6 +31,7 @@ export class AdminAppModule {
         AdminAuditModule,
         AuditPrivacyModule,
         AdminPresetsModule,
+        TeamsModule,
         // Last: its catch-all page route comes after every API route.
         SpaModule.forRoot({
           name: 'admin console',

@@ -1,11 +1,12 @@
 import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
+import { UsageBuffer } from '@enclave/policy';
 import { AdminAppModule } from '../src/admin.module.js';
 import { startApp } from '../../../test/support/app.js';
 import { ChatHarness } from '../../../test/support/chat-harness.js';
 
-// The console's dashboard: per-minute traffic from the stored messages (zero-filled, oldest
-// first), totals, backends with live health, and replication (none here).
+// The console's dashboard: per-minute traffic from the usage history (usage_events; zero-filled,
+// oldest first), totals, backends with live health, and replication (none here).
 
 interface Minute {
   minute: string;
@@ -50,17 +51,11 @@ describe('admin: dashboard', () => {
     );
     twoAgo = at;
     await h.dataSource.query(
-      `INSERT INTO messages (user_id, role, model, outcome, prompt_tokens, completion_tokens,
-                             latency_ms, ttft_ms, cache_hit, created_at)
-       SELECT $1, 'assistant', 'enclave-sim',
-              CASE WHEN i = 10 THEN 'upstream_error' ELSE 'completed' END,
+      `INSERT INTO usage_events (user_id, model, outcome, prompt_tokens, completion_tokens,
+                                 latency_ms, ttft_ms, cache_hit, at)
+       SELECT $1, 'enclave-sim', CASE WHEN i = 10 THEN 'upstream_error' ELSE 'completed' END,
               5, 7, i * 100, i * 10, i <= 2, $2::timestamptz + i * interval '1 second'
          FROM generate_series(1, 10) AS i`,
-      [staff.userId, twoAgo],
-    );
-    // A user's question in the same minute is not a request.
-    await h.dataSource.query(
-      `INSERT INTO messages (user_id, role, content, created_at) VALUES ($1, 'user', 'q', $2)`,
       [staff.userId, twoAgo],
     );
     // And one real completion now, through the chat API.
@@ -68,6 +63,7 @@ describe('admin: dashboard', () => {
       model: 'enclave-sim',
       messages: [{ role: 'user', content: 'Hello dashboard' }],
     });
+    await h.app.get(UsageBuffer).flush();
   });
   afterAll(async () => {
     await admin.close();

@@ -7,6 +7,7 @@ import { FeedbackModule } from './feedback/feedback.module.js';
 import { PresetsModule } from './presets/presets.module.js';
 import { SearchModule } from './search/search.module.js';
 import { ResponsesModule } from './responses/responses.module.js';
+import { UsageModule } from './usage/usage.module.js';
 
 /** The chat app: the OpenAI-compatible /v1 API and the staff chat UI. */
 @Module({})
@@ -22,6 +23,7 @@ export class ChatAppModule {
         FeedbackModule,
         PresetsModule,
         SearchModule,
+        UsageModule,
         // Last: its catch-all page route comes after every API route.
         SpaModule.forRoot({
           name: 'chat web UI',

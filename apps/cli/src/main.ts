@@ -12,6 +12,7 @@ import { registerAuditCommands } from './audit-commands.js';
 import { registerDbCommands } from './db-roles.js';
 import { withDatabase } from './database.js';
 import { registerDoctor } from './doctor.js';
+import { registerGroupCommands } from './groups.js';
 
 /** The operator's command line: `enclave <command>`. */
 const program = new Command('enclave')
@@ -78,6 +79,7 @@ program
   });
 
 registerAccountCommands(program);
+registerGroupCommands(program);
 registerAuditCommands(program);
 registerDbCommands(program);
 registerDoctor(program);

@@ -16,6 +16,8 @@ import { OidcClient } from './sso/oidc-client.js';
 import { OidcLoginsRepository } from './sso/oidc-logins.repository.js';
 import { SsoController } from './sso/sso.controller.js';
 import { SsoService } from './sso/sso.service.js';
+import { GroupsRepository } from './groups/groups.repository.js';
+import { GroupsService } from './groups/groups.service.js';
 
 /**
  * Authentication for every app: the global guard (deny by default), sign-in routes (password
@@ -36,6 +38,8 @@ import { SsoService } from './sso/sso.service.js';
     OidcClient,
     OidcLoginsRepository,
     SsoService,
+    GroupsRepository,
+    GroupsService,
     { provide: APP_GUARD, useClass: AuthGuard },
   ],
   exports: [
@@ -45,6 +49,8 @@ import { SsoService } from './sso/sso.service.js';
     ApiKeyService,
     SessionService,
     UsersService,
+    GroupsRepository,
+    GroupsService,
   ],
 })
 export class AuthModule {}

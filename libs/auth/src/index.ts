@@ -39,5 +39,12 @@ export { parseDuration, expiryAfter } from './duration.js';
 export { generateApiKey, generatePassword, hashPassword, verifyPassword } from './secrets.js';
 export { SsoService } from './sso/sso.service.js';
 export { SSO_BINDING_COOKIE } from './sso/sso.controller.js';
-export { roleFromClaim } from './sso/role-mapping.js';
+export { groupsFromClaim, roleFromClaim } from './sso/role-mapping.js';
+export {
+  GroupsRepository,
+  type Group,
+  type GroupMember,
+  type MembershipVia,
+} from './groups/groups.repository.js';
+export { GroupsService } from './groups/groups.service.js';
 export { safeReturnTo } from './sso/return-to.js';

@@ -311,6 +311,48 @@ const keys = {
     expected: 'comma-separated claim-value:role pairs, role one of user, auditor, admin',
     doc: 'Which claim values give which role, e.g. `enclave-admins:admin,enclave-auditors:auditor,staff:user`; the highest role wins. A user with none of them is refused. Needed with ENCLAVE_OIDC_ISSUER.',
   },
+  ENCLAVE_OIDC_GROUP_MAP: {
+    schema: z
+      .string()
+      .transform((s) =>
+        s
+          .split(',')
+          .map((pair) => pair.trim())
+          .filter(Boolean),
+      )
+      .pipe(
+        z
+          .array(
+            z
+              .string()
+              .regex(/^[^:]+.*:[^:]+$/)
+              .transform((pair) => {
+                const at = pair.lastIndexOf(':');
+                return [pair.slice(0, at).trim(), pair.slice(at + 1).trim()] as const;
+              }),
+          )
+          .min(1),
+      )
+      .transform((pairs) => {
+        const map: Record<string, string[]> = {};
+        for (const [value, group] of pairs) (map[value] ??= []).push(group);
+        return map;
+      }),
+    expected: 'comma-separated claim-value:group-name pairs',
+    doc: 'Which values of the ENCLAVE_OIDC_ROLE_CLAIM claim put a user in which Enclave group, e.g. `legal-staff:Legal,interns:Interns`; applied at each single sign-on (groups joined this way are left when the claim no longer gives them; memberships made by hand stay). A named group that does not exist is created. Unset: single sign-on does not change memberships.',
+  },
+  ENCLAVE_CURRENCY: {
+    schema: z.string().regex(/^[A-Z]{3}$/),
+    default: 'EUR',
+    expected: 'a three-letter ISO 4217 currency code such as EUR or USD',
+    doc: 'The currency of model prices, costs and money budgets (for on-premises GPUs it stands for cost allocation). Prices are stored with the currency they were set in.',
+  },
+  ENCLAVE_BUDGET_WARN_SHARE: {
+    schema: z.coerce.number().gt(0).max(1),
+    default: '0.8',
+    expected: 'a number above 0 and at most 1 (0.8 means 80%)',
+    doc: 'The share of a budget at which a `budget.warning` audit event is written (once per budget and period); at 100% requests are refused with 429 budget_exceeded.',
+  },
   ENCLAVE_OIDC_LABEL: {
     schema: z.string().trim().min(1).max(80),
     default: 'SSO',

@@ -149,8 +149,25 @@ describe('single sign-on config', () => {
       redirectUri: 'https://enclave.example.com/api/auth/oidc/callback',
       roleClaim: 'groups',
       roleMap: { 'enclave-admins': 'admin', 'cn=auditors:ou=x': 'auditor', staff: 'user' },
+      groupMap: null,
       label: 'SSO',
     });
+  });
+
+  it('parses the group map: a claim value may name several groups', () => {
+    const config = loadConfig(
+      {
+        ...SSO,
+        ENCLAVE_OIDC_GROUP_MAP: 'legal-staff:Legal, cn=x:ou=y:Board,legal-staff:Contracts',
+      },
+      NO_FILE,
+    );
+    expect(config.auth.oidc!.groupMap).toEqual({
+      'legal-staff': ['Legal', 'Contracts'],
+      'cn=x:ou=y': ['Board'],
+    });
+    const err = errorOf(() => loadConfig({ ...SSO, ENCLAVE_OIDC_GROUP_MAP: 'no-group' }, NO_FILE));
+    expect(err.key).toBe('ENCLAVE_OIDC_GROUP_MAP');
   });
 
   it.each(['ENCLAVE_OIDC_CLIENT_ID', 'ENCLAVE_PUBLIC_URL', 'ENCLAVE_OIDC_ROLE_MAP'])(

@@ -113,6 +113,8 @@ function toOidcConfig(v: ConfigValues) {
     roleClaim: v.ENCLAVE_OIDC_ROLE_CLAIM,
     /** Claim value → role name (user, auditor or admin). */
     roleMap,
+    /** Claim value → group names; null: sign-in does not change memberships. */
+    groupMap: v.ENCLAVE_OIDC_GROUP_MAP ?? null,
     label: v.ENCLAVE_OIDC_LABEL,
   };
 }
@@ -165,6 +167,8 @@ function toConfig(v: ConfigValues, configFile: string | null, credentialsDir?: s
       ttlSeconds: v.ENCLAVE_CACHE_TTL_SECONDS,
       maxEntries: v.ENCLAVE_CACHE_MAX_ENTRIES,
     },
+    /** Prices, costs and money budgets (issue 20). */
+    billing: { currency: v.ENCLAVE_CURRENCY, budgetWarnShare: v.ENCLAVE_BUDGET_WARN_SHARE },
     /** Where users reach Enclave (origin only), or null when not configured. */
     publicUrl: v.ENCLAVE_PUBLIC_URL ?? null,
     /** Backend hosts an admin may add although link-local or metadata addresses (lower case). */

@@ -16,3 +16,4 @@ export * from './auth.js';
 export * from './admin.js';
 export * from './chat.js';
 export * from './chat-features.js';
+export * from './teams.js';

@@ -19,9 +19,7 @@ export {
   type AbandonedMessage,
   type FinishedMessage,
   type MessageOutcome,
-  type MinuteFigures,
   type PendingMessage,
-  type TrafficFigures,
 } from './messages.repository.js';
 export {
   FeedbackRepository,

@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 
 /** How an upstream call ended (the outcome stored with the message). */
 export type UpstreamOutcome = 'completed' | 'client_disconnected' | 'upstream_error';
-export type RejectionKind = 'rate_limit' | 'quota';
+export type RejectionKind = 'rate_limit' | 'quota' | 'budget';
 
 /** The app's name on every series (`app="chat"`), so one dashboard covers all three apps. */
 export const METRICS_APP_NAME = Symbol('METRICS_APP_NAME');

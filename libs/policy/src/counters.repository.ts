@@ -78,6 +78,20 @@ export class CountersRepository {
          ON CONFLICT (counter) DO UPDATE SET value = policy_counters.value + EXCLUDED.value)`;
   }
 
+  /** Creates the counter if it does not exist yet: true only for the one caller that did. */
+  async claim(
+    counter: string,
+    expiresAt: Date,
+    db: EntityManager = this.dataSource.manager,
+  ): Promise<boolean> {
+    const rows: unknown[] = await db.query(
+      `INSERT INTO policy_counters (counter, value, expires_at) VALUES ($1, 1, $2)
+       ON CONFLICT (counter) DO NOTHING RETURNING 1`,
+      [counter, expiresAt],
+    );
+    return rows.length > 0;
+  }
+
   async deleteExpired(): Promise<void> {
     await this.dataSource.query('DELETE FROM policy_counters WHERE expires_at < now()');
   }

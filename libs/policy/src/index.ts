@@ -1,5 +1,4 @@
 export { PolicyModule } from './policy.module.js';
-export { PolicyService } from './policy.service.js';
 export {
   duration,
   type LimitStanding,
@@ -7,6 +6,24 @@ export {
   rateLimitHeaders,
   type RateLimitStanding,
 } from './rate-limit-headers.js';
+export { PolicyService, type FinishedRequest, type RequestUsage } from './policy.service.js';
+export { Entitlements } from './teams/entitlements.js';
+export { ModelAccessRepository, type ModelAccessRule } from './teams/model-access.repository.js';
+export { PricesRepository, type ModelPrice } from './teams/prices.repository.js';
+export {
+  BudgetsRepository,
+  type Budget,
+  type BudgetPeriod,
+  type BudgetScope,
+  type BudgetUnit,
+} from './teams/budgets.repository.js';
+export {
+  UsageEventsRepository,
+  type UsageDimension,
+  type UsageEvent,
+  type UsageReportFilter,
+  type UsageReportRow,
+} from './teams/usage-events.repository.js';
 export { CountersRepository, type CounterIncrement } from './counters.repository.js';
 export { QuotasRepository, type Quota, type QuotaScope } from './quotas.repository.js';
 export {

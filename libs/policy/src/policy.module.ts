@@ -1,4 +1,10 @@
 import { Module } from '@nestjs/common';
+import { GroupsRepository } from '@enclave/auth';
+import { BudgetsRepository } from './teams/budgets.repository.js';
+import { Entitlements } from './teams/entitlements.js';
+import { ModelAccessRepository } from './teams/model-access.repository.js';
+import { PricesRepository } from './teams/prices.repository.js';
+import { UsageEventsRepository } from './teams/usage-events.repository.js';
 import { CountersRepository } from './counters.repository.js';
 import { PolicyService } from './policy.service.js';
 import { QuotasRepository } from './quotas.repository.js';
@@ -8,6 +14,13 @@ import { UsageRepository } from './usage.repository.js';
 
 @Module({
   providers: [
+    // Stateless; provided here too so the policy checks need not load the auth module.
+    GroupsRepository,
+    ModelAccessRepository,
+    PricesRepository,
+    BudgetsRepository,
+    UsageEventsRepository,
+    Entitlements,
     QuotasRepository,
     CountersRepository,
     UsageRepository,
@@ -16,6 +29,11 @@ import { UsageRepository } from './usage.repository.js';
     RuntimePoliciesService,
   ],
   exports: [
+    ModelAccessRepository,
+    PricesRepository,
+    BudgetsRepository,
+    UsageEventsRepository,
+    Entitlements,
     QuotasRepository,
     CountersRepository,
     UsageRepository,

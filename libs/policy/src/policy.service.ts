@@ -1,9 +1,10 @@
 import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import type { Principal } from '@enclave/auth';
+import { AuditLog, SYSTEM_ACTOR } from '@enclave/audit';
+import { type Principal, principalActor } from '@enclave/auth';
 import { ConfigEvents } from '@enclave/db';
 import { PeriodicTask } from '@enclave/observability';
 import { ApiError } from '@enclave/http';
-import type { EntityManager } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { type CounterIncrement, CountersRepository } from './counters.repository.js';
 import { type Quota, QuotasRepository } from './quotas.repository.js';
 import {
@@ -12,6 +13,7 @@ import {
   type RateLimitStanding,
   tighter,
 } from './rate-limit-headers.js';
+import { type ApplicableBudget, Entitlements } from './teams/entitlements.js';
 import { UsageBuffer } from './usage-buffer.js';
 import { dayWindow, minuteWindow, monthWindow, secondsUntil, type Window } from './windows.js';
 
@@ -22,6 +24,28 @@ interface Limits {
   tokensPerDay: number | null;
   tokensPerMonth: number | null;
 }
+
+/** A request's tokens, with the model as asked for and what an alias stands for. */
+export interface RequestUsage {
+  model: string;
+  /** The model an alias stands for; the model itself when it is none. */
+  resolved: string;
+  promptTokens: number;
+  completionTokens: number;
+}
+
+/** A finished request as the usage history records it. */
+export interface FinishedRequest extends RequestUsage {
+  outcome: string;
+  cacheHit: boolean | null;
+  latencyMs: number | null;
+  ttftMs: number | null;
+  /** Counts against quotas, budgets and usage totals (false when no answer was produced). */
+  billable: boolean;
+}
+
+/** A budget's counter holds whole tokens, or money in millionths of the currency unit. */
+const MONEY_SCALE = 1e6;
 
 /** A user's and (for API calls) a key's limits, each with the counter prefix and a label. */
 interface Subject {
@@ -50,6 +74,9 @@ export class PolicyService implements OnModuleInit, OnApplicationShutdown {
     private readonly counters: CountersRepository,
     private readonly usage: UsageBuffer,
     private readonly events: ConfigEvents,
+    private readonly entitlements: Entitlements,
+    private readonly audit: AuditLog,
+    private readonly dataSource: DataSource,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -106,12 +133,18 @@ export class PolicyService implements OnModuleInit, OnApplicationShutdown {
         });
       }
     }
-    if (!rated.length && !checks.length) return NO_LIMITS;
+    const budgets = this.entitlements.budgetsOf(principal).map((b) => ({
+      budget: b,
+      counter: budgetCounter(b, now),
+      window: b.period === 'day' ? day : month,
+      units: b.unit === 'money' ? b.limit * MONEY_SCALE : b.limit,
+    }));
+    if (!rated.length && !checks.length && !budgets.length) return NO_LIMITS;
     // One statement counts the request and reads the token quotas: one round trip, and no
     // counter row held beyond it.
     const counts = await this.counters.incrementAndRead(
       rated.map((s) => ({ counter: `${s.prefix}:rpm:${minute.id}`, by: 1, expiresAt: minute.end })),
-      checks.map((c) => c.counter),
+      [...checks.map((c) => c.counter), ...budgets.map((b) => b.counter)],
     );
     const standing: RateLimitStanding = { ...NO_LIMITS };
     for (const s of rated) {
@@ -154,7 +187,143 @@ export class PolicyService implements OnModuleInit, OnApplicationShutdown {
         );
       }
     }
+    for (const b of budgets) {
+      const used = counts.get(b.counter) ?? 0;
+      if (used >= b.units * this.entitlements.warnShare) {
+        this.warnOnce(principal, b.budget, b.counter, used, b.window);
+      }
+      if (used >= b.units) {
+        const what =
+          b.budget.unit === 'money'
+            ? `${b.budget.limit} ${this.entitlements.currency}`
+            : `${b.budget.limit} tokens`;
+        throw new ApiError(
+          429,
+          'budget_exceeded',
+          `The ${b.budget.period === 'day' ? 'daily' : 'monthly'} budget of ${what} for ${b.budget.label} is used up; it resets at ${b.window.end.toISOString()}.`,
+          {
+            headers: {
+              ...headers,
+              'retry-after': String(secondsUntil(b.window.end, now)),
+              'x-enclave-budget-reset': b.window.end.toISOString(),
+            },
+          },
+        );
+      }
+    }
     return standing;
+  }
+
+  /**
+   * A `budget.warning` audit event the first time a budget's use reaches the warning share in
+   * its period, whichever instance sees it first (a claimed counter decides), off the request.
+   */
+  private warnOnce(
+    principal: Principal,
+    budget: ApplicableBudget,
+    counter: string,
+    used: number,
+    window: Window,
+  ): void {
+    const run = async () => {
+      await this.dataSource.transaction(async (db) => {
+        if (!(await this.counters.claim(`w:${counter}`, window.end, db))) return;
+        await this.audit.append(db, {
+          actor: SYSTEM_ACTOR,
+          action: 'budget.warning',
+          target: { type: `budget:${budget.scope}`, id: budget.subjectId },
+          outcome: 'success',
+          payload: {
+            budgetId: budget.id,
+            unit: budget.unit,
+            period: budget.period,
+            limit: budget.limit,
+            used: budget.unit === 'money' ? used / MONEY_SCALE : used,
+            share: this.entitlements.warnShare,
+            currency: budget.unit === 'money' ? this.entitlements.currency : null,
+            resetsAt: window.end.toISOString(),
+            by: principalActor(principal).label,
+          },
+        });
+      });
+    };
+    run().catch((err: unknown) => this.log.warn({ err }, 'budget warning not recorded'));
+  }
+
+  /** Throws 403 `model_not_allowed` when none of the caller's groups may use the model. */
+  assertModelAllowed(principal: Principal, model: string, resolved = model): void {
+    this.entitlements.assertAllowed(principal, model, resolved);
+  }
+
+  /** The models of `models` the caller's groups may use (an API key's scope is the caller's). */
+  modelsAllowed(principal: Principal, models: string[], resolve: (m: string) => string) {
+    return models.filter((m) => this.entitlements.allows(principal.userId, m, resolve(m)));
+  }
+
+  /**
+   * The counters a finished request adds to: its tokens on the quota counters, its tokens or
+   * cost on the budgets that apply. For the closing statement of a completion.
+   */
+  usageIncrements(principal: Principal, u: RequestUsage, now = new Date()): CounterIncrement[] {
+    const tokens = u.promptTokens + u.completionTokens;
+    const increments = this.tokenIncrements(principal, tokens, now);
+    if (tokens <= 0) return increments;
+    const { cost } = this.entitlements.costOf(
+      u.model,
+      u.resolved,
+      u.promptTokens,
+      u.completionTokens,
+    );
+    for (const b of this.entitlements.budgetsOf(principal)) {
+      const by = b.unit === 'money' ? Math.round(cost * MONEY_SCALE) : tokens;
+      if (by <= 0) continue;
+      const window = b.period === 'day' ? dayWindow(now) : monthWindow(now);
+      increments.push({ counter: budgetCounter(b, now), by, expiresAt: window.end });
+    }
+    return increments;
+  }
+
+  /**
+   * Records a finished request in the usage history (every request, for the dashboard) and, when
+   * billable, in the daily totals, with its cost at the price in force now; written by the
+   * UsageBuffer within a second.
+   */
+  recordRequest(
+    principal: Pick<Principal, 'userId' | 'apiKey'>,
+    r: FinishedRequest,
+    now = new Date(),
+  ): void {
+    const prompt = r.billable ? r.promptTokens : 0;
+    const completion = r.billable ? r.completionTokens : 0;
+    const { cost, currency } = this.entitlements.costOf(r.model, r.resolved, prompt, completion);
+    this.usage.addEvent({
+      at: now,
+      userId: principal.userId,
+      apiKeyId: principal.apiKey?.id ?? null,
+      groupIds: this.entitlements.groupsOf(principal.userId),
+      model: r.model,
+      outcome: r.outcome,
+      cacheHit: r.cacheHit,
+      promptTokens: prompt,
+      completionTokens: completion,
+      cost,
+      currency,
+      latencyMs: r.latencyMs,
+      ttftMs: r.ttftMs,
+    });
+    if (r.billable) {
+      this.usage.add(
+        {
+          userId: principal.userId,
+          apiKeyId: principal.apiKey?.id ?? null,
+          model: r.model,
+          promptTokens: prompt,
+          completionTokens: completion,
+          cost,
+        },
+        now,
+      );
+    }
   }
 
   /**
@@ -169,11 +338,20 @@ export class PolicyService implements OnModuleInit, OnApplicationShutdown {
     completionTokens: number,
     now = new Date(),
   ): Promise<void> {
-    await this.counters.increment(
-      this.tokenIncrements(principal, promptTokens + completionTokens, now),
-      db,
+    const usage = { model, resolved: model, promptTokens, completionTokens };
+    await this.counters.increment(this.usageIncrements(principal, usage, now), db);
+    this.recordRequest(
+      principal,
+      {
+        ...usage,
+        outcome: 'completed',
+        cacheHit: null,
+        latencyMs: null,
+        ttftMs: null,
+        billable: true,
+      },
+      now,
     );
-    this.recordUsage(principal, model, promptTokens, completionTokens);
   }
 
   /** The quota counters a request's tokens add to (none without limits or tokens). */
@@ -196,19 +374,23 @@ export class PolicyService implements OnModuleInit, OnApplicationShutdown {
     return increments;
   }
 
-  /** Adds to the usage summary, written by the UsageBuffer within a second. */
+  /** Adds a completed request to the usage history (recordRequest with fewer details). */
   recordUsage(
     principal: Pick<Principal, 'userId' | 'apiKey'>,
     model: string,
     promptTokens: number,
     completionTokens: number,
   ): void {
-    this.usage.add({
-      userId: principal.userId,
-      apiKeyId: principal.apiKey?.id ?? null,
+    this.recordRequest(principal, {
       model,
+      resolved: model,
       promptTokens,
       completionTokens,
+      outcome: 'completed',
+      cacheHit: null,
+      latencyMs: null,
+      ttftMs: null,
+      billable: true,
     });
   }
 
@@ -250,4 +432,9 @@ export class PolicyService implements OnModuleInit, OnApplicationShutdown {
       tokensPerMonth: own?.tokensPerMonth ?? fallback?.tokensPerMonth ?? null,
     };
   }
+}
+
+/** A budget's counter in the window that `now` falls in. */
+function budgetCounter(b: ApplicableBudget, now: Date): string {
+  return `b:${b.id}:${(b.period === 'day' ? dayWindow(now) : monthWindow(now)).id}`;
 }

@@ -2,8 +2,8 @@ import { type Dashboard } from '@enclave/contracts';
 import { Controller, Get, Query } from '@nestjs/common';
 import { Roles } from '@enclave/auth';
 import { queryInt, ZodQuery, type Sendable } from '@enclave/http';
-import { MessagesRepository } from '@enclave/conversations';
 import { BackendsRepository, UpstreamPool } from '@enclave/llm';
+import { UsageEventsRepository } from '@enclave/policy';
 import { z } from 'zod';
 import { DashboardRepository } from './dashboard.repository.js';
 
@@ -15,14 +15,15 @@ type DashboardQuery = z.infer<typeof DashboardQuery>;
 /**
  * Live figures for the console: `GET /api/admin/dashboard?minutes=60` (1–1440, default 60):
  * requests, errors, cache hits, tokens and latency per minute and in total, the backends with
- * their health as this instance sees it, and the streaming standbys.
+ * their health as this instance sees it, and the streaming standbys. The traffic comes from the
+ * usage history (libs/policy), so deleting conversations never changes it.
  */
 @Controller('api/admin/dashboard')
 @Roles('admin', 'auditor')
 export class DashboardController {
   constructor(
     private readonly repo: DashboardRepository,
-    private readonly messages: MessagesRepository,
+    private readonly usage: UsageEventsRepository,
     private readonly backends: BackendsRepository,
     private readonly pool: UpstreamPool,
   ) {}
@@ -31,7 +32,7 @@ export class DashboardController {
   async get(@Query(new ZodQuery(DashboardQuery)) q: DashboardQuery): Promise<Sendable<Dashboard>> {
     const minutes = q.minutes ?? 60;
     const [traffic, rows, replication, status] = await Promise.all([
-      this.messages.traffic(minutes),
+      this.usage.traffic(minutes),
       this.backends.list(),
       this.repo.replication(),
       this.pool.statusAcrossInstances(),

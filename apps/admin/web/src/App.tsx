@@ -14,6 +14,10 @@ import { PresetsPage } from './pages/PresetsPage';
 import { QuotasPage } from './pages/QuotasPage';
 import { UserPage } from './pages/UserPage';
 import { UsersPage } from './pages/UsersPage';
+import { GroupPage, GroupsPage } from './pages/GroupsPage';
+import { ModelAccessPage } from './pages/ModelAccessPage';
+import { BudgetsPage } from './pages/BudgetsPage';
+import { UsagePage } from './pages/UsagePage';
 
 export interface PageProps {
   me: Me;
@@ -39,7 +43,22 @@ const SECTIONS: Section[] = [
   { path: '/', label: 'dashboard', roles: ['admin', 'auditor'], page: DashboardPage },
   { path: '/users', label: 'users', roles: ['admin'], page: UsersPage, detail: UserPage },
   { path: '/backends', label: 'backends', roles: ['admin'], page: BackendsPage },
+  {
+    path: '/groups',
+    label: 'groups',
+    roles: ['admin', 'auditor'],
+    page: GroupsPage,
+    detail: GroupPage,
+  },
+  {
+    path: '/model-access',
+    label: 'modelAccess',
+    roles: ['admin', 'auditor'],
+    page: ModelAccessPage,
+  },
   { path: '/quotas', label: 'quotas', roles: ['admin'], page: QuotasPage },
+  { path: '/budgets', label: 'budgets', roles: ['admin', 'auditor'], page: BudgetsPage },
+  { path: '/usage', label: 'usage', roles: ['admin', 'auditor'], page: UsagePage },
   { path: '/policies', label: 'policies', roles: ['admin'], page: PoliciesPage },
   { path: '/presets', label: 'presets', roles: ['admin'], page: PresetsPage },
   {

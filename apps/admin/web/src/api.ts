@@ -10,6 +10,17 @@ import type {
   AuditVerificationJob,
   Backend,
   BackendHealth,
+  Budget,
+  BudgetBody,
+  CreateGroupBody,
+  Group,
+  GroupDetail,
+  ModelAccessBody,
+  ModelEntitlements,
+  ModelPrice,
+  PriceBody,
+  UsageReport,
+  UsageDimension,
   ConversationSummary,
   CreateApiKeyBody,
   CreateBackend,
@@ -46,6 +57,13 @@ import type { z } from 'zod';
 
 export { ApiFailure } from '@enclave/web';
 export type {
+  Budget,
+  Group,
+  GroupDetail,
+  ModelEntitlement,
+  ModelEntitlements,
+  UsageDimension,
+  UsageReport,
   ApiKey,
   AuditEvent,
   AuditExport,
@@ -88,6 +106,16 @@ function query(params: Record<string, string | number | null | undefined>): stri
 }
 
 const enc = encodeURIComponent;
+
+/** A usage report's query: dimension, whole UTC days, optional filters. */
+export interface UsageFilter {
+  by: UsageDimension;
+  from: string;
+  to: string;
+  groupId?: string;
+  userId?: string;
+  model?: string;
+}
 /** What a request may send: the schema's input (before defaults and transforms). */
 type Body<S extends z.ZodType> = z.input<S>;
 const A = '/api/admin';
@@ -125,6 +153,28 @@ export const api = {
   setQuota: (q: Body<typeof QuotaBody>) => call<Quota>('PUT', `${A}/quotas`, q),
   deleteQuota: (scope: QuotaScope, subjectId: string | null) =>
     call<void>('DELETE', `${A}/quotas${query({ scope, subjectId })}`),
+
+  groups: () => call<{ data: Group[] }>('GET', `${A}/groups`),
+  group: (id: string) => call<GroupDetail>('GET', `${A}/groups/${enc(id)}`),
+  createGroup: (body: Body<typeof CreateGroupBody>) => call<Group>('POST', `${A}/groups`, body),
+  deleteGroup: (id: string) => call<void>('DELETE', `${A}/groups/${enc(id)}`),
+  addMember: (groupId: string, userId: string) =>
+    call<void>('PUT', `${A}/groups/${enc(groupId)}/members/${enc(userId)}`),
+  removeMember: (groupId: string, userId: string) =>
+    call<void>('DELETE', `${A}/groups/${enc(groupId)}/members/${enc(userId)}`),
+
+  modelEntitlements: () => call<ModelEntitlements>('GET', `${A}/model-entitlements`),
+  setModelAccess: (body: Body<typeof ModelAccessBody>) =>
+    call<void>('PUT', `${A}/model-access`, body),
+  setPrice: (body: Body<typeof PriceBody>) => call<ModelPrice>('PUT', `${A}/prices`, body),
+
+  budgets: () => call<{ data: Budget[] }>('GET', `${A}/budgets`),
+  setBudget: (body: Body<typeof BudgetBody>) => call<void>('PUT', `${A}/budgets`, body),
+  deleteBudget: (id: string) => call<void>('DELETE', `${A}/budgets/${enc(id)}`),
+
+  usageReport: (f: UsageFilter) => call<UsageReport>('GET', `${A}/reports/usage${query({ ...f })}`),
+  /** The same report as a CSV file (a plain link: the browser downloads it with the session). */
+  usageCsvUrl: (f: UsageFilter) => `${A}/reports/usage${query({ ...f, format: 'csv' })}`,
 
   policies: () => call<RuntimePolicies>('GET', `${A}/policies`),
   updatePolicies: (change: Body<typeof PolicyChange>) =>

@@ -102,6 +102,11 @@ const AUDIT_OUTCOME: Record<FinishedMessage['outcome'], AuditOutcome> = {
   failed: 'failure',
 };
 
+const REJECTION_KIND: Record<string, 'quota' | 'budget'> = {
+  quota_exceeded: 'quota',
+  budget_exceeded: 'budget',
+};
+
 /**
  * A chat completion end to end: model access, the upstream call (relayed as it arrives when
  * streamed), and the stored assistant message plus its audit event, committed together.
@@ -126,7 +131,8 @@ export class ChatCompletionsService {
   modelsFor(principal: Principal): string[] {
     const served = this.pool.models();
     const scope = principal.apiKey?.models;
-    return scope ? served.filter((m) => scope.includes(m)) : served;
+    const allowed = this.policy.modelsAllowed(principal, served, (m) => this.pool.resolve(m));
+    return scope ? allowed.filter((m) => scope.includes(m)) : allowed;
   }
 
   assertModelAllowed(principal: Principal, model: string): void {
@@ -147,10 +153,11 @@ export class ChatCompletionsService {
         { param: 'model' },
       );
     }
+    this.policy.assertModelAllowed(principal, model, this.pool.resolve(model));
   }
 
   /**
-   * Model access, rate limits and quotas: throws the 403/404/429 that refuses the request, else
+   * Model access, rate limits, quotas and budgets: throws the 403/404/429 that refuses the request, else
    * returns the `x-ratelimit-*` headers of where the caller stands.
    */
   async admit(principal: Principal, model: string): Promise<Record<string, string>> {
@@ -159,7 +166,7 @@ export class ChatCompletionsService {
       return rateLimitHeaders(await this.policy.admit(principal));
     } catch (err) {
       if (err instanceof ApiError && err.getStatus() === 429) {
-        this.metrics.rejected(err.code === 'quota_exceeded' ? 'quota' : 'rate_limit');
+        this.metrics.rejected(REJECTION_KIND[err.code] ?? 'rate_limit');
       }
       throw err;
     }
@@ -613,20 +620,25 @@ export class ChatCompletionsService {
     const counted =
       result.outcome !== 'failed' &&
       (result.outcome !== 'upstream_error' || !!result.completionTokens);
-    const tokens = (result.promptTokens ?? 0) + (result.completionTokens ?? 0);
-    if (counted) {
-      this.policy.recordUsage(
-        ctx.principal,
-        job.model,
-        result.promptTokens ?? 0,
-        result.completionTokens ?? 0,
-      );
-    }
+    const usage = {
+      model: job.model,
+      resolved: this.pool.resolve(job.model),
+      promptTokens: result.promptTokens ?? 0,
+      completionTokens: result.completionTokens ?? 0,
+    };
+    this.policy.recordRequest(ctx.principal, {
+      ...usage,
+      outcome: result.outcome,
+      cacheHit: result.cacheHit,
+      latencyMs: result.latencyMs,
+      ttftMs: result.ttftMs,
+      billable: counted,
+    });
     return {
       messageId,
       pending,
       result,
-      increments: counted ? incrementsOf(this.policy.tokenIncrements(ctx.principal, tokens)) : [],
+      increments: counted ? incrementsOf(this.policy.usageIncrements(ctx.principal, usage)) : [],
       audit: {
         actor: principalActor(ctx.principal),
         action: 'chat.completion',

@@ -2,10 +2,11 @@ import { Preferences } from '@enclave/web';
 import { useTranslation } from 'react-i18next';
 import type { User } from './api';
 import { ApiKeysSection } from './ApiKeysSection';
+import { MyUsage } from './MyUsage';
 
 /**
  * The signed-in person's own page (`/profile`): their account, password, language and colours,
- * and their API keys.
+ * their API keys, and their own usage.
  */
 export function ProfilePage(props: { user: User; onChangePassword(): void }) {
   const { t } = useTranslation();
@@ -33,9 +34,7 @@ export function ProfilePage(props: { user: User; onChangePassword(): void }) {
 
       <ApiKeysSection />
 
-      {/* ── MY USAGE ──────────────────────────────────────────────────────────────────────────
-          Reserved for <MyUsage /> (MyUsage.tsx, built by another engineer for issue 21): the
-          person's own tokens and cost. Render it here as its own <section className="profile-section">. */}
+      <MyUsage />
     </main>
   );
 }

@@ -17,6 +17,7 @@ import type {
   PresetBody,
   PromptTemplate,
   PromptTemplateBody,
+  MyUsage,
   RenameConversationBody,
   SearchHit,
   SelectVersionBody,
@@ -37,6 +38,7 @@ export type {
   Preset,
   PromptTemplate,
   SearchHit,
+  MyUsage,
   Rating,
   StoredMessage,
 } from '@enclave/contracts';
@@ -60,6 +62,7 @@ export const SSO_LOGIN_URL = '/api/auth/oidc/login?returnTo=%2F';
 export const api = {
   signOut: client.auth.signOut,
   models: () => call<ModelList>('GET', '/v1/models'),
+  myUsage: () => call<MyUsage>('GET', '/api/me/usage'),
   conversations: (q: string, cursor: string | null) => {
     const params = new URLSearchParams({ limit: '20' });
     if (q) params.set('q', q);

@@ -24,3 +24,15 @@ export function claimValues(claim: unknown): string[] {
   if (Array.isArray(claim)) return claim.filter((v): v is string => typeof v === 'string');
   return [];
 }
+
+/** The Enclave groups a provider's claim puts a user in (the group map's names, each once). */
+export function groupsFromClaim(
+  claim: unknown,
+  groupMap: Readonly<Record<string, readonly string[]>>,
+): string[] {
+  const groups = new Set<string>();
+  for (const value of claimValues(claim)) {
+    for (const group of Object.hasOwn(groupMap, value) ? groupMap[value]! : []) groups.add(group);
+  }
+  return [...groups];
+}

@@ -5,9 +5,10 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { randomToken, sha256 } from '../secrets.js';
 import { SessionService, type SignedIn } from '../session.service.js';
 import { UsersRepository } from '../users.repository.js';
+import { GroupsService } from '../groups/groups.service.js';
 import { OidcClient, type OidcIdentity } from './oidc-client.js';
 import { OidcLoginsRepository } from './oidc-logins.repository.js';
-import { roleFromClaim, claimValues } from './role-mapping.js';
+import { groupsFromClaim, roleFromClaim, claimValues } from './role-mapping.js';
 
 /** How long a browser may take at the provider before the sign-in has to start over. */
 export const PENDING_LOGIN_SECONDS = 600;
@@ -36,6 +37,7 @@ export class SsoService {
     private readonly users: UsersRepository,
     private readonly sessions: SessionService,
     private readonly audit: AuditLog,
+    private readonly groups: GroupsService,
   ) {}
 
   /** The provider's URL to send the browser to, and the token its cookie must carry back. */
@@ -184,6 +186,15 @@ export class SsoService {
       });
     }
 
+    if (settings.groupMap) {
+      await this.groups.syncFromSso(
+        db,
+        user,
+        groupsFromClaim(identity.roleClaim, settings.groupMap),
+        SSO_ACTOR,
+        meta,
+      );
+    }
     const signedIn = await this.sessions.startSession(db, user, meta);
     await this.audit.append(db, {
       actor: { type: 'user', id: user.id, label: user.email },

@@ -19,6 +19,7 @@ import { Custody1796402828657 } from './1796402828657-custody.js';
 import { UpstreamBackendHealth1796402861000 } from './1796402861000-upstream-backend-health.js';
 import { SecuritySignIn1796403600000 } from './1796403600000-security-sign-in.js';
 import { AuditVerifications1796450000000 } from './1796450000000-audit-verifications.js';
+import { Teams1796500000000 } from './1796500000000-teams.js';
 import { ConversationFeatures1796700000000 } from './1796700000000-conversation-features.js';
 import { BackendResponsesApi1796900000001 } from './1796900000001-backend-responses-api.js';
 import { StoredResponses1796900000002 } from './1796900000002-stored-responses.js';
@@ -49,6 +50,7 @@ export const MIGRATIONS = [
   UpstreamBackendHealth1796402861000,
   SecuritySignIn1796403600000,
   AuditVerifications1796450000000,
+  Teams1796500000000,
   ConversationFeatures1796700000000,
   BackendResponsesApi1796900000001,
   StoredResponses1796900000002,
