@@ -186,7 +186,14 @@ describe('chat web UI: errors and hostile content', () => {
     await alert.getByRole('button', { name: 'Retry' }).click();
     await answerSettled(page);
     expect(await page.getByRole('alert').count()).toBe(0);
-    expect(await rolesOf(conversationIdOf(page))).toEqual(['user:-', 'assistant:completed']);
+    // A retry is a new version of the answer: the failed attempt stays stored beside it.
+    expect(await rolesOf(conversationIdOf(page))).toEqual([
+      'user:-',
+      'assistant:upstream_error',
+      'assistant:completed',
+    ]);
+    expect(await answers(page).count()).toBe(1);
+    await answers(page).last().getByText('2/2').waitFor();
   });
 
   it('keeps the partial answer when the model server breaks off, and offers a retry', async () => {
@@ -220,7 +227,17 @@ describe('chat web UI: errors and hostile content', () => {
     await page.getByLabel('Model').selectOption('enclave-sim');
     await alert.getByRole('button', { name: 'Retry' }).click();
     await answerSettled(page);
-    expect(await rolesOf(conversationIdOf(page))).toEqual(['user:-', 'assistant:completed']);
+    expect(await rolesOf(conversationIdOf(page))).toEqual([
+      'user:-',
+      'assistant:client_disconnected',
+      'assistant:completed',
+    ]);
     expect(await answers(page).count()).toBe(1);
+    // The partial answer is the first version, one click away.
+    await answers(page).last().getByRole('button', { name: 'Previous version' }).click();
+    await answers(page).last().getByText('1/2').waitFor();
+    // Stored as the server saw it: the reader went away before the end.
+    await answers(page).last().getByText('Stopped before the end.').waitFor();
+    expect(await lastAnswerWords(page)).toBeGreaterThan(5);
   });
 });
