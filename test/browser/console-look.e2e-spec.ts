@@ -11,7 +11,7 @@ import {
 } from '../support/browser.js';
 
 // How the console looks and reads (issue 21), in real headless Chromium: light and dark at
-// desktop and phone widths, German, and the two console bugs: the admin port's `/` answered raw
+// desktop and phone widths, the phone's folded menu, German, and the two console bugs: the admin port's `/` answered raw
 // JSON, and "open Enclave chat" led there instead of to the chat.
 
 const LIGHT_BG = 'rgb(246, 247, 249)';
@@ -101,6 +101,39 @@ describe('admin console: look, languages and links', () => {
     });
   });
 
+  it('folds the account controls and the sections behind Menu on a phone', async () => {
+    const email = 'a.very-long-administrator-address@department.example.com';
+    await passwordUser(h, email, 'admin');
+    const page = await open({ viewport: PHONE });
+    await signInConsole(page, admin.url, email);
+    await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+    const menu = page.getByRole('button', { name: 'Menu' });
+    const nav = page.getByRole('navigation', { name: 'Console' });
+    expect(await menu.getAttribute('aria-expanded')).toBe('false');
+    expect(await nav.isVisible()).toBe(false);
+    expect(await page.getByRole('button', { name: 'Sign out' }).isVisible()).toBe(false);
+    // One line of top bar, so the page starts on the first screen.
+    const bar = await page.getByRole('banner').boundingBox();
+    expect(bar!.height).toBeLessThan(60);
+
+    await menu.click();
+    expect(await menu.getAttribute('aria-expanded')).toBe('true');
+    await page.getByText(email).waitFor();
+    await page.getByRole('button', { name: 'Sign out' }).waitFor();
+    expect(await pageWidth(page)).toBeLessThanOrEqual(PHONE.width);
+    await nav.getByRole('link', { name: 'Audit' }).click();
+    await page.getByRole('heading', { name: 'Audit', exact: true }).first().waitFor();
+    expect(await nav.isVisible()).toBe(false);
+    expect(await menu.getAttribute('aria-expanded')).toBe('false');
+
+    // On a desktop there is nothing to fold.
+    const wide = await open();
+    await signInConsole(wide, admin.url, email);
+    expect(await wide.getByRole('button', { name: 'Menu' }).isVisible()).toBe(false);
+    await wide.getByRole('button', { name: 'Sign out' }).waitFor();
+    await wide.getByRole('navigation', { name: 'Console' }).waitFor();
+  });
+
   it('switches to dark and to German on request, and remembers both', async () => {
     const page = await open();
     await signInConsole(page, admin.url, 'root@example.com');
@@ -114,6 +147,13 @@ describe('admin console: look, languages and links', () => {
     expect(await background(page)).toBe(DARK_BG);
     expect(await page.evaluate('document.documentElement.lang')).toBe('de');
     expect(await page.title()).toBe('Übersicht · Enclave-Konsole');
+    // The presets page reads German too, down to its form labels.
+    await nav.getByRole('link', { name: 'Voreinstellungen & Vorlagen' }).click();
+    await page.getByRole('heading', { name: 'Voreinstellungen und Prompt-Vorlagen' }).waitFor();
+    const form = page.getByRole('form', { name: 'Eine Voreinstellung veröffentlichen' });
+    await form.getByLabel('Temperatur').waitFor();
+    await form.getByRole('button', { name: 'Voreinstellung veröffentlichen' }).waitFor();
+    await page.getByRole('region', { name: 'Veröffentlichte Prompt-Vorlagen' }).waitFor();
   });
 });
 

@@ -177,7 +177,10 @@ export async function signInConsole(page: Page, adminURL: string, email: string)
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill(PASSWORD);
   await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-  await page.getByRole('button', { name: 'Sign out' }).waitFor();
+  // Attached, not visible: on a phone it waits behind the Menu button.
+  await page.getByRole('button', { name: 'Sign out', includeHidden: true }).waitFor({
+    state: 'attached',
+  });
 }
 
 /**

@@ -134,36 +134,52 @@ function Console(props: { me: Me; onSignOut(): void; onChangePassword(): void })
       : t('console');
   }, [section, t]);
 
+  // On a phone the account controls and the sections fold behind one Menu button (styles.css);
+  // picking a section folds them again.
+  const [menuOpen, setMenuOpen] = useState(false);
   // After a click in the menu, keyboard and screen-reader users continue on the new page.
   const main = useRef<HTMLElement>(null);
   const first = useRef(true);
   useEffect(() => {
+    setMenuOpen(false);
     if (first.current) first.current = false;
     else main.current?.focus();
   }, [path]);
 
   return (
-    <div className="console">
+    <div className={menuOpen ? 'console menu-open' : 'console'}>
       <a className="skip-link" href="#main">
         {t('skip')}
       </a>
       <header className="topbar">
         <span className="brand">{t('console')}</span>
-        <Preferences />
-        <span className="who">
-          {props.me.email} <span className={`role role-${props.me.role}`}>{props.me.role}</span>
-        </span>
-        <a className="button small chat-link" href={chatUrl}>
-          {t('openChat')}
-        </a>
-        <button type="button" className="quiet small" onClick={props.onChangePassword}>
-          {t('changePassword')}
+        <button
+          type="button"
+          className="quiet small menu-toggle"
+          aria-expanded={menuOpen}
+          aria-controls="console-account console-sections"
+          onClick={() => setMenuOpen((open) => !open)}
+        >
+          {t('menu')}
         </button>
-        <button type="button" className="quiet small" onClick={props.onSignOut}>
-          {t('signOut')}
-        </button>
+        <div className="account" id="console-account">
+          <Preferences />
+          <span className="who">
+            <span className="email">{props.me.email}</span>{' '}
+            <span className={`role role-${props.me.role}`}>{props.me.role}</span>
+          </span>
+          <a className="button small chat-link" href={chatUrl}>
+            {t('openChat')}
+          </a>
+          <button type="button" className="quiet small" onClick={props.onChangePassword}>
+            {t('changePassword')}
+          </button>
+          <button type="button" className="quiet small" onClick={props.onSignOut}>
+            {t('signOut')}
+          </button>
+        </div>
       </header>
-      <nav className="sidenav" aria-label={t('nav.label')}>
+      <nav className="sidenav" id="console-sections" aria-label={t('nav.label')}>
         <ul>
           {sections.map((s) => (
             <li key={s.path}>

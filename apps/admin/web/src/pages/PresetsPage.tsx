@@ -1,15 +1,16 @@
 import { useState } from 'react';
+import { useTranslation } from 'react-i18next';
 import { api, type Preset, type PromptTemplate } from '../api';
 import { Field, FormPanel, useAction } from '../forms';
 import { Confirm, ErrorNote, ListTable, PageHeader, useLoad } from '../ui';
 
 /** The chat parameters a published preset may set, as OpenAI names them. */
 const PARAMS = [
-  ['temperature', 'Temperature'],
-  ['top_p', 'Top p'],
-  ['max_tokens', 'Max tokens'],
-  ['presence_penalty', 'Presence penalty'],
-  ['frequency_penalty', 'Frequency penalty'],
+  'temperature',
+  'top_p',
+  'max_tokens',
+  'presence_penalty',
+  'frequency_penalty',
 ] as const;
 
 type Removing = { kind: 'preset'; item: Preset } | { kind: 'template'; item: PromptTemplate };
@@ -19,6 +20,7 @@ type Removing = { kind: 'preset'; item: Preset } | { kind: 'template'; item: Pro
  * users apply a preset in a conversation's settings and insert a template by typing `/name`.
  */
 export function PresetsPage() {
+  const { t } = useTranslation();
   const presets = useLoad(() => api.presets(), []);
   const templates = useLoad(() => api.templates(), []);
   const { error, run } = useAction(async () => {
@@ -28,14 +30,14 @@ export function PresetsPage() {
 
   return (
     <>
-      <PageHeader title="Presets and prompt templates" />
+      <PageHeader title={t('presets.title')} />
       <PresetForm onSaved={presets.reload} />
       <ErrorNote error={error ?? presets.error} />
-      <section className="panel" aria-label="Published presets">
+      <section className="panel" aria-label={t('presets.published')}>
         <ListTable
-          columns={['Preset', 'System prompt', 'Parameters']}
+          columns={[t('presets.preset'), t('presets.systemPrompt'), t('presets.parameters')]}
           actions
-          empty={presets.data?.data.length === 0 && 'No published presets yet.'}
+          empty={presets.data?.data.length === 0 && t('presets.noPresets')}
         >
           {presets.data?.data.map((p) => (
             <tr key={p.id}>
@@ -52,7 +54,7 @@ export function PresetsPage() {
                   className="small"
                   onClick={() => setRemoving({ kind: 'preset', item: p })}
                 >
-                  Delete
+                  {t('presets.delete')}
                 </button>
               </td>
             </tr>
@@ -61,23 +63,23 @@ export function PresetsPage() {
       </section>
       <TemplateForm onSaved={templates.reload} />
       <ErrorNote error={templates.error} />
-      <section className="panel" aria-label="Published prompt templates">
+      <section className="panel" aria-label={t('presets.publishedTemplates')}>
         <ListTable
-          columns={['Template', 'Text']}
+          columns={[t('presets.template'), t('presets.text')]}
           actions
-          empty={templates.data?.data.length === 0 && 'No published prompt templates yet.'}
+          empty={templates.data?.data.length === 0 && t('presets.noTemplates')}
         >
-          {templates.data?.data.map((t) => (
-            <tr key={t.id}>
-              <td className="mono">/{t.name}</td>
-              <td>{t.content}</td>
+          {templates.data?.data.map((template) => (
+            <tr key={template.id}>
+              <td className="mono">/{template.name}</td>
+              <td>{template.content}</td>
               <td className="actions">
                 <button
                   type="button"
                   className="small"
-                  onClick={() => setRemoving({ kind: 'template', item: t })}
+                  onClick={() => setRemoving({ kind: 'template', item: template })}
                 >
-                  Delete
+                  {t('presets.delete')}
                 </button>
               </td>
             </tr>
@@ -86,9 +88,13 @@ export function PresetsPage() {
       </section>
       {removing && (
         <Confirm
-          title={removing.kind === 'preset' ? 'Delete this preset?' : 'Delete this template?'}
-          body="Users no longer see it; conversations that used it keep their settings."
-          confirmLabel="Delete"
+          title={t(
+            removing.kind === 'preset'
+              ? 'presets.deletePresetTitle'
+              : 'presets.deleteTemplateTitle',
+          )}
+          body={t('presets.deleteBody')}
+          confirmLabel={t('presets.delete')}
           onCancel={() => setRemoving(null)}
           onConfirm={() => {
             const r = removing;
@@ -104,6 +110,7 @@ export function PresetsPage() {
 }
 
 function PresetForm(props: { onSaved(): Promise<unknown> }) {
+  const { t } = useTranslation();
   const [name, setName] = useState('');
   const [systemPrompt, setSystemPrompt] = useState('');
   const [params, setParams] = useState<Record<string, string>>({});
@@ -126,15 +133,15 @@ function PresetForm(props: { onSaved(): Promise<unknown> }) {
 
   return (
     <FormPanel
-      title="Publish a preset"
-      submitLabel="Publish preset"
+      title={t('presets.publishPreset')}
+      submitLabel={t('presets.publishPresetButton')}
       onSubmit={submit(publish)}
       error={error}
       busy={busy}
     >
-      <Field label="Name" required maxLength={100} value={name} onChange={setName} />
+      <Field label={t('presets.name')} required maxLength={100} value={name} onChange={setName} />
       <label>
-        System prompt
+        {t('presets.systemPrompt')}
         <textarea
           rows={2}
           maxLength={20_000}
@@ -142,13 +149,13 @@ function PresetForm(props: { onSaved(): Promise<unknown> }) {
           onChange={(e) => setSystemPrompt(e.target.value)}
         />
       </label>
-      {PARAMS.map(([key, label]) => (
+      {PARAMS.map((key) => (
         <Field
           key={key}
-          label={label}
+          label={t(`presets.params.${key}`)}
           type="number"
           step="any"
-          placeholder="model default"
+          placeholder={t('presets.modelDefault')}
           value={params[key] ?? ''}
           onChange={(v) => setParams((p) => ({ ...p, [key]: v }))}
         />
@@ -158,6 +165,7 @@ function PresetForm(props: { onSaved(): Promise<unknown> }) {
 }
 
 function TemplateForm(props: { onSaved(): Promise<unknown> }) {
+  const { t } = useTranslation();
   const [name, setName] = useState('');
   const [content, setContent] = useState('');
   const { error, busy, submit } = useAction(props.onSaved);
@@ -170,14 +178,14 @@ function TemplateForm(props: { onSaved(): Promise<unknown> }) {
 
   return (
     <FormPanel
-      title="Publish a prompt template"
-      submitLabel="Publish template"
+      title={t('presets.publishTemplate')}
+      submitLabel={t('presets.publishTemplateButton')}
       onSubmit={submit(publish)}
       error={error}
       busy={busy}
     >
       <Field
-        label="Name (typed after /)"
+        label={t('presets.templateName')}
         required
         maxLength={40}
         pattern="[a-z0-9][a-z0-9_\-]*"
@@ -185,7 +193,7 @@ function TemplateForm(props: { onSaved(): Promise<unknown> }) {
         onChange={(v) => setName(v.toLowerCase())}
       />
       <label>
-        Text
+        {t('presets.text')}
         <textarea
           rows={2}
           required
