@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // `node scripts/screenshots.mjs`: saves docs/screenshots/chat.png, the chat page as staff see
-// it (and chat-dark.png, chat-de.png in German, chat-phone.png at 390 px), and
-// docs/screenshots/console-*.png (console-dashboard-dark.png in dark mode), the main pages of the admin console, taken in headless
+// it (and chat-dark.png, chat-de.png in German, chat-phone.png at 390 px, and chat-versions,
+// chat-search, chat-settings, chat-templates.png: the conversation features), and
+// docs/screenshots/console-*.png (console-dashboard-dark.png in dark mode, console-phone.png at
+// 390 px with the menu open), the main pages of the admin console, taken in headless
 // Chromium (Debian's /usr/bin/chromium, or ENCLAVE_CHROMIUM). Everything runs in this process on
 // a throwaway embedded database: the built chat, admin and audit apps, the simulator as their
 // model server, sample conversations, and real traffic for the dashboard.
@@ -138,6 +140,8 @@ try {
   await page.getByLabel('Sprache').selectOption('en');
   await page.setViewportSize({ width: 390, height: 844 });
   await shot(page, 'chat-phone.png');
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await conversationFeatureScreenshots(page);
   await context.close();
 
   await startAdminAndAudit();
@@ -163,12 +167,32 @@ async function seed(ds, userId) {
     'Postgres replication lag alert',
   ];
   let minutes = 600;
+  const ids = {};
   for (const title of titles) {
-    await ds.query(
+    const [row] = await ds.query(
       `INSERT INTO conversations (user_id, title, model, created_at, updated_at)
-       VALUES ($1, $2, $3, now() - make_interval(mins => $4), now() - make_interval(mins => $4))`,
+       VALUES ($1, $2, $3, now() - make_interval(mins => $4), now() - make_interval(mins => $4))
+       RETURNING id`,
       [userId, title, MODELS[0], (minutes -= 90)],
     );
+    ids[title] = row.id;
+  }
+  await seedVersions(ds, userId, ids['Draft a reply to the works council']);
+  // Published for everyone by an administrator (the console's Presets & templates page).
+  await ds.query(
+    `INSERT INTO chat_presets (user_id, name, system_prompt, params)
+     VALUES (NULL, 'Plain language', $1, '{"temperature": 0.3}')`,
+    ['Answer in plain language for staff without a technical background. Keep it short.'],
+  );
+  for (const [name, content] of [
+    ['summary', 'Summarise the following in five bullet points:'],
+    ['email', 'Write a short, friendly email to'],
+    ['translate-de', 'Translate the following into German, keeping the tone:'],
+  ]) {
+    await ds.query(`INSERT INTO prompt_templates (user_id, name, content) VALUES (NULL, $1, $2)`, [
+      name,
+      content,
+    ]);
   }
   const [{ id }] = await ds.query(
     `INSERT INTO conversations (user_id, title, model) VALUES ($1, $2, $3) RETURNING id`,
@@ -199,6 +223,101 @@ async function seed(ds, userId) {
     `INSERT INTO messages (conversation_id, user_id, role, content, model, upstream, outcome)
      VALUES ($1, $2, 'assistant', $3, $4, 'gpu-1', 'completed')`,
     [id, userId, reply, MODELS[0]],
+  );
+}
+
+/**
+ * The conversation features of the chat page: versions of an edited question, full-text search,
+ * a conversation's settings with a published preset, and the prompt templates menu after `/`.
+ */
+async function conversationFeatureScreenshots(page) {
+  const nav = page.getByRole('navigation', { name: 'Conversations' });
+  await nav.getByRole('button', { name: /Draft a reply to the works council/ }).click();
+  const question = page.locator('li.message.user').last();
+  await question.getByText('2/2').waitFor();
+  await page.locator('li.message.assistant table').waitFor();
+  await shot(page, 'chat-versions.png');
+
+  await nav.getByLabel('Search your conversations').fill('rota');
+  await nav.getByRole('list', { name: 'Search results' }).locator('mark').first().waitFor();
+  await shot(page, 'chat-search.png');
+  await nav.getByLabel('Search your conversations').fill('');
+
+  await page.getByRole('button', { name: 'Settings' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Conversation settings' });
+  await dialog
+    .getByLabel('Preset', { exact: true })
+    .selectOption({ label: 'Plain language (published)' });
+  await shot(page, 'chat-settings.png');
+  await dialog.getByRole('button', { name: 'Cancel' }).click();
+
+  await page.getByLabel('Message', { exact: true }).fill('/');
+  await page
+    .getByRole('listbox', { name: 'Prompt templates' })
+    .getByRole('option')
+    .first()
+    .waitFor();
+  await shot(page, 'chat-templates.png');
+  await page.getByLabel('Message', { exact: true }).fill('');
+}
+
+/** A question asked, then edited (2/2), whose second answer has a table: versions in the tree. */
+async function seedVersions(ds, userId, conversationId) {
+  const insert = async (role, content, parentId, minutesAgo) => {
+    const [row] = await ds.query(
+      `INSERT INTO messages (conversation_id, parent_id, user_id, role, content, model, upstream,
+                             outcome, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now() - make_interval(mins => $9))
+       RETURNING id`,
+      [
+        conversationId,
+        parentId,
+        userId,
+        role,
+        content,
+        MODELS[0],
+        role === 'assistant' ? 'gpu-1' : null,
+        role === 'assistant' ? 'completed' : null,
+        minutesAgo,
+      ],
+    );
+    return row.id;
+  };
+  const first = await insert(
+    'user',
+    'Draft a reply to the works council about the new on-call rota.',
+    conversationId,
+    240,
+  );
+  await insert(
+    'assistant',
+    'Dear members of the works council,\n\nthank you for your questions about the new on-call rota. …',
+    first,
+    239,
+  );
+  const edited = await insert(
+    'user',
+    'Draft a reply to the works council about the new on-call rota, with the changes as a table.',
+    conversationId,
+    230,
+  );
+  await insert(
+    'assistant',
+    [
+      'Dear members of the works council,',
+      '',
+      'thank you for your questions. The new on-call rota changes three things:',
+      '',
+      '| | Until March | From April |',
+      '| --- | --- | --- |',
+      '| Shift length | 7 days | 3–4 days |',
+      '| Weekend allowance | flat rate | per call-out and per hour |',
+      '| Swaps | via the team lead | in the rota tool, confirmed by both |',
+      '',
+      'We would be glad to go through it with you at the next meeting.',
+    ].join('\n'),
+    edited,
+    229,
   );
 }
 
@@ -292,11 +411,24 @@ async function consoleScreenshots(ds) {
     await page.waitForTimeout(500);
     await shot(page, file);
   }
+  await nav.getByRole('link', { name: 'Presets & templates' }).click();
+  await page
+    .getByRole('region', { name: 'Published prompt templates' })
+    .getByRole('cell')
+    .first()
+    .waitFor();
+  await shot(page, 'console-presets.png');
   await nav.getByRole('link', { name: 'Dashboard' }).click();
   await page.locator('figure.chart').first().waitFor();
   await page.emulateMedia({ colorScheme: 'dark' });
   await page.waitForTimeout(500);
   await shot(page, 'console-dashboard-dark.png');
+  // On a phone, with the Menu open.
+  await page.emulateMedia({ colorScheme: 'light' });
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.getByRole('button', { name: 'Menu' }).click();
+  await page.getByRole('button', { name: 'Sign out' }).waitFor();
+  await shot(page, 'console-phone.png');
   await context.close();
 }
 
@@ -314,29 +446,22 @@ async function shot(page, file) {
 }
 
 /**
- * An hour of history for the dashboard, as stored answers (the dashboard reads the messages): a
- * working day's uneven load, a slow spell, a few failures and cache hits. The last minutes are
- * real requests (traffic()).
+ * An hour of history for the dashboard, as usage rows (the dashboard reads the usage history,
+ * libs/policy): a working day's uneven load, a slow spell, a few failures and cache hits. The
+ * last minutes are real requests (traffic()).
  */
 async function pastHour(ds) {
   const [{ id: userId }] = await ds.query('SELECT id FROM users WHERE email = $1', [EMAIL]);
-  const [{ id: conversationId }] = await ds.query(
-    `INSERT INTO conversations (user_id, title, model) VALUES ($1, 'Load sample', $2) RETURNING id`,
-    [userId, MODELS[0]],
-  );
-  for (let ago = 59; ago >= 2; ago--) {
+  for (let ago = 59; ago >= 1; ago--) {
     const requests = Math.round(14 + 10 * Math.sin(ago / 7) + ((ago * 37) % 9));
     const slow = ago > 20 && ago < 27 ? 2.4 : 1;
     for (let i = 0; i < requests; i++) {
       const ttft = Math.round((60 + ((i * 53 + ago * 17) % 90)) * slow);
       await ds.query(
-        `INSERT INTO messages (conversation_id, user_id, role, content, model, upstream, outcome,
-                               prompt_tokens, completion_tokens, latency_ms, ttft_ms, cache_hit,
-                               created_at)
-         VALUES ($1, $2, 'assistant', '…', $3, 'gpu-1', $4, $5, $6, $7, $8, $9,
-                 now() - make_interval(mins => $10, secs => $11))`,
+        `INSERT INTO usage_events (user_id, model, outcome, prompt_tokens, completion_tokens,
+                                   latency_ms, ttft_ms, cache_hit, at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now() - make_interval(mins => $9, secs => $10))`,
         [
-          conversationId,
           userId,
           MODELS[i % 2],
           (i * 7 + ago) % 61 === 0 ? 'upstream_error' : 'completed',

@@ -214,6 +214,15 @@ describe('chat web UI: look, languages, profile and the issue 21 bugs', () => {
     );
     await page.getByRole('navigation', { name: 'Unterhaltungen' }).getByText(date).waitFor();
 
+    // What the page said before a switch is said again in the new language.
+    await page.getByRole('navigation', { name: 'Unterhaltungen' }).getByText('Zahlen').click();
+    const answer = page.locator('li.message.assistant').last();
+    await answer.getByRole('button', { name: 'Gute Antwort' }).click();
+    await answer.getByText('Danke für Ihre Rückmeldung.').waitFor();
+    await page.getByLabel('Sprache').selectOption('fr');
+    await answer.getByText('Merci pour votre avis.').waitFor();
+    await page.getByLabel('Langue').selectOption('de');
+
     // Remembered in this browser.
     await page.reload();
     await page.getByRole('button', { name: 'Neuer Chat' }).waitFor();

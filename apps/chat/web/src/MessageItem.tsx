@@ -128,26 +128,28 @@ function FeedbackControls(props: {
   const [rating, setRating] = useState<Rating | null>(props.value?.rating ?? null);
   const [comment, setComment] = useState(props.value?.comment ?? '');
   const [open, setOpen] = useState(false);
-  const [status, setStatus] = useState<string>('');
+  // What the last save said, as a key: shown in the language picked now, not the one then.
+  const [status, setStatus] = useState<{ key: string; message?: string } | null>(null);
   const [busy, setBusy] = useState(false);
   const { t } = useTranslation();
   const commentId = `comment-${props.messageId}`;
 
   async function save(r: Rating, c: string) {
     setBusy(true);
-    setStatus('');
+    setStatus(null);
     try {
       const saved = await api.giveFeedback(props.messageId, {
         rating: r,
         comment: c.trim() || null,
       });
       props.onSaved(saved);
-      setStatus(saved.comment ? t('feedback.savedWithComment') : t('feedback.saved'));
+      setStatus({ key: saved.comment ? 'feedback.savedWithComment' : 'feedback.saved' });
       return true;
     } catch (err) {
-      setStatus(
-        t('feedback.failed', { message: err instanceof ApiFailure ? err.message : String(err) }),
-      );
+      setStatus({
+        key: 'feedback.failed',
+        message: err instanceof ApiFailure ? err.message : String(err),
+      });
       return false;
     } finally {
       setBusy(false);
@@ -188,7 +190,7 @@ function FeedbackControls(props: {
         <ThumbIcon down />
       </button>
       <span className="feedback-status" role="status">
-        {status}
+        {status && t(status.key, { message: status.message })}
       </span>
       {open && rating && (
         <form className="feedback-form" onSubmit={submit}>
