@@ -94,13 +94,22 @@ describe('teams in the console and the chat UI', () => {
       await budget.getByRole('button', { name: 'Save budget' }).click();
       await page.getByRole('cell', { name: 'group: Legal' }).waitFor();
       await page.getByRole('cell', { name: '50 EUR' }).waitFor();
+      // One API key's budget: its owner first, then the key.
+      const holder = await h.user('key-holder@example.com');
+      await page.reload();
+      await budget.getByLabel(/^For/).selectOption('api_key');
+      await budget.getByLabel(/^Key of/).selectOption({ label: 'key-holder@example.com' });
+      await budget.getByLabel(/^API key/).selectOption({ label: `test (${holder.prefix})` });
+      await budget.getByLabel(/^Limit/).fill('5000');
+      await budget.getByRole('button', { name: 'Save budget' }).click();
+      await page.getByRole('cell', { name: `API key: ${holder.prefix}` }).waitFor();
 
       const [{ price, budgets, access }] = await h.dataSource.query(
         `SELECT (SELECT count(*)::int FROM model_prices WHERE model = 'sim-large') AS price,
                 (SELECT count(*)::int FROM budgets) AS budgets,
                 (SELECT count(*)::int FROM model_access WHERE model = 'sim-large') AS access`,
       );
-      expect({ price, budgets, access }).toEqual({ price: 1, budgets: 1, access: 1 });
+      expect({ price, budgets, access }).toEqual({ price: 1, budgets: 2, access: 1 });
 
       // Usage to report: the lawyer asks the large model twice through the API.
       await reload();

@@ -298,6 +298,58 @@ describe('teams: groups, model access, prices, budgets and usage', () => {
     expect(warnings[0]!.payload).toMatchObject({ unit: 'tokens', period: 'day', limit: 200 });
   });
 
+  it('refuses at one API key’s budget while the owner’s other key goes on; names the key', async () => {
+    const u = await h.user('two-keys@example.com');
+    const [{ id: keyId, prefix }] = await h.dataSource.query(
+      'SELECT id, prefix FROM api_keys WHERE user_id = $1',
+      [u.userId],
+    );
+    const other = await api()
+      .post(`/api/admin/users/${u.userId}/keys`)
+      .set(as(adminSession))
+      .send({ name: 'second' })
+      .expect(201);
+
+    const missing = await api()
+      .put('/api/admin/budgets')
+      .set(as(adminSession))
+      .send({
+        scope: 'api_key',
+        subjectId: '00000000-0000-4000-8000-000000000000',
+        unit: 'tokens',
+        period: 'day',
+        limit: 100,
+      })
+      .expect(404);
+    expect(missing.body.error.code).toBe('api_key_not_found');
+    await api()
+      .put('/api/admin/budgets')
+      .set(as(adminSession))
+      .send({ scope: 'api_key', subjectId: keyId, unit: 'tokens', period: 'day', limit: 100 })
+      .expect(200);
+    await reloadChats();
+
+    const { ok, refused } = await untilRefused(u.key);
+    expect(refused.status).toBe(429);
+    const body = (await refused.json()) as { error: { code: string; message: string } };
+    expect(body.error.code).toBe('budget_exceeded');
+    expect(body.error.message).toContain(`daily budget of 100 tokens for the API key ${prefix}`);
+    expect(ok).toBeGreaterThan(0);
+    // The budget is the key's, not the person's.
+    const answer = await openaiClient(`${h.baseURL}/v1`, other.body.key).chat.completions.create({
+      model: 'enclave-sim',
+      messages: [{ role: 'user', content: 'Still there?' }],
+    });
+    expect(answer.choices[0]!.message.content).toBeTruthy();
+
+    const budgets = await api().get('/api/admin/budgets').set(as(auditorSession)).expect(200);
+    expect(budgets.body.data).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ scope: 'api_key', subjectId: keyId, subjectLabel: prefix }),
+      ]),
+    );
+  });
+
   it('refuses at a monthly money budget of a group across both instances', async () => {
     const interns = (
       await api().get('/api/admin/groups').set(as(auditorSession)).expect(200)

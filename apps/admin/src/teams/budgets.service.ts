@@ -1,6 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { AuditLog } from '@enclave/audit';
-import { GroupsRepository, type Principal, principalActor, UsersRepository } from '@enclave/auth';
+import {
+  ApiKeysRepository,
+  GroupsRepository,
+  type Principal,
+  principalActor,
+  UsersRepository,
+} from '@enclave/auth';
 import type { Budget as BudgetView, BudgetBody } from '@enclave/contracts';
 import { notifyConfigChanged } from '@enclave/db';
 import { ApiError, type RequestMeta } from '@enclave/http';
@@ -15,20 +21,21 @@ export class BudgetsService {
     private readonly budgets: BudgetsRepository,
     private readonly groups: GroupsRepository,
     private readonly users: UsersRepository,
+    private readonly apiKeys: ApiKeysRepository,
     private readonly audit: AuditLog,
   ) {}
 
   async list(): Promise<BudgetView[]> {
     const rows = await this.budgets.list();
-    const [groups, emails] = await Promise.all([
-      this.groups.namesOf(rows.filter((b) => b.scope === 'group').map((b) => b.subjectId)),
-      this.users.emailsOf(rows.filter((b) => b.scope === 'user').map((b) => b.subjectId)),
+    const of = (scope: BudgetView['scope']) =>
+      rows.filter((b) => b.scope === scope).map((b) => b.subjectId);
+    const [group, user, api_key] = await Promise.all([
+      this.groups.namesOf(of('group')),
+      this.users.emailsOf(of('user')),
+      this.apiKeys.prefixesOf(of('api_key')),
     ]);
-    return rows.map((b) => ({
-      ...b,
-      subjectLabel:
-        (b.scope === 'group' ? groups.get(b.subjectId) : emails.get(b.subjectId)) ?? null,
-    }));
+    const labels = { group, user, api_key };
+    return rows.map((b) => ({ ...b, subjectLabel: labels[b.scope].get(b.subjectId) ?? null }));
   }
 
   async set(body: BudgetBody, who: Principal, meta: RequestMeta): Promise<Budget> {
@@ -38,6 +45,13 @@ export class BudgetsService {
       }
       if (body.scope === 'user' && !(await this.users.findById(body.subjectId, db))) {
         throw new ApiError(404, 'user_not_found', `There is no user with id ${body.subjectId}.`);
+      }
+      if (body.scope === 'api_key' && !(await this.apiKeys.prefixesOf([body.subjectId], db)).size) {
+        throw new ApiError(
+          404,
+          'api_key_not_found',
+          `There is no API key with id ${body.subjectId}; the console lists each user's keys.`,
+        );
       }
       const { before, after } = await this.budgets.upsert(db, body);
       await this.audit.append(db, {

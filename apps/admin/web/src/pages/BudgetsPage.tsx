@@ -9,7 +9,7 @@ type Scope = Budget['scope'];
 type Unit = Budget['unit'];
 type Period = Budget['period'];
 
-/** Budgets: a group's or user's tokens or cost per day or month; 429 once used up. */
+/** Budgets: a group's, user's or API key's tokens or cost per day or month; 429 once used up. */
 export function BudgetsPage({ me }: PageProps) {
   const { t } = useTranslation();
   const budgets = useLoad(() => api.budgets(), []);
@@ -18,6 +18,12 @@ export function BudgetsPage({ me }: PageProps) {
   const currency = useLoad(() => api.modelEntitlements(), []).data?.currency ?? '';
   const [scope, setScope] = useState<Scope>('group');
   const [subjectId, setSubjectId] = useState('');
+  // A key's budget: its owner is picked first, then one of their live keys.
+  const [keyOwner, setKeyOwner] = useState('');
+  const keys = useLoad(
+    () => (scope === 'api_key' && keyOwner ? api.keys(keyOwner) : Promise.resolve(null)),
+    [scope, keyOwner],
+  );
   const [unit, setUnit] = useState<Unit>('tokens');
   const [period, setPeriod] = useState<Period>('month');
   const [limit, setLimit] = useState('');
@@ -45,10 +51,12 @@ export function BudgetsPage({ me }: PageProps) {
               onChange={(e) => {
                 setScope(e.target.value as Scope);
                 setSubjectId('');
+                setKeyOwner('');
               }}
             >
               <option value="group">{t('teams.budgets.aGroup')}</option>
               <option value="user">{t('teams.budgets.aUser')}</option>
+              <option value="api_key">{t('teams.budgets.aKey')}</option>
             </select>
           </label>
           {scope === 'group' ? (
@@ -63,7 +71,7 @@ export function BudgetsPage({ me }: PageProps) {
                 ))}
               </select>
             </label>
-          ) : (
+          ) : scope === 'user' ? (
             <UserSelect
               label={t('teams.budgets.user')}
               none={t('teams.budgets.choose')}
@@ -72,6 +80,33 @@ export function BudgetsPage({ me }: PageProps) {
               value={subjectId}
               onChange={setSubjectId}
             />
+          ) : (
+            <>
+              <UserSelect
+                label={t('teams.budgets.keyOwner')}
+                none={t('teams.budgets.choose')}
+                required
+                users={users.data?.data ?? []}
+                value={keyOwner}
+                onChange={(id) => {
+                  setKeyOwner(id);
+                  setSubjectId('');
+                }}
+              />
+              <label>
+                {t('teams.budgets.key')}
+                <select required value={subjectId} onChange={(e) => setSubjectId(e.target.value)}>
+                  <option value="">{t('teams.budgets.choose')}</option>
+                  {keys.data?.data
+                    .filter((k) => !k.revokedAt)
+                    .map((k) => (
+                      <option key={k.id} value={k.id}>
+                        {k.name} ({k.prefix})
+                      </option>
+                    ))}
+                </select>
+              </label>
+            </>
           )}
           <label>
             {t('teams.budgets.in')}
