@@ -135,6 +135,7 @@ const FIELDS = [
   'cacheScope',
   'defaultSystemPrompt',
   'messageRetentionDays',
+  'usageRetentionDays',
   'input',
   'max_tokens',
   'temperature',

@@ -88,6 +88,7 @@ describe('admin: runtime policies', () => {
         auditContent: 'metadata',
         auditRetentionDays: { default: null, byKind: {} },
         messageRetentionDays: null,
+        usageRetentionDays: null,
         cacheScope: 'user',
         defaultSystemPrompt: '',
       });
@@ -105,6 +106,7 @@ describe('admin: runtime policies', () => {
       [{ cacheScope: 'everyone' }, 'cacheScope'],
       [{ auditContent: 'all' }, 'auditContent'],
       [{ messageRetentionDays: 0 }, 'messageRetentionDays'],
+      [{ usageRetentionDays: 1.5 }, 'usageRetentionDays'],
       [{ auditRetentionDays: { default: 30 } }, 'auditRetentionDays.byKind'],
       [{ colour: 'blue' }, null],
     ] as const) {

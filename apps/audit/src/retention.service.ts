@@ -53,7 +53,11 @@ export class RetentionService implements OnApplicationBootstrap, BeforeApplicati
       const p = await this.policies.reload();
       const result = await applyRetention(
         this.dataSource,
-        { audit: p.auditRetentionDays, messageDays: p.messageRetentionDays },
+        {
+          audit: p.auditRetentionDays,
+          messageDays: p.messageRetentionDays,
+          usageDays: p.usageRetentionDays,
+        },
         now,
       );
       this.lastResult = result;

@@ -290,7 +290,11 @@ export function registerAuditCommands(program: Command): void {
         };
         return applyRetention(
           ds,
-          { audit: p.auditRetentionDays, messageDays: p.messageRetentionDays },
+          {
+            audit: p.auditRetentionDays,
+            messageDays: p.messageRetentionDays,
+            usageDays: p.usageRetentionDays,
+          },
           new Date(),
         );
       });

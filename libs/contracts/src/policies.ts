@@ -22,6 +22,11 @@ export const RuntimePolicies = z.strictObject({
   }),
   /** Conversation messages older than this are deleted; null keeps them. */
   messageRetentionDays: Days,
+  /**
+   * Usage history (requests, tokens and cost per user, key, group and model) older than this is
+   * deleted; null keeps it. Separate from messages, so cost reports outlive conversations.
+   */
+  usageRetentionDays: Days,
   /** Response cache scope, overriding ENCLAVE_CACHE_SCOPE once set. */
   cacheScope: z.enum(['user', 'global', 'off']),
   /** Prepended as a system message to chat requests that carry none. Empty: nothing added. */

@@ -33,6 +33,7 @@ export {
   type UsageDelta,
 } from './usage.repository.js';
 export { UsageBuffer } from './usage-buffer.js';
+export { pruneUsage, type UsagePruning } from './usage-retention.js';
 export {
   auditRetentionFor,
   defaultPolicies,

@@ -4,6 +4,7 @@ const policies = (byKind: Record<string, number>, fallback: number | null): Runt
   auditContent: 'metadata',
   auditRetentionDays: { default: fallback, byKind },
   messageRetentionDays: null,
+  usageRetentionDays: null,
   cacheScope: 'user',
   defaultSystemPrompt: '',
 });

@@ -14,6 +14,7 @@ export function defaultPolicies(config: Config): RuntimePolicies {
     auditContent: 'metadata',
     auditRetentionDays: { default: null, byKind: {} },
     messageRetentionDays: null,
+    usageRetentionDays: null,
     cacheScope: config.cache.scope,
     defaultSystemPrompt: '',
   };

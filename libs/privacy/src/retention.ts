@@ -6,16 +6,22 @@ import {
   type RetentionStep,
 } from '@enclave/audit-chain';
 import { pruneMessages, pruneStoredResponses } from '@enclave/conversations';
+import { pruneUsage } from '@enclave/policy';
 import { ensureMonthlyPartitions, sqlOf } from '@enclave/db';
 import type { DataSource } from 'typeorm';
 
 /** Arbitrary but fixed: the transaction lock that keeps retention runs from overlapping. */
 export const RETENTION_LOCK = 7_315_006;
 
-/** The retention rules (the runtime policies' `auditRetentionDays` and `messageRetentionDays`). */
+/**
+ * The retention rules (the runtime policies' `auditRetentionDays`, `messageRetentionDays` and
+ * `usageRetentionDays`).
+ */
 export interface RetentionRules {
   audit: AuditRetentionRules;
   messageDays: number | null;
+  /** Absent or null: the usage history is kept. */
+  usageDays?: number | null;
 }
 
 export interface RetentionResult {
@@ -33,6 +39,10 @@ export interface RetentionResult {
   /** Stored responses of the Responses API deleted, and kept past retention for a legal hold. */
   storedResponsesDeleted: number;
   storedResponsesHeld: number;
+  /** Usage history rows deleted (requests and daily totals), and kept for a legal hold. */
+  usageEventsDeleted: number;
+  usageDaysDeleted: number;
+  usageHeld: number;
   /** The positions whose events were pruned in this run. */
   prunedRange: { from: number; to: number } | null;
 }
@@ -64,6 +74,9 @@ export async function applyRetention(
     conversationsDeleted: 0,
     storedResponsesDeleted: 0,
     storedResponsesHeld: 0,
+    usageEventsDeleted: 0,
+    usageDaysDeleted: 0,
+    usageHeld: 0,
     prunedRange: null,
   };
   const step: RetentionStep = (work) =>
@@ -101,11 +114,18 @@ export async function applyRetention(
     result.storedResponsesHeld = responses.held;
   }
 
+  if (rules.usageDays != null) {
+    const cutoff = new Date(now.getTime() - rules.usageDays * 86_400_000);
+    Object.assign(result, await pruneUsage(step, sqlOf(ds), cutoff, recordHeld));
+  }
+
   const changed =
     result.auditEventsPruned +
       result.messagesDeleted +
       result.conversationsDeleted +
-      result.storedResponsesDeleted >
+      result.storedResponsesDeleted +
+      result.usageEventsDeleted +
+      result.usageDaysDeleted >
       0 || result.partitionsDropped.length > 0;
   if (changed) {
     await ds.transaction((m) =>
@@ -116,7 +136,11 @@ export async function applyRetention(
         outcome: 'success',
         payload: {
           at: now.toISOString(),
-          rules: { audit: rules.audit, messageDays: rules.messageDays },
+          rules: {
+            audit: rules.audit,
+            messageDays: rules.messageDays,
+            usageDays: rules.usageDays ?? null,
+          },
           auditEventsPruned: result.auditEventsPruned,
           auditEventsHeld: result.auditEventsHeld,
           prunedRange: result.prunedRange,
@@ -126,6 +150,9 @@ export async function applyRetention(
           conversationsDeleted: result.conversationsDeleted,
           storedResponsesDeleted: result.storedResponsesDeleted,
           storedResponsesHeld: result.storedResponsesHeld,
+          usageEventsDeleted: result.usageEventsDeleted,
+          usageDaysDeleted: result.usageDaysDeleted,
+          usageHeld: result.usageHeld,
         },
       }),
     );

@@ -397,6 +397,65 @@ describe('retention', () => {
     expect(n).toBe(1);
   });
 
+  it('deletes usage history past its own retention, keeps what a hold covers, and audits it', async () => {
+    const { ds } = await freshDatabase();
+    const alice = await addUser(ds, 'alice@example.com');
+    const bob = await addUser(ds, 'bob@example.com');
+    const holds = new LegalHolds(new UsersRepository(ds));
+    await ds.transaction((m) =>
+      holds.create(m, { userId: alice, from: null, to: null, reason: 'audit of costs' }, ADMIN),
+    );
+    // Requests and daily totals: old ones of each user, a recent one of bob.
+    for (const [user, at] of [
+      [alice, '2026-03-01T12:00:00Z'],
+      [bob, '2026-03-01T12:00:00Z'],
+      [bob, '2026-03-02T12:00:00Z'],
+      [bob, '2026-06-10T12:00:00Z'],
+    ]) {
+      await ds.query(
+        `INSERT INTO usage_events (at, user_id, model, outcome, prompt_tokens) VALUES ($2, $1, 'm', 'completed', 7)`,
+        [user, at],
+      );
+      await ds.query(
+        `INSERT INTO usage_daily (day, user_id, model, requests) VALUES ($2::timestamptz::date, $1, 'm', 1)`,
+        [user, at],
+      );
+    }
+    // Messages are kept for good here: the usage rule is a separate one.
+    await ds.query(
+      `INSERT INTO messages (user_id, role, content, created_at) VALUES ($1, 'user', 'hi', '2026-03-01T12:00:00Z')`,
+      [bob],
+    );
+
+    const kept = { audit: { default: null, byKind: {} }, messageDays: null, usageDays: null };
+    expect(await applyRetention(ds, kept, NOW)).toMatchObject({ usageEventsDeleted: 0 });
+
+    // 90 days before NOW (2026-06-15) is 2026-03-17: March's rows go, except alice's (held).
+    const r = await applyRetention(ds, { ...kept, usageDays: 90 }, NOW);
+    expect(r).toMatchObject({ usageEventsDeleted: 2, usageDaysDeleted: 2, usageHeld: 2 });
+    const left = await ds.query(
+      `SELECT u.user_id = $1 AS alice, u.at FROM usage_events u ORDER BY at, user_id = $1 DESC`,
+      [alice],
+    );
+    expect(left).toEqual([
+      { alice: true, at: new Date('2026-03-01T12:00:00Z') },
+      { alice: false, at: new Date('2026-06-10T12:00:00Z') },
+    ]);
+    const [{ n: days }] = await ds.query('SELECT count(*)::int AS n FROM usage_daily');
+    expect(days).toBe(2);
+    const [{ n: messages }] = await ds.query('SELECT count(*)::int AS n FROM messages');
+    expect(messages).toBe(1);
+    const [applied] = await ds.query(
+      `SELECT payload FROM audit_events WHERE action = 'audit.retention.applied' ORDER BY id DESC LIMIT 1`,
+    );
+    expect(applied.payload).toMatchObject({
+      rules: { usageDays: 90 },
+      usageEventsDeleted: 2,
+      usageDaysDeleted: 2,
+      usageHeld: 2,
+    });
+  });
+
   it('creates partitions ahead and moves rows the default partition caught', async () => {
     const { ds } = await freshDatabase();
     await ds.query('DROP TABLE audit_events_p' + yyyymm(new Date()));

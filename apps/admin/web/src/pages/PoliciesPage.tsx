@@ -38,6 +38,7 @@ function PoliciesForm(props: {
     })),
   );
   const [messageDays, setMessageDays] = useState(String(c.messageRetentionDays ?? ''));
+  const [usageDays, setUsageDays] = useState(String(c.usageRetentionDays ?? ''));
   const [cacheScope, setCacheScope] = useState(c.cacheScope);
   const [prompt, setPrompt] = useState(c.defaultSystemPrompt);
   const { error, submit } = useAction();
@@ -48,7 +49,7 @@ function PoliciesForm(props: {
 
   useEffect(
     () => setSaved(false),
-    [auditContent, auditDefault, byKind, messageDays, cacheScope, prompt],
+    [auditContent, auditDefault, byKind, messageDays, usageDays, cacheScope, prompt],
   );
 
   async function save() {
@@ -61,6 +62,7 @@ function PoliciesForm(props: {
         ),
       },
       messageRetentionDays: numberOrNull(messageDays),
+      usageRetentionDays: numberOrNull(usageDays),
       cacheScope,
       defaultSystemPrompt: prompt,
     });
@@ -130,6 +132,13 @@ function PoliciesForm(props: {
           min={1}
           value={messageDays}
           onChange={setMessageDays}
+        />
+        <Field
+          label={t('policies.keepUsage')}
+          type="number"
+          min={1}
+          value={usageDays}
+          onChange={setUsageDays}
         />
         <label>
           {t('policies.cache')}
