@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import { UsageBuffer } from '@enclave/policy';
 import { ChatHarness } from '../../../test/support/chat-harness.js';
 
 /**
  * A completion left in progress by a process that is gone is closed as interrupted by the next
  * chat process's first pass, with a `chat.completion` audit event naming who asked: the user's
- * email and, for an API key, its prefix (read from libs/auth, which owns users and keys).
+ * email and, for an API key, its prefix (read from libs/auth, which owns users and keys), and a
+ * row in the usage history, so reports count the request.
  */
 describe('the reconciler', () => {
   let h: ChatHarness;
@@ -33,7 +35,7 @@ describe('the reconciler', () => {
     const bySession = await abandoned(u.userId, null);
 
     // A new process's first pass runs as it starts.
-    await h.secondInstance();
+    const second = await h.secondInstance();
 
     const rows: { id: string; outcome: string; actorType: string; actorLabel: string }[] =
       await h.dataSource.query(
@@ -65,5 +67,18 @@ describe('the reconciler', () => {
         ],
       ]),
     );
+
+    // The usage history counts both requests, with no tokens and nothing billed.
+    await second.get(UsageBuffer).flush();
+    const usage = await h.dataSource.query(
+      `SELECT api_key_id AS "apiKeyId", outcome, prompt_tokens + completion_tokens AS tokens,
+              cost::float8 AS cost
+         FROM usage_events WHERE user_id = $1 ORDER BY api_key_id NULLS FIRST`,
+      [u.userId],
+    );
+    expect(usage).toEqual([
+      { apiKeyId: null, outcome: 'interrupted', tokens: 0, cost: 0 },
+      { apiKeyId: keyId, outcome: 'interrupted', tokens: 0, cost: 0 },
+    ]);
   });
 });

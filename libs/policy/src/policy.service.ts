@@ -289,7 +289,7 @@ export class PolicyService implements OnModuleInit, OnApplicationShutdown {
    * UsageBuffer within a second.
    */
   recordRequest(
-    principal: Pick<Principal, 'userId' | 'apiKey'>,
+    principal: { userId: string; apiKey: { id: string } | null },
     r: FinishedRequest,
     now = new Date(),
   ): void {

@@ -13,6 +13,7 @@ import {
   MessagesRepository,
 } from '@enclave/conversations';
 import { PeriodicTask } from '@enclave/observability';
+import { PolicyService } from '@enclave/policy';
 import { DataSource } from 'typeorm';
 import { ChatInstance } from './chat-instance.js';
 import { CompletionRecords } from './completion-records.js';
@@ -54,6 +55,7 @@ export class MessageReconciler implements OnApplicationBootstrap, OnApplicationS
     private readonly audit: AuditLog,
     private readonly users: UsersRepository,
     private readonly apiKeys: ApiKeysRepository,
+    private readonly policy: PolicyService,
     @InjectConfig() private readonly config: Config,
   ) {}
 
@@ -95,7 +97,8 @@ export class MessageReconciler implements OnApplicationBootstrap, OnApplicationS
     // this one has been beating for as long as the stale limit.
     const judgeStale =
       this.beatingSince !== null && Date.now() - this.beatingSince >= STALE_AFTER_MS;
-    return this.dataSource.transaction(async (db) => {
+    const closed: AbandonedMessage[] = [];
+    const found = await this.dataSource.transaction(async (db) => {
       const abandoned = await this.messages.findAbandoned(db, {
         instanceId: this.instance.id,
         instanceName: this.instance.name,
@@ -119,10 +122,36 @@ export class MessageReconciler implements OnApplicationBootstrap, OnApplicationS
           this.messages.interruptCte(m.id, params),
           this.audit.appendCtes(interruptedEvent(m, actor), params, { onlyIf: 'closed' }),
         ];
-        await db.query(`WITH ${ctes.join(',\n')} SELECT 1`, params);
+        const [row] = await db.query(
+          `WITH ${ctes.join(',\n')} SELECT count(*)::int AS n FROM closed`,
+          params,
+        );
+        if (row.n) closed.push(m);
       }
       return abandoned.length;
     });
+    // A process that is gone took its usage row with it: the history counts the request (no
+    // tokens are known, nothing is billed). One past the deadline may still be running, and
+    // records its own when it ends.
+    for (const m of closed) {
+      if (m.reason !== 'process_gone' || !m.model) continue;
+      this.policy.recordRequest(
+        { userId: m.userId, apiKey: m.apiKeyId ? { id: m.apiKeyId } : null },
+        {
+          model: m.model,
+          resolved: m.model,
+          promptTokens: 0,
+          completionTokens: 0,
+          outcome: 'interrupted',
+          cacheHit: null,
+          latencyMs: null,
+          ttftMs: null,
+          billable: false,
+        },
+        m.createdAt,
+      );
+    }
+    return found;
   }
 }
 
