@@ -200,6 +200,25 @@ describe.each(BACKENDS)('the Responses API through Enclave, with $kind', ({ resp
     expect(second.previous_response_id).toBe(first.id);
     expect(second.output.map((o) => o.type)).toEqual(['message']);
     expect(second.output_text.length).toBeGreaterThan(0);
+
+    // Its input items: the question, the call and the tool's output, newest first by default,
+    // paged by the SDK two at a time.
+    const listed = [];
+    for await (const item of user.client.responses.inputItems.list(second.id, { limit: 2 })) {
+      listed.push(item);
+    }
+    expect(listed.map((i) => i.type)).toEqual(['function_call_output', 'function_call', 'message']);
+    expect(listed[1]).toMatchObject({ id: call.id, call_id: call.call_id, name: 'get_weather' });
+    expect(listed[2]).toMatchObject({
+      role: 'user',
+      content: [{ type: 'input_text', text: 'What is the weather in Paris?' }],
+    });
+    const oldestFirst = await user.client.responses.inputItems.list(second.id, { order: 'asc' });
+    expect(oldestFirst.data.map((i) => i.id)).toEqual(listed.map((i) => i.id).reverse());
+    expect(oldestFirst.has_more).toBe(false);
+    await expect(
+      user.client.responses.inputItems.list(second.id, { after: 'no-such-item' }),
+    ).rejects.toMatchObject({ status: 400, code: 'invalid_cursor' });
   });
 
   it('streams a function call as argument deltas', async () => {
@@ -291,6 +310,10 @@ describe('stored responses belong to their owner', () => {
         previous_response_id: mine.id,
       }),
     ).rejects.toMatchObject({ status: 404, code: 'response_not_found' });
+    await expect(bob.client.responses.inputItems.list(mine.id)).rejects.toMatchObject({
+      status: 404,
+      code: 'response_not_found',
+    });
     // Still there for alice.
     expect((await alice.client.responses.retrieve(mine.id)).id).toBe(mine.id);
   });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { line, text } from '@enclave/http';
+import { line, queryInt, text } from '@enclave/http';
 
 // OpenAI's Responses API request (`POST /v1/responses`). The top level is strict, as OpenAI's own
 // API is; input items and tools pass unknown fields through, and what Enclave cannot serve
@@ -82,3 +82,19 @@ export const ResponsesRequest = z.strictObject({
 });
 
 export type ResponsesRequest = z.infer<typeof ResponsesRequest>;
+
+const includable = z.union([line().max(200), z.array(line().max(200)).max(20)]);
+
+/**
+ * `GET /v1/responses/{id}/input_items`: OpenAI's cursor page (`after` an item id, `limit` 1–100,
+ * `order`, newest first by default). `include` asks for extra fields of image and file inputs,
+ * which Enclave does not serve; it is accepted and adds nothing.
+ */
+export const InputItemsQuery = z.strictObject({
+  after: line().max(300).optional(),
+  limit: queryInt(1, 100).optional(),
+  order: z.enum(['asc', 'desc']).optional(),
+  include: includable.optional(),
+  'include[]': includable.optional(),
+});
+export type InputItemsQuery = z.infer<typeof InputItemsQuery>;

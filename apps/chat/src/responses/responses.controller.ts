@@ -1,9 +1,20 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Param,
+  Post,
+  Query,
+  Req,
+  Res,
+} from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CurrentPrincipal, type Principal } from '@enclave/auth';
-import { LineParam, requestMeta, ZodBody } from '@enclave/http';
+import { LineParam, requestMeta, ZodBody, ZodQuery } from '@enclave/http';
 import { abortOnClientClose, ReplySse } from '../completions/sse.js';
-import { ResponsesRequest } from './responses-request.schema.js';
+import { InputItemsQuery, ResponsesRequest } from './responses-request.schema.js';
 import { ResponsesService } from './responses.service.js';
 
 /** OpenAI's Responses API, what newer clients (AI SDK, Agents SDK) call with base URL `<chat>/v1`. */
@@ -37,6 +48,15 @@ export class ResponsesController {
   @Get(':id')
   get(@CurrentPrincipal() principal: Principal, @Param('id', LineParam) id: string) {
     return this.responses.get(principal.userId, id);
+  }
+
+  @Get(':id/input_items')
+  inputItems(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id', LineParam) id: string,
+    @Query(new ZodQuery(InputItemsQuery)) q: InputItemsQuery,
+  ) {
+    return this.responses.inputItems(principal.userId, id, q);
   }
 
   @Delete(':id')

@@ -3,6 +3,7 @@ import { ResponsesRepository, type StoredResponse } from '@enclave/conversations
 import { ApiError } from '@enclave/http';
 import { UpstreamPool } from '@enclave/llm';
 import type { ChatCompletionCreateParams } from 'openai/resources/chat/completions';
+import type { ResponseItemList } from 'openai/resources/responses/input-items';
 import type { Response } from 'openai/resources/responses/responses';
 import {
   type CacheState,
@@ -21,7 +22,7 @@ import {
   type ResponseFrame,
   toCompletion,
 } from './response-object.js';
-import type { InputItem, ResponsesRequest } from './responses-request.schema.js';
+import type { InputItem, InputItemsQuery, ResponsesRequest } from './responses-request.schema.js';
 import { inputItems, refuseUnsupported, toChatRequest } from './to-chat.js';
 
 /** One request, ready for the pipeline: its frame, the whole conversation, the chat equivalent. */
@@ -114,6 +115,40 @@ export class ResponsesService {
   /** The caller's own stored response; 404 for any other id (someone else's included). */
   async get(userId: string, id: string): Promise<Response> {
     return (await this.own(userId, id, 'id')).response as unknown as Response;
+  }
+
+  /**
+   * The items a stored response was made from: the whole conversation up to it (earlier turns'
+   * inputs and outputs, then the request's own), as OpenAI lists them: a message's text as
+   * content parts, and an id on every item (`<response id>_input_<n>` where the client sent
+   * none, stable across calls, so `after` pages through them).
+   */
+  async inputItems(userId: string, id: string, q: InputItemsQuery): Promise<ResponseItemList> {
+    const stored = await this.own(userId, id, 'id');
+    const items = (stored.input as InputItem[]).map((item, i) =>
+      listedItem(item, `${id}_input_${i}`),
+    );
+    if (q.order !== 'asc') items.reverse();
+    let start = 0;
+    if (q.after !== undefined) {
+      start = items.findIndex((item) => item.id === q.after) + 1;
+      if (start === 0) {
+        throw new ApiError(
+          400,
+          'invalid_cursor',
+          `after names no input item of response '${id}'; pass the last_id of the page before.`,
+          { param: 'after' },
+        );
+      }
+    }
+    const data = items.slice(start, start + (q.limit ?? 20));
+    return {
+      object: 'list',
+      data: data as unknown as ResponseItemList['data'],
+      first_id: data[0]?.id ?? '',
+      last_id: data.at(-1)?.id ?? '',
+      has_more: start + data.length < items.length,
+    };
   }
 
   async delete(userId: string, id: string) {
@@ -228,6 +263,17 @@ export class ResponsesService {
       response: response as unknown as Record<string, unknown>,
     });
   }
+}
+
+/** An input item as the input items list shows it: typed, with an id, text as content parts. */
+function listedItem(item: InputItem, fallbackId: string): InputItem & { id: string } {
+  const type = item.type ?? 'message';
+  const listed = { ...item, type, id: item.id ?? fallbackId };
+  if (type === 'message' && typeof item.content === 'string') {
+    const part = item.role === 'assistant' ? 'output_text' : 'input_text';
+    listed.content = [{ type: part, text: item.content }];
+  }
+  return listed;
 }
 
 function notFound(id: string, param: string): ApiError {
