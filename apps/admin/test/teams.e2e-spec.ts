@@ -239,6 +239,14 @@ describe('teams: groups, model access, prices, budgets and usage', () => {
     expect(history.body.data).toHaveLength(2);
   });
 
+  /** The error of a 429 `budget_exceeded` (fails on any other answer). */
+  async function budgetRefusal(res: Response): Promise<{ error: { message: string } }> {
+    expect(res.status).toBe(429);
+    const body = (await res.json()) as { error: { code: string; message: string } };
+    expect(body.error.code).toBe('budget_exceeded');
+    return body;
+  }
+
   /** Requests alternating between the two instances until one is refused. */
   async function untilRefused(key: string, model = 'enclave-sim') {
     const urls = [h.baseURL, ChatHarness.urlOf(second)];
@@ -267,9 +275,7 @@ describe('teams: groups, model access, prices, budgets and usage', () => {
     await reloadChats();
 
     const { ok, refused } = await untilRefused(u.key);
-    expect(refused.status).toBe(429);
-    const body = (await refused.json()) as { error: { code: string; message: string } };
-    expect(body.error.code).toBe('budget_exceeded');
+    const body = await budgetRefusal(refused);
     expect(body.error.message).toMatch(
       /daily budget of 200 tokens for your user is used up; it resets at \d{4}-\d\d-\d\dT00:00:00.000Z/,
     );
@@ -330,9 +336,7 @@ describe('teams: groups, model access, prices, budgets and usage', () => {
     await reloadChats();
 
     const { ok, refused } = await untilRefused(u.key);
-    expect(refused.status).toBe(429);
-    const body = (await refused.json()) as { error: { code: string; message: string } };
-    expect(body.error.code).toBe('budget_exceeded');
+    const body = await budgetRefusal(refused);
     expect(body.error.message).toContain(`daily budget of 100 tokens for the API key ${prefix}`);
     expect(ok).toBeGreaterThan(0);
     // The budget is the key's, not the person's.
@@ -368,9 +372,7 @@ describe('teams: groups, model access, prices, budgets and usage', () => {
     await reloadChats();
 
     const { ok, refused } = await untilRefused(intern.key);
-    expect(refused.status).toBe(429);
-    const body = (await refused.json()) as { error: { code: string; message: string } };
-    expect(body.error.code).toBe('budget_exceeded');
+    const body = await budgetRefusal(refused);
     expect(body.error.message).toContain('monthly budget of 1 EUR for the group Interns');
     expect(ok).toBeGreaterThan(0);
     expect(ok).toBeLessThanOrEqual(10);
