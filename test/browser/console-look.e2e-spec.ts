@@ -11,8 +11,8 @@ import {
 } from '../support/browser.js';
 
 // How the console looks and reads (issue 21), in real headless Chromium: light and dark at
-// desktop and phone widths, the phone's folded menu, German, and the two console bugs: the admin port's `/` answered raw
-// JSON, and "open Enclave chat" led there instead of to the chat.
+// desktop and phone widths, the phone's folded menu, German, and the two console bugs: the
+// admin port's `/` answered raw JSON, and "open Enclave chat" led there instead of to the chat.
 
 const LIGHT_BG = 'rgb(246, 247, 249)';
 const DARK_BG = 'rgb(20, 23, 28)';
