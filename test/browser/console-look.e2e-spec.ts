@@ -125,6 +125,12 @@ describe('admin console: look, languages and links', () => {
     await page.getByRole('heading', { name: 'Audit', exact: true }).first().waitFor();
     expect(await nav.isVisible()).toBe(false);
     expect(await menu.getAttribute('aria-expanded')).toBe('false');
+    // Escape folds it too, and the focus is back on Menu.
+    await menu.click();
+    await nav.waitFor();
+    await page.keyboard.press('Escape');
+    await nav.waitFor({ state: 'hidden' });
+    expect(await menu.evaluate((b) => b === b.ownerDocument.activeElement)).toBe(true);
 
     // On a desktop there is nothing to fold.
     const wide = await open();

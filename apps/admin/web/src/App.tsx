@@ -145,6 +145,18 @@ function Console(props: { me: Me; onSignOut(): void; onChangePassword(): void })
     if (first.current) first.current = false;
     else main.current?.focus();
   }, [path]);
+  // Escape folds an open menu and gives the focus back to its button.
+  const menuButton = useRef<HTMLButtonElement>(null);
+  useEffect(() => {
+    if (!menuOpen) return;
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key !== 'Escape') return;
+      setMenuOpen(false);
+      menuButton.current?.focus();
+    };
+    document.addEventListener('keydown', onKey);
+    return () => document.removeEventListener('keydown', onKey);
+  }, [menuOpen]);
 
   return (
     <div className={menuOpen ? 'console menu-open' : 'console'}>
@@ -154,6 +166,7 @@ function Console(props: { me: Me; onSignOut(): void; onChangePassword(): void })
       <header className="topbar">
         <span className="brand">{t('console')}</span>
         <button
+          ref={menuButton}
           type="button"
           className="quiet small menu-toggle"
           aria-expanded={menuOpen}
