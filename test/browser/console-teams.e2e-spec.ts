@@ -156,8 +156,9 @@ describe('teams in the console and the chat UI', () => {
         const page = await ctx.newPage();
         await signIn(page, h.baseURL, email);
         const picker = page.getByLabel('Model', { exact: true });
-        // The picker is disabled until the models are in.
-        await page.waitForFunction("document.querySelector('#model')?.disabled === false");
+        // The picker is disabled until the models are in. (A locator, not waitForFunction with
+        // a string: the page's CSP forbids the eval Playwright would use to poll it.)
+        await page.locator('#model:enabled').waitFor();
         const options = await picker.locator('option').allTextContents();
         expect(options.sort()).toEqual([...models]);
         if (email === lawyer.email) {
