@@ -350,15 +350,32 @@ async function createApiKey(url) {
 }
 
 /**
- * A per-user rate limit and daily and monthly token quotas, as an administrator sets them (high
- * enough never to refuse here): every request then counts against the user's counters, the hot
- * rows of one user's traffic.
+ * A per-user rate limit and daily and monthly token quotas, as an administrator sets them, and
+ * issue 20's entitlements: the model open to one group (the bench user's), a price, and a money
+ * budget for the group and a token budget for the user (all high enough never to refuse here).
+ * Every request then counts against the user's and the group's counters, the hot rows of one
+ * user's traffic, and its usage row carries a cost.
  */
 async function configureLimits(url) {
   await adminQuery(
     url,
     `INSERT INTO quotas (scope, requests_per_minute, tokens_per_day, tokens_per_month)
      VALUES ('default_user', 2000000000, 1000000000000, 1000000000000)`,
+  );
+  await adminQuery(
+    url,
+    `WITH g AS (INSERT INTO groups (name) VALUES ('Bench') RETURNING id),
+          u AS (SELECT id FROM users WHERE email = 'bench@example.com'),
+          m AS (INSERT INTO group_members (group_id, user_id, via)
+                SELECT g.id, u.id, 'manual' FROM g, u),
+          a AS (INSERT INTO model_access (model, group_id) SELECT $1, id FROM g),
+          p AS (INSERT INTO model_prices (model, input_per_million, output_per_million, currency)
+                VALUES ($1, 0.5, 1.5, 'EUR')),
+          b AS (INSERT INTO budgets (scope, subject_id, unit, period, "limit")
+                SELECT 'group', id, 'money', 'month', 1000000000 FROM g)
+     INSERT INTO budgets (scope, subject_id, unit, period, "limit")
+     SELECT 'user', id, 'tokens', 'day', 1000000000000 FROM u`,
+    [MODEL],
   );
   await adminQuery(url, `SELECT pg_notify('enclave_config', 'policies')`);
   await sleep(1_500);
@@ -441,6 +458,7 @@ async function storedCounts(url) {
   return {
     messages: await count(`SELECT count(*) AS n FROM messages WHERE outcome = 'completed'`),
     audit: await count(`SELECT count(*) AS n FROM audit_events WHERE action = 'chat.completion'`),
+    usage: await count(`SELECT count(*) AS n FROM usage_events WHERE cost > 0`),
   };
 }
 
@@ -537,17 +555,20 @@ function renderReport({
     '- **Simulator (direct):** the bundled llm-sim, no added latency — the floor.',
     '- **Enclave chat:** `dist/apps/chat/src/main.js` on a throwaway Postgres database with ' +
       'production defaults (pool of 10, info logs to a file): API-key authentication, model access, ' +
-      'a per-user rate limit and daily and monthly token quotas (configured, never reached: every ' +
-      "request counts against the user's counters), a response-cache miss (each request carries its " +
-      'own `seed`, so it is looked up and stored), the upstream pool, the message stored before and ' +
-      'after the call and its audit event, committed together.',
+      'a per-user rate limit and daily and monthly token quotas, the model open to one group with ' +
+      'a price, a money budget for the group and a token budget for the user (configured, never ' +
+      "reached: every request counts against the user's and the group's counters), a " +
+      'response-cache miss (each request carries its own `seed`, so it is looked up and stored), ' +
+      'the upstream pool, the message stored before and after the call and its audit event, ' +
+      'committed together.',
     '- **Portkey gateway:** `@portkey-ai/gateway` (`x-portkey-provider: openai`, custom host = the ' +
       'simulator), its defaults: no auth, no persistence.',
     '- **Added** = the target minus the simulator called directly, same cell. **CPU ms/req** = ' +
       "CPU time of the target's process (user + system) over the cell / requests served. **RSS** = " +
       'peak resident memory of that process during the cell.',
     `- Stored by Enclave during the cells (checked in the database): ${stored.messages} completed ` +
-      `messages, ${stored.audit} \`chat.completion\` audit events.`,
+      `messages, ${stored.audit} \`chat.completion\` audit events, ${stored.usage} usage rows with ` +
+      'a cost.',
     '',
     '### Non-streamed',
     '',
