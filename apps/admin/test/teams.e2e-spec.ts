@@ -1,5 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
+import { UpstreamPool } from '@enclave/llm';
 import { Entitlements, UsageBuffer } from '@enclave/policy';
 import { AdminAppModule } from '../src/admin.module.js';
 import { startApp } from '../../../test/support/app.js';
@@ -205,6 +206,29 @@ describe('teams: groups, model access, prices, budgets and usage', () => {
         )
       ).map((r: { cost: number; currency: string }) => [r.cost, r.currency]);
     expect(await costs()).toEqual([[expected, 'EUR']]);
+
+    // Embeddings through an alias cost what the model it names costs.
+    await api()
+      .put('/api/admin/aliases/house-model')
+      .set(as(adminSession))
+      .send({ model: 'enclave-sim' })
+      .expect(204);
+    await Promise.all([h.app, second].map((app) => app.get(UpstreamPool).reload()));
+    const embedder = await h.user('embedder@example.com');
+    const embedded = await embedder.client.embeddings.create({
+      model: 'house-model',
+      input: 'What does a vector cost?',
+    });
+    await flushUsage();
+    const [embeddingUsage] = await h.dataSource.query(
+      'SELECT model, cost::float8 AS cost FROM usage_events WHERE user_id = $1',
+      [embedder.userId],
+    );
+    expect(embedded.usage.prompt_tokens).toBeGreaterThan(0);
+    expect(embeddingUsage).toEqual({
+      model: 'house-model',
+      cost: (embedded.usage.prompt_tokens * 1000) / 1e6,
+    });
 
     await api()
       .put('/api/admin/prices')
@@ -443,6 +467,57 @@ describe('teams: groups, model access, prices, budgets and usage', () => {
       .query({ by: 'group', from: today, to: today })
       .set(as(intern.key))
       .expect(403);
+  });
+
+  it('refuses to delete the only group a model is open to; otherwise its access and budgets go with it', async () => {
+    const make = async (name: string) =>
+      (await api().post('/api/admin/groups').set(as(adminSession)).send({ name }).expect(201)).body
+        .id as string;
+    const [research, labs] = [await make('Research'), await make('Labs')];
+    await api()
+      .put('/api/admin/model-access')
+      .set(as(adminSession))
+      .send({ model: 'research-model', groupIds: [research] })
+      .expect(200);
+    await api()
+      .put('/api/admin/budgets')
+      .set(as(adminSession))
+      .send({ scope: 'group', subjectId: research, unit: 'tokens', period: 'day', limit: 5000 })
+      .expect(200);
+
+    // Deleting it would open the model to everyone.
+    const refused = await api()
+      .delete(`/api/admin/groups/${research}`)
+      .set(as(adminSession))
+      .expect(409);
+    expect(refused.body.error.code).toBe('group_in_use');
+    expect(refused.body.error.message).toContain("'research-model'");
+    const rules = () =>
+      h.dataSource.query(
+        `SELECT group_id::text AS "groupId" FROM model_access WHERE model = 'research-model' ORDER BY 1`,
+      );
+    expect(await rules()).toEqual([{ groupId: research }]);
+
+    // With a second group on the model, the first may go: its rule and budget with it.
+    await api()
+      .put('/api/admin/model-access')
+      .set(as(adminSession))
+      .send({ model: 'research-model', groupIds: [research, labs] })
+      .expect(200);
+    const since = await lastAuditId(h.dataSource);
+    await api().delete(`/api/admin/groups/${research}`).set(as(adminSession)).expect(204);
+    expect(await rules()).toEqual([{ groupId: labs }]);
+    expect(
+      await h.count("SELECT 1 FROM budgets WHERE scope = 'group' AND subject_id = $1", [research]),
+    ).toBe(0);
+    const [deleted] = (await auditSince(h.dataSource, since)).filter(
+      (e) => e.action === 'admin.group.deleted',
+    );
+    expect(deleted!.payload).toEqual({
+      before: { name: 'Research', description: null },
+      leftModelAccess: ['research-model'],
+      deletedBudgets: [expect.objectContaining({ unit: 'tokens', period: 'day', limit: 5000 })],
+    });
   });
 
   it('keeps usage, reports and the dashboard unchanged when a conversation is deleted', async () => {

@@ -20,11 +20,15 @@ import {
 } from '@enclave/auth';
 import { CreateGroupBody, type Group, type GroupDetail, UpdateGroupBody } from '@enclave/contracts';
 import { requestMeta, type Sendable, UuidParam, ZodBody } from '@enclave/http';
+import { GroupRemovalService } from './group-removal.service.js';
 
 /** Groups and their members: auditors read, administrators change (each change audited). */
 @Controller('api/admin/groups')
 export class GroupsController {
-  constructor(private readonly groups: GroupsService) {}
+  constructor(
+    private readonly groups: GroupsService,
+    private readonly removal: GroupRemovalService,
+  ) {}
 
   @Roles('admin', 'auditor')
   @Get()
@@ -68,7 +72,7 @@ export class GroupsController {
     @CurrentPrincipal() p: Principal,
     @Req() req: FastifyRequest,
   ): Promise<void> {
-    await this.groups.remove(id, principalActor(p), requestMeta(req));
+    await this.removal.remove(id, principalActor(p), requestMeta(req));
   }
 
   @Roles('admin')

@@ -63,7 +63,7 @@ export class ModelEntitlementsService {
     meta: RequestMeta,
   ): Promise<{ model: string; groupIds: string[] }> {
     return this.dataSource.transaction(async (db) => {
-      const known = await this.groups.namesOf(groupIds, db);
+      const known = await this.groups.namesOf(groupIds, db, { keep: true });
       const missing = groupIds.filter((id) => !known.has(id));
       if (missing.length) {
         throw new ApiError(404, 'group_not_found', `There is no group with id ${missing[0]}.`, {

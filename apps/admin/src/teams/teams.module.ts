@@ -4,6 +4,7 @@ import { LlmModule } from '@enclave/llm';
 import { PolicyModule } from '@enclave/policy';
 import { BudgetsController } from './budgets.controller.js';
 import { BudgetsService } from './budgets.service.js';
+import { GroupRemovalService } from './group-removal.service.js';
 import { GroupsController } from './groups.controller.js';
 import { ModelEntitlementsController } from './model-entitlements.controller.js';
 import { ModelEntitlementsService } from './model-entitlements.service.js';
@@ -19,6 +20,6 @@ import { UsageReportsService } from './usage-reports.service.js';
     BudgetsController,
     UsageReportsController,
   ],
-  providers: [ModelEntitlementsService, BudgetsService, UsageReportsService],
+  providers: [ModelEntitlementsService, BudgetsService, UsageReportsService, GroupRemovalService],
 })
 export class TeamsModule {}

@@ -32,8 +32,16 @@ export class GroupsRepository {
     return db.query(`SELECT ${COLUMNS} FROM groups g ORDER BY lower(g.name)`);
   }
 
-  async findById(id: string, db: EntityManager = this.dataSource.manager): Promise<Group | null> {
-    const rows: Group[] = await db.query(`SELECT ${COLUMNS} FROM groups g WHERE g.id = $1`, [id]);
+  /** With `forUpdate`, the row stays locked until the caller's transaction ends. */
+  async findById(
+    id: string,
+    db: EntityManager = this.dataSource.manager,
+    opts: { forUpdate?: boolean } = {},
+  ): Promise<Group | null> {
+    const rows: Group[] = await db.query(
+      `SELECT ${COLUMNS} FROM groups g WHERE g.id = $1${opts.forUpdate ? ' FOR UPDATE OF g' : ''}`,
+      [id],
+    );
     return rows[0] ?? null;
   }
 
@@ -136,13 +144,18 @@ export class GroupsRepository {
   }
 
   /** The names of these groups (ids that do not exist are left out). */
+  /**
+   * Names by id. With `keep`, the rows are locked against deletion until the caller's
+   * transaction ends (as a foreign key to them would), so what it then writes can name them.
+   */
   async namesOf(
     ids: readonly string[],
     db: EntityManager = this.dataSource.manager,
+    opts: { keep?: boolean } = {},
   ): Promise<Map<string, string>> {
     if (!ids.length) return new Map();
     const rows: { id: string; name: string }[] = await db.query(
-      'SELECT id, name FROM groups WHERE id = ANY($1::uuid[])',
+      `SELECT id, name FROM groups WHERE id = ANY($1::uuid[])${opts.keep ? ' FOR KEY SHARE' : ''}`,
       [[...new Set(ids)]],
     );
     return new Map(rows.map((r) => [r.id, r.name]));

@@ -78,11 +78,26 @@ export class GroupsService {
     });
   }
 
-  async remove(id: string, actor: AuditActor, meta: RequestMeta | null): Promise<void> {
+  /**
+   * Deletes a group and its memberships. `alongside` runs first, in the same transaction and
+   * with the group locked: what hangs on the group outside this lib (model access, budgets) is
+   * settled there, and what it returns joins the audit event.
+   */
+  async remove(
+    id: string,
+    actor: AuditActor,
+    meta: RequestMeta | null,
+    alongside?: (db: EntityManager, group: Group) => Promise<Record<string, unknown>>,
+  ): Promise<void> {
     await this.dataSource.transaction(async (db) => {
-      const before = await this.groups.findById(id, db);
-      if (!before || !(await this.groups.delete(db, id))) throw groupNotFound(id);
-      await this.record(db, actor, meta, 'admin.group.deleted', id, { before: summary(before) });
+      const before = await this.groups.findById(id, db, { forUpdate: true });
+      if (!before) throw groupNotFound(id);
+      const settled = alongside ? await alongside(db, before) : {};
+      await this.groups.delete(db, id);
+      await this.record(db, actor, meta, 'admin.group.deleted', id, {
+        before: summary(before),
+        ...settled,
+      });
     });
   }
 
@@ -152,7 +167,12 @@ export class GroupsService {
       let group = await this.groups.findByName(name, db);
       if (!group) {
         group = await this.groups.insert(db, { name, description: null });
-        if (!group) continue;
+        // Null: another sign-in created it first (the name is unique); join that one.
+        if (!group) {
+          const existing = await this.groups.findByName(name, db);
+          if (existing) wanted.set(existing.id, existing);
+          continue;
+        }
         await this.record(db, actor, meta, 'admin.group.created', group.id, {
           after: summary(group),
           via: 'sso',

@@ -60,4 +60,17 @@ export class BudgetsRepository {
     );
     return rows[0] ?? null;
   }
+
+  /** Deletes every budget of one subject (a group being deleted); returns them. */
+  async deleteOfSubject(
+    db: EntityManager,
+    scope: BudgetScope,
+    subjectId: string,
+  ): Promise<Budget[]> {
+    return queryRows<Budget>(
+      db,
+      `DELETE FROM budgets WHERE scope = $1 AND subject_id = $2 RETURNING ${COLUMNS}`,
+      [scope, subjectId],
+    );
+  }
 }

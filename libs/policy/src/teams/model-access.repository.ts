@@ -18,8 +18,13 @@ export class ModelAccessRepository {
     );
   }
 
-  /** Replaces a model's groups; an empty list opens it to everyone. Returns the groups before. */
+  /**
+   * Replaces a model's groups; an empty list opens it to everyone. Returns the groups before.
+   * Two changes of one model take turns (a transaction lock on its name), so neither sees the
+   * other half done.
+   */
   async set(db: EntityManager, model: string, groupIds: readonly string[]): Promise<string[]> {
+    await lockModel(db, model);
     const before: { groupId: string }[] = await db.query(
       `DELETE FROM model_access WHERE model = $1 RETURNING group_id::text AS "groupId"`,
       [model],
@@ -32,4 +37,28 @@ export class ModelAccessRepository {
     }
     return before.map((r) => r.groupId).sort();
   }
+
+  /**
+   * The rules that name a group, each of their models locked as `set` locks it (in name order)
+   * and read after the locks, so a change to one of them is seen whole or not at all.
+   */
+  async lockRulesNaming(db: EntityManager, groupId: string): Promise<ModelAccessRule[]> {
+    const named: { model: string }[] = await db.query(
+      'SELECT model FROM model_access WHERE group_id = $1 ORDER BY model',
+      [groupId],
+    );
+    const models = named.map((r) => r.model);
+    for (const model of models) await lockModel(db, model);
+    const rules: ModelAccessRule[] = await db.query(
+      `SELECT model, array_agg(group_id::text ORDER BY group_id) AS "groupIds"
+         FROM model_access WHERE model = ANY($1::text[]) GROUP BY model ORDER BY model`,
+      [models],
+    );
+    return rules.filter((r) => r.groupIds.includes(groupId));
+  }
+}
+
+/** Changes of one model's access take turns (a lock held to the end of the transaction). */
+async function lockModel(db: EntityManager, model: string): Promise<void> {
+  await db.query(`SELECT pg_advisory_xact_lock(hashtext('model_access:' || $1))`, [model]);
 }
