@@ -82,6 +82,20 @@ describe('inputs that used to reach a 500', () => {
         chat_template_kwargs: { 'k\u0000': 1 },
       },
     ],
+    [
+      'chat message, lone surrogate',
+      'chat',
+      'post',
+      '/v1/chat/completions',
+      { model: 'enclave-sim', messages: [{ role: 'user', content: 'hi \ud800 there' }] },
+    ],
+    [
+      'Responses input, lone surrogate (stored as jsonb)',
+      'chat',
+      'post',
+      '/v1/responses',
+      { model: 'enclave-sim', input: [{ role: 'user', content: 'half \udc00 a pair' }] },
+    ],
     ['key name', 'chat', 'post', '/api/keys', { name: 'laptop\u0000' }],
     ['key name, escape', 'chat', 'post', '/api/keys', { name: 'lap\u001btop' }],
     [
@@ -202,5 +216,14 @@ describe('inputs that used to reach a 500', () => {
         max_tokens: 1e300,
       });
     expect([res.status, res.body.error?.code]).toEqual([400, 'invalid_body']);
+
+    // A budget's limit: numeric(20, 6), counted in millionths in a bigint.
+    for (const limit of [1e14, 1e-7]) {
+      const budget = await adminApi()
+        .put('/api/admin/budgets')
+        .set(credentials(adminSession))
+        .send({ scope: 'user', subjectId: staff.userId, unit: 'money', period: 'day', limit });
+      expect([budget.status, budget.body.error?.code]).toEqual([400, 'invalid_body']);
+    }
   });
 });

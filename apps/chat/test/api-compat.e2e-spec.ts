@@ -446,6 +446,13 @@ describe('/v1 compatibility with vLLM, LiteLLM and newer OpenAI clients', () => 
         .create({ model: 'enclave-sim', input: 'hi' })
         .withResponse();
       expect(embedding.response.headers.get('x-ratelimit-limit-requests')).toBe('1000');
+      for (const streamed of [false, true]) {
+        const answer = await u.client.responses
+          .create({ model: 'enclave-sim', input: 'hi', stream: streamed, store: false })
+          .withResponse();
+        if (streamed) for await (const _ of answer.data as AsyncIterable<unknown>) void _;
+        expect(answer.response.headers.get('x-ratelimit-remaining-requests')).toMatch(/^\d+$/);
+      }
     });
 
     it('are absent when no limit applies', async () => {

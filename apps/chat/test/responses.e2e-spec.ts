@@ -395,6 +395,26 @@ describe('stored responses belong to their owner', () => {
     await expect(carol.client.responses.retrieve(stored.id)).rejects.toMatchObject({ status: 404 });
   });
 
+  it('answers from the cache only what was asked the same way (temperature 0)', async () => {
+    const asker = await h.user('cache-responses@example.com');
+    const ask = async (effort: 'low' | 'high') => {
+      const { response } = await asker.client.responses
+        .create({
+          model: 'enclave-sim',
+          input: 'The same question',
+          temperature: 0,
+          reasoning: { effort },
+          store: false,
+        })
+        .withResponse();
+      return response.headers.get('x-enclave-cache');
+    };
+    expect(await ask('low')).toBe('miss');
+    expect(await ask('low')).toBe('hit');
+    // Only the Responses API has reasoning.effort: it is part of what the cache tells apart.
+    expect(await ask('high')).toBe('miss');
+  });
+
   it('refuses built-in tools with 400 unsupported_tool naming them', async () => {
     const dave = await h.user('dave-responses@example.com');
     const err = await dave.client.responses
@@ -455,5 +475,32 @@ describe('stored responses belong to their owner', () => {
     expect(await count(gina.userId)).toBe(0);
     expect(await count(frank.userId)).toBe(1);
     expect((await frank.client.responses.retrieve(kept.id)).id).toBe(kept.id);
+  });
+
+  it('removes a follow-up with the old turns it copies, once they pass the retention', async () => {
+    const hal = await h.user('old-turns@example.com');
+    const old = await hal.client.responses.create({ model: 'enclave-sim', input: 'Long ago' });
+    await h.dataSource.query(
+      `UPDATE stored_responses SET created_at = now() - interval '40 days',
+              content_since = now() - interval '40 days' WHERE id = $1`,
+      [old.id],
+    );
+    const followUp = await hal.client.responses.create({
+      model: 'enclave-sim',
+      input: 'And today?',
+      previous_response_id: old.id,
+    });
+    const fresh = await hal.client.responses.create({ model: 'enclave-sim', input: 'New topic' });
+
+    await applyRetention(
+      h.dataSource,
+      { audit: { default: null, byKind: {} }, messageDays: 30 },
+      new Date(),
+    );
+    // The follow-up holds a copy of the 40-day-old turn: it goes with it.
+    for (const gone of [old.id, followUp.id]) {
+      await expect(hal.client.responses.retrieve(gone)).rejects.toMatchObject({ status: 404 });
+    }
+    expect((await hal.client.responses.retrieve(fresh.id)).id).toBe(fresh.id);
   });
 });

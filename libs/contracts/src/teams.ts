@@ -112,7 +112,9 @@ export const BudgetBody = z
     subjectId: z.uuid(),
     unit: BudgetUnit,
     period: BudgetPeriod,
-    limit: z.number().positive().max(1e15),
+    // Stored as numeric(20, 6) and counted in millionths of the currency in a bigint counter:
+    // below one millionth rounds to nothing, above 1e12 a money budget overflows the counter.
+    limit: z.number().min(0.000001).max(1e12),
   })
   .refine((b) => b.unit === 'money' || Number.isInteger(b.limit), {
     message: 'a token budget is a whole number of tokens',

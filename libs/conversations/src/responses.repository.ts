@@ -17,12 +17,18 @@ export interface StoredResponse {
   input: unknown[];
   response: Record<string, unknown>;
   createdAt: Date;
+  /**
+   * When the oldest content it holds was first written: its own creation, or that of the
+   * response it continues or whose items it references, whichever is older.
+   */
+  contentSince: Date;
 }
 
 export type NewStoredResponse = Omit<StoredResponse, 'createdAt'>;
 
 const COLUMNS = `id, user_id AS "userId", api_key_id AS "apiKeyId", model,
-  previous_response_id AS "previousResponseId", input, response, created_at AS "createdAt"`;
+  previous_response_id AS "previousResponseId", input, response, created_at AS "createdAt",
+  content_since AS "contentSince"`;
 
 /** Stored responses: only their owner reads or deletes one (anyone else finds nothing). */
 @Injectable()
@@ -31,8 +37,9 @@ export class ResponsesRepository {
 
   async insert(r: NewStoredResponse, db: EntityManager = this.dataSource.manager): Promise<void> {
     await db.query(
-      `INSERT INTO stored_responses (id, user_id, api_key_id, model, previous_response_id, input, response)
-       VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb)`,
+      `INSERT INTO stored_responses
+         (id, user_id, api_key_id, model, previous_response_id, input, response, content_since)
+       VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8)`,
       [
         r.id,
         r.userId,
@@ -41,6 +48,7 @@ export class ResponsesRepository {
         r.previousResponseId,
         JSON.stringify(r.input),
         JSON.stringify(r.response),
+        r.contentSince,
       ],
     );
   }
@@ -57,16 +65,20 @@ export class ResponsesRepository {
 
   /**
    * Output items of the user's stored responses by item id (what a client's `item_reference`
-   * input items point at), in no particular order; ids that are not theirs are absent.
+   * input items point at), in no particular order, each with its response's `contentSince`; ids
+   * that are not theirs are absent.
    */
-  async ownOutputItems(userId: string, itemIds: string[]): Promise<Record<string, unknown>[]> {
-    const rows = await queryRows<{ item: Record<string, unknown> }>(
+  async ownOutputItems(
+    userId: string,
+    itemIds: string[],
+  ): Promise<{ item: Record<string, unknown>; contentSince: Date }[]> {
+    return queryRows(
       this.dataSource.manager,
-      `SELECT item FROM stored_responses r, jsonb_array_elements(r.response -> 'output') item
+      `SELECT item, r.content_since AS "contentSince"
+         FROM stored_responses r, jsonb_array_elements(r.response -> 'output') item
         WHERE r.user_id = $1 AND item ->> 'id' = ANY ($2::text[])`,
       [userId, itemIds],
     );
-    return rows.map((r) => r.item);
   }
 
   /** Deletes the user's own response; false when there was none of theirs with that id. */
@@ -83,7 +95,7 @@ export class ResponsesRepository {
 /** SQL condition on a hold `h`: it covers one of user `$1`'s stored responses. */
 export function holdOverUserResponses(holdCoversRecord: HoldCondition): string {
   return `EXISTS (SELECT 1 FROM stored_responses r
-  WHERE r.user_id = $1 AND ${holdCoversRecord('r.user_id', 'r.created_at')})`;
+  WHERE r.user_id = $1 AND ${holdCoversRecord('r.user_id', 'r.content_since', 'r.created_at')})`;
 }
 
 /**
@@ -98,9 +110,10 @@ export async function eraseStoredResponses(sql: Sql, userId: string): Promise<nu
 const BATCH = 10_000;
 
 /**
- * Retention: deletes the stored responses created before `cutoff` that no legal hold covers, in
- * batches each committed on its own (through `step`). Returns how many went and how many were
- * kept for a hold.
+ * Retention: deletes the stored responses holding content from before `cutoff` (by
+ * `content_since`: a copy of an old turn goes when the turn would) that no legal hold covers,
+ * in batches each committed on its own (through `step`). Returns how many went and how many
+ * were kept for a hold.
  */
 export async function pruneStoredResponses(
   step: RetentionStep,
@@ -108,13 +121,14 @@ export async function pruneStoredResponses(
   cutoff: Date,
   recordHeld: HoldCondition,
 ): Promise<{ deleted: number; held: number }> {
-  const HELD = recordHeld('r.user_id', 'r.created_at');
+  // Held when a hold covers any of the span its content was written in.
+  const HELD = recordHeld('r.user_id', 'r.content_since', 'r.created_at');
   let deleted = 0;
   for (;;) {
     const n = await step(async (sql) => {
       const rows = await sql(
         `DELETE FROM stored_responses WHERE id IN (
-           SELECT r.id FROM stored_responses r WHERE r.created_at < $1 AND NOT ${HELD}
+           SELECT r.id FROM stored_responses r WHERE r.content_since < $1 AND NOT ${HELD}
             LIMIT ${BATCH}) RETURNING id`,
         [cutoff],
       );
@@ -124,7 +138,7 @@ export async function pruneStoredResponses(
     if (!n || n < BATCH) break;
   }
   const [held] = await read<{ n: number }>(
-    `SELECT count(*)::int AS n FROM stored_responses r WHERE r.created_at < $1 AND ${HELD}`,
+    `SELECT count(*)::int AS n FROM stored_responses r WHERE r.content_since < $1 AND ${HELD}`,
     [cutoff],
   );
   return { deleted, held: held!.n };

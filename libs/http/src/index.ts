@@ -16,5 +16,5 @@ export {
 } from './database-unavailable.js';
 export { UuidParam, LineParam } from './uuid-param.pipe.js';
 export { isUuid } from '@enclave/contracts';
-export { text, line, queryInt, findNul, MAX_BIGINT } from './text.js';
+export { text, line, queryInt, findUnstorable, MAX_BIGINT } from './text.js';
 export { encodeCursor, decodeCursor, cursorParam, type PageKey } from './cursor.js';

@@ -1,11 +1,12 @@
 import type { PipeTransform } from '@nestjs/common';
 import type { z } from 'zod';
 import { ApiError } from './api-error.js';
-import { findNul } from './text.js';
+import { findUnstorable } from './text.js';
 
 /**
  * Validates a request body against a zod schema (strict objects refuse unknown fields) and
- * answers 400 `invalid_body` naming the first offending field; a NUL anywhere is refused too.
+ * answers 400 `invalid_body` naming the first offending field; a NUL or a lone surrogate
+ * anywhere is refused too.
  */
 export class ZodBody<S extends z.ZodType> implements PipeTransform<unknown, z.infer<S>> {
   protected readonly code: string = 'invalid_body';
@@ -14,15 +15,15 @@ export class ZodBody<S extends z.ZodType> implements PipeTransform<unknown, z.in
   constructor(private readonly schema: S) {}
 
   transform(value: unknown): z.infer<S> {
-    // Whatever the schema lets through (loose objects pass unknown fields on), a NUL would reach
-    // Postgres, which refuses it in text and jsonb.
-    const nulAt = findNul(value);
-    if (nulAt) {
-      const param = nulAt.join('.') || null;
+    // Whatever the schema lets through (loose objects pass unknown fields on) would reach
+    // Postgres, which cannot store a NUL or a lone surrogate half.
+    const bad = findUnstorable(value);
+    if (bad) {
+      const param = bad.path.join('.') || null;
       throw new ApiError(
         400,
         this.code,
-        `Invalid ${this.what}: ${param ? `'${param}': ` : ''}must not contain NUL characters`,
+        `Invalid ${this.what}: ${param ? `'${param}': ` : ''}${bad.why}`,
         { param },
       );
     }

@@ -334,11 +334,12 @@ export class PolicyService implements OnModuleInit, OnApplicationShutdown {
     db: EntityManager,
     principal: Principal,
     model: string,
+    resolved: string,
     promptTokens: number,
     completionTokens: number,
     now = new Date(),
   ): Promise<void> {
-    const usage = { model, resolved: model, promptTokens, completionTokens };
+    const usage = { model, resolved, promptTokens, completionTokens };
     await this.counters.increment(this.usageIncrements(principal, usage, now), db);
     this.recordRequest(
       principal,

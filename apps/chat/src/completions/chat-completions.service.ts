@@ -178,10 +178,14 @@ export class ChatCompletionsService {
     body: ChatCompletionRequest,
     upstream: ChatCall = (request, signal) => this.pool.chat(request, signal),
     endpoint: 'chat/completions' | 'responses' = 'chat/completions',
+    /** What else the answer depends on, for the cache key (a Responses request's own fields). */
+    cacheKeyAlso: Record<string, unknown> = {},
   ): Promise<Answered> {
     const request = this.withDefaultSystemPrompt(toUpstream(body) as ChatCompletionCreateParams);
     const job = chatJob(body, endpoint);
-    return this.answer(ctx, job, request, (signal) => upstream(request, signal));
+    return this.answer(ctx, job, { ...request, ...cacheKeyAlso }, (signal) =>
+      upstream(request, signal),
+    );
   }
 
   /** A legacy text completion (`/v1/completions`): not cached, otherwise as chat. */
@@ -259,17 +263,23 @@ export class ChatCompletionsService {
       admitted = false,
       upstream = (request, signal) => this.pool.chatStream(request, signal),
       endpoint = 'chat/completions',
+      cache = true,
+      cacheKeyAlso = {},
     }: {
       admitted?: boolean;
       upstream?: ChatStreamCall;
       endpoint?: 'chat/completions' | 'responses';
+      /** False: neither answered from the cache nor kept in it (a regenerated answer). */
+      cache?: boolean;
+      /** What else the answer depends on, for the cache key (as `complete` takes it). */
+      cacheKeyAlso?: Record<string, unknown>;
     } = {},
   ): Promise<void> {
     const request = this.withDefaultSystemPrompt(toUpstream(body) as ChatCompletionCreateParams);
     await this.relay(
       ctx,
       chatJob(body, endpoint),
-      request,
+      cache ? { ...request, ...cacheKeyAlso } : null,
       (signal) => upstream(request, signal),
       sink,
       {
@@ -480,7 +490,9 @@ export class ChatCompletionsService {
     }
     await this.dataSource.transaction(async (db) => {
       if (response) {
-        await this.policy.account(db, principal, body.model, response.usage?.prompt_tokens ?? 0, 0);
+        const resolved = this.pool.resolve(body.model);
+        const tokens = response.usage?.prompt_tokens ?? 0;
+        await this.policy.account(db, principal, body.model, resolved, tokens, 0);
       }
       await this.audit.append(db, {
         actor: principalActor(principal),

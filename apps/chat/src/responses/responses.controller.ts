@@ -40,7 +40,8 @@ export class ResponsesController {
       await this.responses.stream(ctx, body, new ReplySse(reply));
       return;
     }
-    const { response, cache } = await this.responses.create(ctx, body);
+    const { response, cache, headers } = await this.responses.create(ctx, body);
+    void reply.headers(headers);
     if (cache) void reply.header('x-enclave-cache', cache);
     await reply.send(response);
   }

@@ -30,6 +30,8 @@ interface Prepared {
   frame: ResponseFrame;
   /** The conversation up to this response: earlier turns' items, then this request's. */
   items: InputItem[];
+  /** When the oldest of `items` was first written (for retention, see StoredResponse). */
+  contentSince: Date;
   chat: ChatCompletionRequest;
 }
 
@@ -53,7 +55,7 @@ export class ResponsesService {
   async create(
     ctx: CompletionContext,
     body: ResponsesRequest,
-  ): Promise<{ response: Response; cache: CacheState }> {
+  ): Promise<{ response: Response; cache: CacheState; headers: Record<string, string> }> {
     const prepared = await this.prepare(ctx, body, false);
     let relayed: Response | null = null;
     const upstream: ChatCall = async (request, signal) => {
@@ -63,17 +65,25 @@ export class ResponsesService {
       relayed = result.response;
       return { backend, result: toCompletion(result.response) };
     };
-    const { completion, cache } = await this.completions.complete(
+    const { completion, cache, headers } = await this.completions.complete(
       ctx,
       prepared.chat,
       upstream,
       'responses',
+      cacheKeyAlso(body),
     );
-    const response = relayed
+    let response = relayed
       ? relayedResponse(prepared.frame, relayed)
       : fromCompletion(prepared.frame, completion);
-    await this.keep(ctx, prepared, response);
-    return { response, cache };
+    try {
+      await this.keep(ctx, prepared, response);
+    } catch (err) {
+      // The answer is recorded and counted: an error now would have the SDK ask (and pay)
+      // again. It goes out saying it was not stored.
+      this.log.error({ err, requestId: ctx.meta.requestId }, 'a response was not stored');
+      response = { ...response, store: false } as Response;
+    }
+    return { response, cache, headers };
   }
 
   /**
@@ -92,7 +102,11 @@ export class ResponsesService {
         result: result.api === 'chat' ? result.chunks : eventsAsChunks(result.events),
       };
     };
-    await this.completions.stream(ctx, prepared.chat, sink, { upstream, endpoint: 'responses' });
+    await this.completions.stream(ctx, prepared.chat, sink, {
+      upstream,
+      endpoint: 'responses',
+      cacheKeyAlso: cacheKeyAlso(body),
+    });
     if (!sink.finished) return;
     const response = sink.response();
     try {
@@ -169,6 +183,7 @@ export class ResponsesService {
   ): Promise<Prepared> {
     refuseUnsupported(body);
     const history: InputItem[] = [];
+    let contentSince = new Date();
     if (body.previous_response_id) {
       const previous = await this.own(
         ctx.principal.userId,
@@ -179,8 +194,11 @@ export class ResponsesService {
         ...(previous.input as InputItem[]),
         ...((previous.response as unknown as Response).output as InputItem[]),
       );
+      contentSince = older(contentSince, previous.contentSince);
     }
-    const items = [...history, ...(await this.resolveReferences(ctx, inputItems(body)))];
+    const own = await this.resolveReferences(ctx, inputItems(body));
+    contentSince = older(contentSince, own.contentSince);
+    const items = [...history, ...own.items];
     return {
       frame: {
         id: newId('resp'),
@@ -189,6 +207,7 @@ export class ResponsesService {
         store: body.store ?? true,
       },
       items,
+      contentSince,
       chat: toChatRequest(body, items, stream),
     };
   }
@@ -200,16 +219,13 @@ export class ResponsesService {
   private async resolveReferences(
     ctx: CompletionContext,
     items: InputItem[],
-  ): Promise<InputItem[]> {
+  ): Promise<{ items: InputItem[]; contentSince: Date | null }> {
     const ids = items.flatMap((i) => (i.type === 'item_reference' && i.id ? [i.id] : []));
-    if (ids.length === 0) return items;
-    const found = new Map(
-      (await this.stored.ownOutputItems(ctx.principal.userId, ids)).map((item) => [
-        item.id as string,
-        item as InputItem,
-      ]),
-    );
-    return items.map((item, i) => {
+    if (ids.length === 0) return { items, contentSince: null };
+    const rows = await this.stored.ownOutputItems(ctx.principal.userId, ids);
+    const found = new Map(rows.map((r) => [r.item.id as string, r.item as InputItem]));
+    const contentSince = rows.reduce<Date | null>((d, r) => older(d, r.contentSince), null);
+    const resolved = items.map((item, i) => {
       if (item.type !== 'item_reference') return item;
       const target = item.id ? found.get(item.id) : undefined;
       if (!target) {
@@ -222,6 +238,7 @@ export class ResponsesService {
       }
       return target;
     });
+    return { items: resolved, contentSince };
   }
 
   /**
@@ -261,6 +278,7 @@ export class ResponsesService {
       previousResponseId: prepared.frame.request.previous_response_id ?? null,
       input: prepared.items,
       response: response as unknown as Record<string, unknown>,
+      contentSince: prepared.contentSince,
     });
   }
 }
@@ -276,6 +294,14 @@ function listedItem(item: InputItem, fallbackId: string): InputItem & { id: stri
   return listed;
 }
 
+/** The earlier of two times; null stands for none. */
+function older(a: Date, b: Date | null): Date;
+function older(a: Date | null, b: Date | null): Date | null;
+function older(a: Date | null, b: Date | null): Date | null {
+  if (!a || !b) return a ?? b;
+  return b < a ? b : a;
+}
+
 function notFound(id: string, param: string): ApiError {
   return new ApiError(
     404,
@@ -283,4 +309,14 @@ function notFound(id: string, param: string): ApiError {
     `No stored response of yours has the id '${id}'. Responses are stored with store: true (the default) and kept until retention or erasure removes them.`,
     { param },
   );
+}
+
+/**
+ * What a Responses request asks beyond its chat translation (reasoning effort, `include`,
+ * truncation, verbosity, …), for the cache key: two requests that differ there never share an
+ * answer. Transport and bookkeeping fields do not change the answer.
+ */
+function cacheKeyAlso(body: ResponsesRequest): Record<string, unknown> {
+  const { stream: _stream, store: _store, metadata: _metadata, ...asked } = body;
+  return { responses: asked };
 }

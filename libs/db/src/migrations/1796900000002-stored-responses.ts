@@ -4,7 +4,9 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * Responses stored by `POST /v1/responses` (`store`, the default), for `GET /v1/responses/{id}`
  * and for `previous_response_id`. `input` is the whole conversation up to this response (the
  * items of the previous one included), so a follow-up reads one row. Owned by
- * libs/conversations, and kept, erased and held like messages (libs/privacy).
+ * libs/conversations, and kept, erased and held like messages (libs/privacy). Since `input`
+ * copies earlier turns, `content_since` is when the oldest of them was written: retention goes
+ * by it, so no copy outlives the message retention of what it holds.
  */
 export class StoredResponses1796900000002 implements MigrationInterface {
   name = 'StoredResponses1796900000002';
@@ -19,12 +21,15 @@ export class StoredResponses1796900000002 implements MigrationInterface {
         previous_response_id  text,
         input                 jsonb NOT NULL,
         response              jsonb NOT NULL,
-        created_at            timestamptz NOT NULL DEFAULT now()
+        created_at            timestamptz NOT NULL DEFAULT now(),
+        content_since         timestamptz NOT NULL DEFAULT now()
       )`);
     await q.query(
       'CREATE INDEX stored_responses_user_created_idx ON stored_responses (user_id, created_at)',
     );
-    await q.query('CREATE INDEX stored_responses_created_idx ON stored_responses (created_at)');
+    await q.query(
+      'CREATE INDEX stored_responses_content_since_idx ON stored_responses (content_since)',
+    );
   }
 
   async down(q: QueryRunner): Promise<void> {

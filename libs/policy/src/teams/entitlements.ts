@@ -26,6 +26,8 @@ export class Entitlements implements OnModuleInit {
   private access = new Map<string, Set<string>>();
   private prices = new Map<string, ModelPrice>();
   private budgetsBySubject = new Map<string, Budget[]>();
+  private loadsStarted = 0;
+  private loadApplied = 0;
 
   constructor(
     private readonly groups: GroupsRepository,
@@ -42,6 +44,7 @@ export class Entitlements implements OnModuleInit {
   }
 
   async reload(): Promise<void> {
+    const load = ++this.loadsStarted;
     const [groups, memberships, rules, prices, budgets] = await Promise.all([
       this.groups.list(),
       this.groups.allMemberships(),
@@ -49,6 +52,9 @@ export class Entitlements implements OnModuleInit {
       this.pricesRepo.current(),
       this.budgetsRepo.list(),
     ]);
+    // Two notices close together start two loads; one started later has read newer rules.
+    if (load < this.loadApplied) return;
+    this.loadApplied = load;
     this.groupNames = new Map(groups.map((g) => [g.id, g.name]));
     const byUser = new Map<string, string[]>();
     for (const m of memberships) {
