@@ -194,6 +194,49 @@ describe('chat web UI: errors and hostile content', () => {
     ]);
     expect(await answers(page).count()).toBe(1);
     await answers(page).last().getByText('2/2').waitFor();
+    // The failed attempt, a version without text, says so and keeps the way back.
+    await answers(page).last().getByRole('button', { name: 'Previous version' }).click();
+    await answers(page).last().getByText('1/2').waitFor();
+    await answers(page).last().getByText('No answer: the model server failed').waitFor();
+    await answers(page).last().getByRole('button', { name: 'Next version' }).click();
+    await answerSettled(page);
+    await answers(page).last().getByText('2/2').waitFor();
+  });
+
+  it('retries an edit the model server refused as a new answer to the edited question', async () => {
+    const { page } = await signedIn('editor@example.com');
+    await send(page, 'How tall is the tower?');
+    await answerSettled(page);
+    await page.getByLabel('Model').selectOption('enclave-down');
+    const question = page.locator('li.message.user').last();
+    await question.getByRole('button', { name: 'Edit' }).click();
+    await question.getByLabel('Edit your message').fill('How old is the tower?');
+    await question.getByRole('button', { name: 'Send edited message' }).click();
+    const alert = page.getByRole('alert').filter({ hasText: 'is unavailable' });
+    await alert.waitFor();
+
+    // The edited question was stored before the model server refused: Retry answers it.
+    await page.getByLabel('Model').selectOption('enclave-sim');
+    await alert.getByRole('button', { name: 'Retry' }).click();
+    await answerSettled(page);
+    expect(await page.getByRole('alert').count()).toBe(0);
+    await page.locator('li.message.user').last().getByText('How old is the tower?').waitFor();
+    const rows: { role: string; content: string; outcome: string | null }[] =
+      await h.dataSource.query(
+        'SELECT role, content, outcome FROM messages WHERE conversation_id = $1 ORDER BY created_at, id',
+        [conversationIdOf(page)],
+      );
+    expect(rows.map((r) => `${r.role}:${r.outcome ?? '-'}`)).toEqual([
+      'user:-',
+      'assistant:completed',
+      'user:-',
+      'assistant:upstream_error',
+      'assistant:completed',
+    ]);
+    expect(rows.filter((r) => r.role === 'user').map((r) => r.content)).toEqual([
+      'How tall is the tower?',
+      'How old is the tower?',
+    ]);
   });
 
   it('keeps the partial answer when the model server breaks off, and offers a retry', async () => {

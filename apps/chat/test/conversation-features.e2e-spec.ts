@@ -1,4 +1,8 @@
-import { PresetsRepository, PromptTemplatesRepository } from '@enclave/conversations';
+import {
+  MessagesRepository,
+  PresetsRepository,
+  PromptTemplatesRepository,
+} from '@enclave/conversations';
 import { RuntimePoliciesService } from '@enclave/policy';
 import { ChatHarness } from '../../../test/support/chat-harness.js';
 
@@ -109,6 +113,25 @@ describe('versions', () => {
       [id],
     );
     expect(regen.payload).toEqual({ questionId: shown[0]!.id, previousAnswerId: first!.id });
+  });
+
+  it('asks the model again when regenerating, even where the cache would answer (temperature 0)', async () => {
+    const id = await newConversation(alice.key);
+    const set = await api(alice.key, 'PUT', `/api/conversations/${id}/settings`, {
+      systemPrompt: null,
+      params: { temperature: 0 },
+    });
+    expect(set.status).toBe(200);
+    const served = () => h.sim.served['/v1/chat/completions'] ?? 0;
+    const before = served();
+    await send(alice.key, id, { content: 'Name a colour.' });
+    expect((await send(alice.key, id, { regenerate: true })).status).toBe(200);
+    expect(served()).toBe(before + 2);
+    const answers: { cache_hit: boolean | null }[] = await h.dataSource.query(
+      `SELECT cache_hit FROM messages WHERE conversation_id = $1 AND role = 'assistant' ORDER BY created_at`,
+      [id],
+    );
+    expect(answers.map((a) => a.cache_hit === true)).toEqual([false, false]);
   });
 
   it('continues from an edited question, keeping the old branch stored', async () => {
@@ -376,7 +399,7 @@ describe('full-text search', () => {
       return db.query(
         `EXPLAIN (FORMAT JSON) SELECT id FROM messages
           WHERE conversation_id IS NOT NULL
-            AND to_tsvector('simple', content) @@ to_tsquery('simple', 'lisbon')`,
+            AND to_tsvector('simple', left(content, 100000)) @@ to_tsquery('simple', 'lisbon')`,
       );
     });
     expect(JSON.stringify(plan)).toContain('Bitmap Index Scan');
@@ -388,5 +411,26 @@ describe('full-text search', () => {
       `SELECT 1 FROM pg_inherits WHERE inhparent = 'messages'::regclass`,
     );
     expect(partitions).toBe(tables);
+  });
+
+  it('stores a message whose words would not fit a tsvector, and finds its beginning', async () => {
+    // 200,000 distinct words: about 1.4 MB of lexemes, past Postgres's 1 MB for one tsvector (an
+    // answer listing numbers can get there; the index covers the first 100,000 characters).
+    const words = Array.from({ length: 200_000 }, (_, i) => `n${i}`).join(' ');
+    const id = await newConversation(carol.key);
+    await h.dataSource.transaction((db) =>
+      h.app.get(MessagesRepository).insertUserMessage(db, {
+        conversationId: id,
+        parentId: id,
+        userId: carol.userId,
+        content: `Inventory listing ${words}`,
+        model: 'enclave-sim',
+        requestId: null,
+      }),
+    );
+    const res = await search(carol.key, 'inventory');
+    expect(res.json.data.map((hit: { conversationId: string }) => hit.conversationId)).toEqual([
+      id,
+    ]);
   });
 });

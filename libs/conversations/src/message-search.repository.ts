@@ -52,10 +52,10 @@ export class MessageSearchRepository {
        hits AS (
          SELECT DISTINCT ON (m.conversation_id)
                 m.conversation_id, m.id, m.role, m.content, m.created_at,
-                ts_rank(to_tsvector('simple', m.content), query.q) AS rank
+                ts_rank(to_tsvector('simple', left(m.content, 100000)), query.q) AS rank
            FROM messages m, query
           WHERE m.user_id = $1 AND m.conversation_id IS NOT NULL
-            AND to_tsvector('simple', m.content) @@ query.q
+            AND to_tsvector('simple', left(m.content, 100000)) @@ query.q
           ORDER BY m.conversation_id, rank DESC, m.created_at DESC)
        SELECT c.id AS "conversationId", ts_headline('simple', c.title, query.q, $4) AS title,
               c.updated_at AS "updatedAt", h.id AS "messageId", h.role,

@@ -78,15 +78,17 @@ export class ConversationChatService {
         );
       }
       answers = question.id;
+      const previous = path.at(-1)?.role === 'assistant' ? path.at(-1)!.id : null;
       await this.dataSource.transaction(async (db) => {
         await this.conversations.setActiveMessage(db, conversationId, question.id);
+        await this.conversations.touch(db, conversationId);
         await this.audit.append(db, {
           actor: principalActor(principal),
           action: 'conversation.answer.regenerated',
           target: { type: 'conversation', id: conversationId },
           outcome: 'success',
           meta,
-          payload: { questionId: question.id, previousAnswerId: path.at(-1)?.id ?? null },
+          payload: { questionId: question.id, previousAnswerId: previous },
         });
       });
     } else {
@@ -142,7 +144,8 @@ export class ConversationChatService {
       { principal, meta, conversationId, parentMessageId: answers, signal },
       requestFor(conversation, turn.model, history),
       sink,
-      { admitted: true },
+      // Asked again for another answer: the cache would give the same one back.
+      { admitted: true, cache: !turn.regenerate },
     );
   }
 }

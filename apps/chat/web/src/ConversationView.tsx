@@ -43,8 +43,14 @@ function toUi(messages: StoredMessage[]): UiMessage[] {
     .filter(
       (m): m is StoredMessage & { role: 'user' | 'assistant' } =>
         (m.role === 'user' || m.role === 'assistant') &&
-        // A request that failed before any text has nothing to show; the error said why.
-        !(m.role === 'assistant' && !m.content && m.outcome === 'upstream_error'),
+        // A request that failed before any text has nothing to show; the error said why. Among
+        // versions it stays, saying so, so the others remain one click away.
+        !(
+          m.role === 'assistant' &&
+          !m.content &&
+          m.outcome === 'upstream_error' &&
+          m.versionIds.length < 2
+        ),
     )
     .map((m) => ({
       key: m.id,
@@ -318,7 +324,12 @@ export function ConversationView(props: {
         let stored = 'regenerate' in turn;
         try {
           const c = await api.conversation(id);
-          if ('content' in turn) stored = usersIn(c.messages) > usersBefore;
+          if ('content' in turn) {
+            // An edit adds no message to the path shown: it replaces the edited one there.
+            stored = turn.editOf
+              ? !c.messages.some((m) => m.id === turn.editOf)
+              : usersIn(c.messages) > usersBefore;
+          }
           if (mounted.current) apply(c);
         } catch {
           setMessages((ms) =>

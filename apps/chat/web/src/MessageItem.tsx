@@ -60,6 +60,8 @@ export const MessageItem = memo(function MessageItem(props: {
           <MarkdownText text={m.content} />
         ) : m.streaming ? (
           <p className="typing">{t('message.writing')}</p>
+        ) : m.outcome === 'upstream_error' ? (
+          <p className="note">{t('message.failed')}</p>
         ) : null}
         {!m.streaming && m.outcome === 'client_disconnected' && (
           <p className="note">{t('message.stopped')}</p>
@@ -67,7 +69,7 @@ export const MessageItem = memo(function MessageItem(props: {
         {!m.streaming &&
           (m.outcome === 'upstream_error' || m.outcome === 'interrupted') &&
           m.content && <p className="note">{t('message.cutOff')}</p>}
-        {!m.streaming && m.content && !editing && (
+        {!m.streaming && (m.content || m.versionIds.length > 1) && !editing && (
           <div className="message-actions">
             {m.id && (
               <VersionSwitcher
@@ -82,31 +84,33 @@ export const MessageItem = memo(function MessageItem(props: {
                 {t('features.edit.button')}
               </button>
             )}
-            <button
-              type="button"
-              className="quiet small"
-              aria-label={
-                copied
-                  ? t('copied')
-                  : m.role === 'user'
-                    ? t('message.copyYours')
-                    : t('message.copyAnswer')
-              }
-              onClick={async () => {
-                if (await copyText(m.content)) {
-                  setCopied(true);
-                  setTimeout(() => setCopied(false), 2000);
+            {m.content && (
+              <button
+                type="button"
+                className="quiet small"
+                aria-label={
+                  copied
+                    ? t('copied')
+                    : m.role === 'user'
+                      ? t('message.copyYours')
+                      : t('message.copyAnswer')
                 }
-              }}
-            >
-              {copied ? t('copied') : t('message.copy')}
-            </button>
+                onClick={async () => {
+                  if (await copyText(m.content)) {
+                    setCopied(true);
+                    setTimeout(() => setCopied(false), 2000);
+                  }
+                }}
+              >
+                {copied ? t('copied') : t('message.copy')}
+              </button>
+            )}
             {props.onRegenerate && (
               <button type="button" className="quiet small" onClick={props.onRegenerate}>
                 {t('message.regenerate')}
               </button>
             )}
-            {m.role === 'assistant' && m.id && (
+            {m.role === 'assistant' && m.id && m.content && (
               <FeedbackControls
                 messageId={m.id}
                 value={props.feedback}

@@ -13,7 +13,9 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * - Full-text search over the user's messages: a GIN index on the `simple` text-search
  *   configuration (no stemming, so it behaves the same for English, German and French text).
  *   Created on the partitioned parent, like the other message indexes, so Postgres builds it on
- *   every partition and on each one added later.
+ *   every partition and on each one added later. It covers a message's first 100,000
+ *   characters: Postgres refuses a tsvector over 1 MB of words, which would refuse the message
+ *   itself (a long list of distinct numbers can get there).
  * - Per-conversation system prompt and parameters; presets (a user's own, or published by an
  *   admin for everyone: `user_id` NULL) and prompt templates (the same two kinds).
  */
@@ -23,7 +25,8 @@ export class ConversationFeatures1796700000000 implements MigrationInterface {
   async up(q: QueryRunner): Promise<void> {
     await q.query('ALTER TABLE messages ADD COLUMN parent_id uuid');
     await q.query(
-      `CREATE INDEX messages_search_idx ON messages USING gin (to_tsvector('simple', content))
+      `CREATE INDEX messages_search_idx ON messages
+         USING gin (to_tsvector('simple', left(content, 100000)))
         WHERE conversation_id IS NOT NULL`,
     );
 
