@@ -62,10 +62,9 @@ describe('a Responses request as a chat completion', () => {
           { type: 'image_url', image_url: { url: 'https://example.com/a.png', detail: 'low' } },
         ],
       },
-      { role: 'assistant', content: 'Let me check.' },
       {
         role: 'assistant',
-        content: null,
+        content: 'Let me check.',
         tool_calls: [
           {
             id: 'c1',

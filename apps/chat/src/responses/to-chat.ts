@@ -182,9 +182,11 @@ function addItem(messages: ChatCompletionMessageParam[], item: InputItem, param:
         type: 'function',
         function: { name: item.name, arguments: item.arguments ?? '' },
       };
-      // Calls made together (parallel tool calls) are one assistant message in chat completions.
+      // What the model said and the calls it made with it (parallel tool calls too) are one
+      // assistant message in chat completions: chat templates that require turns to alternate
+      // refuse two assistant messages in a row.
       const last = messages[messages.length - 1];
-      if (last?.role === 'assistant' && last.tool_calls) last.tool_calls.push(call);
+      if (last?.role === 'assistant') (last.tool_calls ??= []).push(call);
       else messages.push({ role: 'assistant', content: null, tool_calls: [call] });
       return;
     }
