@@ -177,4 +177,20 @@ describe('ResponseEventSink', () => {
       response: { id: 'resp_1', status: 'completed', usage: { output_tokens: 1 } },
     });
   });
+
+  it.each([
+    ['max_output_tokens', 'length'],
+    ['content_filter', 'content_filter'],
+  ])('reads an incomplete response (%s) as finish_reason %s', async (reason, finish) => {
+    async function* source() {
+      yield {
+        type: 'response.incomplete',
+        sequence_number: 1,
+        response: { id: 'resp_u', status: 'incomplete', incomplete_details: { reason } },
+      } as unknown as ResponseStreamEvent;
+    }
+    const chunks: ChatCompletionChunk[] = [];
+    for await (const c of eventsAsChunks(source())) chunks.push(c);
+    expect(chunks.at(-1)!.choices[0]!.finish_reason).toBe(finish);
+  });
 });

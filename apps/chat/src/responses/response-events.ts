@@ -82,7 +82,13 @@ export async function* eventsAsChunks(
           index: 0,
           delta: {},
           finish_reason:
-            callIndex.size > 0 ? 'tool_calls' : reason === 'max_output_tokens' ? 'length' : 'stop',
+            callIndex.size > 0
+              ? 'tool_calls'
+              : reason === 'max_output_tokens'
+                ? 'length'
+                : reason === 'content_filter'
+                  ? 'content_filter'
+                  : 'stop',
         },
       ];
       if (response.usage) {
