@@ -366,6 +366,17 @@ describe('stored responses belong to their owner', () => {
     await expect(
       ivy.client.responses.create({ model: 'enclave-sim', input: [item] }),
     ).rejects.toMatchObject({ status: 404, code: 'item_not_found', param: 'input[0]' });
+
+    // Found through the index of output item ids, not by reading every stored response.
+    const [plan] = await h.dataSource.transaction(async (db) => {
+      await db.query('SET LOCAL enable_seqscan = off');
+      return db.query(
+        `EXPLAIN (FORMAT JSON) SELECT id FROM stored_responses
+          WHERE jsonb_path_query_array(response, '$.output[*].id') ?| $1::text[]`,
+        [[item.id]],
+      );
+    });
+    expect(JSON.stringify(plan)).toContain('stored_responses_output_ids_idx');
   });
 
   it('applies the same model access as chat completions', async () => {

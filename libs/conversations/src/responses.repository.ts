@@ -76,7 +76,9 @@ export class ResponsesRepository {
       this.dataSource.manager,
       `SELECT item, r.content_since AS "contentSince"
          FROM stored_responses r, jsonb_array_elements(r.response -> 'output') item
-        WHERE r.user_id = $1 AND item ->> 'id' = ANY ($2::text[])`,
+        WHERE r.user_id = $1
+          AND jsonb_path_query_array(r.response, '$.output[*].id') ?| $2::text[]
+          AND item ->> 'id' = ANY ($2::text[])`,
       [userId, itemIds],
     );
   }

@@ -30,6 +30,12 @@ export class StoredResponses1796900000002 implements MigrationInterface {
     await q.query(
       'CREATE INDEX stored_responses_content_since_idx ON stored_responses (content_since)',
     );
+    // The ids of a response's output items, for `item_reference` inputs (one index probe, not a
+    // walk through every response of the user).
+    await q.query(
+      `CREATE INDEX stored_responses_output_ids_idx ON stored_responses
+         USING gin ((jsonb_path_query_array(response, '$.output[*].id')))`,
+    );
   }
 
   async down(q: QueryRunner): Promise<void> {
