@@ -33,7 +33,8 @@ const LONE_SURROGATE = /\p{Cs}/u;
 
 function unstorable(s: string): string | null {
   if (s.includes('\u0000')) return 'must not contain NUL characters';
-  if (LONE_SURROGATE.test(s))
+  if (LONE_SURROGATE.test(s)) {
     return 'must be well-formed Unicode (it holds half of a surrogate pair)';
+  }
   return null;
 }

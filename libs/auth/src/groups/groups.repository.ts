@@ -143,10 +143,10 @@ export class GroupsRepository {
     return db.query('SELECT user_id AS "userId", group_id AS "groupId" FROM group_members');
   }
 
-  /** The names of these groups (ids that do not exist are left out). */
   /**
-   * Names by id. With `keep`, the rows are locked against deletion until the caller's
-   * transaction ends (as a foreign key to them would), so what it then writes can name them.
+   * The names of these groups by id (ids that do not exist are left out). With `keep`, the rows
+   * are locked against deletion until the caller's transaction ends (as a foreign key to them
+   * would), so what it then writes can name them.
    */
   async namesOf(
     ids: readonly string[],
