@@ -179,11 +179,11 @@ export class ChatCompletionsService {
     upstream: ChatCall = (request, signal) => this.pool.chat(request, signal),
     endpoint: 'chat/completions' | 'responses' = 'chat/completions',
     /** What else the answer depends on, for the cache key (a Responses request's own fields). */
-    cacheKeyAlso: Record<string, unknown> = {},
+    cacheKeyAlso?: Record<string, unknown>,
   ): Promise<Answered> {
     const request = this.withDefaultSystemPrompt(toUpstream(body) as ChatCompletionCreateParams);
     const job = chatJob(body, endpoint);
-    return this.answer(ctx, job, { ...request, ...cacheKeyAlso }, (signal) =>
+    return this.answer(ctx, job, keyed(request, cacheKeyAlso), (signal) =>
       upstream(request, signal),
     );
   }
@@ -264,7 +264,7 @@ export class ChatCompletionsService {
       upstream = (request, signal) => this.pool.chatStream(request, signal),
       endpoint = 'chat/completions',
       cache = true,
-      cacheKeyAlso = {},
+      cacheKeyAlso,
     }: {
       admitted?: boolean;
       upstream?: ChatStreamCall;
@@ -279,7 +279,7 @@ export class ChatCompletionsService {
     await this.relay(
       ctx,
       chatJob(body, endpoint),
-      cache ? { ...request, ...cacheKeyAlso } : null,
+      cache ? keyed(request, cacheKeyAlso) : null,
       (signal) => upstream(request, signal),
       sink,
       {
@@ -755,4 +755,12 @@ function asApiError(err: unknown, log: Logger): ApiError {
 function toUpstream<B extends { stream_options?: unknown }>(body: B): B {
   const { stream_options: _ignored, ...rest } = body;
   return rest as B;
+}
+
+/** What the cache key is made from: the upstream request, and what else the answer depends on. */
+function keyed(
+  request: ChatCompletionCreateParams,
+  also: Record<string, unknown> | undefined,
+): ChatCompletionCreateParams {
+  return also ? { ...request, ...also } : request;
 }

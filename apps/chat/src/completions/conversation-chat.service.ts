@@ -68,7 +68,8 @@ export class ConversationChatService {
     let history: ConversationMessage[];
     let answers: string;
     if (turn.regenerate) {
-      history = path.at(-1)?.role === 'assistant' ? path.slice(0, -1) : path;
+      const previous = path.at(-1)?.role === 'assistant' ? path.at(-1)!.id : null;
+      history = previous ? path.slice(0, -1) : path;
       const question = history.at(-1);
       if (question?.role !== 'user') {
         throw new ApiError(
@@ -78,7 +79,6 @@ export class ConversationChatService {
         );
       }
       answers = question.id;
-      const previous = path.at(-1)?.role === 'assistant' ? path.at(-1)!.id : null;
       await this.dataSource.transaction(async (db) => {
         await this.conversations.setActiveMessage(db, conversationId, question.id);
         await this.conversations.touch(db, conversationId);

@@ -47,14 +47,8 @@ export class ModelAccessRepository {
       'SELECT model FROM model_access WHERE group_id = $1 ORDER BY model',
       [groupId],
     );
-    const models = named.map((r) => r.model);
-    for (const model of models) await lockModel(db, model);
-    const rules: ModelAccessRule[] = await db.query(
-      `SELECT model, array_agg(group_id::text ORDER BY group_id) AS "groupIds"
-         FROM model_access WHERE model = ANY($1::text[]) GROUP BY model ORDER BY model`,
-      [models],
-    );
-    return rules.filter((r) => r.groupIds.includes(groupId));
+    for (const { model } of named) await lockModel(db, model);
+    return (await this.list(db)).filter((r) => r.groupIds.includes(groupId));
   }
 }
 
